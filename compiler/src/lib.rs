@@ -1,0 +1,2 @@
+//! The rampart policy compiler.
+pub mod model;

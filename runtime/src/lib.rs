@@ -1,0 +1,21 @@
+//! The decision core of rampart.
+//!
+//! Everything that decides a tool call maps the same compiled `policy.bin` and calls into this crate:
+//! the CLI, the server and the LD_PRELOAD library. The core is `#![no_std]` + `alloc` so that the
+//! preload library can use it without dragging in std (and libgcc_s); the `std` feature adds mmap
+//! loading and full validation of a bundle.
+//!
+//! The main pieces, in the order a call flows through them:
+//!
+//! * [`call`]: the tool call and its canonicalisation (aliases, fail-closed ambiguity, size limits).
+//! * [`shell`]: how a command string is read: the restrictive readings and the grant components.
+//! * [`glob`]: the reference matchers for upstream's glob flavours (the compiler lowers them to DFAs;
+//!   these direct matchers are the oracle the lowering is tested against).
+//! * [`bundle`]: the `policy.bin` container: header, section table, zero-copy views.
+//! * [`eval`]: the evaluator: readings x automata -> atom bits -> rules -> decision.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod glob;
+pub mod shell;

@@ -1,0 +1,1 @@
+//! The shell command model. Placeholder: see issue 3.
