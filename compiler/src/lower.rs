@@ -1,0 +1,581 @@
+//! Lowering upstream's glob flavours to regexes for multi-pattern dense DFAs.
+//!
+//! Rules are decided by DFAs, so every glob must become a regex that means *exactly* what
+//! upstream's matcher means (the reference is [`rampart_runtime::glob`]; `tests/glob_lowering.rs`
+//! compares the two on hundreds of thousands of inputs). Both sides share the runtime's parsers, so
+//! what is lowered is what is matched.
+//!
+//! The regexes are shaped for one DFA per field holding many patterns, built by [`dfa_builder`]
+//! (`MatchKind::All`, unanchored start). Under `MatchKind::All` a pattern ending in `.*` stays
+//! "alive" to the end of the input, and the DFA must remember every subset of such patterns: 2^N
+//! states. So each regex carries its own `^`/`$`, a leading `.*` becomes an unanchored start and a
+//! trailing `.*` is dropped (a prefix match is enough). Only interior `.*` remain, and those are
+//! the caller's to budget (split DFAs on `BuildError::is_size_limit_exceeded`).
+//!
+//! Conventions the regexes rely on:
+//! * inputs are valid UTF-8, at most [`MAX_INPUT_LEN`] bytes for the command and path flavours
+//!   (upstream's matchers reject longer inputs; the caller must not ask the DFA);
+//! * command inputs are raw (`\` is matched as `/` by the regex), path inputs already have `\`
+//!   turned into `/`, domain inputs are already in [`domain_form`](rampart_runtime::glob::domain_form);
+//! * runs use byte classes (`(?-u:[^/])*`) and `?` one Unicode scalar value, which keeps DFAs
+//!   small; Go's `filepath.Match` additionally lets `?` match a lone continuation byte after a
+//!   byte-stepped `*` (see the runtime's module docs), and so do these regexes.
+//!
+//! [`MAX_INPUT_LEN`]: rampart_runtime::glob::MAX_INPUT_LEN
+
+use std::fmt::Write as _;
+
+use regex_automata::dfa::{dense, StartKind};
+use regex_automata::nfa::thompson;
+use regex_automata::util::syntax;
+use regex_automata::MatchKind;
+
+use rampart_runtime::glob::{
+    check_limits, domain_form, parse_doublestar, parse_filepath, Class, Dialect, Elem,
+};
+
+/// Which of upstream's glob flavours a pattern is matched with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavour {
+    /// `MatchGlob` (§2.5 a): commands, URLs, agents, tools, sessions, env names, tool params.
+    Command,
+    /// Path globs (§2.5 b).
+    Path,
+    /// Domain globs (§2.5 c).
+    Domain,
+}
+
+/// A lowered pattern.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Lowered {
+    /// Matches every input (within the input length limit).
+    Always,
+    /// Matches nothing (empty, over-long or malformed patterns).
+    Never,
+    /// Matches where this regex has a match (search unanchored; the regex has its own anchors).
+    Regex(String),
+}
+
+/// The regex that means exactly `flavour` on `pattern` (see the module docs for the input
+/// conventions).
+pub fn lower(pattern: &str, flavour: Flavour) -> Lowered {
+    match flavour {
+        Flavour::Command => lower_command(pattern),
+        Flavour::Path => lower_path(pattern),
+        Flavour::Domain => lower_domain(pattern),
+    }
+}
+
+/// One alternation matching any of `literals` anywhere (ASCII case-insensitive when asked).
+/// An empty list gives a regex that never matches.
+pub fn lower_contains(literals: &[&str], case_insensitive: bool) -> String {
+    if literals.is_empty() {
+        return String::from(NOTHING);
+    }
+    let mut out = String::from("(?:");
+    for (i, literal) in literals.iter().enumerate() {
+        if i > 0 {
+            out.push('|');
+        }
+        for c in literal.chars() {
+            match c {
+                'a'..='z' | 'A'..='Z' if case_insensitive => {
+                    let _ = write!(
+                        out,
+                        "[{}{}]",
+                        c.to_ascii_lowercase(),
+                        c.to_ascii_uppercase()
+                    );
+                }
+                _ => push_escaped(&mut out, c),
+            }
+        }
+    }
+    out.push(')');
+    out
+}
+
+/// The dense-DFA builder every lowered regex is meant for: byte-oriented syntax (`utf8(false)`),
+/// `.` matching `\n`, all matches reported, an unanchored start, and `size_limit` on the NFA, the
+/// determinizer and the DFA (the defaults are unbounded).
+pub fn dfa_builder(size_limit: usize) -> dense::Builder {
+    let mut builder = dense::Builder::new();
+    builder
+        .configure(
+            dense::Config::new()
+                .match_kind(MatchKind::All)
+                .start_kind(StartKind::Unanchored)
+                .dfa_size_limit(Some(size_limit))
+                .determinize_size_limit(Some(size_limit)),
+        )
+        .syntax(syntax::Config::new().utf8(false).dot_matches_new_line(true))
+        .thompson(
+            thompson::Config::new()
+                .utf8(false)
+                .nfa_size_limit(Some(size_limit)),
+        );
+    builder
+}
+
+/// A class that matches nothing (regex-syntax accepts an empty intersection).
+const NOTHING: &str = "[a&&b]";
+
+/// Which input characters stand for the separator `/`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sep {
+    /// Path and domain inputs.
+    Slash,
+    /// Raw command inputs, where `\` is read as `/`.
+    SlashOrBackslash,
+}
+
+impl Sep {
+    fn class(self) -> &'static str {
+        match self {
+            Sep::Slash => "/",
+            Sep::SlashOrBackslash => "[/\\\\]",
+        }
+    }
+
+    /// A byte class body (without brackets) of everything but the separator.
+    fn not_class_body(self) -> &'static str {
+        match self {
+            Sep::Slash => "^/",
+            Sep::SlashOrBackslash => "^/\\\\",
+        }
+    }
+}
+
+/// Where a lowered alternative may start matching.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Start {
+    /// At the start of the input.
+    Anchored,
+    /// Anywhere (a leading `.*` dropped).
+    Anywhere,
+    /// At the start or right after a separator (a leading `**/`, which may match zero directories).
+    AfterSeparator,
+}
+
+/// One alternative of a lowered pattern, before rendering.
+struct Alt {
+    start: Start,
+    body: String,
+    end_anchored: bool,
+}
+
+impl Alt {
+    /// Whether it matches every input: nothing to match and nothing to anchor to.
+    fn is_always(&self) -> bool {
+        self.body.is_empty() && (!self.end_anchored || self.start == Start::Anywhere)
+    }
+
+    fn render(&self, sep: Sep) -> String {
+        let start = match self.start {
+            Start::Anchored => String::from("^"),
+            Start::Anywhere => String::new(),
+            Start::AfterSeparator => format!("(?:^|{})", sep.class()),
+        };
+        let end = if self.end_anchored { "$" } else { "" };
+        format!("{start}{}{end}", self.body)
+    }
+}
+
+/// `MatchGlob`: its steps become alternatives (steps 4 and 5/6 may both hold).
+fn lower_command(pattern: &str) -> Lowered {
+    if pattern.is_empty() || check_limits(pattern).is_err() {
+        return Lowered::Never;
+    }
+    let sep = Sep::SlashOrBackslash;
+    let pattern = pattern.replace('\\', "/");
+    if pattern == "*" {
+        return Lowered::Always;
+    }
+    if pattern.contains("**") {
+        return combine(doublestar_alts(&pattern, sep), sep);
+    }
+    let mut alts = Vec::new();
+    let mut literal_prefix = false;
+    if let Some(prefix) = pattern.strip_suffix('*') {
+        let body = literal(prefix, sep);
+        alts.push(Alt {
+            start: Start::Anchored,
+            body,
+            end_anchored: false,
+        });
+        literal_prefix = !prefix.contains(['*', '?', '[']);
+    }
+    if pattern.starts_with('*') {
+        alts.push(in_order_substrings(&pattern, sep));
+    } else if !literal_prefix {
+        // `P*` with a plain `P` needs no filepath alternative: `^P` covers `^P[^/]*$`.
+        alts.extend(filepath_alt(&pattern, sep));
+    }
+    combine(alts, sep)
+}
+
+fn lower_path(pattern: &str) -> Lowered {
+    if pattern.is_empty() || check_limits(pattern).is_err() {
+        return Lowered::Never;
+    }
+    combine(
+        doublestar_alts(&pattern.replace('\\', "/"), Sep::Slash),
+        Sep::Slash,
+    )
+}
+
+fn lower_domain(pattern: &str) -> Lowered {
+    let sep = Sep::Slash;
+    combine(
+        filepath_alt(&domain_form(pattern), sep)
+            .into_iter()
+            .collect(),
+        sep,
+    )
+}
+
+fn combine(alts: Vec<Alt>, sep: Sep) -> Lowered {
+    if alts.iter().any(Alt::is_always) {
+        return Lowered::Always;
+    }
+    match alts.as_slice() {
+        [] => Lowered::Never,
+        [only] => Lowered::Regex(only.render(sep)),
+        _ => {
+            let rendered: Vec<String> = alts
+                .iter()
+                .map(|a| format!("(?:{})", a.render(sep)))
+                .collect();
+            Lowered::Regex(rendered.join("|"))
+        }
+    }
+}
+
+/// Step 5 of `MatchGlob`: the parts between `*`s, in order, anywhere, `?` and `[` literal.
+fn in_order_substrings(pattern: &str, sep: Sep) -> Alt {
+    let parts: Vec<String> = pattern
+        .split('*')
+        .filter(|p| !p.is_empty())
+        .map(|p| literal(p, sep))
+        .collect();
+    Alt {
+        start: Start::Anywhere,
+        body: parts.join(ANY_RUN),
+        end_anchored: false,
+    }
+}
+
+/// Go's `filepath.Match`, anchored at both ends; `None` for a malformed or unmatchable pattern.
+fn filepath_alt(pattern: &str, sep: Sep) -> Option<Alt> {
+    let elems = parse_filepath(pattern)?;
+    let body = elements(&elems, Dialect::Go, sep)?;
+    Some(Alt {
+        start: Start::Anchored,
+        body,
+        end_anchored: true,
+    })
+}
+
+/// Upstream's anchored `**` matcher; a leading `**/` may also match zero directories.
+fn doublestar_alts(pattern: &str, sep: Sep) -> Vec<Alt> {
+    let (start, rest) = match pattern.strip_prefix("**/") {
+        Some(rest) => (Start::AfterSeparator, rest),
+        None => (Start::Anchored, pattern),
+    };
+    let Some(elems) = parse_doublestar(rest) else {
+        return Vec::new();
+    };
+    let (start, elems) = drop_leading_run(start, &elems);
+    let (elems, end_anchored) = drop_trailing_run(elems);
+    elements(elems, Dialect::Upstream, sep)
+        .map(|body| Alt {
+            start,
+            body,
+            end_anchored,
+        })
+        .into_iter()
+        .collect()
+}
+
+/// `^.*X` (or `(?:^|/).*X`) is an unanchored `X`; stars right after the `**` add nothing.
+fn drop_leading_run(start: Start, elems: &[Elem]) -> (Start, &[Elem]) {
+    if elems.first() != Some(&Elem::AnyRun) {
+        return (start, elems);
+    }
+    let skip = elems
+        .iter()
+        .take_while(|e| matches!(e, Elem::AnyRun | Elem::Star))
+        .count();
+    (Start::Anywhere, elems.get(skip..).unwrap_or(&[]))
+}
+
+/// `X.*$` holds exactly when `X` matches a prefix; stars right before the `**` add nothing.
+fn drop_trailing_run(elems: &[Elem]) -> (&[Elem], bool) {
+    if elems.last() != Some(&Elem::AnyRun) {
+        return (elems, true);
+    }
+    let keep = elems.len()
+        - elems
+            .iter()
+            .rev()
+            .take_while(|e| matches!(e, Elem::AnyRun | Elem::Star))
+            .count();
+    (elems.get(..keep).unwrap_or(&[]), false)
+}
+
+/// Any run of bytes, `\n` included.
+const ANY_RUN: &str = "(?s-u:.)*";
+/// A continuation byte: what Go's `?` may match in the middle of a character.
+const CONTINUATION: &str = "(?-u:[\\x80-\\xBF])";
+
+/// The regex of `elems` under `dialect`; `None` when an element can never match.
+fn elements(elems: &[Elem], dialect: Dialect, sep: Sep) -> Option<String> {
+    let mut out = String::new();
+    for elem in elems {
+        match elem {
+            Elem::Lit('/') => out.push_str(sep.class()),
+            Elem::Lit(c) => push_escaped(&mut out, *c),
+            Elem::Any if dialect == Dialect::Go => {
+                let _ = write!(out, "(?:[{}]|{CONTINUATION})", sep.not_class_body());
+            }
+            Elem::Any => {
+                let _ = write!(out, "[{}]", sep.not_class_body());
+            }
+            Elem::Class(class) => out.push_str(&class_regex(class, dialect, sep)?),
+            Elem::Star => {
+                let _ = write!(out, "(?-u:[{}])*", sep.not_class_body());
+            }
+            Elem::AnyRun => out.push_str(ANY_RUN),
+        }
+    }
+    Some(out)
+}
+
+/// A class as the characters it accepts on the (converted) input; `None` if it accepts none.
+fn class_regex(class: &Class, dialect: Dialect, sep: Sep) -> Option<String> {
+    let mut set = CharSet::of(class);
+    let slash = set.contains('/');
+    // Upstream's classes never match the separator; Go's may, and then a raw `\` counts as `/`.
+    let slash = slash && dialect == Dialect::Go;
+    set.set('/', slash);
+    if sep == Sep::SlashOrBackslash {
+        set.set('\\', slash);
+    }
+    let fffd = dialect == Dialect::Go && set.contains(char::REPLACEMENT_CHARACTER);
+    let class = set.render();
+    match (class, fffd) {
+        (None, _) => None,
+        (Some(class), false) => Some(class),
+        (Some(class), true) => Some(format!("(?:{class}|{CONTINUATION})")),
+    }
+}
+
+/// A set of Unicode scalar values as sorted, disjoint, inclusive ranges.
+struct CharSet {
+    ranges: Vec<(u32, u32)>,
+}
+
+const MAX_SCALAR: u32 = 0x10_FFFF;
+const SURROGATES: (u32, u32) = (0xD800, 0xDFFF);
+
+impl CharSet {
+    fn of(class: &Class) -> CharSet {
+        let mut ranges: Vec<(u32, u32)> = class
+            .ranges
+            .iter()
+            .filter(|(lo, hi)| lo <= hi)
+            .map(|&(lo, hi)| (u32::from(lo), u32::from(hi)))
+            .collect();
+        ranges.sort_unstable();
+        let mut set = CharSet { ranges: Vec::new() };
+        for (lo, hi) in ranges {
+            set.add(lo, hi);
+        }
+        if class.negated {
+            set.complement();
+        }
+        set
+    }
+
+    /// Adds a range; callers add in ascending order of `lo`.
+    fn add(&mut self, lo: u32, hi: u32) {
+        match self.ranges.last_mut() {
+            Some(last) if lo <= last.1.saturating_add(1) => last.1 = last.1.max(hi),
+            _ => self.ranges.push((lo, hi)),
+        }
+    }
+
+    fn complement(&mut self) {
+        let mut out = Vec::new();
+        let mut next = 0u32;
+        for &(lo, hi) in &self.ranges {
+            if lo > next {
+                out.push((next, lo - 1));
+            }
+            next = hi.saturating_add(1);
+        }
+        if next <= MAX_SCALAR {
+            out.push((next, MAX_SCALAR));
+        }
+        self.ranges = out;
+    }
+
+    fn contains(&self, c: char) -> bool {
+        let c = u32::from(c);
+        self.ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi)
+    }
+
+    /// Puts `c` in the set or takes it out.
+    fn set(&mut self, c: char, present: bool) {
+        let c = u32::from(c);
+        let mut out = Vec::with_capacity(self.ranges.len() + 2);
+        for &(lo, hi) in &self.ranges {
+            if lo <= c && c <= hi {
+                if lo < c {
+                    out.push((lo, c - 1));
+                }
+                if c < hi {
+                    out.push((c + 1, hi));
+                }
+            } else {
+                out.push((lo, hi));
+            }
+        }
+        if present {
+            out.push((c, c));
+        }
+        out.sort_unstable();
+        self.ranges = Vec::new();
+        for (lo, hi) in out {
+            self.add(lo, hi);
+        }
+    }
+
+    /// A Unicode-mode class over the set's scalar values (surrogates left out); `None` if empty.
+    fn render(&self) -> Option<String> {
+        let mut out = String::from("[");
+        let mut any = false;
+        for &(lo, hi) in &self.ranges {
+            for (lo, hi) in without_surrogates(lo, hi) {
+                let _ = write!(out, "\\x{{{lo:X}}}-\\x{{{hi:X}}}");
+                any = true;
+            }
+        }
+        out.push(']');
+        any.then_some(out)
+    }
+}
+
+/// `lo..=hi` with the surrogate block cut out (they are not characters).
+fn without_surrogates(lo: u32, hi: u32) -> Vec<(u32, u32)> {
+    let (s_lo, s_hi) = SURROGATES;
+    let mut parts = Vec::new();
+    if lo < s_lo {
+        parts.push((lo, hi.min(s_lo - 1)));
+    }
+    if hi > s_hi {
+        parts.push((lo.max(s_hi + 1), hi));
+    }
+    parts
+}
+
+/// `text` matched literally, `/` standing for the separator.
+fn literal(text: &str, sep: Sep) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        match c {
+            '/' => out.push_str(sep.class()),
+            _ => push_escaped(&mut out, c),
+        }
+    }
+    out
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    if regex_meta(c) {
+        out.push('\\');
+    }
+    out.push(c);
+}
+
+/// regex-syntax's meta characters (`regex_syntax::is_meta_character`).
+fn regex_meta(c: char) -> bool {
+    matches!(
+        c,
+        '\\' | '.'
+            | '+'
+            | '*'
+            | '?'
+            | '('
+            | ')'
+            | '|'
+            | '['
+            | ']'
+            | '{'
+            | '}'
+            | '^'
+            | '$'
+            | '#'
+            | '&'
+            | '-'
+            | '~'
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_of_common_patterns() {
+        let cases = [
+            ("rm -rf /*", Flavour::Command, r"^rm \-rf [/\\]"),
+            (
+                "git * --force*",
+                Flavour::Command,
+                r"(?:^git \* \-\-force)|(?:^git (?-u:[^/\\])* \-\-force(?-u:[^/\\])*$)",
+            ),
+            ("*.env", Flavour::Command, r"\.env"),
+            (
+                "*curl*webhook.site",
+                Flavour::Command,
+                r"curl(?s-u:.)*webhook\.site",
+            ),
+            ("echo * x", Flavour::Command, r"^echo (?-u:[^/\\])* x$"),
+            ("/etc/**", Flavour::Path, r"^/etc/"),
+            (
+                "**/.ssh/id_*",
+                Flavour::Path,
+                r"(?:^|/)\.ssh/id_(?-u:[^/])*$",
+            ),
+            ("**/.env", Flavour::Path, r"(?:^|/)\.env$"),
+            ("*.ngrok.io", Flavour::Domain, r"^(?-u:[^/])*\.ngrok\.io$"),
+            ("a?", Flavour::Domain, r"^a(?:[^/]|(?-u:[\x80-\xBF]))$"),
+            ("a?", Flavour::Path, r"^a[^/]$"),
+            (
+                "[^b-a]",
+                Flavour::Path,
+                r"^[\x{0}-\x{2E}\x{30}-\x{D7FF}\x{E000}-\x{10FFFF}]$",
+            ),
+        ];
+        for (pattern, flavour, want) in cases {
+            assert_eq!(
+                lower(pattern, flavour),
+                Lowered::Regex(String::from(want)),
+                "{pattern:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn always_and_never() {
+        assert_eq!(lower("*", Flavour::Command), Lowered::Always);
+        assert_eq!(lower("**", Flavour::Command), Lowered::Always);
+        assert_eq!(lower("**", Flavour::Path), Lowered::Always);
+        assert_eq!(lower("**/**", Flavour::Path), Lowered::Always);
+        assert_eq!(lower("", Flavour::Command), Lowered::Never);
+        assert_eq!(lower("a[", Flavour::Command), Lowered::Never);
+        assert_eq!(lower("**/a/**/b/**", Flavour::Path), Lowered::Never);
+        assert_eq!(lower("[z-a]", Flavour::Domain), Lowered::Never);
+    }
+}
