@@ -1,1 +1,230 @@
-//! The shell command model. Placeholder: see issue 3.
+//! The shell command model: how rampart reads a command string.
+//!
+//! A policy says `deny rm -rf /` and `allow git *`; an agent writes
+//! `FOO=1 bash -lc "git status && sudo rm -fr //"`. Deciding that call needs two different views
+//! of the command, and upstream Rampart (reference §2.6) defines both:
+//!
+//! * **Restrictive readings** (deny, ask): every way the command could be understood as doing
+//!   something. A rule matches when *any* reading matches: the raw text, each segment, what the
+//!   segment runs once launchers and `-c` wrappers are peeled off, grouping and control-flow
+//!   bodies, here-string payloads, other shell dialects, and a canonical `rm -rf <operand>` for
+//!   every spelling of a recursive forced delete. Reading too much only over-restricts; reading
+//!   too little lets a command through. Where a reading is cut short by a limit, `overflow` tells
+//!   the evaluator to treat the command as matching.
+//! * **Grant components** (allow, watch): every command the call executes. An allow rule must
+//!   cover all of them. Components never see through `sudo`, `xargs` and the like: `sudo git push`
+//!   is not `git push`.
+//!
+//! Beyond upstream, the restrictive readings also see through `sudo`, `doas`, `su -c`, `xargs` and
+//! `find -exec` (upstream let `xargs rm -rf /` through).
+//!
+//! The stages, one module each: [`sanitize`](sanitize) → [`split`](split) →
+//! [`subcommands`](subcommands) → [`tokenize`](tokenize) → [`normalize`](normalize) →
+//! [`grant`](grant) components → [`restrictive`](restrictive) readings (with
+//! [`aliases`](aliases) for rm/find and [`see_through`](see_through)) and
+//! [`env_assign`](env_assign) for `command_env_assignments`.
+//!
+//! Everything is bounded: nesting depth, unwrap rounds, the number of readings and aliases. Work
+//! is linear in the input per reading, so 8 KiB of operators or open parentheses reads quickly.
+
+mod aliases;
+mod env_assign;
+mod grant;
+mod normalize;
+mod restrictive;
+mod sanitize;
+mod see_through;
+mod set;
+mod split;
+mod subcommands;
+mod tokenize;
+mod words;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::ops::Range;
+
+use set::Dedup;
+use tokenize::Tokens;
+
+/// Everything the evaluator needs to know about one command string.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CommandReadings {
+    /// The sanitized command (ANSI CSI escapes, NUL and control chars other than \t \n removed).
+    pub raw: String,
+    /// NormalizeCommand: normalized segments joined with " && ".
+    pub normalized: String,
+    /// Grant components: the normalized segments of the command plus the normalized segments of every
+    /// subcommand ($(..), backticks, <(..), >(..), eval), in order, without duplicates.
+    pub components: Vec<String>,
+    /// More than one segment, or any subcommand (upstream's `composite`).
+    pub composite: bool,
+    /// Every restrictive reading (§2.6 "Restrictive match" items 1-6 and the rm/find canonical aliases
+    /// of item 4, plus our improvements), deduplicated, `raw` first. A deny/ask rule matches when any
+    /// of these matches.
+    pub restrictive: Vec<String>,
+    /// The reading hit a limit (more than 256 rm/find aliases, nesting deeper than the bound, too many
+    /// readings): restrictive rules must treat the command as matching (fail closed).
+    pub overflow: bool,
+    /// Names of environment variables the command assigns anywhere (`VAR=x cmd`, `env VAR=x`,
+    /// `export/declare/typeset VAR=x`, cmd.exe `set`/`setx`, PowerShell `$env:VAR=`, `Set-Item env:VAR`,
+    /// `[Environment]::SetEnvironmentVariable(`), all three dialects tried, wrappers unwrapped to depth 4,
+    /// substitutions included; `printf 'LD_PRELOAD=%s'` assigns nothing.
+    pub env_assignments: Vec<String>,
+}
+
+/// Reads a command string (the exec tool's `command`).
+pub fn read_command(cmd: &str) -> CommandReadings {
+    let mut out = CommandReadings::default();
+    read_command_into(cmd, &mut out);
+    out
+}
+
+/// Same, reusing the buffers of `out` (cleared first) so a hot loop does not reallocate.
+pub fn read_command_into(cmd: &str, out: &mut CommandReadings) {
+    clear(out);
+    sanitize::sanitize(cmd, &mut out.raw);
+    let mut sc = Scratch::default();
+    let mut set = Dedup::default();
+    out.composite = grant::analyze(
+        &out.raw,
+        &mut sc,
+        &mut out.normalized,
+        &mut out.components,
+        &mut set,
+    );
+    restrictive::read(
+        &out.raw,
+        &out.normalized,
+        &out.components,
+        true,
+        &mut sc,
+        &mut out.restrictive,
+    );
+    env_assign::collect(&out.raw, &mut sc, &mut out.env_assignments);
+    out.overflow = sc.overflow || sc.norm.overflow;
+}
+
+/// The preload path: the kernel already split the words. `raw` is upstream's quoted join (§4.2:
+/// bare when every byte is in [A-Za-z0-9_@%+=:,./-], else '...' with ' as '\'' ; empty word is '').
+/// The readings are built from the argv words directly (no re-tokenising of the quoted join), except
+/// that shell wrappers' payloads (`sh -c PAYLOAD`) are parsed as shell.
+pub fn read_argv(argv: &[&str]) -> CommandReadings {
+    let mut out = CommandReadings::default();
+    read_argv_into(argv, &mut out);
+    out
+}
+
+/// Same as [`read_argv`], reusing the buffers of `out`.
+pub fn read_argv_into(argv: &[&str], out: &mut CommandReadings) {
+    clear(out);
+    let mut words = Tokens::default();
+    let mut clean = String::new();
+    for (k, w) in argv.iter().enumerate() {
+        if k > 0 {
+            out.raw.push(' ');
+        }
+        clean.clear();
+        sanitize::sanitize(w, &mut clean);
+        let start = out.raw.len();
+        quote_word(&clean, &mut out.raw);
+        words.push_word(start..out.raw.len(), &clean);
+    }
+    let mut sc = Scratch::default();
+    let mut set = Dedup::default();
+    match sc.norm.words(&words, &mut out.normalized) {
+        None => {
+            if !out.normalized.is_empty() {
+                set.insert(&mut out.components, &out.normalized);
+            }
+        }
+        Some(payload) => {
+            out.composite = grant::analyze(
+                &payload,
+                &mut sc,
+                &mut out.normalized,
+                &mut out.components,
+                &mut set,
+            );
+        }
+    }
+    restrictive::read(
+        &out.raw,
+        &out.normalized,
+        &out.components,
+        false,
+        &mut sc,
+        &mut out.restrictive,
+    );
+    env_assign::collect(&out.raw, &mut sc, &mut out.env_assignments);
+    out.overflow = sc.overflow || sc.norm.overflow;
+}
+
+/// Upstream's argv word quoting (§4.2), appended to `out`.
+pub fn quote_word(word: &str, out: &mut String) {
+    let bare = |c: u8| c.is_ascii_alphanumeric() || b"_@%+=:,./-".contains(&c);
+    if word.is_empty() {
+        out.push_str("''");
+    } else if word.bytes().all(bare) {
+        out.push_str(word);
+    } else {
+        out.push('\'');
+        for (k, part) in word.split('\'').enumerate() {
+            if k > 0 {
+                out.push_str("'\\''");
+            }
+            out.push_str(part);
+        }
+        out.push('\'');
+    }
+}
+
+fn clear(out: &mut CommandReadings) {
+    out.raw.clear();
+    out.normalized.clear();
+    out.components.clear();
+    out.composite = false;
+    out.restrictive.clear();
+    out.overflow = false;
+    out.env_assignments.clear();
+}
+
+/// Buffers shared by the stages of one reading, and the fail-closed flag they raise.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    pub(crate) norm: normalize::Normalizer,
+    pub(crate) toks: Tokens,
+    pub(crate) segs: Vec<Range<usize>>,
+    pub(crate) overflow: bool,
+    /// Bytes processed so far, against the restrictive stage's work budget.
+    pub(crate) work: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quote_word_matches_upstream_examples() {
+        let cases: &[(&[&str], &str)] = &[
+            (
+                &["/bin/rm", "two words", "a'b", "", "$HOME"],
+                "/bin/rm 'two words' 'a'\\''b' '' '$HOME'",
+            ),
+            (&["git", "status"], "git status"),
+            (&["a_@%+=:,./-Z9"], "a_@%+=:,./-Z9"),
+            (&["it's"], "'it'\\''s'"),
+            (&["ünï"], "'ünï'"),
+        ];
+        for (argv, want) in cases {
+            let mut out = String::new();
+            for (k, w) in argv.iter().enumerate() {
+                if k > 0 {
+                    out.push(' ');
+                }
+                quote_word(w, &mut out);
+            }
+            assert_eq!(out, *want);
+        }
+    }
+}

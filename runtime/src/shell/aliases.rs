@@ -1,0 +1,294 @@
+//! Canonical `rm -rf <operand>` aliases for every spelling of a recursive forced delete.
+//!
+//! A policy author writes `rm -rf /`; an agent writes `rm -fr //`, `rm --recursive --force /`,
+//! `busybox rm -vfr -- /tmp/../`, `find / -delete` or `find / -exec /bin/rm -rf {} \;`. Rather
+//! than asking every policy to spell all of these, upstream reduces each of them to the one form
+//! `rm -rf <operand>`, per operand: an `rm` with both a recursive flag (`-r`, `-R`,
+//! `--recursive`) and a force flag (`-f`, `--force`) in any order or clustering, and `find`
+//! targets that are deleted (`-delete`, or an `rm -rf {}` under `-exec`/`-execdir`, and, beyond
+//! upstream, `-ok`/`-okdir`). An operand that is absolute or uses `.`/`..` is cleaned like Go's
+//! `path.Clean`, so `//`, `/./` and `/tmp/../` all read as `/`. Redirections and comments are not
+//! operands.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::normalize::command_head;
+use super::tokenize::{redirection_len, Tokens};
+use super::words::basename;
+
+/// Calls `emit` with the operand of every canonical alias of the command in `t` (words of `src`).
+pub(crate) fn rm_find_aliases(t: &Tokens, src: &str, emit: &mut dyn FnMut(&str)) {
+    let h = applet_head(t, command_head(t, 0));
+    match basename(t.value(h)) {
+        "rm" => {
+            let rm = parse_rm(t, src, h + 1, t.len());
+            if rm.recursive && rm.force {
+                for &k in &rm.operands {
+                    emit(t.value(k));
+                }
+            }
+        }
+        "find" => find_aliases(t, src, h, emit),
+        _ => {}
+    }
+}
+
+/// Skips `busybox`/`toybox` (any path): `busybox rm -rf /` runs the `rm` applet.
+pub(crate) fn applet_head(t: &Tokens, mut h: usize) -> usize {
+    while h + 1 < t.len() && matches!(basename(t.value(h)), "busybox" | "toybox") {
+        h += 1;
+    }
+    h
+}
+
+struct Rm {
+    recursive: bool,
+    force: bool,
+    operands: Vec<usize>,
+}
+
+/// Reads rm's words `from..to`. GNU rm takes options anywhere before `--`.
+fn parse_rm(t: &Tokens, src: &str, from: usize, to: usize) -> Rm {
+    let mut rm = Rm {
+        recursive: false,
+        force: false,
+        operands: Vec::new(),
+    };
+    let mut options = true;
+    let mut k = from;
+    while k < to {
+        if t.is_comment(k) {
+            break;
+        }
+        let w = t.value(k);
+        let raw = src.get(t.raw(k)).unwrap_or("");
+        let redirect = redirection_len(raw);
+        if redirect > 0 {
+            k += if redirect == raw.len() { 2 } else { 1 };
+            continue;
+        }
+        if options && w == "--" {
+            options = false;
+        } else if options && w.starts_with("--") {
+            rm.recursive |= w == "--recursive";
+            rm.force |= w == "--force";
+        } else if options && w.len() > 1 && w.starts_with('-') {
+            rm.recursive |= w.contains(['r', 'R']);
+            rm.force |= w.contains('f');
+        } else {
+            rm.operands.push(k);
+        }
+        k += 1;
+    }
+    rm
+}
+
+/// The targets of a `find` at word `h` (indices; empty means `.`) and where its expression starts.
+pub(crate) fn find_targets(t: &Tokens, src: &str, h: usize) -> (Vec<usize>, usize) {
+    let mut k = h + 1;
+    loop {
+        match t.value(k) {
+            "-H" | "-L" | "-P" => k += 1,
+            "-D" => k += 2,
+            w if w.starts_with("-O") => k += 1,
+            _ => break,
+        }
+    }
+    let mut targets = Vec::new();
+    while k < t.len() {
+        let w = t.value(k);
+        let raw = src.get(t.raw(k)).unwrap_or("");
+        let expression = w.starts_with('-') || matches!(w, "(" | "!" | ")" | ",");
+        if expression || t.is_comment(k) || redirection_len(raw) > 0 {
+            break;
+        }
+        targets.push(k);
+        k += 1;
+    }
+    (targets, k)
+}
+
+/// The end of an `-exec` payload starting at `from`: the index of its `;` or `+`, or the end.
+pub(crate) fn exec_end(t: &Tokens, from: usize) -> usize {
+    (from..t.len())
+        .find(|&k| matches!(t.value(k), ";" | "+"))
+        .unwrap_or(t.len())
+}
+
+pub(crate) fn is_exec_action(w: &str) -> bool {
+    matches!(w, "-exec" | "-execdir" | "-ok" | "-okdir")
+}
+
+fn find_aliases(t: &Tokens, src: &str, h: usize, emit: &mut dyn FnMut(&str)) {
+    let (targets, expr) = find_targets(t, src, h);
+    let each_target = |emit: &mut dyn FnMut(&str), template: &str| {
+        if targets.is_empty() {
+            emit(&template.replace("{}", "."));
+        }
+        for &k in &targets {
+            emit(&template.replace("{}", t.value(k)));
+        }
+    };
+    let mut k = expr;
+    while k < t.len() {
+        if t.is_comment(k) {
+            break;
+        }
+        let w = t.value(k);
+        if w == "-delete" {
+            each_target(emit, "{}");
+        } else if is_exec_action(w) {
+            let end = exec_end(t, k + 1);
+            let head = applet_head(t, k + 1);
+            if head < end && basename(t.value(head)) == "rm" {
+                let rm = parse_rm(t, src, head + 1, end);
+                if rm.recursive && rm.force {
+                    for &op in &rm.operands {
+                        let operand = t.value(op);
+                        if operand.contains("{}") {
+                            each_target(emit, operand);
+                        } else {
+                            emit(operand);
+                        }
+                    }
+                }
+            }
+            k = end;
+        }
+        k += 1;
+    }
+}
+
+/// Appends `rm -rf <operand>` to `out`, cleaning the operand when it is absolute or uses `.`/`..`.
+pub(crate) fn canonical_alias(operand: &str, out: &mut String) {
+    out.push_str("rm -rf ");
+    let dotted = operand.split('/').any(|p| p == "." || p == "..");
+    if operand.starts_with('/') || dotted {
+        clean_path(operand, out);
+    } else {
+        out.push_str(operand);
+    }
+}
+
+/// Go's `path.Clean`, appended to `out`.
+pub(crate) fn clean_path(p: &str, out: &mut String) {
+    let rooted = p.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in p.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => match parts.last() {
+                Some(&last) if last != ".." => {
+                    parts.pop();
+                }
+                _ if rooted => {}
+                _ => parts.push(".."),
+            },
+            _ => parts.push(part),
+        }
+    }
+    if rooted {
+        out.push('/');
+    }
+    for (k, part) in parts.iter().enumerate() {
+        if k > 0 {
+            out.push('/');
+        }
+        out.push_str(part);
+    }
+    if !rooted && parts.is_empty() {
+        out.push('.');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tokenize::{tokenize, Dialect};
+    use super::*;
+
+    fn aliases(cmd: &str) -> Vec<String> {
+        let mut t = Tokens::default();
+        tokenize(cmd, Dialect::Posix, &mut t);
+        let mut out = Vec::new();
+        rm_find_aliases(&t, cmd, &mut |op| {
+            let mut s = String::new();
+            canonical_alias(op, &mut s);
+            out.push(s);
+        });
+        out
+    }
+
+    #[test]
+    fn rm_spellings() {
+        for cmd in [
+            "rm -rf /",
+            "rm -fr /",
+            "rm -r -f /",
+            "rm -R --force /",
+            "rm --recursive --force /",
+            "rm -vfr -- /",
+            "busybox rm -rf /",
+            "/bin/busybox rm -rf /",
+            "toybox rm -rf /",
+            "/bin/rm -rf /",
+            "rm -rf //",
+            "rm -rf /./",
+            "rm -rf /tmp/../",
+            "rm / -rf",
+            "FOO=1 nohup rm -rf /",
+            "rm -rf / 2>/dev/null",
+            "rm -rf / > log",
+            "rm -rf / # comment",
+        ] {
+            assert_eq!(aliases(cmd), ["rm -rf /"], "{cmd:?}");
+        }
+        assert_eq!(aliases("rm -rf /tmp /"), ["rm -rf /tmp", "rm -rf /"]);
+        assert_eq!(aliases("rm -rf -- -x"), ["rm -rf -x"]);
+        assert_eq!(aliases("rm -rf '#x'"), ["rm -rf #x"]);
+        assert!(aliases("rm -f /").is_empty());
+        assert!(aliases("rm -r /").is_empty());
+        assert!(aliases("echo rm -rf /").is_empty());
+    }
+
+    #[test]
+    fn find_spellings() {
+        let cases: &[(&str, &[&str])] = &[
+            ("find / -delete", &["rm -rf /"]),
+            ("find -delete", &["rm -rf ."]),
+            (
+                "find -L / /home -name x -delete",
+                &["rm -rf /", "rm -rf /home"],
+            ),
+            ("find / -exec /bin/rm -rf {} \\;", &["rm -rf /"]),
+            ("find / -execdir rm -fr {} +", &["rm -rf /"]),
+            ("find / -ok busybox rm -rf {} ;", &["rm -rf /"]),
+            ("find /tmp/cache -delete", &["rm -rf /tmp/cache"]),
+            ("find / -exec rm -f {} ;", &[]),
+            ("find / -name '*.log' -print", &[]),
+            ("find / -exec rm -rf /etc ;", &["rm -rf /etc"]),
+        ];
+        for (cmd, want) in cases {
+            assert_eq!(aliases(cmd), *want, "{cmd:?}");
+        }
+    }
+
+    #[test]
+    fn clean_table() {
+        for (p, want) in [
+            ("/", "/"),
+            ("//", "/"),
+            ("/./", "/"),
+            ("/tmp/../", "/"),
+            ("/../..", "/"),
+            ("a/../..", ".."),
+            ("./", "."),
+            ("a/./b//c/", "a/b/c"),
+            ("", "."),
+        ] {
+            let mut s = String::new();
+            clean_path(p, &mut s);
+            assert_eq!(s, want, "{p:?}");
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! Which environment variables a command assigns (`command_env_assignments`).
+//!
+//! Policies deny `LD_PRELOAD=…` or `RAMPART_MODE=disabled` however they are set, so this stage
+//! collects variable names from every assignment form of the three dialects a command could be
+//! in, without guessing which one it is:
+//!
+//! * POSIX: leading `NAME=value` words, `env NAME=value`, `export`/`declare`/`typeset`/`local`/
+//!   `readonly NAME=value` (and `export NAME`, which hands an existing variable to children), and
+//!   `sudo NAME=value`;
+//! * cmd.exe: `set NAME=value` (also `set "NAME=value"`, `set /a`, `set /p`) and `setx NAME value`;
+//! * PowerShell: `$env:NAME = …`, `Set-Item`/`New-Item [-Path] env:NAME`,
+//!   `[Environment]::SetEnvironmentVariable('NAME', …)`.
+//!
+//! Only command positions count, so `printf 'LD_PRELOAD=%s'` assigns nothing. Shell wrappers are
+//! unwrapped up to [`MAX_WRAPPER_DEPTH`] and substitutions are read too.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::grant::MAX_SUBSTITUTION_DEPTH;
+use super::normalize::{launcher, skip_assignments, wrapper, Launch, Wrap};
+use super::see_through::sudo_command;
+use super::split::{split, SplitDialect};
+use super::subcommands::{eval_payloads, substitutions};
+use super::tokenize::{tokenize, Dialect, Tokens};
+use super::words::{assignment_name, basename, is_name};
+use super::Scratch;
+
+/// Upstream unwraps shell wrappers this deep when looking for assignments.
+pub(crate) const MAX_WRAPPER_DEPTH: usize = 4;
+
+/// Appends the names `cmd` assigns to `out` (deduplicated, first-seen order).
+pub(crate) fn collect(cmd: &str, sc: &mut Scratch, out: &mut Vec<String>) {
+    text(cmd, 0, 0, sc, out);
+}
+
+fn push(out: &mut Vec<String>, name: &str) {
+    if !name.is_empty() && !out.iter().any(|n| n == name) {
+        out.push(name.into());
+    }
+}
+
+fn text(src: &str, wrap_depth: usize, sub_depth: usize, sc: &mut Scratch, out: &mut Vec<String>) {
+    if !src.contains(['=', 'e', 'E']) {
+        // Every form needs an `=` or one of `export`/`set`/`$env:`/`Set-Item`.
+        return;
+    }
+    let mut segs = Vec::new();
+    split(src, SplitDialect::Posix, &mut segs);
+    let mut toks = Tokens::default();
+    for seg in &segs {
+        tokenize(
+            src.get(seg.clone()).unwrap_or(""),
+            Dialect::Posix,
+            &mut toks,
+        );
+        words(&toks, wrap_depth, sub_depth, sc, out);
+    }
+    if contains_ignore_case(src, "set") {
+        segs.clear();
+        split(src, SplitDialect::Cmd, &mut segs);
+        for seg in &segs {
+            tokenize(src.get(seg.clone()).unwrap_or(""), Dialect::Cmd, &mut toks);
+            words(&toks, wrap_depth, sub_depth, sc, out);
+        }
+    }
+    powershell(src, out);
+    let mut subs = Vec::new();
+    substitutions(src, &mut subs);
+    eval_payloads(src, &mut sc.toks, &mut subs);
+    if !subs.is_empty() && sub_depth >= MAX_SUBSTITUTION_DEPTH {
+        sc.overflow = true;
+        return;
+    }
+    for sub in &subs {
+        text(sub, wrap_depth, sub_depth + 1, sc, out);
+    }
+}
+
+/// The assignments of one segment's words, in whichever dialect they were tokenized.
+fn words(t: &Tokens, wrap_depth: usize, sub_depth: usize, sc: &mut Scratch, out: &mut Vec<String>) {
+    let mut i = 0;
+    for _ in 0..super::normalize::MAX_UNWRAP {
+        while let Some(name) = assignment_name(t.value(i)) {
+            push(out, name);
+            i += 1;
+        }
+        i = skip_assignments(t, i);
+        match launcher(t, i, &mut |w| push(out, assignment_name(w).unwrap_or(""))) {
+            Some(Launch::Next(j)) => {
+                i = j;
+                continue;
+            }
+            Some(Launch::SplitString { text: s, .. }) => {
+                text(&s, wrap_depth, sub_depth, sc, out);
+                return;
+            }
+            None => {}
+        }
+        let head = t.value(i);
+        match basename(head) {
+            "sudo" => {
+                let (j, _) = sudo_command(t, i + 1);
+                (i + 1..j).for_each(|k| push(out, assignment_name(t.value(k)).unwrap_or("")));
+                if j > i + 1 && j < t.len() {
+                    i = j;
+                    continue;
+                }
+            }
+            "export" | "declare" | "typeset" | "local" | "readonly" => {
+                for k in i + 1..t.len() {
+                    let w = t.value(k);
+                    match assignment_name(w) {
+                        Some(name) => push(out, name),
+                        None if head == "export" && is_name(w) => push(out, w),
+                        None => {}
+                    }
+                }
+            }
+            _ if head.eq_ignore_ascii_case("set") => cmd_set(t, i + 1, out),
+            _ if head.eq_ignore_ascii_case("setx") => cmd_setx(t, i + 1, out),
+            _ => {}
+        }
+        match wrapper(t, i) {
+            Some(Wrap::Words(j)) => i = j,
+            Some(Wrap::Text(payload, _)) if wrap_depth < MAX_WRAPPER_DEPTH => {
+                text(&payload, wrap_depth + 1, sub_depth, sc, out);
+                return;
+            }
+            _ => return,
+        }
+    }
+}
+
+/// cmd.exe `set [/a|/p] NAME=value`.
+fn cmd_set(t: &Tokens, mut k: usize, out: &mut Vec<String>) {
+    while t.value(k).starts_with('/') {
+        k += 1;
+    }
+    let w = t.value(k);
+    if let Some(eq) = w.find('=') {
+        let name = w[..eq].trim();
+        if !name.contains(char::is_whitespace) {
+            push(out, name);
+        }
+    }
+}
+
+/// cmd.exe `setx [/m] [/s host /u user /p pass] NAME value`.
+fn cmd_setx(t: &Tokens, mut k: usize, out: &mut Vec<String>) {
+    while let Some(flag) = t.value(k).strip_prefix('/') {
+        let with_value = ["s", "u", "p", "f", "a", "r", "x", "d"]
+            .iter()
+            .any(|f| flag.eq_ignore_ascii_case(f));
+        k += if with_value { 2 } else { 1 };
+    }
+    if k < t.len() {
+        push(out, t.value(k));
+    }
+}
+
+/// PowerShell's forms, found by a case-insensitive textual scan.
+fn powershell(src: &str, out: &mut Vec<String>) {
+    let lower = src.to_ascii_lowercase();
+    for (at, _) in lower.match_indices("$env:") {
+        let rest = &src[at + 5..];
+        let name_len = rest
+            .bytes()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
+            .count();
+        let after = rest[name_len..].trim_start();
+        let assigns = after.starts_with('=') && !after.starts_with("==");
+        let compound = ["+=", "-=", "*=", "/="]
+            .iter()
+            .any(|op| after.starts_with(op));
+        if name_len > 0 && (assigns || compound) {
+            push(out, &rest[..name_len]);
+        }
+    }
+    for verb in ["set-item", "new-item"] {
+        for (at, _) in lower.match_indices(verb) {
+            let mut rest = lower[at + verb.len()..].trim_start();
+            for flag in ["-path", "-literalpath"] {
+                if let Some(r) = rest.strip_prefix(flag) {
+                    rest = r.trim_start();
+                }
+            }
+            let rest = rest.trim_start_matches(['\'', '"']);
+            if let Some(name) = rest.strip_prefix("env:") {
+                let name = name.trim_start_matches(['\\', '/']);
+                let len = name
+                    .bytes()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                    .count();
+                let start = src.len() - name.len();
+                push(out, &src[start..start + len]);
+            }
+        }
+    }
+    for (at, _) in lower.match_indices("setenvironmentvariable(") {
+        let rest = src[at + "setenvironmentvariable(".len()..].trim_start();
+        let rest = rest.trim_start_matches(['\'', '"']);
+        let len = rest
+            .bytes()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
+            .count();
+        push(out, &rest[..len]);
+    }
+}
+
+fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(cmd: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        collect(cmd, &mut Scratch::default(), &mut out);
+        out
+    }
+
+    #[test]
+    fn table() {
+        let cases: &[(&str, &[&str])] = &[
+            ("LD_PRELOAD=/x.so ls", &["LD_PRELOAD"]),
+            ("A=1 B=2 env C=3 nohup ls", &["A", "B", "C"]),
+            ("env -i LD_PRELOAD=x ls", &["LD_PRELOAD"]),
+            ("export LD_PRELOAD=/x.so", &["LD_PRELOAD"]),
+            ("export LD_PRELOAD", &["LD_PRELOAD"]),
+            ("declare -x RAMPART_MODE=disabled", &["RAMPART_MODE"]),
+            ("typeset X=1", &["X"]),
+            ("printf 'LD_PRELOAD=%s' x", &[]),
+            ("echo LD_PRELOAD=x", &[]),
+            ("git status", &[]),
+            ("set RAMPART_MODE=disabled", &["RAMPART_MODE"]),
+            ("cmd /c set \"RAMPART_MODE=disabled\"", &["RAMPART_MODE"]),
+            ("SET /a X=1", &["X"]),
+            ("setx /M LD_PRELOAD x", &["LD_PRELOAD"]),
+            ("$env:RAMPART_MODE = 'disabled'", &["RAMPART_MODE"]),
+            ("powershell -c \"$Env:LD_PRELOAD='x'\"", &["LD_PRELOAD"]),
+            ("if ($env:X -eq 1) { }", &[]),
+            ("if ($env:X == 1)", &[]),
+            (
+                "Set-Item -Path env:RAMPART_MODE -Value x",
+                &["RAMPART_MODE"],
+            ),
+            ("Set-Item Env:\\FOO x", &["FOO"]),
+            (
+                "[Environment]::SetEnvironmentVariable('RAMPART_MODE', 'x')",
+                &["RAMPART_MODE"],
+            ),
+            ("bash -c 'LD_PRELOAD=x ls'", &["LD_PRELOAD"]),
+            ("sh -c \"bash -c 'export A=1'\"", &["A"]),
+            ("echo $(LD_PRELOAD=x ls)", &["LD_PRELOAD"]),
+            ("sudo -E LD_PRELOAD=x ls", &["LD_PRELOAD"]),
+            ("env -S 'A=1 ls'", &["A"]),
+            ("ls; X=1", &["X"]),
+        ];
+        for (cmd, want) in cases {
+            assert_eq!(names(cmd), *want, "{cmd:?}");
+        }
+    }
+
+    #[test]
+    fn wrapper_depth_is_four() {
+        let deep = "bash -c \"sh -c 'bash -c \\\"sh -c X=1\\\"'\"";
+        assert_eq!(names(deep), ["X"]);
+        let mut cmd = String::from("X=1 ls");
+        for _ in 0..6 {
+            let mut q = String::new();
+            super::super::quote_word(&cmd, &mut q);
+            cmd = alloc::format!("sh -c {q}");
+        }
+        assert!(names(&cmd).is_empty());
+    }
+}

@@ -1,0 +1,360 @@
+//! Restrictive readings: every way a deny or ask rule could see the command.
+//!
+//! A deny rule fires when *any* reading matches, so this stage errs towards reading more. It runs
+//! a worklist over the reading list itself: the raw command and the grant components are seeded,
+//! and each reading, in turn, contributes new ones (upstream §2.6 items 1-6, plus see-through):
+//!
+//! * its components (normalized segments and substitutions) and its normalized form; for the raw
+//!   command also its raw segments, quoting intact (beyond upstream);
+//! * its POSIX bodies: grouping, `if/while/until/do/then/else/!`, trailing `fi/done/esac`, and the
+//!   arm of a `case`;
+//! * alternates: the head without its directory (`/bin/rm` -> `rm`), the applet of
+//!   `busybox`/`toybox`, the text of a `-c` payload or a here-string fed to a shell, the cmd.exe
+//!   reading (when the text has `^`, `&>`, or `'` with `&`/`|`) and the PowerShell reading (when it
+//!   has a backtick), and the payloads of `sudo`, `doas`, `su -c`, `xargs` and `find -exec`;
+//! * the canonical `rm -rf <operand>` aliases (which are final: not expanded further).
+//!
+//! New readings are deduplicated, so the worklist ends. Limits keep it bounded and fail closed:
+//! a reading derived more than [`MAX_DEPTH`] steps from the raw command, more than
+//! [`MAX_READINGS`] readings, or more than [`MAX_ALIASES`] aliases set `overflow`.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::aliases::{applet_head, canonical_alias, rm_find_aliases};
+use super::grant;
+use super::normalize::{command_head, wrapper, Wrap};
+use super::see_through::{payloads, Payload};
+use super::set::Dedup;
+use super::split::{split, SplitDialect};
+use super::subcommands::here_string;
+use super::tokenize::{tokenize, Dialect, Tokens};
+use super::words::{basename, is_posix_shell};
+use super::Scratch;
+
+/// Derivation steps from the raw command before a reading counts as too deep.
+pub(crate) const MAX_DEPTH: u8 = 24;
+/// Readings before the command counts as unreadable.
+pub(crate) const MAX_READINGS: usize = 4096;
+/// Upstream's cap on canonical rm/find aliases.
+pub(crate) const MAX_ALIASES: usize = 256;
+
+/// The reading list under construction.
+struct Readings<'o> {
+    list: &'o mut Vec<String>,
+    set: Dedup,
+    /// Per reading: derivation depth, or `None` for a final alias.
+    depth: Vec<Option<u8>>,
+    aliases: usize,
+    overflow: bool,
+}
+
+/// Bytes of readings expanded (and of substitutions analysed) per byte of input, plus a floor,
+/// before the command counts as unreadable. Agent commands use a small fraction of it; a hostile
+/// nest of substitutions whose every level is a new reading does not.
+const WORK_PER_BYTE: usize = 32;
+const WORK_FLOOR: usize = 64 * 1024;
+
+impl Readings<'_> {
+    fn add(&mut self, s: &str, depth: u8) {
+        let s = s.trim();
+        if s.is_empty() || self.overflow {
+            return;
+        }
+        if depth > MAX_DEPTH || self.list.len() >= MAX_READINGS {
+            self.overflow = true;
+            return;
+        }
+        if self.set.insert(self.list, s) {
+            self.depth.push(Some(depth));
+        }
+    }
+
+    fn add_alias(&mut self, operand: &str, buf: &mut String) {
+        self.aliases += 1;
+        if self.aliases > MAX_ALIASES || self.list.len() >= MAX_READINGS {
+            self.overflow = true;
+            return;
+        }
+        buf.clear();
+        canonical_alias(operand, buf);
+        if self.set.insert(self.list, buf) {
+            self.depth.push(None);
+        }
+    }
+}
+
+/// Fills `out` with the restrictive readings of `raw`, seeded with its `normalized` form and the
+/// grant `components`. When `components_are_raws` is set these are the raw command's own, so the
+/// raw reading does not recompute them.
+pub(crate) fn read(
+    raw: &str,
+    normalized: &str,
+    components: &[String],
+    components_are_raws: bool,
+    sc: &mut Scratch,
+    out: &mut Vec<String>,
+) {
+    let mut r = Readings {
+        list: out,
+        set: Dedup::default(),
+        depth: Vec::new(),
+        aliases: 0,
+        overflow: false,
+    };
+    sc.work = 0;
+    r.add(raw, 0);
+    r.add(normalized, 1);
+    for c in components {
+        r.add(c, 1);
+    }
+    // Beyond upstream: the raw segments too, quoting intact. Re-reading normalized text loses
+    // quotes: behind a keyword (`if X='a b' rm -rf /`) or inside a payload with a literal quote,
+    // only the raw segment still reads as `rm -rf /`.
+    sc.segs.clear();
+    split(raw, SplitDialect::Posix, &mut sc.segs);
+    if sc.segs.len() > 1 {
+        let segs = core::mem::take(&mut sc.segs);
+        for seg in &segs {
+            let seg = raw.get(seg.clone()).unwrap_or("");
+            r.add(seg, 1);
+        }
+        sc.segs = segs;
+    }
+    let budget = raw
+        .len()
+        .saturating_mul(WORK_PER_BYTE)
+        .saturating_add(WORK_FLOOR);
+    let mut cur = String::new();
+    let mut k = 0;
+    // Once any stage has failed closed, every restrictive rule matches anyway: stop reading.
+    while k < r.list.len() && !r.overflow && !sc.overflow && !sc.norm.overflow {
+        if sc.work > budget {
+            r.overflow = true;
+            break;
+        }
+        if let Some(Some(depth)) = r.depth.get(k).copied() {
+            sc.work += r.list[k].len();
+            cur.clear();
+            cur.push_str(&r.list[k]);
+            let skip_components = k == 0 && components_are_raws;
+            expand(&cur, depth + 1, skip_components, sc, &mut r);
+        }
+        k += 1;
+    }
+    sc.overflow |= r.overflow;
+}
+
+/// Adds the readings derived from `c` at depth `d`.
+fn expand(c: &str, d: u8, skip_components: bool, sc: &mut Scratch, r: &mut Readings<'_>) {
+    if !skip_components {
+        components(c, d, sc, r);
+    }
+    bodies(c, d, r);
+    dialects(c, d, sc, r);
+    sc.segs.clear();
+    split(c, SplitDialect::Posix, &mut sc.segs);
+    if sc.segs.len() == 1 {
+        let mut toks = core::mem::take(&mut sc.toks);
+        tokenize(c, Dialect::Posix, &mut toks);
+        alternates(c, &toks, d, r);
+        let mut buf = String::new();
+        rm_find_aliases(&toks, c, &mut |op| r.add_alias(op, &mut buf));
+        sc.toks = toks;
+    }
+}
+
+/// The normalized form of `c` and its grant components.
+fn components(c: &str, d: u8, sc: &mut Scratch, r: &mut Readings<'_>) {
+    let mut normalized = String::new();
+    let mut comps = Vec::new();
+    grant::analyze(c, sc, &mut normalized, &mut comps, &mut Dedup::default());
+    r.add(&normalized, d);
+    for comp in &comps {
+        r.add(comp, d);
+    }
+}
+
+/// Upstream's POSIX body readings: grouping and control-flow words peeled off both ends.
+fn bodies(c: &str, d: u8, r: &mut Readings<'_>) {
+    let mut s = c.trim();
+    // Each round is linear; a round that peels nothing ends the loop, and a hostile run of
+    // alternating keywords is cut off by the bound (the reading stays a superset of upstream's).
+    for _ in 0..64 {
+        let before = s;
+        s = strip_leading(s);
+        s = strip_trailing(s);
+        if let Some(arm) = case_arm(s) {
+            s = arm;
+        }
+        if s == before {
+            break;
+        }
+    }
+    if s != c.trim() {
+        r.add(s, d);
+    }
+}
+
+const LEADING_WORDS: &[&str] = &["if", "elif", "while", "until", "then", "do", "else", "!"];
+const TRAILING_WORDS: &[&str] = &["fi", "done", "esac"];
+
+fn strip_leading(mut s: &str) -> &str {
+    loop {
+        let before = s;
+        s = s.trim_start_matches(|c: char| c == '(' || c == '{' || c.is_ascii_whitespace());
+        let word_end = s.find([' ', '\t', '\n']).unwrap_or(s.len());
+        if LEADING_WORDS.contains(&&s[..word_end]) {
+            s = &s[word_end..];
+        }
+        if s == before {
+            return s.trim_start();
+        }
+    }
+}
+
+fn strip_trailing(mut s: &str) -> &str {
+    // A closing bracket is peeled only while unbalanced, so `echo ${HOME}` and `$(date)` stay.
+    let (mut parens, mut braces) = (0isize, 0isize);
+    for b in s.bytes() {
+        match b {
+            b'(' => parens -= 1,
+            b')' => parens += 1,
+            b'{' => braces -= 1,
+            b'}' => braces += 1,
+            _ => {}
+        }
+    }
+    loop {
+        let before = s;
+        if s.ends_with(')') && parens > 0 {
+            s = s[..s.len() - 1].trim_end();
+            parens -= 1;
+        }
+        if s.ends_with('}') && braces > 0 {
+            s = s[..s.len() - 1].trim_end();
+            braces -= 1;
+        }
+        let word_start = s.rfind([' ', '\t', '\n']).map_or(0, |i| i + 1);
+        if TRAILING_WORDS.contains(&&s[word_start..]) {
+            s = s[..word_start].trim_end();
+        }
+        if s == before {
+            return s;
+        }
+    }
+}
+
+/// `case x in x) BODY` -> BODY; also a later arm `pat) BODY` (its own segment after `;;`).
+fn case_arm(s: &str) -> Option<&str> {
+    if let Some(rest) = s.strip_prefix("case ") {
+        let close = rest.find(')')?;
+        return Some(rest[close + 1..].trim_start());
+    }
+    let word_end = s.find([' ', '\t', '\n']).unwrap_or(s.len());
+    let word = &s[..word_end];
+    let unbalanced = word.ends_with(')') && word.matches(')').count() > word.matches('(').count();
+    (unbalanced && !word.contains(['$', '`'])).then(|| s[word_end..].trim_start())
+}
+
+/// The cmd.exe and PowerShell readings, when the text looks like it could be one.
+fn dialects(c: &str, d: u8, sc: &mut Scratch, r: &mut Readings<'_>) {
+    let cmd_like =
+        c.contains('^') || c.contains("&>") || (c.contains('\'') && c.contains(['&', '|']));
+    if cmd_like {
+        dialect_reading(c, SplitDialect::Cmd, Dialect::Cmd, d, sc, r);
+    }
+    if c.contains('`') {
+        dialect_reading(c, SplitDialect::PowerShell, Dialect::PowerShell, d, sc, r);
+    }
+}
+
+fn dialect_reading(
+    c: &str,
+    sd: SplitDialect,
+    td: Dialect,
+    d: u8,
+    sc: &mut Scratch,
+    r: &mut Readings<'_>,
+) {
+    let mut segs = Vec::new();
+    split(c, sd, &mut segs);
+    let mut joined = String::new();
+    for seg in segs {
+        tokenize(c.get(seg).unwrap_or(""), td, &mut sc.toks);
+        joined.clear();
+        sc.toks.join_from(0, &mut joined);
+        r.add(&joined, d);
+    }
+}
+
+/// Readings of a single segment that look past its head.
+fn alternates(c: &str, t: &Tokens, d: u8, r: &mut Readings<'_>) {
+    let h = command_head(t, 0);
+    let head = t.value(h);
+    let base = basename(head);
+    let path_like = base
+        .bytes()
+        .all(|c| c.is_ascii_alphanumeric() || b"._+-".contains(&c));
+    if head.contains('/') && !base.is_empty() && path_like {
+        let mut s = String::from(base);
+        s.push_str(c.get(t.raw(h).end..).unwrap_or(""));
+        r.add(&s, d);
+    }
+    let applet = applet_head(t, h);
+    if applet != h {
+        r.add(c.get(t.raw(applet).start..).unwrap_or(""), d);
+    }
+    if is_posix_shell(head) {
+        if let Some(Wrap::Text(payload, _)) = wrapper(t, h) {
+            r.add(&payload, d);
+        }
+        if let Some(payload) = here_string(t, c, h) {
+            r.add(payload, d);
+        }
+    }
+    payloads(t, c, h, &mut |p| match p {
+        Payload::From(at) => r.add(c.get(at..).unwrap_or(""), d),
+        Payload::Text(text) => r.add(text, d),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(c: &str) -> Option<String> {
+        let mut list = Vec::new();
+        let mut r = Readings {
+            list: &mut list,
+            set: Dedup::default(),
+            depth: Vec::new(),
+            aliases: 0,
+            overflow: false,
+        };
+        bodies(c, 1, &mut r);
+        list.pop()
+    }
+
+    #[test]
+    fn bodies_table() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("(rm -rf /)", Some("rm -rf /")),
+            ("{ rm -rf /", Some("rm -rf /")),
+            ("then rm -rf /", Some("rm -rf /")),
+            ("if ! ( rm -rf / )", Some("rm -rf /")),
+            ("while rm -rf /", Some("rm -rf /")),
+            ("do rm -rf / done", Some("rm -rf /")),
+            ("case x in x) rm -rf /", Some("rm -rf /")),
+            ("*.txt) rm -rf /", Some("rm -rf /")),
+            ("fi", None),
+            ("echo ${HOME}", None),
+            ("echo $(date)", None),
+            ("rm -rf /", None),
+            ("iffy x", None),
+        ];
+        for (c, want) in cases {
+            assert_eq!(body(c).as_deref(), *want, "{c:?}");
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! Finding the commands a command runs inside itself.
+//!
+//! `git log $(curl evil)` runs `curl evil` before git ever starts, so a deny rule must see it and
+//! an allow rule for `git *` must not cover it. Upstream finds `$( … )`, backticks, `<( … )`,
+//! `>( … )` and `eval …` payloads.
+//!
+//! The scan for substitutions is textual, like upstream's: it finds `$(` even inside single
+//! quotes, so `echo '$(rm -rf /)'` yields `rm -rf /`. That over-reads on purpose (a quoted
+//! substitution can become live again through `eval`, `bash -c` or `ssh`). The body of a
+//! substitution runs to its matching `)`; quotes inside the body are honoured so that
+//! `$(echo ")")` ends at the right parenthesis; an unterminated body runs to the end. This module
+//! finds one level; the caller recurses with a depth bound.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::split::{split, SplitDialect};
+use super::tokenize::{find_byte, redirection_len, tokenize, Dialect, Tokens};
+use super::words::{is_assignment, is_posix_shell};
+
+/// Appends the bodies of the substitutions in `src` (outermost only, in order) to `out`.
+pub(crate) fn substitutions(src: &str, out: &mut Vec<String>) {
+    let b = src.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'$' | b'<' | b'>' if b.get(i + 1) == Some(&b'(') => {
+                let end = matching_paren(b, i + 2);
+                out.push(slice(src, i + 2, end).into());
+                i = end + 1;
+            }
+            b'`' => {
+                let (body, end) = backtick_body(src, i + 1);
+                out.push(body);
+                i = end + 1;
+            }
+            _ => i += 1,
+        }
+    }
+}
+
+/// Appends the payload of every `eval` segment of `src` (`eval a b` -> `a b`) to `out`, and
+/// (beyond upstream, which reads them only for deny rules) of every here-string fed to a shell
+/// (`bash <<< 'a b'` -> `a b`).
+pub(crate) fn eval_payloads(src: &str, toks: &mut Tokens, out: &mut Vec<String>) {
+    if !src.contains("eval") && !src.contains("<<<") {
+        return;
+    }
+    let mut segs = Vec::new();
+    split(src, SplitDialect::Posix, &mut segs);
+    for seg in segs {
+        tokenize(slice(src, seg.start, seg.end), Dialect::Posix, toks);
+        let head = (0..toks.len()).find(|&i| !is_assignment(toks.value(i)));
+        if let Some(h) = head {
+            if toks.value(h) == "eval" && h + 1 < toks.len() {
+                let mut payload = String::new();
+                toks.join_from(h + 1, &mut payload);
+                out.push(payload);
+            } else if is_posix_shell(toks.value(h)) {
+                if let Some(payload) = here_string(toks, slice(src, seg.start, seg.end), h) {
+                    out.push(payload.into());
+                }
+            }
+        }
+    }
+}
+
+fn slice(src: &str, from: usize, to: usize) -> &str {
+    src.get(from..to.min(src.len())).unwrap_or("")
+}
+
+/// The index of the `)` closing a body that starts at `i` (or the length when unterminated).
+fn matching_paren(b: &[u8], mut i: usize) -> usize {
+    let mut depth = 0usize;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 1,
+            b'\'' => i = find_byte(b, i + 1, b'\''),
+            b'"' => i = closing_double_quote(b, i + 1),
+            b'(' => depth += 1,
+            b')' if depth == 0 => return i,
+            b')' => depth -= 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    b.len()
+}
+
+fn closing_double_quote(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return i,
+            _ => i += 1,
+        }
+    }
+    b.len()
+}
+
+/// The body of a backtick substitution starting at `i`, with `` \` `` and `\\` unescaped (that is
+/// how backticks nest), and the index of the closing backtick.
+fn backtick_body(src: &str, start: usize) -> (String, usize) {
+    let b = src.as_bytes();
+    let mut body = String::new();
+    let mut i = start;
+    let mut copied = start;
+    while i < b.len() {
+        match b[i] {
+            b'\\' if matches!(b.get(i + 1), Some(b'`' | b'\\' | b'$')) => {
+                body.push_str(slice(src, copied, i));
+                copied = i + 1;
+                i += 2;
+            }
+            b'`' => break,
+            _ => i += 1,
+        }
+    }
+    body.push_str(slice(src, copied, i));
+    (body, i)
+}
+
+/// The payload of `bash <<< 'payload'` (or `<<<payload`).
+pub(crate) fn here_string<'t>(t: &'t Tokens, src: &str, h: usize) -> Option<&'t str> {
+    (h + 1..t.len()).find_map(|k| {
+        let raw = src.get(t.raw(k)).unwrap_or("");
+        if redirection_len(raw) != 3 || !raw.starts_with("<<<") {
+            return None;
+        }
+        if raw.len() == 3 {
+            (k + 1 < t.len()).then(|| t.value(k + 1))
+        } else {
+            t.value(k).get(3..)
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subs(src: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        substitutions(src, &mut out);
+        eval_payloads(src, &mut Tokens::default(), &mut out);
+        out
+    }
+
+    #[test]
+    fn table() {
+        let cases: &[(&str, &[&str])] = &[
+            ("git status", &[]),
+            ("git log $(whoami)", &["whoami"]),
+            ("echo $(a $(b) c) `d`", &["a $(b) c", "d"]),
+            ("echo '$(rm -rf /)'", &["rm -rf /"]),
+            ("diff <(ls a) >(tee b)", &["ls a", "tee b"]),
+            ("echo $(echo \")\" x)", &["echo \")\" x"]),
+            ("echo $(unterminated x", &["unterminated x"]),
+            ("echo `a \\`b\\` c`", &["a `b` c"]),
+            ("echo `open", &["open"]),
+            ("eval 'rm -rf /'", &["rm -rf /"]),
+            ("FOO=1 eval rm -rf /; ls", &["rm -rf /"]),
+            ("echo eval x", &[]),
+            ("bash <<< 'rm -rf /'", &["rm -rf /"]),
+            ("cat <<< 'rm -rf /'", &[]),
+            ("cat <file >out", &[]),
+        ];
+        for (src, want) in cases {
+            assert_eq!(subs(src), *want, "{src:?}");
+        }
+    }
+}

@@ -1,0 +1,484 @@
+//! Splitting one segment into words.
+//!
+//! Upstream reads a segment as a list of words before it strips launchers and wrappers, and every
+//! later stage (normalisation, the rm/find aliases, the see-through alternates) works on those words.
+//! Two facts about a word matter besides its unquoted value: where it came from in the source (so a
+//! stage can hand on "the rest of the command from this word" with its original quoting intact) and
+//! whether it began with an unquoted `#` (a comment, which the alias stage must not read as an
+//! operand).
+//!
+//! Three dialects, chosen by the caller:
+//! * POSIX: `'…'` is literal, `"…"` honours `\` before `$ \` " \ newline`, a backslash outside
+//!   quotes escapes the next character, backslash-newline vanishes. `$VAR`, globs and `~` are not
+//!   expanded. An unterminated quote runs to the end of the string.
+//! * cmd.exe: `"…"` quotes, `^` escapes the next character, `'` is an ordinary character.
+//! * PowerShell: `'…'` is literal (`''` is a quote), `"…"` and bare words use the backtick as the
+//!   escape character.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::ops::Range;
+
+/// How a segment is tokenized.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Posix,
+    Cmd,
+    PowerShell,
+}
+
+/// One word: its span in the source and its unquoted value in [`Tokens::text`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Token {
+    pub(crate) raw: Range<usize>,
+    value: Range<usize>,
+    /// The word began with an unquoted `#`.
+    pub(crate) comment: bool,
+}
+
+/// The words of one segment, with their values stored in one buffer so that re-tokenizing in a loop
+/// does not allocate.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Tokens {
+    text: String,
+    toks: Vec<Token>,
+}
+
+impl Tokens {
+    pub(crate) fn clear(&mut self) {
+        self.text.clear();
+        self.toks.clear();
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.toks.len()
+    }
+
+    /// The unquoted value of word `i` (empty past the end).
+    pub(crate) fn value(&self, i: usize) -> &str {
+        self.toks
+            .get(i)
+            .and_then(|t| self.text.get(t.value.clone()))
+            .unwrap_or("")
+    }
+
+    /// The source span of word `i` (empty past the end).
+    pub(crate) fn raw(&self, i: usize) -> Range<usize> {
+        self.toks.get(i).map_or(0..0, |t| t.raw.clone())
+    }
+
+    pub(crate) fn is_comment(&self, i: usize) -> bool {
+        self.toks.get(i).is_some_and(|t| t.comment)
+    }
+
+    /// Appends a word whose value is known (argv words, which the kernel already split).
+    pub(crate) fn push_word(&mut self, raw: Range<usize>, word: &str) {
+        let start = self.text.len();
+        self.text.push_str(word);
+        self.toks.push(Token {
+            raw,
+            value: start..self.text.len(),
+            comment: false,
+        });
+    }
+
+    /// Joins the values of words `from..` with single spaces, appending to `out`.
+    pub(crate) fn join_from(&self, from: usize, out: &mut String) {
+        for i in from..self.len() {
+            if i > from {
+                out.push(' ');
+            }
+            out.push_str(self.value(i));
+        }
+    }
+
+    fn begin(&mut self, raw_start: usize, comment: bool) {
+        let v = self.text.len();
+        self.toks.push(Token {
+            raw: raw_start..raw_start,
+            value: v..v,
+            comment,
+        });
+    }
+
+    fn finish(&mut self, raw_end: usize) {
+        let end = self.text.len();
+        if let Some(t) = self.toks.last_mut() {
+            t.raw.end = raw_end;
+            t.value.end = end;
+        }
+    }
+}
+
+pub(crate) fn is_blank(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+/// Tokenizes `src` into `out` (cleared first).
+pub(crate) fn tokenize(src: &str, dialect: Dialect, out: &mut Tokens) {
+    out.clear();
+    match dialect {
+        Dialect::Posix => tokenize_posix(src, out),
+        Dialect::Cmd => tokenize_cmd(src, out),
+        Dialect::PowerShell => tokenize_powershell(src, out),
+    }
+}
+
+/// Copies `src[from..to]` into the current word. Slicing is on ASCII boundaries only.
+fn copy(out: &mut Tokens, src: &str, from: usize, to: usize) {
+    if let Some(s) = src.get(from..to) {
+        out.text.push_str(s);
+    }
+}
+
+fn tokenize_posix(src: &str, out: &mut Tokens) {
+    let b = src.as_bytes();
+    let mut i = 0;
+    let mut in_word = false;
+    while i < b.len() {
+        let c = b[i];
+        if is_blank(c) {
+            if in_word {
+                out.finish(i);
+                in_word = false;
+            }
+            i += 1;
+            continue;
+        }
+        if !in_word {
+            out.begin(i, c == b'#');
+            in_word = true;
+        }
+        match c {
+            b'\'' => {
+                let end = find_byte(b, i + 1, b'\'');
+                copy(out, src, i + 1, end);
+                i = (end + 1).min(b.len());
+            }
+            b'"' => i = posix_double_quoted(src, i + 1, out),
+            b'\\' => match b.get(i + 1) {
+                Some(b'\n') => i += 2,
+                Some(_) => {
+                    let n = char_len(src, i + 1);
+                    copy(out, src, i + 1, i + 1 + n);
+                    i += 1 + n;
+                }
+                None => {
+                    out.text.push('\\');
+                    i += 1;
+                }
+            },
+            _ => {
+                let n = char_len(src, i);
+                copy(out, src, i, i + n);
+                i += n;
+            }
+        }
+    }
+    if in_word {
+        out.finish(b.len());
+    }
+}
+
+/// Reads a double-quoted run starting after the opening quote; returns the index after the closing
+/// quote (or the end).
+fn posix_double_quoted(src: &str, mut i: usize, out: &mut Tokens) -> usize {
+    let b = src.as_bytes();
+    while i < b.len() {
+        match b[i] {
+            b'"' => return i + 1,
+            b'\\' => match b.get(i + 1) {
+                Some(b'\n') => i += 2,
+                Some(&e @ (b'$' | b'`' | b'"' | b'\\')) => {
+                    out.text.push(e as char);
+                    i += 2;
+                }
+                _ => {
+                    out.text.push('\\');
+                    i += 1;
+                }
+            },
+            _ => {
+                let n = char_len(src, i);
+                copy(out, src, i, i + n);
+                i += n;
+            }
+        }
+    }
+    i
+}
+
+fn tokenize_cmd(src: &str, out: &mut Tokens) {
+    let b = src.as_bytes();
+    let mut i = 0;
+    let mut in_word = false;
+    let mut quoted = false;
+    while i < b.len() {
+        let c = b[i];
+        if !quoted && is_blank(c) {
+            if in_word {
+                out.finish(i);
+                in_word = false;
+            }
+            i += 1;
+            continue;
+        }
+        if !in_word {
+            out.begin(i, false);
+            in_word = true;
+        }
+        match c {
+            b'"' => {
+                quoted = !quoted;
+                i += 1;
+            }
+            b'^' if !quoted && i + 1 < b.len() => {
+                let n = char_len(src, i + 1);
+                copy(out, src, i + 1, i + 1 + n);
+                i += 1 + n;
+            }
+            _ => {
+                let n = char_len(src, i);
+                copy(out, src, i, i + n);
+                i += n;
+            }
+        }
+    }
+    if in_word {
+        out.finish(b.len());
+    }
+}
+
+fn tokenize_powershell(src: &str, out: &mut Tokens) {
+    let b = src.as_bytes();
+    let mut i = 0;
+    let mut in_word = false;
+    while i < b.len() {
+        let c = b[i];
+        if is_blank(c) {
+            if in_word {
+                out.finish(i);
+                in_word = false;
+            }
+            i += 1;
+            continue;
+        }
+        if !in_word {
+            out.begin(i, c == b'#');
+            in_word = true;
+        }
+        match c {
+            b'\'' => {
+                i += 1;
+                while i < b.len() {
+                    if b[i] == b'\'' {
+                        if b.get(i + 1) == Some(&b'\'') {
+                            out.text.push('\'');
+                            i += 2;
+                            continue;
+                        }
+                        i += 1;
+                        break;
+                    }
+                    let n = char_len(src, i);
+                    copy(out, src, i, i + n);
+                    i += n;
+                }
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() {
+                    match b[i] {
+                        b'"' if b.get(i + 1) == Some(&b'"') => {
+                            out.text.push('"');
+                            i += 2;
+                        }
+                        b'"' => {
+                            i += 1;
+                            break;
+                        }
+                        b'`' if i + 1 < b.len() => {
+                            let n = char_len(src, i + 1);
+                            copy(out, src, i + 1, i + 1 + n);
+                            i += 1 + n;
+                        }
+                        _ => {
+                            let n = char_len(src, i);
+                            copy(out, src, i, i + n);
+                            i += n;
+                        }
+                    }
+                }
+            }
+            b'`' if i + 1 < b.len() => {
+                let n = char_len(src, i + 1);
+                copy(out, src, i + 1, i + 1 + n);
+                i += 1 + n;
+            }
+            _ => {
+                let n = char_len(src, i);
+                copy(out, src, i, i + n);
+                i += n;
+            }
+        }
+    }
+    if in_word {
+        out.finish(b.len());
+    }
+}
+
+/// Index of the next `needle` at or after `from`, or the length.
+pub(crate) fn find_byte(b: &[u8], from: usize, needle: u8) -> usize {
+    b.get(from..)
+        .and_then(|rest| rest.iter().position(|&c| c == needle))
+        .map_or(b.len(), |p| from + p)
+}
+
+/// Length in bytes of the character starting at `i` (1 for a non-boundary, so callers always
+/// advance).
+pub(crate) fn char_len(s: &str, i: usize) -> usize {
+    let b = s.as_bytes();
+    match b.get(i) {
+        None => 1,
+        Some(&c) if c < 0x80 => 1,
+        Some(_) => {
+            let mut n = 1;
+            while i + n < b.len() && !s.is_char_boundary(i + n) {
+                n += 1;
+            }
+            n
+        }
+    }
+}
+
+/// The length of the redirection operator at the start of the raw word `w` (`>`, `2>>`, `&>`,
+/// `<<<`, `2>&1`…), or 0 when `w` does not start with one.
+pub(crate) fn redirection_len(w: &str) -> usize {
+    let b = w.as_bytes();
+    let mut i = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    let op_start = i;
+    if b.get(i) == Some(&b'&') && b.get(i + 1) == Some(&b'>') && i == 0 {
+        i += 2;
+        if b.get(i) == Some(&b'>') {
+            i += 1;
+        }
+        return i;
+    }
+    match b.get(i) {
+        Some(b'>') => {
+            i += 1;
+            if matches!(b.get(i), Some(b'>' | b'|' | b'&')) {
+                i += 1;
+            }
+        }
+        Some(b'<') => {
+            i += 1;
+            if b.get(i) == Some(&b'<') {
+                i += 1;
+                if matches!(b.get(i), Some(b'<' | b'-')) {
+                    i += 1;
+                }
+            } else if matches!(b.get(i), Some(b'&' | b'>')) {
+                i += 1;
+            }
+        }
+        _ => return 0,
+    }
+    if i == op_start {
+        0
+    } else {
+        i
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+
+    fn words(src: &str, d: Dialect) -> Vec<String> {
+        let mut t = Tokens::default();
+        tokenize(src, d, &mut t);
+        (0..t.len()).map(|i| t.value(i).into()).collect()
+    }
+
+    #[test]
+    fn posix_table() {
+        let cases: &[(&str, &[&str])] = &[
+            ("rm -rf /", &["rm", "-rf", "/"]),
+            ("'r'm -rf /", &["rm", "-rf", "/"]),
+            ("r\\m -r\\f /", &["rm", "-rf", "/"]),
+            ("\"rm\" -rf /", &["rm", "-rf", "/"]),
+            ("echo 'a b'  \"c d\"", &["echo", "a b", "c d"]),
+            ("echo \"a\\\"b\\$c\\d\"", &["echo", "a\"b$c\\d"]),
+            ("echo a\\\nb", &["echo", "ab"]),
+            ("echo '' x", &["echo", "", "x"]),
+            ("echo 'unterminated x", &["echo", "unterminated x"]),
+            ("echo \"unterminated x", &["echo", "unterminated x"]),
+            ("echo $HOME ~ *", &["echo", "$HOME", "~", "*"]),
+            ("echo trailing\\", &["echo", "trailing\\"]),
+            ("  \t ", &[]),
+            ("héllo wörld", &["héllo", "wörld"]),
+        ];
+        for (src, want) in cases {
+            assert_eq!(words(src, Dialect::Posix), *want, "{src:?}");
+        }
+    }
+
+    #[test]
+    fn raw_spans_and_comments() {
+        let mut t = Tokens::default();
+        tokenize("echo 'a b' # x '#'", Dialect::Posix, &mut t);
+        assert_eq!(t.raw(1), 5..10);
+        assert!(t.is_comment(2));
+        assert!(!t.is_comment(4));
+    }
+
+    #[test]
+    fn cmd_table() {
+        let cases: &[(&str, &[&str])] = &[
+            ("del /f x", &["del", "/f", "x"]),
+            ("d^e^l /f \"a b\"", &["del", "/f", "a b"]),
+            ("echo 'a b'", &["echo", "'a", "b'"]),
+        ];
+        for (src, want) in cases {
+            assert_eq!(words(src, Dialect::Cmd), *want, "{src:?}");
+        }
+    }
+
+    #[test]
+    fn powershell_table() {
+        let cases: &[(&str, &[&str])] = &[
+            ("Remove-Item x", &["Remove-Item", "x"]),
+            (
+                "R`emove-Item 'a''b' \"c`\"d\"",
+                &["Remove-Item", "a'b", "c\"d"],
+            ),
+        ];
+        for (src, want) in cases {
+            assert_eq!(words(src, Dialect::PowerShell), *want, "{src:?}");
+        }
+    }
+
+    #[test]
+    fn redirections() {
+        let cases: &[(&str, usize)] = &[
+            (">", 1),
+            (">f", 1),
+            ("2>/dev/null", 2),
+            ("2>&1", 3),
+            ("&>f", 2),
+            ("&>>f", 3),
+            (">>f", 2),
+            ("<<<x", 3),
+            ("<<-EOF", 3),
+            ("<&0", 2),
+            ("rm", 0),
+            ("2", 0),
+            ("-f", 0),
+        ];
+        for (w, n) in cases {
+            assert_eq!(redirection_len(w), *n, "{w:?}");
+        }
+    }
+}

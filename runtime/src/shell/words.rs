@@ -1,0 +1,102 @@
+//! Classifying single words: assignments, command names, shells.
+//!
+//! Several stages ask the same questions about a word ("is this `NAME=value`?", "is this head a
+//! POSIX shell, whatever its directory?"); answering them in one place keeps the stages agreeing.
+
+/// `NAME=value` with a POSIX variable name.
+pub(crate) fn is_assignment(word: &str) -> bool {
+    assignment_name(word).is_some()
+}
+
+/// The `NAME` of `NAME=value` (also `NAME+=value`), if `word` is an assignment.
+pub(crate) fn assignment_name(word: &str) -> Option<&str> {
+    let eq = word.find('=')?;
+    let name = word[..eq].strip_suffix('+').unwrap_or(&word[..eq]);
+    is_name(name).then_some(name)
+}
+
+/// A POSIX variable name: `[A-Za-z_][A-Za-z0-9_]*`.
+pub(crate) fn is_name(s: &str) -> bool {
+    let mut b = s.bytes();
+    matches!(b.next(), Some(c) if c.is_ascii_alphabetic() || c == b'_')
+        && b.all(|c| c.is_ascii_alphanumeric() || c == b'_')
+}
+
+/// The last path component of a command name (`/bin/rm` -> `rm`, `C:\x\cmd.exe` -> `cmd.exe`).
+pub(crate) fn basename(word: &str) -> &str {
+    match word.rfind(['/', '\\']) {
+        Some(i) => &word[i + 1..],
+        None => word,
+    }
+}
+
+/// A POSIX shell that takes `-c PAYLOAD`.
+pub(crate) fn is_posix_shell(head: &str) -> bool {
+    matches!(
+        basename(head),
+        "sh" | "bash" | "zsh" | "dash" | "ash" | "ksh"
+    )
+}
+
+/// `cmd` or `cmd.exe`, any case, any directory.
+pub(crate) fn is_cmd(head: &str) -> bool {
+    let b = basename(head);
+    b.eq_ignore_ascii_case("cmd") || b.eq_ignore_ascii_case("cmd.exe")
+}
+
+/// `powershell`/`pwsh`, with or without `.exe`, any case, any directory.
+pub(crate) fn is_powershell(head: &str) -> bool {
+    let b = basename(head);
+    let b = strip_suffix_ignore_case(b, ".exe");
+    b.eq_ignore_ascii_case("powershell") || b.eq_ignore_ascii_case("pwsh")
+}
+
+pub(crate) fn strip_suffix_ignore_case<'a>(s: &'a str, suffix: &str) -> &'a str {
+    let n = s.len().wrapping_sub(suffix.len());
+    match s.get(n..) {
+        Some(tail) if s.len() >= suffix.len() && tail.eq_ignore_ascii_case(suffix) => &s[..n],
+        _ => s,
+    }
+}
+
+/// The first whitespace-delimited word of `s`, with simple quotes removed: enough to pick a
+/// dialect before tokenizing.
+pub(crate) fn head_word(s: &str) -> &str {
+    let s = s.trim_start();
+    let end = s.find([' ', '\t', '\n']).unwrap_or(s.len());
+    s[..end].trim_matches(['"', '\''])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assignments() {
+        for (w, name) in [
+            ("FOO=bar", Some("FOO")),
+            ("_x1=", Some("_x1")),
+            ("PATH+=:/x", Some("PATH")),
+            ("1X=y", None),
+            ("=y", None),
+            ("a-b=c", None),
+            ("--opt=x", None),
+            ("plain", None),
+        ] {
+            assert_eq!(assignment_name(w), name, "{w}");
+        }
+    }
+
+    #[test]
+    fn heads() {
+        assert_eq!(basename("/bin/rm"), "rm");
+        assert_eq!(basename("C:\\Windows\\cmd.exe"), "cmd.exe");
+        assert!(is_posix_shell("/usr/bin/bash"));
+        assert!(!is_posix_shell("fish"));
+        assert!(is_cmd("CMD.EXE"));
+        assert!(is_powershell("C:/x/PowerShell.exe"));
+        assert!(is_powershell("pwsh"));
+        assert!(!is_powershell("exe"));
+        assert_eq!(head_word("  'bash' -c x"), "bash");
+    }
+}
