@@ -1,2 +1,9 @@
 //! The rampart policy compiler.
+pub mod build;
+pub mod call_json;
+pub mod error;
+pub mod lint;
+pub mod load;
+pub mod lower;
 pub mod model;
+pub mod write;

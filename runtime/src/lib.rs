@@ -17,5 +17,14 @@
 
 extern crate alloc;
 
+pub mod bundle;
+pub mod call;
+pub mod counter;
+pub mod eval;
+#[cfg(feature = "std")]
+pub mod explain;
 pub mod glob;
+pub mod paths;
+pub mod program;
 pub mod shell;
+pub mod url;

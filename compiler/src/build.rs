@@ -1,0 +1,635 @@
+//! Lowering a checked [`PolicySet`] into `policy.bin` (the bundle format is
+//! [`rampart_runtime::bundle`], the rule tables [`rampart_runtime::program`]).
+//!
+//! Every pattern becomes an atom of one [`Field`]. Atoms are allocated rule by rule, so the atoms
+//! one rule owns in one field are contiguous and the evaluator tests "any of this rule's patterns"
+//! as a bit range. Each field's regexes then become dense DFAs, one set per field (mixing fields
+//! in one DFA multiplies their state spaces), split in halves whenever a DFA would exceed
+//! [`DFA_SIZE_LIMIT`]: the subset construction over many unanchored patterns can blow up, and a
+//! bounded build that splits is both faster and smaller than an unbounded one.
+//! command_contains literals of one rule become ONE alternation (one atom): a DFA with one
+//! pattern per literal takes seconds to build, an alternation milliseconds.
+
+use std::time::Instant;
+
+use regex_automata::dfa::{dense, StartKind};
+use regex_automata::nfa::thompson;
+use regex_automata::util::syntax;
+use regex_automata::MatchKind;
+
+use rampart_runtime::bundle::{BundleWriter, SectionKind, FLAG_EXEC_NEEDS_SERVER};
+use rampart_runtime::program::{
+    self as prog, AtomMeta, AtomRange, CommandCond, CountCond, DepthCond, DfaRef, Field,
+    FieldTable, Metadata, PathCond, PatternMeta, PolicyMeta, PolicyProgram, Program, ResponseCond,
+    RuleProgram, SessionCond,
+};
+
+use crate::lower::{dfa_builder, lower, lower_contains, Flavour, Lowered};
+use crate::model::{self, Condition, Located, Policy, PolicySet, Rule, SourcePos};
+
+/// Largest DFA built in one piece; larger groups are split.
+pub const DFA_SIZE_LIMIT: usize = 4 << 20;
+
+/// Policy files whose allows beat ask/watch/webhook (upstream's durable allows).
+const DURABLE_SOURCES: [&str; 2] = ["user-overrides.yaml", "auto-allowed.yaml"];
+/// The `source` of policies loaded from a project's `.rampart/policy.yaml`.
+pub const PROJECT_SOURCE: &str = "project";
+
+/// What a compile produced, for `rampart compile` to report.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CompileStats {
+    pub policies: usize,
+    pub rules: usize,
+    pub patterns: usize,
+    pub automata: usize,
+    pub bytes: usize,
+    pub millis: u128,
+}
+
+/// A policy that could not be lowered, with the place it was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompileError {
+    pub pos: Option<SourcePos>,
+    pub message: String,
+}
+
+impl std::fmt::Display for CompileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.pos {
+            Some(pos) => write!(f, "{pos}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+/// Compiles `set` into the bytes of a bundle.
+pub fn compile(set: &PolicySet) -> Result<(Vec<u8>, CompileStats), CompileError> {
+    let started = Instant::now();
+    let mut lowering = Lowering::default();
+    let mut enabled: Vec<&Policy> = set.policies.iter().filter(|p| p.enabled).collect();
+    // Stable: equal priorities keep file order, then document order (upstream's observed order).
+    enabled.sort_by_key(|p| p.priority);
+    let mut program = Program {
+        default_action: set.default_action.as_ref().map(|a| action(a.value)),
+        ..Program::default()
+    };
+    let mut meta = Metadata {
+        files: set.files.clone(),
+        ..Metadata::default()
+    };
+    let mut stats = CompileStats::default();
+    for policy in &enabled {
+        program
+            .policies
+            .push(lowering.policy(policy, &mut program.tool_params)?);
+        meta.policies.push(policy_meta(policy));
+        stats.rules += policy.rules.len();
+    }
+    meta.disabled = set
+        .policies
+        .iter()
+        .filter(|p| !p.enabled)
+        .map(policy_meta)
+        .collect();
+    stats.policies = enabled.len();
+    stats.patterns = lowering.patterns;
+
+    let mut writer = BundleWriter::new(flags(&enabled));
+    for field in Field::ALL {
+        let atoms = std::mem::take(&mut lowering.fields[field.index()]);
+        let table = build_field(field, &atoms, &mut writer)?;
+        stats.automata += table.dfas.len();
+        program.fields.push(table);
+        meta.atoms.push(atoms.into_iter().map(|a| a.meta).collect());
+    }
+    let encode = |what: &str, r: Result<Vec<u8>, postcard::Error>| {
+        r.map_err(|e| CompileError {
+            pos: None,
+            message: format!("cannot encode the {what}: {e}"),
+        })
+    };
+    writer.add(
+        SectionKind::Program,
+        encode("program", postcard::to_allocvec(&program))?,
+    );
+    writer.add(
+        SectionKind::Metadata,
+        encode("metadata", postcard::to_allocvec(&meta))?,
+    );
+    let bytes = writer.finish();
+    stats.bytes = bytes.len();
+    stats.millis = started.elapsed().as_millis();
+    Ok((bytes, stats))
+}
+
+fn action(a: model::Action) -> prog::Action {
+    match a {
+        model::Action::Allow => prog::Action::Allow,
+        model::Action::Deny => prog::Action::Deny,
+        model::Action::Ask => prog::Action::Ask,
+        model::Action::Watch => prog::Action::Watch,
+        model::Action::Webhook => prog::Action::Webhook,
+    }
+}
+
+/// Exec decisions need the server when an exec-scoped rule counts calls (the count lives there).
+fn flags(policies: &[&Policy]) -> u32 {
+    let may_see_exec = |p: &Policy| {
+        p.tools.is_empty()
+            || p.tools
+                .iter()
+                .any(|t| rampart_runtime::glob::match_glob(&t.value, "exec"))
+    };
+    let counts = policies
+        .iter()
+        .any(|p| may_see_exec(p) && p.rules.iter().any(|r| r.when.call_count.is_some()));
+    if counts {
+        FLAG_EXEC_NEEDS_SERVER
+    } else {
+        0
+    }
+}
+
+fn policy_meta(p: &Policy) -> PolicyMeta {
+    PolicyMeta {
+        name: p.name.value.clone(),
+        source: p.source.clone(),
+        pos: p.pos.to_string(),
+        priority: p.priority,
+        description: p.description.clone(),
+        rules: p.rules.iter().map(|r| r.pos.to_string()).collect(),
+    }
+}
+
+/// One atom before its field's automata are built.
+#[derive(Clone, Debug)]
+struct Atom {
+    lowered: Lowered,
+    meta: AtomMeta,
+    pos: SourcePos,
+}
+
+/// Allocates atoms field by field, rule by rule.
+#[derive(Default)]
+struct Lowering {
+    fields: [Vec<Atom>; 12],
+    patterns: usize,
+}
+
+impl Lowering {
+    fn push(&mut self, field: Field, lowered: Lowered, patterns: &[&Located<String>]) -> u32 {
+        let atoms = &mut self.fields[field.index()];
+        let id = atoms.len() as u32;
+        self.patterns += patterns.len();
+        atoms.push(Atom {
+            lowered,
+            meta: AtomMeta {
+                patterns: patterns
+                    .iter()
+                    .map(|p| PatternMeta {
+                        text: p.value.clone(),
+                        pos: p.pos.to_string(),
+                    })
+                    .collect(),
+            },
+            pos: patterns.first().map(|p| p.pos.clone()).unwrap_or_default(),
+        });
+        id
+    }
+
+    /// One atom per glob, contiguous.
+    fn globs(&mut self, field: Field, flavour: Flavour, globs: &[Located<String>]) -> AtomRange {
+        let start = self.fields[field.index()].len() as u32;
+        for g in globs {
+            let text = if field == Field::ToolParam {
+                g.value.to_lowercase()
+            } else {
+                g.value.clone()
+            };
+            self.push(field, lower(&text, flavour), &[g]);
+        }
+        AtomRange::new(start, self.fields[field.index()].len() as u32)
+    }
+
+    fn policy(
+        &mut self,
+        p: &Policy,
+        params: &mut Vec<String>,
+    ) -> Result<PolicyProgram, CompileError> {
+        let basename = p.source.rsplit(['/', '\\']).next().unwrap_or(&p.source);
+        let durable = DURABLE_SOURCES.contains(&basename);
+        let agent = self.push(
+            Field::Agent,
+            lower(&p.agent.value, Flavour::Command),
+            &[&p.agent],
+        );
+        let session = self.push(
+            Field::Session,
+            lower(&p.session.value, Flavour::Command),
+            &[&p.session],
+        );
+        let tools = self.globs(Field::Tool, Flavour::Command, &p.tools);
+        let mut rules = Vec::with_capacity(p.rules.len());
+        for r in &p.rules {
+            rules.push(self.rule(r, durable, params)?);
+        }
+        Ok(PolicyProgram {
+            name: p.name.value.clone(),
+            agent,
+            session,
+            tools,
+            durable,
+            project: p.source == PROJECT_SOURCE,
+            rules,
+        })
+    }
+
+    fn rule(
+        &mut self,
+        r: &Rule,
+        durable: bool,
+        params: &mut Vec<String>,
+    ) -> Result<RuleProgram, CompileError> {
+        let act = action(r.action.value);
+        // Durable-allow policies always use the grant logic (reference §2.6).
+        let grant = !act.is_restrictive() || durable;
+        let w = &r.when;
+        Ok(RuleProgram {
+            action: act,
+            message: r.message.clone(),
+            expires_at: r.expires_at,
+            grant,
+            always: w.default || w.is_empty(),
+            command: self.command(w, grant),
+            env: self.globs(Field::EnvName, Flavour::Command, &w.command_env_assignments),
+            path: (!w.path_matches.is_empty() || !w.path_not_matches.is_empty()).then(|| {
+                PathCond {
+                    matches: self.globs(Field::Path, Flavour::Path, &w.path_matches),
+                    not_matches: self.globs(Field::Path, Flavour::Path, &w.path_not_matches),
+                }
+            }),
+            url: self.globs(Field::Url, Flavour::Command, &w.url_matches),
+            domain: self.globs(Field::Domain, Flavour::Domain, &w.domain_matches),
+            session: (!w.session_matches.is_empty() || !w.session_not_matches.is_empty()).then(
+                || SessionCond {
+                    matches: self.globs(Field::Session, Flavour::Command, &w.session_matches),
+                    not_matches: self.globs(
+                        Field::Session,
+                        Flavour::Command,
+                        &w.session_not_matches,
+                    ),
+                },
+            ),
+            agent_depth: w.agent_depth.map(|d| DepthCond {
+                gte: d.gte,
+                lte: d.lte,
+                eq: d.eq,
+            }),
+            tool_params: self.tool_params(w, params),
+            call_count: w.call_count.as_ref().map(|c| CountCond {
+                tool: c.tool.clone(),
+                gte: c.gte,
+                window_secs: c.window_secs,
+            }),
+            response: self.response(w)?,
+        })
+    }
+
+    fn command(&mut self, w: &Condition, grant: bool) -> Option<CommandCond> {
+        if w.command_matches.is_empty()
+            && w.command_contains.is_empty()
+            && w.command_not_matches.is_empty()
+        {
+            return None;
+        }
+        let matches = self.globs(Field::Command, Flavour::Command, &w.command_matches);
+        let composite = matches
+            .iter()
+            .zip(&w.command_matches)
+            .filter(|(_, g)| is_composite(&g.value))
+            .map(|(atom, _)| atom)
+            .collect();
+        let not_matches = self.globs(Field::Command, Flavour::Command, &w.command_not_matches);
+        let contains = (!w.command_contains.is_empty()).then(|| {
+            let lits: Vec<&str> = w
+                .command_contains
+                .iter()
+                .map(|c| c.value.as_str())
+                .collect();
+            let pats: Vec<&Located<String>> = w.command_contains.iter().collect();
+            let (field, ci) = if grant {
+                (Field::ContainsCs, false)
+            } else {
+                (Field::ContainsCi, true)
+            };
+            self.push(field, Lowered::Regex(lower_contains(&lits, ci)), &pats)
+        });
+        Some(CommandCond {
+            matches,
+            contains,
+            not_matches,
+            composite,
+        })
+    }
+
+    fn tool_params(&mut self, w: &Condition, params: &mut Vec<String>) -> Vec<(u32, u32)> {
+        let mut out = Vec::with_capacity(w.tool_param_matches.len());
+        for (name, glob) in &w.tool_param_matches {
+            let index = match params.iter().position(|p| p == name) {
+                Some(i) => i,
+                None => {
+                    params.push(name.clone());
+                    params.len() - 1
+                }
+            };
+            let range = self.globs(
+                Field::ToolParam,
+                Flavour::Command,
+                std::slice::from_ref(glob),
+            );
+            out.push((index as u32, range.start));
+        }
+        out
+    }
+
+    fn response(&mut self, w: &Condition) -> Result<Option<ResponseCond>, CompileError> {
+        if w.response_matches.is_empty() && w.response_not_matches.is_empty() {
+            return Ok(None);
+        }
+        let range = |this: &mut Self,
+                     regexes: &[Located<String>],
+                     positive: bool|
+         -> Result<AtomRange, CompileError> {
+            let start = this.fields[Field::Response.index()].len() as u32;
+            for re in regexes {
+                let mut text = response_regex(re)?;
+                if positive {
+                    text = relax_counts(&text);
+                }
+                let lowered = Lowered::Regex(text);
+                this.push(Field::Response, lowered, &[re]);
+            }
+            Ok(AtomRange::new(
+                start,
+                this.fields[Field::Response.index()].len() as u32,
+            ))
+        };
+        Ok(Some(ResponseCond {
+            matches: range(self, &w.response_matches, true)?,
+            not_matches: range(self, &w.response_not_matches, false)?,
+        }))
+    }
+}
+
+/// An explicit compound pattern (`git add * && git commit *`) may grant a compound command whole.
+fn is_composite(glob: &str) -> bool {
+    ["&&", "||", ";", "|", "\n"]
+        .iter()
+        .any(|op| glob.contains(op))
+}
+
+/// RE2 semantics on bytes: ASCII `\w \d \s \b` as in Go, `.` not matching newline. A pattern that
+/// needs Unicode classes (`\pL`) is compiled in Unicode mode instead.
+fn response_regex(re: &Located<String>) -> Result<String, CompileError> {
+    let ascii = syntax::Config::new().unicode(false).utf8(false);
+    if syntax::parse_with(&re.value, &ascii).is_ok() {
+        return Ok(re.value.clone());
+    }
+    let unicode = syntax::Config::new().utf8(false);
+    match syntax::parse_with(&re.value, &unicode) {
+        Ok(_) => Ok(format!("(?u:{})", re.value)),
+        Err(e) => Err(CompileError {
+            pos: Some(re.pos.clone()),
+            message: format!("invalid response regex: {e}"),
+        }),
+    }
+}
+
+/// Widens counted repetitions with a large upper bound (`[^\n]{0,200}` -> `[^\n]{0,}`): a DFA
+/// must count every bound, and 200 nested counters blow up. For a positive response pattern the
+/// wider language only adds matches (the deny side), so it can be relaxed; exclusions never are.
+fn relax_counts(re: &str) -> String {
+    const MAX_BOUND: u32 = 16;
+    let mut out = String::with_capacity(re.len());
+    let (mut escaped, mut class) = (false, 0usize);
+    let mut rest = re;
+    while let Some(c) = rest.chars().next() {
+        let len = c.len_utf8();
+        if !escaped && class == 0 && c == '{' {
+            if let Some((min, max, used)) = counted(&rest[1..]) {
+                match max {
+                    Some(max) if max > MAX_BOUND => out.push_str(&format!("{{{min},}}")),
+                    _ => out.push_str(&rest[..=used]),
+                }
+                rest = &rest[used + 1..];
+                continue;
+            }
+        }
+        match c {
+            '\\' if !escaped => escaped = true,
+            '[' if !escaped => {
+                class += 1;
+                escaped = false;
+            }
+            ']' if !escaped && class > 0 => class -= 1,
+            _ => escaped = false,
+        }
+        out.push(c);
+        rest = &rest[len..];
+    }
+    out
+}
+
+/// Parses `m,n}` / `m,}` / `m}` after a `{`: (min, max, index of the closing brace in `{...}`).
+fn counted(s: &str) -> Option<(u32, Option<u32>, usize)> {
+    let close = s.find('}')?;
+    let body = &s[..close];
+    let (min, max) = match body.split_once(',') {
+        Some((a, "")) => (a.parse().ok()?, None),
+        Some((a, b)) => (a.parse().ok()?, Some(b.parse().ok()?)),
+        None => {
+            let n = body.parse().ok()?;
+            (n, Some(n))
+        }
+    };
+    Some((min, max, close + 1))
+}
+
+/// A counted repetition with a large minimum (`[A-Za-z0-9]{32,}`) restarts a counter at every
+/// position of an unanchored search; such patterns go straight to the anchored fallback.
+fn needs_anchored(re: &str) -> bool {
+    re.match_indices('{')
+        .filter_map(|(i, _)| counted(&re[i + 1..]))
+        .any(|(min, _, _)| min >= 8)
+}
+
+fn response_builder() -> dense::Builder {
+    let mut b = dense::Builder::new();
+    b.configure(
+        dense::Config::new()
+            .match_kind(MatchKind::All)
+            .start_kind(StartKind::Unanchored)
+            .dfa_size_limit(Some(DFA_SIZE_LIMIT))
+            .determinize_size_limit(Some(DFA_SIZE_LIMIT)),
+    )
+    .syntax(syntax::Config::new().unicode(false).utf8(false))
+    .thompson(thompson::Config::new().utf8(false));
+    b
+}
+
+/// The fallback for one pattern too big as an unanchored DFA: an anchored DFA the evaluator runs
+/// from every start position.
+fn build_anchored(
+    field: Field,
+    atoms: &[Atom],
+    group: &[(u32, &str)],
+    writer: &mut BundleWriter,
+    out: &mut Vec<DfaRef>,
+) -> Result<(), CompileError> {
+    let mut builder = if field == Field::Response {
+        response_builder()
+    } else {
+        dfa_builder(DFA_SIZE_LIMIT)
+    };
+    builder.configure(
+        dense::Config::new()
+            .start_kind(StartKind::Anchored)
+            .match_kind(MatchKind::LeftmostFirst),
+    );
+    let regexes: Vec<&str> = group.iter().map(|(_, re)| *re).collect();
+    let atom = group.first().and_then(|(id, _)| atoms.get(*id as usize));
+    match builder.build_many(&regexes) {
+        Ok(dfa) => {
+            let (bytes, pad) = dfa.to_bytes_little_endian();
+            let section = writer.add(SectionKind::Dfa, bytes.get(pad..).unwrap_or(&[]).to_vec());
+            out.push(DfaRef {
+                section,
+                atoms: group.iter().map(|(id, _)| *id).collect(),
+                anchored: true,
+            });
+            Ok(())
+        }
+        Err(e) => {
+            let text = atom
+                .and_then(|a| a.meta.patterns.first())
+                .map_or("", |p| p.text.as_str());
+            Err(CompileError {
+                pos: atom.map(|a| a.pos.clone()),
+                message: format!(
+                    "{} pattern {text:?} needs an automaton over the {} MiB limit: {e}",
+                    field.name(),
+                    DFA_SIZE_LIMIT >> 20
+                ),
+            })
+        }
+    }
+}
+
+/// Builds the DFAs of one field, splitting groups that exceed the size limit.
+fn build_field(
+    field: Field,
+    atoms: &[Atom],
+    writer: &mut BundleWriter,
+) -> Result<FieldTable, CompileError> {
+    let mut table = FieldTable {
+        atoms: atoms.len() as u32,
+        ..FieldTable::default()
+    };
+    let mut group: Vec<(u32, &str)> = Vec::new();
+    for (id, atom) in atoms.iter().enumerate() {
+        match &atom.lowered {
+            Lowered::Always => table.always.push(id as u32),
+            Lowered::Never => {}
+            Lowered::Regex(re) => group.push((id as u32, re.as_str())),
+        }
+    }
+    if field == Field::Response {
+        // Few, large regexes searched over big texts: one DFA each keeps every build small.
+        for one in group.chunks(1) {
+            if one.iter().any(|(_, re)| needs_anchored(re)) {
+                build_anchored(field, atoms, one, writer, &mut table.dfas)?;
+            } else {
+                build_group(field, atoms, one, writer, &mut table.dfas)?;
+            }
+        }
+    } else if !group.is_empty() {
+        build_group(field, atoms, &group, writer, &mut table.dfas)?;
+    }
+    Ok(table)
+}
+
+fn build_group(
+    field: Field,
+    atoms: &[Atom],
+    group: &[(u32, &str)],
+    writer: &mut BundleWriter,
+    out: &mut Vec<DfaRef>,
+) -> Result<(), CompileError> {
+    let builder = if field == Field::Response {
+        response_builder()
+    } else {
+        dfa_builder(DFA_SIZE_LIMIT)
+    };
+    let regexes: Vec<&str> = group.iter().map(|(_, re)| *re).collect();
+    match builder.build_many(&regexes) {
+        Ok(dfa) => {
+            let (bytes, pad) = dfa.to_bytes_little_endian();
+            let section = writer.add(SectionKind::Dfa, bytes.get(pad..).unwrap_or(&[]).to_vec());
+            out.push(DfaRef {
+                section,
+                atoms: group.iter().map(|(id, _)| *id).collect(),
+                anchored: false,
+            });
+            Ok(())
+        }
+        // A group too big (or holding a bad regex) is halved until the culprit stands alone.
+        Err(_) if group.len() > 1 => {
+            let (a, b) = group.split_at(group.len() / 2);
+            build_group(field, atoms, a, writer, out)?;
+            build_group(field, atoms, b, writer, out)
+        }
+        Err(e) if e.is_size_limit_exceeded() => build_anchored(field, atoms, group, writer, out),
+        Err(e) => {
+            let atom = group.first().and_then(|(id, _)| atoms.get(*id as usize));
+            let text = atom
+                .and_then(|a| a.meta.patterns.first())
+                .map_or("", |p| p.text.as_str());
+            Err(CompileError {
+                pos: atom.map(|a| a.pos.clone()),
+                message: if e.is_size_limit_exceeded() {
+                    format!(
+                        "{} pattern {text:?} needs an automaton over the {} MiB limit",
+                        field.name(),
+                        DFA_SIZE_LIMIT >> 20
+                    )
+                } else {
+                    format!("{} pattern {text:?} cannot be compiled: {e}", field.name())
+                },
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relaxes_only_large_upper_bounds() {
+        let cases = [
+            (r"a[^\n]{0,200}b", r"a[^\n]{0,}b"),
+            (r"x{2,5}", r"x{2,5}"),
+            (r"x{3}", r"x{3}"),
+            (r"k{32,}", r"k{32,}"),
+            (r"\{0,200}", r"\{0,200}"),
+            (r"[{]{1,99}", r"[{]{1,}"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(relax_counts(input), want, "{input}");
+        }
+        assert!(needs_anchored(r"sk-[A-Za-z0-9_-]{32,}"));
+        assert!(!needs_anchored(r"AKIA[0-9A-Z]{4}"));
+    }
+}

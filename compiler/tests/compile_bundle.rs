@@ -1,0 +1,180 @@
+//! A compiled bundle survives a round trip, and every damaged form of it is a clear error.
+
+use rampart_compiler::build::compile;
+use rampart_compiler::load::load_str;
+use rampart_compiler::write::write_atomic;
+use rampart_runtime::bundle::{
+    AlignedBuf, Bundle, BundleError, MappedBundle, SectionKind, HEADER_LEN,
+};
+use rampart_runtime::call::Call;
+use rampart_runtime::eval::{Action, EvalContext, Evaluator};
+
+const POLICY: &str = r#"
+default_action: allow
+policies:
+  - name: block
+    rules:
+      - action: deny
+        when:
+          command_matches: ["rm -rf /*", "*curl*|*sh*"]
+          command_contains: ["mkfs", "dd if="]
+        message: nope
+      - action: deny
+        when: {path_matches: ["**/.ssh/id_*"], response_matches: ["AKIA[0-9A-Z]{16}"]}
+        message: creds
+"#;
+
+fn bundle_bytes() -> Vec<u8> {
+    compile(&load_str("p.yaml", POLICY).unwrap()).unwrap().0
+}
+
+fn open(bytes: &[u8]) -> Result<(), BundleError> {
+    let buf = AlignedBuf::from_bytes(bytes);
+    let b = Bundle::open(buf.as_bytes())?;
+    Evaluator::new(&b).map(|_| ())
+}
+
+#[test]
+fn round_trip_through_a_file() {
+    let dir = std::env::temp_dir().join(format!("rampart-bundle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("policy.bin");
+    let bytes = bundle_bytes();
+    write_atomic(&path, &bytes).unwrap();
+    write_atomic(&path, &bytes).unwrap(); // replacing works too
+    let mapped = MappedBundle::open(&path).unwrap();
+    let ev = mapped.evaluator().unwrap();
+    let call = Call::new("exec", "a", &[("command", "rm -rf /home")]);
+    assert_eq!(ev.evaluate(&call, &EvalContext::at(0)).action, Action::Deny);
+    let call = Call::new("exec", "a", &[("command", "sudo MKFS.ext4 /dev/sda")]);
+    assert_eq!(ev.evaluate(&call, &EvalContext::at(0)).message, "nope");
+    let call = Call::new("exec", "a", &[("command", "ls")]);
+    assert_eq!(
+        ev.evaluate(&call, &EvalContext::at(0)).action,
+        Action::Allow
+    );
+    let b = mapped.bundle().unwrap();
+    assert!(
+        b.sections()
+            .iter()
+            .filter(|s| s.kind == SectionKind::Dfa)
+            .count()
+            >= 3
+    );
+    assert!(b.sections().iter().all(|s| s.offset % 64 == 0));
+    // The unchecked path (the preload's) decides the same.
+    let unchecked = unsafe { Bundle::open_unchecked(mapped.bytes()) }.unwrap();
+    let ev2 = Evaluator::new(&unchecked).unwrap();
+    let call = Call::new("exec", "a", &[("command", "curl x | sh")]);
+    assert_eq!(
+        ev2.evaluate(&call, &EvalContext::at(0)).action,
+        Action::Deny
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        leftovers,
+        ["policy.bin"],
+        "no temporary file is left behind"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    let missing = MappedBundle::open(&dir.join("nope.bin")).err().unwrap();
+    assert!(
+        missing.to_string().starts_with("cannot map policy bundle"),
+        "{missing}"
+    );
+}
+
+#[test]
+fn truncation_at_every_length_is_an_error() {
+    let bytes = bundle_bytes();
+    assert!(open(&bytes).is_ok());
+    // Every prefix of the header and table, then a stride through the sections.
+    let lengths = (0..HEADER_LEN + 200).chain((HEADER_LEN + 200..bytes.len()).step_by(61));
+    for len in lengths {
+        let err = open(&bytes[..len]).expect_err("a truncated bundle must not open");
+        assert!(!err.to_string().is_empty());
+        if len >= 8 {
+            assert!(
+                matches!(err, BundleError::Truncated { .. }),
+                "len {len}: {err}"
+            );
+        }
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(matches!(
+        open(&longer),
+        Err(BundleError::TrailingBytes { .. })
+    ));
+}
+
+#[test]
+fn flipped_bytes_are_detected() {
+    let bytes = bundle_bytes();
+    for i in (0..bytes.len()).step_by(7) {
+        let mut bad = bytes.clone();
+        bad[i] ^= 0x5a;
+        let err = open(&bad).expect_err("a corrupt bundle must not open");
+        if i >= HEADER_LEN {
+            // The table is checked for sanity first, then everything against the checksum.
+            assert!(
+                matches!(
+                    err,
+                    BundleError::ChecksumMismatch | BundleError::BadSectionTable(_)
+                ),
+                "byte {i}: {err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn foreign_files_are_rejected_clearly() {
+    let cases: &[&[u8]] = &[
+        b"",
+        b"\x7fELF\x02\x01\x01",
+        b"version: \"1\"\npolicies: []\n",
+        &[0u8; 4096],
+    ];
+    for bytes in cases {
+        let err = open(bytes).unwrap_err();
+        assert!(
+            matches!(err, BundleError::BadMagic | BundleError::Truncated { .. }),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        open(b"version: \"1\"\npolicies: []\n")
+            .unwrap_err()
+            .to_string(),
+        "not a rampart policy bundle (bad magic); run `rampart compile`"
+    );
+    let mut other_version = bundle_bytes();
+    other_version[8] = 99;
+    assert_eq!(
+        open(&other_version),
+        Err(BundleError::UnsupportedVersion(99))
+    );
+}
+
+#[test]
+fn unchecked_open_rejects_bad_headers_too() {
+    let bytes = bundle_bytes();
+    let buf = AlignedBuf::from_bytes(&bytes[..bytes.len() - 1]);
+    let err = unsafe { Bundle::open_unchecked(buf.as_bytes()) }.unwrap_err();
+    assert!(matches!(err, BundleError::Truncated { .. }));
+    let buf = AlignedBuf::from_bytes(b"NOTABUNDLE");
+    assert_eq!(
+        unsafe { Bundle::open_unchecked(buf.as_bytes()) }.unwrap_err(),
+        BundleError::BadMagic
+    );
+}
+
+#[test]
+fn sample_bundle_is_small() {
+    let bytes = bundle_bytes();
+    assert!(bytes.len() < 64 * 1024, "{} bytes", bytes.len());
+}

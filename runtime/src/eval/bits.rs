@@ -1,0 +1,87 @@
+//! A fixed-size bitset over one field's atoms.
+
+use alloc::vec::Vec;
+
+use crate::program::AtomRange;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Bits {
+    words: Vec<u64>,
+}
+
+impl Bits {
+    pub fn new(atoms: u32) -> Bits {
+        Bits {
+            words: alloc::vec![0; (atoms as usize).div_ceil(64)],
+        }
+    }
+
+    pub fn set(&mut self, atom: u32) {
+        if let Some(w) = self.words.get_mut(atom as usize / 64) {
+            *w |= 1 << (atom % 64);
+        }
+    }
+
+    pub fn get(&self, atom: u32) -> bool {
+        self.words
+            .get(atom as usize / 64)
+            .is_some_and(|w| w & (1 << (atom % 64)) != 0)
+    }
+
+    /// Whether any atom in `range` is set (word at a time).
+    pub fn any_in(&self, range: AtomRange) -> bool {
+        let (mut start, end) = (range.start, range.end);
+        while start < end {
+            let word = start / 64;
+            let lo = start % 64;
+            let hi = (end - word * 64).min(64);
+            let mask = if hi - lo == 64 {
+                u64::MAX
+            } else {
+                ((1u64 << (hi - lo)) - 1) << lo
+            };
+            if self.words.get(word as usize).is_some_and(|w| w & mask != 0) {
+                return true;
+            }
+            start = (word + 1) * 64;
+        }
+        false
+    }
+
+    pub fn union_with(&mut self, other: &Bits) {
+        for (a, b) in self.words.iter_mut().zip(&other.words) {
+            *a |= b;
+        }
+    }
+
+    /// The set atoms in `range`, in order.
+    pub fn iter_in(&self, range: AtomRange) -> impl Iterator<Item = u32> + '_ {
+        range.iter().filter(|&a| self.get(a))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn range_tests_cross_words() {
+        let mut b = Bits::new(200);
+        b.set(63);
+        b.set(130);
+        assert!(b.any_in(AtomRange::new(0, 64)));
+        assert!(!b.any_in(AtomRange::new(0, 63)));
+        assert!(b.any_in(AtomRange::new(63, 64)));
+        assert!(!b.any_in(AtomRange::new(64, 130)));
+        assert!(b.any_in(AtomRange::new(64, 131)));
+        assert!(b.any_in(AtomRange::new(0, 200)));
+        assert!(!b.any_in(AtomRange::new(131, 200)));
+        assert!(!b.any_in(AtomRange::new(5, 5)));
+        assert_eq!(
+            b.iter_in(AtomRange::new(0, 200)).collect::<Vec<_>>(),
+            [63, 130]
+        );
+        b.set(1000);
+        assert!(!b.get(1000));
+    }
+}

@@ -1,0 +1,189 @@
+//! Everything the automata say about one call, computed once before any rule runs.
+//!
+//! Each distinct input string (a command reading, a path candidate, the URL...) is searched once
+//! per field, giving a bitset of the atoms it matched. Rules then only test bits, so adding rules
+//! costs bit tests, not string matching.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::bits::Bits;
+use super::Evaluator;
+use crate::program::{AtomRange, Field};
+use crate::shell::CommandReadings;
+
+/// One distinct command string and what it is.
+#[derive(Clone, Debug)]
+pub struct Reading<'r> {
+    pub text: &'r str,
+    /// Among the restrictive readings (deny/ask rules look at it).
+    pub restrictive: bool,
+    /// A grant component (every one must be covered by an allow).
+    pub component: bool,
+    /// The raw or the normalized command (grant exclusions and explicit composites look at it).
+    pub whole: bool,
+    /// [`Field::Command`] atoms.
+    pub cmd: Bits,
+    /// [`Field::ContainsCi`] atoms (restrictive readings only).
+    pub ci: Bits,
+    /// [`Field::ContainsCs`] atoms (components only).
+    pub cs: Bits,
+}
+
+#[derive(Clone, Debug)]
+pub struct CommandFacts<'r> {
+    pub readings: Vec<Reading<'r>>,
+    pub overflow: bool,
+    pub composite: bool,
+    /// Union of `cmd` over restrictive readings: lets a restrictive rule be skipped in one test.
+    pub restrictive_cmd: Bits,
+    pub restrictive_ci: Bits,
+    /// Union of `cmd` over every reading.
+    pub any_cmd: Bits,
+    /// Union of env-assignment name atoms.
+    pub env: Bits,
+    pub env_names: &'r [String],
+}
+
+#[derive(Clone, Debug)]
+pub struct Facts<'r> {
+    pub tool: &'r str,
+    pub agent_depth: i64,
+    pub agent: Bits,
+    pub session: Bits,
+    pub tools: Bits,
+    pub command: Option<CommandFacts<'r>>,
+    /// Path candidates and their atoms.
+    pub paths: Option<Vec<(String, Bits)>>,
+    pub url: Option<Bits>,
+    pub domain: Option<Bits>,
+    /// Per [`crate::program::Program::tool_params`]: the lowercased value's atoms, if present.
+    pub params: Vec<Option<Bits>>,
+}
+
+/// The inputs facts are computed from (already canonicalised and size-checked).
+pub struct Inputs<'r> {
+    pub tool: &'r str,
+    pub agent: &'r str,
+    pub session: &'r str,
+    pub agent_depth: i64,
+    pub command: Option<&'r CommandReadings>,
+    pub paths: Option<Vec<String>>,
+    pub url: Option<&'r str>,
+    pub domain: Option<String>,
+    /// Lowercased rendered values, per program tool param.
+    pub params: Vec<Option<String>>,
+}
+
+impl<'a> Evaluator<'a> {
+    pub(crate) fn facts<'r>(&self, inp: Inputs<'r>) -> Facts<'r> {
+        Facts {
+            tool: inp.tool,
+            agent_depth: inp.agent_depth,
+            agent: self.query(Field::Agent, inp.agent),
+            session: self.query(Field::Session, inp.session),
+            tools: self.query(Field::Tool, inp.tool),
+            command: inp.command.map(|r| self.command_facts(r)),
+            paths: inp.paths.map(|cands| {
+                cands
+                    .into_iter()
+                    .map(|c| {
+                        let bits = self.query(Field::Path, &c);
+                        (c, bits)
+                    })
+                    .collect()
+            }),
+            url: inp.url.map(|u| self.query(Field::Url, u)),
+            domain: inp.domain.as_deref().map(|d| self.query(Field::Domain, d)),
+            params: inp
+                .params
+                .iter()
+                .map(|v| v.as_deref().map(|v| self.query(Field::ToolParam, v)))
+                .collect(),
+        }
+    }
+
+    /// Scope-only facts (agent, session, tool), for the response phase.
+    pub(crate) fn scope_facts<'r>(&self, tool: &'r str, agent: &str, session: &str) -> Facts<'r> {
+        Facts {
+            tool,
+            agent_depth: 0,
+            agent: self.query(Field::Agent, agent),
+            session: self.query(Field::Session, session),
+            tools: self.query(Field::Tool, tool),
+            command: None,
+            paths: None,
+            url: None,
+            domain: None,
+            params: Vec::new(),
+        }
+    }
+
+    fn command_facts<'r>(&self, r: &'r CommandReadings) -> CommandFacts<'r> {
+        let mut readings: Vec<Reading<'r>> = Vec::new();
+        let mut add = |text: &'r str, restrictive: bool, component: bool, whole: bool| {
+            if let Some(existing) = readings.iter_mut().find(|x| x.text == text) {
+                existing.restrictive |= restrictive;
+                existing.component |= component;
+                existing.whole |= whole;
+            } else {
+                readings.push(Reading {
+                    text,
+                    restrictive,
+                    component,
+                    whole,
+                    cmd: Bits::default(),
+                    ci: Bits::default(),
+                    cs: Bits::default(),
+                });
+            }
+        };
+        add(&r.raw, true, false, true);
+        add(&r.normalized, false, false, true);
+        for c in &r.components {
+            add(c, false, true, false);
+        }
+        for c in &r.restrictive {
+            add(c, true, false, false);
+        }
+        let atoms = |f: Field| self.program.field(f).map_or(0, |t| t.atoms);
+        let (mut restrictive_cmd, mut restrictive_ci, mut any_cmd) = (
+            Bits::new(atoms(Field::Command)),
+            Bits::new(atoms(Field::ContainsCi)),
+            Bits::new(atoms(Field::Command)),
+        );
+        for reading in &mut readings {
+            reading.cmd = self.query(Field::Command, reading.text);
+            any_cmd.union_with(&reading.cmd);
+            if reading.restrictive {
+                reading.ci = self.query(Field::ContainsCi, reading.text);
+                restrictive_cmd.union_with(&reading.cmd);
+                restrictive_ci.union_with(&reading.ci);
+            }
+            if reading.component {
+                reading.cs = self.query(Field::ContainsCs, reading.text);
+            }
+        }
+        let mut env = Bits::new(atoms(Field::EnvName));
+        for name in &r.env_assignments {
+            env.union_with(&self.query(Field::EnvName, name));
+        }
+        CommandFacts {
+            readings,
+            overflow: r.overflow,
+            composite: r.composite,
+            restrictive_cmd,
+            restrictive_ci,
+            any_cmd,
+            env,
+            env_names: &r.env_assignments,
+        }
+    }
+}
+
+impl CommandFacts<'_> {
+    /// Whether any restrictive reading could fire a rule with these atoms (a cheap pre-test).
+    pub fn restrictive_may_match(&self, matches: AtomRange, contains: Option<u32>) -> bool {
+        self.restrictive_cmd.any_in(matches) || contains.is_some_and(|a| self.restrictive_ci.get(a))
+    }
+}

@@ -1,0 +1,498 @@
+//! The evaluator: readings x automata -> atom bits -> rules -> decision (reference §2.2-§2.4).
+//!
+//! Deciding is split in three so each step is cheap and testable on its own:
+//!
+//! 1. canonicalise the call ([`crate::call`]) and read the command ([`crate::shell`]) and path
+//!    ([`crate::paths`]) into the distinct strings rules look at;
+//! 2. search each string once per field with that field's DFAs ([`facts`]), giving atom bits;
+//! 3. walk the policies in evaluation order, first matching rule per policy ([`rules`]), and
+//!    combine exactly as upstream does (deny short-circuits with the "deny tail" of remaining
+//!    in-scope policies; webhook > ask > watch > allow; durable allows; default-action messages).
+//!
+//! The core is `no_std` + `alloc`: the preload calls [`Evaluator::evaluate_exec`] with readings it
+//! computed from argv, and the server and CLI call [`Evaluator::evaluate`].
+
+mod bits;
+mod facts;
+pub mod rules;
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use regex_automata::dfa::{dense, Automaton, OverlappingState};
+use regex_automata::Input;
+
+use crate::bundle::{Bundle, BundleError, SectionKind};
+use crate::call::{canonicalize, Call, InputError, MAX_MATCH_INPUT};
+use crate::counter::CallCounter;
+use crate::paths::PathResolver;
+use crate::program::{Field, PolicyProgram, Program, RuleProgram};
+use crate::shell::CommandReadings;
+
+pub use crate::program::Action;
+pub use bits::Bits;
+use facts::Inputs;
+pub use facts::{CommandFacts, Facts, Reading};
+use rules::CounterFailed;
+
+/// Upstream's messages, word for word.
+pub const MSG_NO_POLICY: &str = "no matching policy; using default action";
+pub const MSG_NO_RULE: &str = "no matching rule; using default action";
+pub const MSG_PROJECT_DENY: &str = "project policy cannot weaken global default deny";
+pub const MSG_PROJECT_ASK: &str = "project policy cannot weaken global default ask";
+pub const MSG_NO_RESPONSE_RULE: &str = "no matching response rule; response allowed";
+pub const MSG_RESPONSE_TOO_LARGE: &str =
+    "response exceeds the 1048576-byte policy matching limit; failing closed";
+pub const MSG_COUNTER_FAILED: &str = "call_count unavailable; failing closed";
+/// Prefix of deny messages from the project policy.
+pub const PROJECT_PREFIX: &str = "[Project Policy] ";
+/// Responses larger than this are denied when a response rule applies.
+pub const MAX_RESPONSE: usize = 1 << 20;
+
+/// The outcome of evaluating a call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    pub action: Action,
+    pub message: String,
+    /// Upstream's `matched_policies`: fired policies in evaluation order (plus the deny tail).
+    pub matched_policies: Vec<String>,
+    /// The (policy index in evaluation order, rule index) that supplied the action, if a rule did.
+    pub winner: Option<(u32, u32)>,
+}
+
+impl Decision {
+    fn plain(action: Action, message: &str) -> Decision {
+        Decision {
+            action,
+            message: message.to_string(),
+            matched_policies: Vec::new(),
+            winner: None,
+        }
+    }
+
+    /// `allow` and `watch` let the call through (upstream's `allowed`).
+    pub fn allowed(&self) -> bool {
+        matches!(self.action, Action::Allow | Action::Watch)
+    }
+}
+
+/// What evaluation may consult besides the call.
+#[derive(Clone, Copy, Default)]
+pub struct EvalContext<'x> {
+    /// Seconds since the Unix epoch (rule expiry, call_count windows).
+    pub now_unix: i64,
+    /// Call counts for call_count; `None` means call_count never matches.
+    pub counter: Option<&'x dyn CallCounter>,
+    /// Symlink resolution for path candidates; `None` means lexical candidates only.
+    pub resolver: Option<&'x dyn PathResolver>,
+}
+
+impl<'x> EvalContext<'x> {
+    pub fn at(now_unix: i64) -> EvalContext<'x> {
+        EvalContext {
+            now_unix,
+            counter: None,
+            resolver: None,
+        }
+    }
+}
+
+/// Decides calls against one bundle. Borrows the bundle's bytes (DFAs are read in place).
+pub struct Evaluator<'a> {
+    program: Program,
+    dfas: Vec<dense::DFA<&'a [u32]>>,
+}
+
+impl<'a> Evaluator<'a> {
+    /// Decodes the program and loads every DFA zero-copy.
+    pub fn new(bundle: &Bundle<'a>) -> Result<Evaluator<'a>, BundleError> {
+        let bytes = bundle
+            .section(SectionKind::Program)
+            .ok_or(BundleError::MissingSection("program"))?;
+        let program: Program =
+            postcard::from_bytes(bytes).map_err(|_| BundleError::BadProgram("program"))?;
+        if program.fields.len() != Field::ALL.len() {
+            return Err(BundleError::BadProgram("program"));
+        }
+        let count = bundle
+            .sections()
+            .iter()
+            .filter(|s| s.kind == SectionKind::Dfa)
+            .count() as u32;
+        let mut dfas = Vec::with_capacity(count as usize);
+        for index in 0..count {
+            let data = bundle
+                .dfa_bytes(index)
+                .ok_or(BundleError::BadAutomaton { index })?;
+            // SAFETY: a `Bundle` exists only after `Bundle::open` validated every DFA with
+            // `from_bytes`, or through `Bundle::open_unchecked`, whose caller vouches for the bytes.
+            let (dfa, _) = unsafe { dense::DFA::from_bytes_unchecked(data) }
+                .map_err(|_| BundleError::BadAutomaton { index })?;
+            dfas.push(dfa);
+        }
+        let referenced = program.fields.iter().flat_map(|f| &f.dfas);
+        if referenced.into_iter().any(|d| d.section >= count) {
+            return Err(BundleError::BadProgram("program"));
+        }
+        Ok(Evaluator { program, dfas })
+    }
+
+    /// The decoded rule tables.
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// Decides a tool call (reference §2.2).
+    pub fn evaluate(&self, call: &Call, ctx: &EvalContext<'_>) -> Decision {
+        match self.call_facts(call, ctx) {
+            Ok((facts_input, readings)) => {
+                let facts = self.facts(facts_input.with_command(readings.as_ref()));
+                self.decide(&facts, ctx)
+            }
+            Err(e) => Decision::plain(Action::Deny, &e.to_string()),
+        }
+    }
+
+    /// Decides a call of tool `exec` whose command was already read (the preload's entry point:
+    /// no std types, no filesystem, no counter).
+    pub fn evaluate_exec(
+        &self,
+        agent: &str,
+        session: &str,
+        readings: &CommandReadings,
+        now_unix: i64,
+    ) -> Decision {
+        for (what, value) in [
+            ("agent", agent),
+            ("session", session),
+            ("command", readings.raw.as_str()),
+        ] {
+            if value.len() > MAX_MATCH_INPUT {
+                let err = InputError::TooLong(what.to_string());
+                return Decision::plain(Action::Deny, &err.to_string());
+            }
+        }
+        let inputs = Inputs {
+            tool: "exec",
+            agent,
+            session,
+            agent_depth: 0,
+            command: Some(readings),
+            paths: None,
+            url: None,
+            domain: None,
+            params: alloc::vec![None; self.program.tool_params.len()],
+        };
+        let facts = self.facts(inputs);
+        self.decide(&facts, &EvalContext::at(now_unix))
+    }
+
+    /// Decides a tool's response (reference §2.10): response rules only; deny, ask and webhook
+    /// all deny (there is no approval after the fact); watch beats allow.
+    pub fn evaluate_response(&self, call: &Call, response: &str, now_unix: i64) -> Decision {
+        let facts = self.scope_facts(&call.tool, &call.agent, &call.session);
+        let scope = self.in_scope(&facts);
+        let has_rules = |p: &PolicyProgram| p.rules.iter().any(|r| r.response.is_some());
+        if !scope
+            .iter()
+            .any(|&pi| self.policy(pi).is_some_and(has_rules))
+        {
+            return Decision::plain(Action::Allow, MSG_NO_RESPONSE_RULE);
+        }
+        if response.len() > MAX_RESPONSE {
+            return Decision::plain(Action::Deny, MSG_RESPONSE_TOO_LARGE);
+        }
+        let bits = self.query(Field::Response, response);
+        let mut fired: Vec<(usize, usize)> = Vec::new();
+        for &pi in &scope {
+            let Some(policy) = self.policy(pi) else {
+                continue;
+            };
+            let hit = policy.rules.iter().position(|r| {
+                let Some(cond) = &r.response else {
+                    return false;
+                };
+                !expired(r, now_unix)
+                    && !response.is_empty()
+                    && bits.any_in(cond.matches)
+                    && !bits.any_in(cond.not_matches)
+            });
+            let Some(ri) = hit else {
+                continue;
+            };
+            fired.push((pi, ri));
+            let rule = &policy.rules[ri];
+            if matches!(rule.action, Action::Deny | Action::Ask | Action::Webhook) {
+                return self.decision(Action::Deny, deny_message(policy, rule), &fired, (pi, ri));
+            }
+        }
+        let watch = fired
+            .iter()
+            .find(|&&(p, r)| self.rule(p, r).map(|r| r.action) == Some(Action::Watch));
+        if let Some(&(pi, ri)) = watch.or(fired.first()) {
+            let action = self.rule(pi, ri).map_or(Action::Allow, |r| r.action);
+            let message = self
+                .rule(pi, ri)
+                .map_or_else(String::new, |r| r.message.clone());
+            return self.decision(action, message, &fired, (pi, ri));
+        }
+        Decision::plain(Action::Allow, MSG_NO_RESPONSE_RULE)
+    }
+
+    /// Searches `input` with every DFA of `field`, giving the atoms it matched.
+    pub(crate) fn query(&self, field: Field, input: &str) -> Bits {
+        let Some(table) = self.program.field(field) else {
+            return Bits::default();
+        };
+        let mut bits = Bits::new(table.atoms);
+        // MatchGlob never matches an input over the limit (the response has its own limit).
+        if field != Field::Response && input.len() > MAX_MATCH_INPUT {
+            return bits;
+        }
+        for &atom in &table.always {
+            bits.set(atom);
+        }
+        let haystack = Input::new(input);
+        for dref in &table.dfas {
+            let Some(dfa) = self.dfas.get(dref.section as usize) else {
+                continue;
+            };
+            if dref.anchored {
+                if anchored_search_anywhere(dfa, input) {
+                    if let Some(&atom) = dref.atoms.first() {
+                        bits.set(atom);
+                    }
+                }
+                continue;
+            }
+            let mut state = OverlappingState::start();
+            while dfa
+                .try_search_overlapping_fwd(&haystack, &mut state)
+                .is_ok()
+            {
+                let Some(m) = state.get_match() else {
+                    break;
+                };
+                if let Some(&atom) = dref.atoms.get(m.pattern().as_usize()) {
+                    bits.set(atom);
+                }
+            }
+        }
+        bits
+    }
+
+    fn call_facts<'c>(
+        &self,
+        call: &'c Call,
+        ctx: &EvalContext<'_>,
+    ) -> Result<(Inputs<'c>, Option<CommandReadings>), InputError> {
+        let canon = canonicalize(call, &self.program.tool_params)?;
+        let readings = canon.command.map(crate::shell::read_command);
+        Ok((
+            facts_inputs(call, &self.program, &canon, None, ctx),
+            readings,
+        ))
+    }
+
+    pub(crate) fn policy(&self, pi: usize) -> Option<&PolicyProgram> {
+        self.program.policies.get(pi)
+    }
+
+    pub(crate) fn rule(&self, pi: usize, ri: usize) -> Option<&RuleProgram> {
+        self.policy(pi).and_then(|p| p.rules.get(ri))
+    }
+
+    /// Indices of the policies whose agent, session and tool globs match, in evaluation order.
+    pub(crate) fn in_scope(&self, facts: &Facts<'_>) -> Vec<usize> {
+        let scoped = |p: &PolicyProgram| {
+            facts.agent.get(p.agent)
+                && facts.session.get(p.session)
+                && (p.tools.is_empty() || facts.tools.any_in(p.tools))
+        };
+        (0..self.program.policies.len())
+            .filter(|&pi| self.policy(pi).is_some_and(scoped))
+            .collect()
+    }
+
+    /// The first rule of `policy` that fires, skipping expired rules.
+    pub(crate) fn first_rule(
+        &self,
+        policy: &PolicyProgram,
+        facts: &Facts<'_>,
+        ctx: &EvalContext<'_>,
+    ) -> Result<Option<usize>, CounterFailed> {
+        for (ri, rule) in policy.rules.iter().enumerate() {
+            if !expired(rule, ctx.now_unix) && rules::rule_matches(rule, facts, ctx)? {
+                return Ok(Some(ri));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Combines the policies' first matching rules exactly as upstream (§2.2 steps 5-11).
+    pub(crate) fn decide(&self, facts: &Facts<'_>, ctx: &EvalContext<'_>) -> Decision {
+        let default = self.program.default_action();
+        let scope = self.in_scope(facts);
+        if scope.is_empty() {
+            return Decision::plain(default, MSG_NO_POLICY);
+        }
+        let mut fired: Vec<(usize, usize)> = Vec::new();
+        for (k, &pi) in scope.iter().enumerate() {
+            let Some(policy) = self.policy(pi) else {
+                continue;
+            };
+            let ri = match self.first_rule(policy, facts, ctx) {
+                Ok(Some(ri)) => ri,
+                Ok(None) => continue,
+                Err(CounterFailed) => return Decision::plain(Action::Deny, MSG_COUNTER_FAILED),
+            };
+            fired.push((pi, ri));
+            let rule = &policy.rules[ri];
+            if rule.action == Action::Deny {
+                let mut d =
+                    self.decision(Action::Deny, deny_message(policy, rule), &fired, (pi, ri));
+                let tail = scope[k + 1..].iter().filter_map(|&p| self.policy(p));
+                d.matched_policies.extend(tail.map(|p| p.name.clone()));
+                return d;
+            }
+        }
+        self.combine(&fired, default)
+    }
+
+    fn combine(&self, fired: &[(usize, usize)], default: Action) -> Decision {
+        // The first policy to reach the highest rank supplies the message; for allow, the first
+        // allow with a non-empty message does.
+        let mut best: Option<(usize, usize, Action)> = None;
+        let mut allow_msg: Option<(usize, usize)> = None;
+        for &(pi, ri) in fired {
+            let Some(rule) = self.rule(pi, ri) else {
+                continue;
+            };
+            if best.is_none_or(|(_, _, a)| rule.action.rank() > a.rank()) {
+                best = Some((pi, ri, rule.action));
+            }
+            if rule.action == Action::Allow && allow_msg.is_none() && !rule.message.is_empty() {
+                allow_msg = Some((pi, ri));
+            }
+        }
+        let durable = fired.iter().copied().find(|&(pi, ri)| {
+            self.policy(pi).is_some_and(|p| p.durable)
+                && self.rule(pi, ri).is_some_and(|r| r.action == Action::Allow)
+        });
+        if let Some((pi, ri)) = durable {
+            let message = self
+                .rule(pi, ri)
+                .map_or_else(String::new, |r| r.message.clone());
+            return self.decision(Action::Allow, message, fired, (pi, ri));
+        }
+        let mut action = best.map_or(Action::Allow, |b| b.2);
+        let non_project = fired
+            .iter()
+            .any(|&(pi, _)| self.policy(pi).is_some_and(|p| !p.project));
+        if !non_project {
+            match default {
+                Action::Deny => return self.named(Action::Deny, MSG_PROJECT_DENY, fired),
+                Action::Ask => return self.named(Action::Ask, MSG_PROJECT_ASK, fired),
+                Action::Watch if action == Action::Allow => action = Action::Watch,
+                _ => {}
+            }
+        }
+        let Some((bpi, bri, best_action)) = best else {
+            return Decision::plain(default, MSG_NO_RULE);
+        };
+        let source = if best_action == Action::Allow {
+            allow_msg.unwrap_or((bpi, bri))
+        } else {
+            (bpi, bri)
+        };
+        let message = match (best_action, allow_msg) {
+            (Action::Allow, None) => String::new(),
+            _ => self
+                .rule(source.0, source.1)
+                .map_or_else(String::new, |r| r.message.clone()),
+        };
+        self.decision(action, message, fired, source)
+    }
+
+    fn decision(
+        &self,
+        action: Action,
+        message: String,
+        fired: &[(usize, usize)],
+        winner: (usize, usize),
+    ) -> Decision {
+        let mut d = self.named(action, "", fired);
+        d.message = message;
+        d.winner = Some((winner.0 as u32, winner.1 as u32));
+        d
+    }
+
+    fn named(&self, action: Action, message: &str, fired: &[(usize, usize)]) -> Decision {
+        Decision {
+            action,
+            message: message.to_string(),
+            matched_policies: fired
+                .iter()
+                .filter_map(|&(pi, _)| self.policy(pi).map(|p| p.name.clone()))
+                .collect(),
+            winner: None,
+        }
+    }
+}
+
+/// Whether an anchored single-pattern DFA matches starting at any position of `input`.
+fn anchored_search_anywhere(dfa: &dense::DFA<&[u32]>, input: &str) -> bool {
+    (0..=input.len()).any(|start| {
+        let at = Input::new(input)
+            .range(start..)
+            .anchored(regex_automata::Anchored::Yes)
+            .earliest(true);
+        matches!(dfa.try_search_fwd(&at), Ok(Some(_)))
+    })
+}
+
+/// The inputs of [`Evaluator::facts`] for a canonicalised call.
+pub(crate) fn facts_inputs<'c>(
+    call: &'c Call,
+    program: &Program,
+    canon: &crate::call::Canonical<'c>,
+    readings: Option<&'c CommandReadings>,
+    ctx: &EvalContext<'_>,
+) -> Inputs<'c> {
+    Inputs {
+        tool: &call.tool,
+        agent: &call.agent,
+        session: &call.session,
+        agent_depth: call.agent_depth,
+        command: readings,
+        paths: canon
+            .path
+            .map(|p| crate::paths::candidates(p, canon.workdir, ctx.resolver)),
+        url: canon.url,
+        domain: canon.domain.clone(),
+        params: program
+            .tool_params
+            .iter()
+            .map(|name| call.input_value(name).map(|v| v.render().to_lowercase()))
+            .collect(),
+    }
+}
+
+fn expired(rule: &RuleProgram, now_unix: i64) -> bool {
+    rule.expires_at.is_some_and(|t| now_unix > t)
+}
+
+fn deny_message(policy: &PolicyProgram, rule: &RuleProgram) -> String {
+    if policy.project {
+        alloc::format!("{PROJECT_PREFIX}{}", rule.message)
+    } else {
+        rule.message.clone()
+    }
+}
+
+impl<'r> Inputs<'r> {
+    fn with_command(mut self, readings: Option<&'r CommandReadings>) -> Inputs<'r> {
+        self.command = readings;
+        self
+    }
+}

@@ -1,0 +1,274 @@
+//! One rule against the facts of one call (reference §2.4, §2.6, §2.7).
+//!
+//! Each present field gives a [`FieldResult`]; the rule fires when no field failed and at least
+//! one *positive* field matched (a rule made only of exclusions never fires). The same per-field
+//! functions serve `evaluate` and `explain`, so the two cannot disagree.
+
+use super::facts::{CommandFacts, Facts};
+use super::EvalContext;
+use crate::program::{AtomRange, CommandCond, PathCond, RuleProgram};
+
+/// The outcome of one condition field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldResult {
+    /// The field passed and counts as a positive match.
+    Positive,
+    /// The field passed as a gate (an exclusion that did not exclude).
+    Pass,
+    Fail,
+}
+
+/// A condition that cannot be decided must deny (a broken call counter).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CounterFailed;
+
+/// Which condition a [`FieldResult`] is about (for explain).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CondKey {
+    Command,
+    EnvAssignments,
+    Path,
+    Url,
+    Domain,
+    Session,
+    AgentDepth,
+    ToolParam,
+    CallCount,
+}
+
+impl CondKey {
+    pub fn name(self) -> &'static str {
+        match self {
+            CondKey::Command => "command",
+            CondKey::EnvAssignments => "command_env_assignments",
+            CondKey::Path => "path",
+            CondKey::Url => "url_matches",
+            CondKey::Domain => "domain_matches",
+            CondKey::Session => "session",
+            CondKey::AgentDepth => "agent_depth",
+            CondKey::ToolParam => "tool_param_matches",
+            CondKey::CallCount => "call_count",
+        }
+    }
+}
+
+/// Whether the rule fires at request time. Expiry and scope are the caller's business.
+pub fn rule_matches(
+    rule: &RuleProgram,
+    facts: &Facts<'_>,
+    ctx: &EvalContext<'_>,
+) -> Result<bool, CounterFailed> {
+    if rule.always {
+        return Ok(true);
+    }
+    let mut positive = false;
+    let mut failed = false;
+    each_field(rule, facts, ctx, |_, result| {
+        match result {
+            FieldResult::Positive => positive = true,
+            FieldResult::Pass => {}
+            FieldResult::Fail => failed = true,
+        }
+        !failed
+    })?;
+    Ok(positive && !failed)
+}
+
+/// Calls `visit` with each present field's result, in a fixed order, until it returns false.
+pub fn each_field(
+    rule: &RuleProgram,
+    facts: &Facts<'_>,
+    ctx: &EvalContext<'_>,
+    mut visit: impl FnMut(CondKey, FieldResult) -> bool,
+) -> Result<(), CounterFailed> {
+    // Cheapest and most selective first: a restrictive command rule usually fails here.
+    if let Some(cond) = &rule.command {
+        if !visit(CondKey::Command, command(cond, rule.grant, facts)) {
+            return Ok(());
+        }
+    }
+    if !rule.env.is_empty() && !visit(CondKey::EnvAssignments, env(rule.env, facts)) {
+        return Ok(());
+    }
+    if let Some(cond) = &rule.path {
+        if !visit(CondKey::Path, path(cond, rule.grant, facts)) {
+            return Ok(());
+        }
+    }
+    if !rule.url.is_empty() && !visit(CondKey::Url, any_of(rule.url, facts.url.as_ref())) {
+        return Ok(());
+    }
+    if !rule.domain.is_empty()
+        && !visit(CondKey::Domain, any_of(rule.domain, facts.domain.as_ref()))
+    {
+        return Ok(());
+    }
+    if let Some(cond) = &rule.session {
+        let excluded = facts.session.any_in(cond.not_matches);
+        let result = match (excluded, cond.matches.is_empty()) {
+            (true, _) => FieldResult::Fail,
+            (false, true) => FieldResult::Pass,
+            (false, false) => positive_if(facts.session.any_in(cond.matches)),
+        };
+        if !visit(CondKey::Session, result) {
+            return Ok(());
+        }
+    }
+    if let Some(depth) = &rule.agent_depth {
+        if !visit(
+            CondKey::AgentDepth,
+            positive_if(depth.holds(facts.agent_depth)),
+        ) {
+            return Ok(());
+        }
+    }
+    if !rule.tool_params.is_empty() {
+        let hit = rule.tool_params.iter().any(|&(param, atom)| {
+            facts
+                .params
+                .get(param as usize)
+                .and_then(Option::as_ref)
+                .is_some_and(|bits| bits.get(atom))
+        });
+        if !visit(CondKey::ToolParam, positive_if(hit)) {
+            return Ok(());
+        }
+    }
+    if let Some(count) = &rule.call_count {
+        let result = match ctx.counter {
+            // Like upstream's explain: with no counter, call_count never matches.
+            None => FieldResult::Fail,
+            Some(counter) => {
+                let tool = count.tool.as_deref().unwrap_or(facts.tool);
+                let n = counter
+                    .count(tool, count.window_secs, ctx.now_unix)
+                    .map_err(|_| CounterFailed)?;
+                positive_if(n >= u64::from(count.gte))
+            }
+        };
+        visit(CondKey::CallCount, result);
+    }
+    Ok(())
+}
+
+fn positive_if(hit: bool) -> FieldResult {
+    if hit {
+        FieldResult::Positive
+    } else {
+        FieldResult::Fail
+    }
+}
+
+fn any_of(range: AtomRange, bits: Option<&super::bits::Bits>) -> FieldResult {
+    positive_if(bits.is_some_and(|b| b.any_in(range)))
+}
+
+fn env(range: AtomRange, facts: &Facts<'_>) -> FieldResult {
+    positive_if(facts.command.as_ref().is_some_and(|c| c.env.any_in(range)))
+}
+
+/// The command field: restrictive rules look for any dangerous reading, granting rules need
+/// every executed component covered.
+pub fn command(cond: &CommandCond, grant: bool, facts: &Facts<'_>) -> FieldResult {
+    let Some(cmd) = &facts.command else {
+        return FieldResult::Fail;
+    };
+    if grant {
+        grant_command(cond, cmd)
+    } else {
+        restrictive_command(cond, cmd)
+    }
+}
+
+/// Fires when some restrictive reading matches a positive pattern and no exclusion of the rule
+/// on that same reading, or when the reading analysis overflowed (fail closed).
+fn restrictive_command(cond: &CommandCond, cmd: &CommandFacts<'_>) -> FieldResult {
+    if !cond.has_positive() {
+        // Only exclusions: a gate that holds unless the whole command is excluded.
+        let excluded = cmd
+            .readings
+            .iter()
+            .any(|r| (r.whole || r.component) && r.cmd.any_in(cond.not_matches));
+        return if excluded {
+            FieldResult::Fail
+        } else {
+            FieldResult::Pass
+        };
+    }
+    if cmd.overflow {
+        return FieldResult::Positive;
+    }
+    if !cmd.restrictive_may_match(cond.matches, cond.contains) {
+        return FieldResult::Fail;
+    }
+    let hit = cmd.readings.iter().filter(|r| r.restrictive).any(|r| {
+        let positive = r.cmd.any_in(cond.matches) || cond.contains.is_some_and(|a| r.ci.get(a));
+        positive && !r.cmd.any_in(cond.not_matches)
+    });
+    positive_if(hit)
+}
+
+fn grant_command(cond: &CommandCond, cmd: &CommandFacts<'_>) -> FieldResult {
+    let excluded = cmd
+        .readings
+        .iter()
+        .any(|r| (r.whole || r.component) && r.cmd.any_in(cond.not_matches));
+    if excluded {
+        return FieldResult::Fail;
+    }
+    if !cond.has_positive() {
+        return FieldResult::Pass;
+    }
+    if cmd.composite {
+        let explicit = cmd
+            .readings
+            .iter()
+            .filter(|r| r.whole)
+            .any(|r| cond.composite.iter().any(|&a| r.cmd.get(a)));
+        if explicit {
+            return FieldResult::Positive;
+        }
+    }
+    let covered = |r: &super::facts::Reading<'_>| {
+        r.cmd.any_in(cond.matches) || cond.contains.is_some_and(|a| r.cs.get(a))
+    };
+    let mut components = cmd.readings.iter().filter(|r| r.component).peekable();
+    let all = if components.peek().is_none() {
+        // Nothing executable was read (e.g. only redirections): judge the raw command.
+        cmd.readings
+            .iter()
+            .take(1)
+            .all(|r| r.cmd.any_in(cond.matches))
+    } else {
+        components.all(covered)
+    };
+    positive_if(all)
+}
+
+/// Path rules: restrictive = any candidate matches and not every candidate is excluded;
+/// granting = every candidate matches and none is excluded.
+pub fn path(cond: &PathCond, grant: bool, facts: &Facts<'_>) -> FieldResult {
+    let Some(cands) = facts.paths.as_ref().filter(|c| !c.is_empty()) else {
+        return FieldResult::Fail;
+    };
+    let has_exclusions = !cond.not_matches.is_empty();
+    let excluded = |bits: &super::bits::Bits| bits.any_in(cond.not_matches);
+    let (is_excluded, matched) = if grant {
+        (
+            has_exclusions && cands.iter().any(|(_, b)| excluded(b)),
+            cands.iter().all(|(_, b)| b.any_in(cond.matches)),
+        )
+    } else {
+        (
+            has_exclusions && cands.iter().all(|(_, b)| excluded(b)),
+            cands.iter().any(|(_, b)| b.any_in(cond.matches)),
+        )
+    };
+    if is_excluded {
+        FieldResult::Fail
+    } else if cond.matches.is_empty() {
+        FieldResult::Pass
+    } else {
+        positive_if(matched)
+    }
+}

@@ -1,0 +1,333 @@
+//! The rule tables of a bundle: what the evaluator runs once the automata have answered.
+//!
+//! Every pattern of a policy is an *atom*: a bit that a field's automata set for one input string.
+//! Atoms are numbered per [`Field`], and the atoms one rule owns in one field are contiguous, so
+//! "some pattern of this rule matched" is a range test on a bitset. A rule is then a conjunction
+//! of field tests over those bits, never string matching.
+//!
+//! The [`Program`] is what deciding needs (postcard-encoded, decoded once per evaluator). The
+//! [`Metadata`] is what only explanations need (pattern texts and `file:line:column`), so a
+//! process that only decides never decodes it.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
+
+/// A decision or rule action (upstream's `log` is [`Action::Watch`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Action {
+    Allow,
+    Deny,
+    Ask,
+    Watch,
+    Webhook,
+}
+
+impl Action {
+    /// Restrictive actions look for any dangerous reading; granting ones need the call covered.
+    pub fn is_restrictive(self) -> bool {
+        matches!(self, Action::Deny | Action::Ask)
+    }
+
+    /// Upstream's combination rank: deny > webhook > ask > watch > allow.
+    pub fn rank(self) -> u8 {
+        match self {
+            Action::Allow => 0,
+            Action::Watch => 1,
+            Action::Ask => 2,
+            Action::Webhook => 3,
+            Action::Deny => 4,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Allow => "allow",
+            Action::Deny => "deny",
+            Action::Ask => "ask",
+            Action::Watch => "watch",
+            Action::Webhook => "webhook",
+        }
+    }
+}
+
+impl core::fmt::Display for Action {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The input a family of atoms is matched against. One set of automata per field: mixing
+/// fields in one DFA multiplies their state spaces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Field {
+    /// command_matches and command_not_matches (MatchGlob) over every command reading.
+    Command,
+    /// command_contains of restrictive rules, one alternation per rule, case-insensitive.
+    ContainsCi,
+    /// command_contains of granting rules, one alternation per rule, case-sensitive.
+    ContainsCs,
+    /// command_env_assignments (MatchGlob on assigned variable names).
+    EnvName,
+    /// path_matches and path_not_matches (path globs) over every path candidate.
+    Path,
+    /// url_matches (MatchGlob on the raw URL).
+    Url,
+    /// domain_matches (domain globs on the derived hostname).
+    Domain,
+    /// match.agent (MatchGlob).
+    Agent,
+    /// match.session, session_matches and session_not_matches (MatchGlob).
+    Session,
+    /// match.tool (MatchGlob).
+    Tool,
+    /// tool_param_matches (MatchGlob on lowercased values).
+    ToolParam,
+    /// response_matches and response_not_matches (regexes over the response text).
+    Response,
+}
+
+impl Field {
+    pub const ALL: [Field; 12] = [
+        Field::Command,
+        Field::ContainsCi,
+        Field::ContainsCs,
+        Field::EnvName,
+        Field::Path,
+        Field::Url,
+        Field::Domain,
+        Field::Agent,
+        Field::Session,
+        Field::Tool,
+        Field::ToolParam,
+        Field::Response,
+    ];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Command => "command",
+            Field::ContainsCi => "command_contains (case-insensitive)",
+            Field::ContainsCs => "command_contains (case-sensitive)",
+            Field::EnvName => "command_env_assignments",
+            Field::Path => "path",
+            Field::Url => "url",
+            Field::Domain => "domain",
+            Field::Agent => "agent",
+            Field::Session => "session",
+            Field::Tool => "tool",
+            Field::ToolParam => "tool_param",
+            Field::Response => "response",
+        }
+    }
+}
+
+/// A half-open range of atom ids local to one field. Empty means "this rule has no such patterns".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AtomRange {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl AtomRange {
+    pub fn new(start: u32, end: u32) -> AtomRange {
+        AtomRange { start, end }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.start >= self.end
+    }
+
+    pub fn iter(&self) -> core::ops::Range<u32> {
+        self.start..self.end
+    }
+}
+
+/// How one field's atoms are computed for an input.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldTable {
+    /// Number of atoms in this field.
+    pub atoms: u32,
+    /// Atoms that match every input (patterns like `*`); no automaton is run for them.
+    pub always: Vec<u32>,
+    /// The automata; each maps its pattern ids to atoms of this field.
+    pub dfas: Vec<DfaRef>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DfaRef {
+    /// The DFA section index in the bundle.
+    pub section: u32,
+    /// Pattern id -> atom id.
+    pub atoms: Vec<u32>,
+    /// Built anchored and run from every start position: the fallback for a single pattern whose
+    /// unanchored DFA would blow up (e.g. `sk-[A-Za-z0-9_-]{32,}`, where every `sk-` inside a run
+    /// restarts a counter). Quadratic in the worst case, linear for selective patterns.
+    pub anchored: bool,
+}
+
+/// Everything deciding needs.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Program {
+    pub default_action: Option<Action>,
+    /// One table per [`Field`], indexed by [`Field::index`].
+    pub fields: Vec<FieldTable>,
+    /// Enabled policies in evaluation order (stable-sorted by effective priority).
+    pub policies: Vec<PolicyProgram>,
+    /// Names of the Input params some rule's tool_param_matches reads (size limit and matching).
+    pub tool_params: Vec<String>,
+}
+
+impl Program {
+    pub fn field(&self, field: Field) -> Option<&FieldTable> {
+        self.fields.get(field.index())
+    }
+
+    /// Upstream: an empty default_action means deny.
+    pub fn default_action(&self) -> Action {
+        self.default_action.unwrap_or(Action::Deny)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyProgram {
+    pub name: String,
+    /// Atom in [`Field::Agent`].
+    pub agent: u32,
+    /// Atom in [`Field::Session`].
+    pub session: u32,
+    /// Atoms in [`Field::Tool`]; empty means every tool.
+    pub tools: AtomRange,
+    /// From `user-overrides.yaml` or `auto-allowed.yaml`: its allow beats ask/watch/webhook.
+    pub durable: bool,
+    /// From the project policy: cannot weaken the global default; deny messages are prefixed.
+    pub project: bool,
+    pub rules: Vec<RuleProgram>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleProgram {
+    pub action: Action,
+    pub message: String,
+    pub expires_at: Option<i64>,
+    /// Match with granting logic (every component covered) rather than restrictive logic.
+    pub grant: bool,
+    /// `default: true` or an empty `when`: matches every call in scope at request time.
+    pub always: bool,
+    pub command: Option<CommandCond>,
+    /// [`Field::EnvName`] atoms.
+    pub env: AtomRange,
+    pub path: Option<PathCond>,
+    /// [`Field::Url`] atoms.
+    pub url: AtomRange,
+    /// [`Field::Domain`] atoms.
+    pub domain: AtomRange,
+    pub session: Option<SessionCond>,
+    pub agent_depth: Option<DepthCond>,
+    /// (index into [`Program::tool_params`], [`Field::ToolParam`] atom).
+    pub tool_params: Vec<(u32, u32)>,
+    pub call_count: Option<CountCond>,
+    pub response: Option<ResponseCond>,
+}
+
+/// command_matches / command_contains / command_not_matches of one rule.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandCond {
+    /// [`Field::Command`] atoms of command_matches.
+    pub matches: AtomRange,
+    /// The rule's command_contains alternation: in [`Field::ContainsCi`] for restrictive rules,
+    /// [`Field::ContainsCs`] for granting ones.
+    pub contains: Option<u32>,
+    /// [`Field::Command`] atoms of command_not_matches.
+    pub not_matches: AtomRange,
+    /// The command_matches atoms whose pattern is itself a compound command (grant analysis).
+    pub composite: Vec<u32>,
+}
+
+impl CommandCond {
+    pub fn has_positive(&self) -> bool {
+        !self.matches.is_empty() || self.contains.is_some()
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PathCond {
+    pub matches: AtomRange,
+    pub not_matches: AtomRange,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionCond {
+    pub matches: AtomRange,
+    pub not_matches: AtomRange,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepthCond {
+    pub gte: Option<i64>,
+    pub lte: Option<i64>,
+    pub eq: Option<i64>,
+}
+
+impl DepthCond {
+    pub fn holds(&self, depth: i64) -> bool {
+        self.gte.is_none_or(|g| depth >= g)
+            && self.lte.is_none_or(|l| depth <= l)
+            && self.eq.is_none_or(|e| depth == e)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountCond {
+    /// The counted tool; `None` is the current call's tool.
+    pub tool: Option<String>,
+    pub gte: u32,
+    pub window_secs: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResponseCond {
+    pub matches: AtomRange,
+    pub not_matches: AtomRange,
+}
+
+/// What only explanations need: names, sources and the source map of every pattern.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Metadata {
+    /// Same order as [`Program::policies`].
+    pub policies: Vec<PolicyMeta>,
+    /// Policies with `enabled: false` (never evaluated; listed so explain can say why).
+    pub disabled: Vec<PolicyMeta>,
+    /// Per [`Field`] (by index), per atom: the pattern(s) it stands for.
+    pub atoms: Vec<Vec<AtomMeta>>,
+    /// The files the policy set was loaded from.
+    pub files: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyMeta {
+    pub name: String,
+    pub source: String,
+    /// `file:line:column`.
+    pub pos: String,
+    pub priority: i64,
+    pub description: String,
+    /// Per rule, `file:line:column`.
+    pub rules: Vec<String>,
+}
+
+/// One atom's patterns: a single glob, or every literal of a contains alternation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AtomMeta {
+    pub patterns: Vec<PatternMeta>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatternMeta {
+    pub text: String,
+    /// `file:line:column`.
+    pub pos: String,
+}
