@@ -1,2 +1,189 @@
-//! librampart.so (placeholder until the preload issue).
-#![no_std]
+//! librampart.so: the LD_PRELOAD library that decides every exec in-process.
+//!
+//! Why a preload library: an agent's tool call is usually a shell, and a shell starts programs that
+//! start programs. Interposing the exec family, posix_spawn, system and popen in every dynamically
+//! linked process of the tree sees each of those starts, including the ones no agent hook reports.
+//!
+//! Why local decisions: upstream asked a server over HTTP for every exec (+8.6 ms each, and every
+//! exec blocked when the server was down). This library maps the compiled `policy.bin` in its
+//! constructor and evaluates each call in-process with rampart-runtime's evaluator; it talks to the
+//! server only for an `ask` (a human approves through it) or a bundle flagged as needing it.
+//!
+//! Why `#![no_std]`: std in a preloaded library pulls libgcc_s into every process and costs about
+//! 200 us per spawn; the whole budget is 60 us. So: libc only, `panic = "abort"` with an aborting
+//! panic handler, no unwrap or indexing that can panic, and an allocator that never calls malloc
+//! (hooks run inside vfork children: see [`arena`]).
+//!
+//! The pieces: [`settings`] (the RAMPART_* snapshot), [`real`] (the functions behind the hooks),
+//! [`policy`] (the mapped bundle), [`command`] (what a call runs, as text), [`decide`] (one decision),
+//! [`record`] (handing decisions over), [`ask`] (the server, for approvals), [`childenv`] (LD_PRELOAD
+//! back into every child) and [`hooks`] (the exported functions, plus `shim.c` for execl*).
+//!
+//! Not covered, by construction: static binaries and Go programs (raw syscalls), setuid programs
+//! (the loader ignores LD_PRELOAD), and direct `syscall(SYS_execve)`.
+#![cfg_attr(not(test), no_std)]
+// Unit tests run on the host's std harness without the hooks (a test binary must not interpose its
+// own libc), which leaves the hook-only paths unused there.
+#![cfg_attr(test, allow(dead_code))]
+
+extern crate alloc;
+
+mod arena;
+mod ask;
+mod childenv;
+mod command;
+mod decide;
+#[cfg(not(test))]
+mod hooks;
+mod policy;
+mod real;
+mod record;
+mod say;
+mod settings;
+mod text;
+
+use core::ffi::{c_char, CStr};
+use core::sync::atomic::{AtomicBool, Ordering};
+
+#[cfg(not(test))]
+#[global_allocator]
+static ALLOCATOR: arena::Arena = arena::Arena;
+
+#[cfg(not(test))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    // SAFETY: abort has no preconditions; unwinding out of a hook is not an option.
+    unsafe { libc::abort() }
+}
+
+// The precompiled core and alloc are built for unwinding and keep references to the unwinder in
+// code that an unoptimised build does not strip. Nothing here ever unwinds (panic = "abort"), so
+// these local, hidden definitions only satisfy the references: exporting them, or leaving them
+// undefined, would either hijack C++ exceptions in every process or stop the library from loading.
+#[cfg(all(not(test), target_arch = "x86_64"))]
+core::arch::global_asm!(
+    ".pushsection .text.rampart_no_unwind,\"ax\",@progbits",
+    ".globl rust_eh_personality",
+    ".hidden rust_eh_personality",
+    ".globl _Unwind_Resume",
+    ".hidden _Unwind_Resume",
+    "rust_eh_personality:",
+    "_Unwind_Resume:",
+    "ud2",
+    ".popsection",
+);
+#[cfg(all(not(test), target_arch = "aarch64"))]
+core::arch::global_asm!(
+    ".pushsection .text.rampart_no_unwind,\"ax\",@progbits",
+    ".globl rust_eh_personality",
+    ".hidden rust_eh_personality",
+    ".globl _Unwind_Resume",
+    ".hidden _Unwind_Resume",
+    "rust_eh_personality:",
+    "_Unwind_Resume:",
+    "brk #0",
+    ".popsection",
+);
+
+/// The constructor, run by the loader before main (and before any hook can run in this process).
+#[cfg(not(test))]
+#[used]
+#[link_section = ".init_array"]
+static CONSTRUCTOR: extern "C" fn() = constructor;
+
+extern "C" fn constructor() {
+    init_once();
+}
+
+static INITIALISED: AtomicBool = AtomicBool::new(false);
+
+/// Takes the settings snapshot, resolves the real functions and maps the bundle, once.
+pub(crate) fn init_once() {
+    if INITIALISED.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    real::resolve_all();
+    let home = home_dir();
+    let library = own_path();
+    // SAFETY: getpid has no preconditions.
+    let pid = unsafe { libc::getpid() } as u32;
+    let s = settings::Settings::from_lookup(getenv, pid, &home, library.as_deref());
+    if s.mode != settings::Mode::Disabled {
+        // Map now, so that the first hook (maybe in a vfork child) finds the bundle ready.
+        let _ = policy::current(&s.policy_path);
+    }
+    settings::install(s);
+    // SAFETY: registering a plain function; glibc keeps it for the life of the process.
+    unsafe { libc::pthread_atfork(Some(before_fork), None, None) };
+}
+
+/// Runs in the parent before each fork(): builds the evaluator and this thread's arena there, so
+/// that a shell's fork-then-exec children inherit them instead of each paying the first-decision
+/// cost (~40 us) again. Processes that never fork pay nothing. (vfork and posix_spawn children
+/// share the parent's memory, so what they build is the parent's already.)
+extern "C" fn before_fork() {
+    let Some(s) = settings::get() else {
+        return;
+    };
+    if s.mode == settings::Mode::Disabled {
+        return;
+    }
+    let _scope = arena::enter();
+    if let Some(record) = policy::current(&s.policy_path) {
+        let _ = record.loaded();
+    }
+}
+
+fn getenv(name: &str) -> Option<&'static [u8]> {
+    let mut buf = [0u8; 32];
+    buf.get_mut(..name.len())?.copy_from_slice(name.as_bytes());
+    // SAFETY: `buf` is NUL-terminated (zero-filled past the name); getenv's result lives as long as
+    // the environment entry, which the constructor reads before main can change it.
+    unsafe { text::c_bytes(libc::getenv(buf.as_ptr().cast())) }
+}
+
+fn home_dir() -> alloc::vec::Vec<u8> {
+    if let Some(home) = getenv("HOME").filter(|h| !h.is_empty()) {
+        return home.to_vec();
+    }
+    // SAFETY: getpwuid's result is read before any other call that could overwrite it.
+    unsafe {
+        let pw = libc::getpwuid(libc::getuid());
+        match pw.as_ref().and_then(|pw| text::c_bytes(pw.pw_dir)) {
+            Some(dir) => dir.to_vec(),
+            None => alloc::vec::Vec::from(&b"/"[..]),
+        }
+    }
+}
+
+/// This library's absolute path (dladdr on one of our own symbols, then realpath: the loader keeps
+/// the name as given, and `LD_PRELOAD=./librampart.so` must still work after a child changes
+/// directory).
+fn own_path() -> Option<alloc::vec::Vec<u8>> {
+    let mut info = core::mem::MaybeUninit::<libc::Dl_info>::zeroed();
+    let here = constructor as *const () as *const libc::c_void;
+    // SAFETY: dladdr writes `info` on success; dli_fname points into the loader's link map, which
+    // lives as long as the library.
+    unsafe {
+        if libc::dladdr(here, info.as_mut_ptr()) == 0 {
+            return None;
+        }
+        let name: *const c_char = info.assume_init().dli_fname;
+        if name.is_null() {
+            return None;
+        }
+        if name.read() == b'/' as c_char {
+            // Already absolute (the usual case): skip realpath's syscalls.
+            return Some(CStr::from_ptr(name).to_bytes().to_vec());
+        }
+        let mut buf = [0 as c_char; libc::PATH_MAX as usize];
+        // SAFETY: realpath writes at most PATH_MAX bytes into `buf` and does not allocate.
+        let resolved = libc::realpath(name, buf.as_mut_ptr());
+        let path = if resolved.is_null() {
+            name
+        } else {
+            resolved as *const c_char
+        };
+        Some(CStr::from_ptr(path).to_bytes().to_vec())
+    }
+}
