@@ -1,0 +1,151 @@
+//! The gate binary: fixed workloads for `benches/gates.sh` to count under callgrind.
+//!
+//! Instruction counts, unlike times, repeat exactly for the same binary and input, so a CI gate on
+//! them cannot flake on a noisy machine. Every workload does the same set-up whatever its count
+//! (parse the whole corpus, read and open the bundle), so gates.sh takes the difference between a
+//! run with N operations and a run with 0: process start-up and set-up cancel out, leaving N times
+//! the cost of one operation.
+//!
+//! ```text
+//! gate compile (FILE.yaml | --upstream-sized) OUT.bin   compile; print bytes and milliseconds
+//! gate eval BUNDLE CORPUS N [--repeat R]                evaluate the first N corpus calls R times
+//! gate shell CORPUS N                                   shell readings of the first N exec commands
+//! gate open BUNDLE N [--validated]                      open the bundle N times (+ Evaluator::new)
+//! ```
+//!
+//! `--repeat 2` exists for the gate's self-test (`GATE_SELFTEST=1 benches/gates.sh`): it doubles
+//! the work per call, and the gate must go red.
+
+#[path = "support/upstream_sized.rs"]
+mod upstream_sized;
+
+use rampart_compiler::call_json::call_from_json;
+use rampart_runtime::bundle::{AlignedBuf, Bundle};
+use rampart_runtime::call::Call;
+use rampart_runtime::eval::{EvalContext, Evaluator};
+use rampart_runtime::shell::{read_command_into, CommandReadings};
+use std::hint::black_box;
+use std::process::ExitCode;
+use std::time::Instant;
+
+const NOW: i64 = 1_800_000_000;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match words.as_slice() {
+        ["compile", policy, out] => compile(policy, out),
+        ["eval", bundle, corpus, n] => eval(bundle, corpus, n, "1"),
+        ["eval", bundle, corpus, n, "--repeat", r] => eval(bundle, corpus, n, r),
+        ["shell", corpus, n] => shell(corpus, n),
+        ["open", bundle, n] => open(bundle, n, false),
+        ["open", bundle, n, "--validated"] => open(bundle, n, true),
+        _ => Err("usage: see the module documentation of benches/gate.rs".to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gate: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn count(text: &str) -> Result<usize, String> {
+    text.parse().map_err(|_| format!("not a count: {text}"))
+}
+
+fn read(path: &str) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{path}: {e}"))
+}
+
+fn compile(policy: &str, out: &str) -> Result<(), String> {
+    let (name, yaml) = if policy == "--upstream-sized" {
+        (
+            "upstream-sized.yaml".to_string(),
+            upstream_sized::policy_yaml(),
+        )
+    } else {
+        let text = std::fs::read_to_string(policy).map_err(|e| format!("{policy}: {e}"))?;
+        (policy.to_string(), text)
+    };
+    let start = Instant::now();
+    let set = rampart_compiler::load::load_str(&name, &yaml).map_err(|e| e.to_string())?;
+    let (bytes, _) = rampart_compiler::build::compile(&set).map_err(|e| e.to_string())?;
+    let millis = start.elapsed().as_millis();
+    std::fs::write(out, &bytes).map_err(|e| format!("{out}: {e}"))?;
+    println!("bytes={} millis={millis}", bytes.len());
+    Ok(())
+}
+
+fn corpus(path: &str) -> Result<Vec<(Call, Option<String>)>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    text.lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let json: serde_json::Value =
+                serde_json::from_str(line).map_err(|e| format!("{path}:{}: {e}", i + 1))?;
+            let command = json["params"]["command"].as_str().map(str::to_string);
+            let call = call_from_json(&json).map_err(|e| format!("{path}:{}: {e}", i + 1))?;
+            Ok((call, command))
+        })
+        .collect()
+}
+
+fn eval(bundle: &str, corpus_path: &str, n: &str, repeat: &str) -> Result<(), String> {
+    let (n, repeat) = (count(n)?, count(repeat)?);
+    let calls = corpus(corpus_path)?;
+    let buf = AlignedBuf::from_bytes(&read(bundle)?);
+    let bundle = Bundle::open(buf.as_bytes()).map_err(|e| e.to_string())?;
+    let evaluator = Evaluator::new(&bundle).map_err(|e| e.to_string())?;
+    let ctx = EvalContext::at(NOW);
+    let mut denies = 0usize;
+    for (call, _) in calls.iter().cycle().take(n) {
+        for _ in 0..repeat {
+            let decision = evaluator.evaluate(black_box(call), &ctx);
+            denies += usize::from(!decision.allowed());
+        }
+    }
+    println!("calls={n} repeat={repeat} not_allowed={denies}");
+    Ok(())
+}
+
+fn shell(corpus_path: &str, n: &str) -> Result<(), String> {
+    let n = count(n)?;
+    let commands: Vec<String> = corpus(corpus_path)?
+        .into_iter()
+        .filter_map(|c| c.1)
+        .collect();
+    let mut out = CommandReadings::default();
+    let mut readings = 0usize;
+    for cmd in commands.iter().cycle().take(n) {
+        read_command_into(black_box(cmd), &mut out);
+        readings += out.restrictive.len();
+    }
+    println!("commands={n} readings={readings}");
+    Ok(())
+}
+
+fn open(bundle: &str, n: &str, validated: bool) -> Result<(), String> {
+    let n = count(n)?;
+    let buf = AlignedBuf::from_bytes(&read(bundle)?);
+    let bytes = buf.as_bytes();
+    let mut fields = 0usize;
+    for _ in 0..n {
+        let bundle = if validated {
+            Bundle::open(black_box(bytes))
+        } else {
+            // SAFETY: gates.sh passes the bundle `gate compile` just wrote; a corrupt file here is
+            // a broken gate run, never user input.
+            unsafe { Bundle::open_unchecked(black_box(bytes)) }
+        };
+        let bundle = bundle.map_err(|e| e.to_string())?;
+        let evaluator = Evaluator::new(&bundle).map_err(|e| e.to_string())?;
+        fields += evaluator.program().fields.len();
+    }
+    println!("opens={n} validated={validated} fields={fields}");
+    Ok(())
+}

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# The performance gates of CI: deterministic, so they cannot flake.
+#
+# Speed is gated in instructions, counted by `valgrind --tool=callgrind`: the same binary on the same
+# input executes the same instructions however busy the machine is. Each count is the difference
+# between a run doing N operations and a run doing 0 (benches/gate.rs does identical set-up in
+# both), divided by N, so process start-up and set-up cancel out. Sizes are gated in bytes; compile
+# time, the one wall-clock gate, has a limit several times the measured value.
+#
+# Limits live in benches/limits.txt (about 30-50% over the measured value, so a 2x slowdown fails).
+# Usage:
+#   benches/gates.sh                    build what is needed, measure, print a table, exit 1 on a violation
+#   GATE_SELFTEST=1 benches/gates.sh    evaluate every call twice (gate --repeat 2): the eval gate must go red
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$(date +%s)
+
+# Build scripts (build.rs compiles the built-in profiles) are unoptimised in release by default, and
+# DFA determinisation unoptimised takes minutes; the dev profile already sets this in Cargo.toml.
+export CARGO_PROFILE_RELEASE_BUILD_OVERRIDE_OPT_LEVEL="${CARGO_PROFILE_RELEASE_BUILD_OVERRIDE_OPT_LEVEL:-2}"
+target="${CARGO_TARGET_DIR:-target}"
+limits=benches/limits.txt
+corpus=benches/corpus/calls.jsonl
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+command -v valgrind >/dev/null || { echo "gates: valgrind is required (apt-get install valgrind)" >&2; exit 1; }
+
+echo "gates: building the gate binary (release)"
+cargo build --release --bench gate --message-format=json-render-diagnostics >"$work/build.json"
+gate=$(sed -n 's/.*"executable":"\([^"]*\/gate-[0-9a-f]*\)".*/\1/p' "$work/build.json" | tail -n 1)
+[ -x "$gate" ] || { echo "gates: could not find the gate executable in cargo's output" >&2; exit 1; }
+if [ -d preload ]; then
+  echo "gates: building librampart.so (release)"
+  cargo build --release -p rampart-preload
+fi
+
+failures=()
+rows=()
+
+limit_of() {
+  local value
+  value=$(awk -v name="$1" '$1 == name { print $2 }' "$limits")
+  [ -n "$value" ] || { echo "gates: no limit named $1 in $limits" >&2; exit 1; }
+  echo "$value"
+}
+
+# record NAME MEASURED UNIT WHAT: compares against the limit, keeps a table row.
+record() {
+  local name=$1 measured=$2 unit=$3 what=$4 limit status
+  limit=$(limit_of "$name")
+  if [ "$measured" -le "$limit" ]; then status=ok; else status=FAIL; fi
+  rows+=("$(printf '%-34s %14s %14s  %-6s %-5s %s' "$name" "$measured" "$limit" "$unit" "$status" "$what")")
+  if [ "$status" = FAIL ]; then
+    failures+=("$name ($what): measured $measured $unit, allowed $limit $unit")
+  fi
+}
+
+# instructions ARGS...: user-space instructions of one gate run under callgrind.
+instructions() {
+  local log="$work/callgrind.log"
+  valgrind --tool=callgrind --callgrind-out-file=/dev/null "$gate" "$@" >/dev/null 2>"$log" || {
+    cat "$log" >&2
+    echo "gates: gate $* failed under valgrind" >&2
+    exit 1
+  }
+  sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$log" | tail -n 1
+}
+
+# per_op N ARGS_BEFORE_N -- ARGS_AFTER_N: (instructions with N - instructions with 0) / N.
+per_op() {
+  local n=$1 before=() after=() with without
+  shift
+  while [ "$1" != -- ]; do before+=("$1"); shift; done
+  shift
+  after=("$@")
+  with=$(instructions "${before[@]}" "$n" "${after[@]}")
+  without=$(instructions "${before[@]}" 0 "${after[@]}")
+  echo $(((with - without) / n))
+}
+
+echo "gates: compiling the standard profile and the upstream-sized policy"
+std=$("$gate" compile policies/standard.yaml "$work/standard.bin")
+up=$("$gate" compile --upstream-sized "$work/upstream.bin")
+field() { echo "$1" | sed -n "s/.*$2=\([0-9]*\).*/\1/p"; }
+std_bytes=$(field "$std" bytes) std_ms=$(field "$std" millis)
+up_bytes=$(field "$up" bytes) up_ms=$(field "$up" millis)
+record standard_bundle_bytes "$std_bytes" bytes "bundle size, policies/standard.yaml"
+record upstream_bundle_bytes "$up_bytes" bytes "bundle size, upstream-sized generated policy"
+record standard_compile_ms "$std_ms" ms "load + compile, policies/standard.yaml (wall clock)"
+record upstream_compile_ms "$up_ms" ms "load + compile, upstream-sized policy (wall clock)"
+
+calls=$(grep -c . "$corpus")
+repeat=1
+if [ "${GATE_SELFTEST:-}" = 1 ]; then
+  repeat=2
+  echo "gates: SELF-TEST: every call is evaluated twice; eval_instructions_per_call must FAIL"
+fi
+echo "gates: counting instructions under callgrind"
+eval_instr=$(per_op "$calls" eval "$work/standard.bin" "$corpus" -- --repeat "$repeat")
+record eval_instructions_per_call "$eval_instr" instr \
+  "evaluate, mean over the $calls corpus calls, standard profile"
+exec_cmds=$(grep -c '"tool":"exec"' "$corpus")
+shell_instr=$(per_op "$exec_cmds" shell "$corpus" --)
+record shell_instructions_per_command "$shell_instr" instr \
+  "read_command_into, mean over the $exec_cmds corpus commands"
+open_instr=$(per_op 50 open "$work/standard.bin" --)
+record open_unchecked_instructions "$open_instr" instr \
+  "Bundle::open_unchecked + Evaluator::new, standard profile"
+validated_instr=$(per_op 1 open "$work/standard.bin" -- --validated)
+record open_validated_instructions "$validated_instr" instr \
+  "Bundle::open (sha256 + DFA validation) + Evaluator::new"
+
+lib="$target/release/librampart.so"
+if [ -f "$lib" ]; then
+  # Loaded size (text + data + bss): the file also carries the release profile's debug info.
+  so_bytes=$(size "$lib" | awk 'NR == 2 { print $4 }')
+  record preload_so_loaded_bytes "$so_bytes" bytes "text+data+bss of librampart.so"
+  needed=$(readelf -d "$lib" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | tr '\n' ' ' | sed 's/ $//')
+  if [ "$needed" = "libc.so.6" ]; then
+    rows+=("$(printf '%-34s %14s %14s  %-6s %-5s %s' preload_needed "$needed" libc.so.6 "" ok "DT_NEEDED of librampart.so")")
+  else
+    rows+=("$(printf '%-34s %14s %14s  %-6s %-5s %s' preload_needed "${needed:-none}" libc.so.6 "" FAIL "DT_NEEDED of librampart.so")")
+    failures+=("preload_needed (DT_NEEDED of librampart.so): measured [$needed], allowed exactly [libc.so.6]")
+  fi
+else
+  echo "gates: $lib not present; preload gates skipped"
+fi
+
+echo
+printf '%-34s %14s %14s  %-6s %-5s %s\n' gate measured limit unit status what
+for row in "${rows[@]}"; do echo "$row"; done
+echo
+echo "gates: $(($(date +%s) - started)) s in total"
+if [ "${#failures[@]}" -gt 0 ]; then
+  for f in "${failures[@]}"; do echo "GATE FAILED: $f" >&2; done
+  exit 1
+fi
+echo "gates: all ${#rows[@]} gates passed"

@@ -1,0 +1,178 @@
+//! Whole processes: what a user waits for, start-up included.
+//!
+//! - `rampart check` over the corpus (calls/s), and one-call `rampart check` processes (the
+//!   per-process cost of the CLI with the embedded standard profile);
+//! - the preload's added cost per spawned process (budget <= 60 us): `/bin/true` spawned with and
+//!   without `LD_PRELOAD=librampart.so` and `RAMPART_POLICY` pointing at the compiled standard
+//!   bundle, interleaved so that drift of the machine hits both sides alike;
+//! - `rampart hook` end to end (budget p50 <= 2 ms), if the binary has that command.
+//!
+//! Needs `target/release/librampart.so` for the preload part (`cargo build --release -p
+//! rampart-preload`); skipped with a note otherwise.
+//!
+//! `cargo bench --bench process [-- FILTER]`
+
+#[path = "support/percentiles.rs"]
+mod percentiles;
+
+use percentiles::{human, Summary};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const RAMPART: &str = env!("CARGO_BIN_EXE_rampart");
+
+fn repo_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// A scratch HOME and working directory, so `rampart` uses the embedded standard profile.
+fn scratch() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rampart-bench-process-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+fn rampart(scratch: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(RAMPART);
+    cmd.current_dir(scratch).env("HOME", scratch).args(args);
+    cmd
+}
+
+/// Runs `cmd` with `input` on stdin, returning the time and stdout.
+fn run_with_input(mut cmd: Command, input: &[u8]) -> (Duration, Vec<u8>) {
+    let start = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().expect("wait");
+    let elapsed = start.elapsed();
+    writer.join().expect("writer").expect("write stdin");
+    assert!(out.status.success(), "{cmd:?} failed");
+    (elapsed, out.stdout)
+}
+
+fn check_throughput(scratch: &Path) -> Vec<Summary> {
+    let corpus = std::fs::read(repo_path("benches/corpus/calls.jsonl")).expect("corpus");
+    let lines = corpus.iter().filter(|&&b| b == b'\n').count();
+    let big: Vec<u8> = corpus.repeat(20);
+    let mut runs = Vec::new();
+    for _ in 0..5 {
+        let (t, out) = run_with_input(rampart(scratch, &["check"]), &big);
+        assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), lines * 20);
+        runs.push(t);
+    }
+    runs.sort();
+    let median = runs[runs.len() / 2];
+    println!(
+        "rampart check, {} calls per process: median {} -> {:.0} calls/s (process start included)",
+        lines * 20,
+        human(median),
+        (lines * 20) as f64 / median.as_secs_f64()
+    );
+    let one = corpus
+        .split(|&b| b == b'\n')
+        .next()
+        .expect("a line")
+        .to_vec();
+    let samples: Vec<Duration> = (0..200)
+        .map(|_| run_with_input(rampart(scratch, &["check"]), &one).0)
+        .collect();
+    vec![Summary::from_samples(
+        "rampart check, one call per process",
+        samples,
+    )]
+}
+
+fn spawn_true(preload: Option<(&Path, &Path)>) -> Duration {
+    let mut cmd = Command::new("/bin/true");
+    cmd.env_remove("LD_PRELOAD");
+    if let Some((lib, policy)) = preload {
+        cmd.env("LD_PRELOAD", lib).env("RAMPART_POLICY", policy);
+    }
+    let start = Instant::now();
+    let status = cmd.status().expect("spawn /bin/true");
+    let elapsed = start.elapsed();
+    assert!(status.success());
+    elapsed
+}
+
+fn preload_overhead(scratch: &Path) -> Vec<Summary> {
+    let lib = Path::new(RAMPART).with_file_name("librampart.so");
+    if !lib.exists() {
+        println!("preload: {} not built; skipped", lib.display());
+        return Vec::new();
+    }
+    let policy = scratch.join("standard.bin");
+    let standard = repo_path("policies/standard.yaml");
+    let status = rampart(scratch, &["compile", standard.to_str().expect("utf-8")])
+        .arg("-o")
+        .arg(&policy)
+        .stdout(Stdio::null())
+        .status()
+        .expect("rampart compile");
+    assert!(status.success(), "rampart compile failed");
+    let (mut plain, mut preloaded) = (Vec::new(), Vec::new());
+    for _ in 0..100 {
+        spawn_true(None);
+        spawn_true(Some((&lib, &policy)));
+    }
+    for _ in 0..2_000 {
+        plain.push(spawn_true(None));
+        preloaded.push(spawn_true(Some((&lib, &policy))));
+    }
+    let plain = Summary::from_samples("spawn /bin/true", plain);
+    let with = Summary::from_samples("spawn /bin/true, LD_PRELOAD librampart.so", preloaded);
+    let delta = with.p50.as_nanos() as i128 - plain.p50.as_nanos() as i128;
+    println!(
+        "preload added cost per spawned process (p50 difference): {:.1} us",
+        delta as f64 / 1e3
+    );
+    vec![plain, with]
+}
+
+fn hook(scratch: &Path) -> Vec<Summary> {
+    let has_hook = rampart(scratch, &["hook", "--help"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_hook {
+        println!("rampart hook: no such command in this build; skipped");
+        return Vec::new();
+    }
+    let input = br#"{"session_id":"bench","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"git status"}}"#;
+    let samples: Vec<Duration> = (0..200)
+        .map(|_| run_with_input(rampart(scratch, &["hook"]), input).0)
+        .collect();
+    vec![Summary::from_samples(
+        "rampart hook (Bash git status)",
+        samples,
+    )]
+}
+
+fn main() {
+    if !percentiles::benchmarking() {
+        return;
+    }
+    let scratch = scratch();
+    let mut out = Vec::new();
+    if percentiles::selected("check") {
+        out.extend(check_throughput(&scratch));
+    }
+    if percentiles::selected("preload") {
+        out.extend(preload_overhead(&scratch));
+    }
+    if percentiles::selected("hook") {
+        out.extend(hook(&scratch));
+    }
+    percentiles::report(&out);
+    let _ = std::fs::remove_dir_all(&scratch);
+}
