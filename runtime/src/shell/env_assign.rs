@@ -45,9 +45,15 @@ fn text(src: &str, wrap_depth: usize, sub_depth: usize, sc: &mut Scratch, out: &
         // Every form needs an `=` or one of `export`/`set`/`$env:`/`Set-Item`.
         return;
     }
+    if !sc.full && sc.plain.read(src) {
+        // No assignment in command position (see `plain`); only the textual scan can find one.
+        powershell(src, out);
+        return;
+    }
     let mut segs = Vec::new();
     split(src, SplitDialect::Posix, &mut segs);
-    let mut toks = Tokens::default();
+    // Borrowed from the scratch for the loops below (a nested call gets fresh buffers).
+    let mut toks = core::mem::take(&mut sc.toks);
     for seg in &segs {
         tokenize(
             src.get(seg.clone()).unwrap_or(""),
@@ -64,6 +70,7 @@ fn text(src: &str, wrap_depth: usize, sub_depth: usize, sc: &mut Scratch, out: &
             words(&toks, wrap_depth, sub_depth, sc, out);
         }
     }
+    sc.toks = toks;
     powershell(src, out);
     let mut subs = Vec::new();
     substitutions(src, &mut subs);
@@ -161,6 +168,10 @@ fn cmd_setx(t: &Tokens, mut k: usize, out: &mut Vec<String>) {
 
 /// PowerShell's forms, found by a case-insensitive textual scan.
 fn powershell(src: &str, out: &mut Vec<String>) {
+    // Each form has a `$`, a `(` or `-item`: most commands have none, and need no lowercasing.
+    if !src.bytes().any(|c| c == b'$' || c == b'(') && !contains_ignore_case(src, "-item") {
+        return;
+    }
     let lower = src.to_ascii_lowercase();
     for (at, _) in lower.match_indices("$env:") {
         let rest = &src[at + 5..];
@@ -209,10 +220,16 @@ fn powershell(src: &str, out: &mut Vec<String>) {
 }
 
 fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
-    haystack
-        .as_bytes()
-        .windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    let Some((first, rest)) = n.split_first() else {
+        return true;
+    };
+    // Compare whole windows only where the first byte matches.
+    h.iter().enumerate().any(|(i, c)| {
+        c.eq_ignore_ascii_case(first)
+            && h.get(i + 1..i + n.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(rest))
+    })
 }
 
 #[cfg(test)]

@@ -32,6 +32,13 @@ pub(crate) fn analyze(
     set: &mut Dedup,
 ) -> bool {
     normalized.clear();
+    if !sc.full && sc.plain.read(cmd) {
+        normalized.push_str(sc.plain.normalized());
+        for comp in sc.plain.components() {
+            set.insert(comps, comp);
+        }
+        return sc.plain.segments() > 1;
+    }
     sc.norm.command(cmd, normalized);
     let segments = push_segments(normalized, sc, comps, set);
     let subs = substitution_components(cmd, sc, comps, set, 1);
@@ -47,7 +54,7 @@ pub(crate) fn substitution_components(
     depth: usize,
 ) -> bool {
     let mut subs = Vec::new();
-    if cmd.contains(['$', '`', '<', '>']) {
+    if cmd.bytes().any(|c| matches!(c, b'$' | b'`' | b'<' | b'>')) {
         substitutions(cmd, &mut subs);
     }
     eval_payloads(cmd, &mut sc.toks, &mut subs);

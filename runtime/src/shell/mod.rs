@@ -31,6 +31,7 @@ mod aliases;
 mod env_assign;
 mod grant;
 mod normalize;
+mod plain;
 mod restrictive;
 mod sanitize;
 mod see_through;
@@ -71,6 +72,33 @@ pub struct CommandReadings {
     /// `[Environment]::SetEnvironmentVariable(`), all three dialects tried, wrappers unwrapped to depth 4,
     /// substitutions included; `printf 'LD_PRELOAD=%s'` assigns nothing.
     pub env_assignments: Vec<String>,
+    /// Buffers the `_into` functions keep between calls.
+    reuse: Reuse,
+}
+
+/// Working memory kept in a [`CommandReadings`] so that a hot loop of `_into` calls does not
+/// allocate it again. It carries no meaning: a clone starts empty, and any two compare equal.
+#[derive(Default)]
+struct Reuse(Scratch);
+
+impl Clone for Reuse {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl PartialEq for Reuse {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Reuse {}
+
+impl core::fmt::Debug for Reuse {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Reuse")
+    }
 }
 
 /// Reads a command string (the exec tool's `command`).
@@ -82,26 +110,33 @@ pub fn read_command(cmd: &str) -> CommandReadings {
 
 /// Same, reusing the buffers of `out` (cleared first) so a hot loop does not reallocate.
 pub fn read_command_into(cmd: &str, out: &mut CommandReadings) {
-    clear(out);
+    let mut reuse = core::mem::take(&mut out.reuse);
+    reuse.0.reset();
+    read_command_with(cmd, out, &mut reuse.0);
+    out.reuse = reuse;
+}
+
+fn read_command_with(cmd: &str, out: &mut CommandReadings, sc: &mut Scratch) {
+    clear(out, sc);
     sanitize::sanitize(cmd, &mut out.raw);
-    let mut sc = Scratch::default();
-    let mut set = Dedup::default();
+    let mut set = core::mem::take(&mut sc.components);
     out.composite = grant::analyze(
         &out.raw,
-        &mut sc,
+        sc,
         &mut out.normalized,
         &mut out.components,
         &mut set,
     );
+    sc.components = set;
     restrictive::read(
         &out.raw,
         &out.normalized,
         &out.components,
         true,
-        &mut sc,
+        sc,
         &mut out.restrictive,
     );
-    env_assign::collect(&out.raw, &mut sc, &mut out.env_assignments);
+    env_assign::collect(&out.raw, sc, &mut out.env_assignments);
     out.overflow = sc.overflow || sc.norm.overflow;
 }
 
@@ -117,7 +152,14 @@ pub fn read_argv(argv: &[&str]) -> CommandReadings {
 
 /// Same as [`read_argv`], reusing the buffers of `out`.
 pub fn read_argv_into(argv: &[&str], out: &mut CommandReadings) {
-    clear(out);
+    let mut reuse = core::mem::take(&mut out.reuse);
+    reuse.0.reset();
+    read_argv_with(argv, out, &mut reuse.0);
+    out.reuse = reuse;
+}
+
+fn read_argv_with(argv: &[&str], out: &mut CommandReadings, sc: &mut Scratch) {
+    clear(out, sc);
     let mut words = Tokens::default();
     let mut clean = String::new();
     for (k, w) in argv.iter().enumerate() {
@@ -130,8 +172,7 @@ pub fn read_argv_into(argv: &[&str], out: &mut CommandReadings) {
         quote_word(&clean, &mut out.raw);
         words.push_word(start..out.raw.len(), &clean);
     }
-    let mut sc = Scratch::default();
-    let mut set = Dedup::default();
+    let mut set = core::mem::take(&mut sc.components);
     match sc.norm.words(&words, &mut out.normalized) {
         None => {
             if !out.normalized.is_empty() {
@@ -141,22 +182,23 @@ pub fn read_argv_into(argv: &[&str], out: &mut CommandReadings) {
         Some(payload) => {
             out.composite = grant::analyze(
                 &payload,
-                &mut sc,
+                sc,
                 &mut out.normalized,
                 &mut out.components,
                 &mut set,
             );
         }
     }
+    sc.components = set;
     restrictive::read(
         &out.raw,
         &out.normalized,
         &out.components,
         false,
-        &mut sc,
+        sc,
         &mut out.restrictive,
     );
-    env_assign::collect(&out.raw, &mut sc, &mut out.env_assignments);
+    env_assign::collect(&out.raw, sc, &mut out.env_assignments);
     out.overflow = sc.overflow || sc.norm.overflow;
 }
 
@@ -179,12 +221,13 @@ pub fn quote_word(word: &str, out: &mut String) {
     }
 }
 
-fn clear(out: &mut CommandReadings) {
+/// Empties `out`; the strings of its lists go to the indexes that refill them.
+fn clear(out: &mut CommandReadings, sc: &mut Scratch) {
     out.raw.clear();
     out.normalized.clear();
-    out.components.clear();
+    sc.components.recycle(&mut out.components);
     out.composite = false;
-    out.restrictive.clear();
+    sc.readings.set.recycle(&mut out.restrictive);
     out.overflow = false;
     out.env_assignments.clear();
 }
@@ -195,9 +238,25 @@ pub(crate) struct Scratch {
     pub(crate) norm: normalize::Normalizer,
     pub(crate) toks: Tokens,
     pub(crate) segs: Vec<Range<usize>>,
+    pub(crate) plain: plain::Plain,
+    /// Never take the plain fast path (the tests compare the two paths).
+    pub(crate) full: bool,
     pub(crate) overflow: bool,
     /// Bytes processed so far, against the restrictive stage's work budget.
     pub(crate) work: usize,
+    /// The index over the grant components.
+    pub(crate) components: Dedup,
+    /// The restrictive stage's index, derivation depths and current reading.
+    pub(crate) readings: restrictive::Buffers,
+}
+
+impl Scratch {
+    /// Makes kept buffers ready for a new command: flags down (`clear` empties the indexes).
+    fn reset(&mut self) {
+        self.overflow = false;
+        self.work = 0;
+        self.norm.overflow = false;
+    }
 }
 
 #[cfg(test)]

@@ -67,6 +67,7 @@ pub(crate) struct Normalizer {
     toks: Tokens,
     payload: String,
     segs: Vec<Range<usize>>,
+    memo: Memo,
     /// A segment was still unwrapping after [`MAX_UNWRAP`] rounds.
     pub(crate) overflow: bool,
 }
@@ -89,9 +90,19 @@ impl Normalizer {
 
     /// Appends the normalized form of one segment to `out`.
     pub(crate) fn segment(&mut self, seg: &str, out: &mut String) {
+        if let Some(done) = self.memo.get(seg) {
+            out.push_str(done);
+            return;
+        }
+        let start = out.len();
         let dialect = dialect_of(seg, Dialect::Posix);
         tokenize(seg, dialect, &mut self.toks);
         self.unwrap_and_join(seg, out);
+        // Only a segment that normalized completely is remembered, so a hit never hides an
+        // overflow.
+        if !self.overflow {
+            self.memo.put(seg, out.get(start..).unwrap_or(""));
+        }
     }
 
     /// Normalizes words that are already split (argv). Returns the payload of a shell wrapper
@@ -158,6 +169,42 @@ impl Normalizer {
         let src = if owned { self.payload.as_str() } else { seg };
         i = skip_redirections(src, &self.toks, i);
         self.toks.join_from(i, out);
+    }
+}
+
+/// Segments normalized recently, with their normalized forms. The readings of one command share
+/// most of their segments (the raw segments, the components, the normalized command are all read
+/// again), and normalizing a segment means tokenizing it; the result depends on the text alone.
+#[derive(Debug, Default)]
+struct Memo {
+    /// Segment and normalized texts, back to back.
+    text: String,
+    entries: Vec<(Range<usize>, Range<usize>)>,
+}
+
+/// Entries and bytes kept before the memo starts over.
+const MEMO_ENTRIES: usize = 32;
+const MEMO_BYTES: usize = 4096;
+
+impl Memo {
+    fn get(&self, seg: &str) -> Option<&str> {
+        let text = &self.text;
+        self.entries
+            .iter()
+            .find(|(s, _)| text.get(s.clone()) == Some(seg))
+            .and_then(|(_, n)| text.get(n.clone()))
+    }
+
+    fn put(&mut self, seg: &str, normalized: &str) {
+        if self.entries.len() >= MEMO_ENTRIES || self.text.len() > MEMO_BYTES {
+            self.entries.clear();
+            self.text.clear();
+        }
+        let a = self.text.len();
+        self.text.push_str(seg);
+        let b = self.text.len();
+        self.text.push_str(normalized);
+        self.entries.push((a..b, b..self.text.len()));
     }
 }
 

@@ -49,6 +49,14 @@ struct Readings<'o> {
     overflow: bool,
 }
 
+/// The memory of [`Readings`] and of the reading being expanded, kept between commands.
+#[derive(Debug, Default)]
+pub(crate) struct Buffers {
+    pub(crate) set: Dedup,
+    depth: Vec<Option<u8>>,
+    cur: String,
+}
+
 /// Bytes of readings expanded (and of substitutions analysed) per byte of input, plus a floor,
 /// before the command counts as unreadable. Agent commands use a small fraction of it; a hostile
 /// nest of substitutions whose every level is a new reading does not.
@@ -57,7 +65,7 @@ const WORK_FLOOR: usize = 64 * 1024;
 
 impl Readings<'_> {
     fn add(&mut self, s: &str, depth: u8) {
-        let s = s.trim();
+        let s = trim(s);
         if s.is_empty() || self.overflow {
             return;
         }
@@ -84,6 +92,17 @@ impl Readings<'_> {
     }
 }
 
+/// `str::trim`, without its Unicode work when both ends are ASCII and not blank (the usual case).
+fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    let solid = |c: &u8| c.is_ascii() && !c.is_ascii_whitespace();
+    if b.first().is_some_and(solid) && b.last().is_some_and(solid) {
+        s
+    } else {
+        s.trim()
+    }
+}
+
 /// Fills `out` with the restrictive readings of `raw`, seeded with its `normalized` form and the
 /// grant `components`. When `components_are_raws` is set these are the raw command's own, so the
 /// raw reading does not recompute them.
@@ -95,10 +114,13 @@ pub(crate) fn read(
     sc: &mut Scratch,
     out: &mut Vec<String>,
 ) {
+    let mut buffers = core::mem::take(&mut sc.readings);
+    buffers.set.recycle(out);
+    buffers.depth.clear();
     let mut r = Readings {
         list: out,
-        set: Dedup::default(),
-        depth: Vec::new(),
+        set: buffers.set,
+        depth: buffers.depth,
         aliases: 0,
         overflow: false,
     };
@@ -125,7 +147,7 @@ pub(crate) fn read(
         .len()
         .saturating_mul(WORK_PER_BYTE)
         .saturating_add(WORK_FLOOR);
-    let mut cur = String::new();
+    let mut cur = buffers.cur;
     let mut k = 0;
     // Once any stage has failed closed, every restrictive rule matches anyway: stop reading.
     while k < r.list.len() && !r.overflow && !sc.overflow && !sc.norm.overflow {
@@ -143,10 +165,25 @@ pub(crate) fn read(
         k += 1;
     }
     sc.overflow |= r.overflow;
+    sc.readings = Buffers {
+        set: r.set,
+        depth: r.depth,
+        cur,
+    };
 }
 
 /// Adds the readings derived from `c` at depth `d`.
 fn expand(c: &str, d: u8, skip_components: bool, sc: &mut Scratch, r: &mut Readings<'_>) {
+    if !sc.full && sc.plain.read(c) {
+        // Plain text derives only its normalized form and components (see `plain`).
+        if !skip_components {
+            r.add(sc.plain.normalized(), d);
+            for comp in sc.plain.components() {
+                r.add(comp, d);
+            }
+        }
+        return;
+    }
     if !skip_components {
         components(c, d, sc, r);
     }
@@ -277,15 +314,17 @@ fn dialect_reading(
     sc: &mut Scratch,
     r: &mut Readings<'_>,
 ) {
-    let mut segs = Vec::new();
+    let mut segs = core::mem::take(&mut sc.segs);
+    segs.clear();
     split(c, sd, &mut segs);
     let mut joined = String::new();
-    for seg in segs {
-        tokenize(c.get(seg).unwrap_or(""), td, &mut sc.toks);
+    for seg in &segs {
+        tokenize(c.get(seg.clone()).unwrap_or(""), td, &mut sc.toks);
         joined.clear();
         sc.toks.join_from(0, &mut joined);
         r.add(&joined, d);
     }
+    sc.segs = segs;
 }
 
 /// Readings of a single segment that look past its head.

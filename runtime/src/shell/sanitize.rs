@@ -10,7 +10,9 @@ use alloc::string::String;
 
 /// Appends the sanitized form of `cmd` to `out`.
 pub(crate) fn sanitize(cmd: &str, out: &mut String) {
-    if !cmd.chars().any(is_removed) {
+    // Printable ASCII, tab and newline are never removed; checking bytes is cheaper than chars.
+    let printable = |b: u8| matches!(b, 0x20..=0x7e | b'\t' | b'\n');
+    if cmd.bytes().all(printable) || !cmd.chars().any(is_removed) {
         out.push_str(cmd);
         return;
     }

@@ -12,11 +12,33 @@ use alloc::vec::Vec;
 pub(crate) struct Dedup {
     /// `u32::MAX` is empty; otherwise an index into the list.
     slots: Vec<u32>,
+    /// Strings of an earlier list, whose memory the next inserts reuse.
+    spare: Vec<String>,
 }
+
+/// Spare strings kept at most (enough for typical commands; the rest are freed).
+const MAX_SPARE: usize = 64;
 
 const EMPTY: u32 = u32::MAX;
 
 impl Dedup {
+    /// Forgets every entry (for a new, empty list), keeping the table's memory unless it is
+    /// large: one long command must not make every later clear slow.
+    pub(crate) fn clear(&mut self) {
+        if self.slots.len() > 1024 {
+            self.slots = Vec::new();
+        } else {
+            self.slots.fill(EMPTY);
+        }
+    }
+
+    /// Empties `list` for a new command, keeping its strings for the next inserts.
+    pub(crate) fn recycle(&mut self, list: &mut Vec<String>) {
+        self.clear();
+        let room = MAX_SPARE.saturating_sub(self.spare.len());
+        self.spare.extend(list.drain(..).take(room));
+    }
+
     /// Pushes `s` unless it is already in `list`; true when pushed.
     pub(crate) fn insert(&mut self, list: &mut Vec<String>, s: &str) -> bool {
         self.grow_for(list.len() + 1, list);
@@ -33,7 +55,10 @@ impl Dedup {
             at = (at + 1) & mask;
         }
         self.slots[at] = list.len() as u32;
-        list.push(String::from(s));
+        let mut owned = self.spare.pop().unwrap_or_default();
+        owned.clear();
+        owned.push_str(s);
+        list.push(owned);
         true
     }
 
@@ -60,11 +85,23 @@ impl Dedup {
     }
 }
 
-/// FNV-1a: short strings, no adversary who benefits from collisions beyond the length cap.
+/// FNV-1a over 8-byte words (then the tail bytes), with the high bits folded down since the
+/// table uses the low ones: short strings, no adversary who benefits from collisions beyond the
+/// length cap.
 fn hash(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    const PRIME: u64 = 0x0100_0000_01b3;
+    let mut chunks = s.as_bytes().chunks_exact(8);
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(PRIME);
+        h ^= h >> 29;
+    }
+    for &b in chunks.remainder() {
+        h = (h ^ u64::from(b)).wrapping_mul(PRIME);
+    }
+    h ^ (h >> 32)
 }
 
 #[cfg(test)]

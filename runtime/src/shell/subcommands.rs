@@ -16,7 +16,7 @@ use alloc::vec::Vec;
 
 use super::split::{split, SplitDialect};
 use super::tokenize::{find_byte, redirection_len, tokenize, Dialect, Tokens};
-use super::words::{is_assignment, is_posix_shell};
+use super::words::{contains_bytes, is_assignment, is_posix_shell};
 
 /// Appends the bodies of the substitutions in `src` (outermost only, in order) to `out`.
 pub(crate) fn substitutions(src: &str, out: &mut Vec<String>) {
@@ -43,7 +43,7 @@ pub(crate) fn substitutions(src: &str, out: &mut Vec<String>) {
 /// (beyond upstream, which reads them only for deny rules) of every here-string fed to a shell
 /// (`bash <<< 'a b'` -> `a b`).
 pub(crate) fn eval_payloads(src: &str, toks: &mut Tokens, out: &mut Vec<String>) {
-    if !src.contains("eval") && !src.contains("<<<") {
+    if !contains_bytes(src, "eval") && !contains_bytes(src, "<<<") {
         return;
     }
     let mut segs = Vec::new();

@@ -84,6 +84,7 @@ impl Tokens {
 
     /// Joins the values of words `from..` with single spaces, appending to `out`.
     pub(crate) fn join_from(&self, from: usize, out: &mut String) {
+        out.reserve(self.text.len() + self.len());
         for i in from..self.len() {
             if i > from {
                 out.push(' ');
@@ -169,7 +170,12 @@ fn tokenize_posix(src: &str, out: &mut Tokens) {
                 }
             },
             _ => {
-                let n = char_len(src, i);
+                // A run of ordinary bytes is copied at once; it ends at an ASCII byte, so on a
+                // character boundary.
+                let n = b[i..]
+                    .iter()
+                    .position(|&c| is_blank(c) || matches!(c, b'\'' | b'"' | b'\\'))
+                    .unwrap_or(b.len() - i);
                 copy(out, src, i, i + n);
                 i += n;
             }
@@ -238,7 +244,12 @@ fn tokenize_cmd(src: &str, out: &mut Tokens) {
                 i += 1 + n;
             }
             _ => {
-                let n = char_len(src, i);
+                // A run of ordinary bytes at once (as in `tokenize_posix`); a `^` inside quotes
+                // is ordinary, but ends the run harmlessly.
+                let n = b[i + 1..]
+                    .iter()
+                    .position(|&c| (!quoted && is_blank(c)) || matches!(c, b'"' | b'^'))
+                    .map_or(b.len() - i, |p| p + 1);
                 copy(out, src, i, i + n);
                 i += n;
             }
@@ -419,6 +430,7 @@ mod tests {
             ("echo trailing\\", &["echo", "trailing\\"]),
             ("  \t ", &[]),
             ("héllo wörld", &["héllo", "wörld"]),
+            ("hé'l l'ö\"x y\"z\\ w", &["hél löx yz w"]),
         ];
         for (src, want) in cases {
             assert_eq!(words(src, Dialect::Posix), *want, "{src:?}");
@@ -440,6 +452,8 @@ mod tests {
             ("del /f x", &["del", "/f", "x"]),
             ("d^e^l /f \"a b\"", &["del", "/f", "a b"]),
             ("echo 'a b'", &["echo", "'a", "b'"]),
+            ("echo \"a ^b c\"^\"d^", &["echo", "a ^b c\"d^"]),
+            ("x\"é y\"z w", &["xé yz", "w"]),
         ];
         for (src, want) in cases {
             assert_eq!(words(src, Dialect::Cmd), *want, "{src:?}");

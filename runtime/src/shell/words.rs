@@ -24,8 +24,9 @@ pub(crate) fn is_name(s: &str) -> bool {
 
 /// The last path component of a command name (`/bin/rm` -> `rm`, `C:\x\cmd.exe` -> `cmd.exe`).
 pub(crate) fn basename(word: &str) -> &str {
-    match word.rfind(['/', '\\']) {
-        Some(i) => &word[i + 1..],
+    // Both separators are ASCII, so the byte after one is a character boundary.
+    match word.bytes().rposition(|c| c == b'/' || c == b'\\') {
+        Some(i) => word.get(i + 1..).unwrap_or(""),
         None => word,
     }
 }
@@ -57,6 +58,18 @@ pub(crate) fn strip_suffix_ignore_case<'a>(s: &'a str, suffix: &str) -> &'a str 
         Some(tail) if s.len() >= suffix.len() && tail.eq_ignore_ascii_case(suffix) => &s[..n],
         _ => s,
     }
+}
+
+/// `haystack.contains(needle)` for short texts, without the set-up of a general substring
+/// search (checked at the positions of the needle's first byte only).
+pub(crate) fn contains_bytes(haystack: &str, needle: &str) -> bool {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    let Some(&first) = n.first() else {
+        return true;
+    };
+    h.iter()
+        .enumerate()
+        .any(|(i, &c)| c == first && h.get(i..i + n.len()) == Some(n))
 }
 
 /// The first whitespace-delimited word of `s`, with simple quotes removed: enough to pick a
@@ -98,5 +111,16 @@ mod tests {
         assert!(is_powershell("pwsh"));
         assert!(!is_powershell("exe"));
         assert_eq!(head_word("  'bash' -c x"), "bash");
+        for (h, n, want) in [
+            ("eval x", "eval", true),
+            ("x evaL", "eval", false),
+            ("a <<< b", "<<<", true),
+            ("a << < b", "<<<", false),
+            ("eva", "eval", false),
+            ("", "x", false),
+            ("é<<<", "<<<", true),
+        ] {
+            assert_eq!(contains_bytes(h, n), want, "{h:?} {n:?}");
+        }
     }
 }
