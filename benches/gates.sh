@@ -32,7 +32,7 @@ gate=$(sed -n 's/.*"executable":"\([^"]*\/gate-[0-9a-f]*\)".*/\1/p' "$work/build
 [ -x "$gate" ] || { echo "gates: could not find the gate executable in cargo's output" >&2; exit 1; }
 if [ -d preload ]; then
   echo "gates: building librampart.so (release)"
-  cargo build --release -p rampart-preload
+  cargo build --release --manifest-path preload/Cargo.toml
 fi
 
 failures=()
@@ -111,7 +111,7 @@ validated_instr=$(per_op 1 open "$work/standard.bin" -- --validated)
 record open_validated_instructions "$validated_instr" instr \
   "Bundle::open (sha256 + DFA validation) + Evaluator::new"
 
-lib="$target/release/librampart.so"
+lib="preload/target/release/librampart.so"
 if [ -f "$lib" ]; then
   # Loaded size (text + data + bss): the file also carries the release profile's debug info.
   so_bytes=$(size "$lib" | awk 'NR == 2 { print $4 }')

@@ -51,9 +51,8 @@ fn library() -> &'static Path {
         }
         let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("preload-lib");
         let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "rampart-preload", "--target-dir"])
+            .args(["build", "--manifest-path", "preload/Cargo.toml", "--target-dir"])
             .arg(&target)
-            .env("RUSTFLAGS", "-C panic=abort")
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
             .expect("cargo runs");
