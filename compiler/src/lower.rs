@@ -66,6 +66,59 @@ pub fn lower(pattern: &str, flavour: Flavour) -> Lowered {
     }
 }
 
+/// Where a lowered alternative may start, for the compiler's grouping of DFAs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// Starts at `^`, no run: a path in a trie, cheap to share a DFA with others.
+    Anchored,
+    /// Unanchored, no run: literal-like, cheap to share.
+    Fixed,
+    /// With a run (`*` or `**`) inside: in a shared `MatchKind::All` DFA every such pattern is a
+    /// bit the DFA must remember once its head matched (2^N states), so it gets its own DFA.
+    Wild,
+}
+
+/// One alternative of a lowered pattern, as [`lower_parts`] gives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Part {
+    /// The alternative alone (same conventions as [`Lowered::Regex`]).
+    pub regex: String,
+    pub shape: Shape,
+    /// For unanchored and wild alternatives: a fixed-width regex (no runs) that matches wherever
+    /// the alternative matches: its `^`-anchored head, or else its piece with the most literal
+    /// characters (the whole body of a [`Shape::Fixed`] one); `None` when it has none.
+    pub required: Option<String>,
+}
+
+/// A lowered pattern split into its alternatives: the pattern matches where any part matches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Parts {
+    Always,
+    Never,
+    Alts(Vec<Part>),
+}
+
+/// [`lower`], split into its alternatives with their shapes, so a compiler can route each to a
+/// DFA of its shape. The parts match exactly where `lower`'s regex matches; alternatives that
+/// another one covers are left out.
+pub fn lower_parts(pattern: &str, flavour: Flavour) -> Parts {
+    let (alts, sep) = match flavour {
+        Flavour::Command => command_alts(pattern, true),
+        Flavour::Path => path_alts(pattern),
+        Flavour::Domain => domain_alts(pattern),
+    };
+    let Some(alts) = alts else {
+        return Parts::Never;
+    };
+    if alts.iter().any(Alt::is_always) {
+        return Parts::Always;
+    }
+    if alts.is_empty() {
+        return Parts::Never;
+    }
+    Parts::Alts(alts.iter().map(|a| a.part(sep)).collect())
+}
+
 /// One alternation matching any of `literals` anywhere (ASCII case-insensitive when asked).
 /// An empty list gives a regex that never matches.
 pub fn lower_contains(literals: &[&str], case_insensitive: bool) -> String {
@@ -162,12 +215,55 @@ struct Alt {
     start: Start,
     body: String,
     end_anchored: bool,
+    /// The body holds a run (`*`, `**`).
+    runs: bool,
+    /// The body's fixed-width pieces between runs, with their count of literal characters.
+    pieces: Vec<(String, usize)>,
 }
 
 impl Alt {
+    /// An alternative that matches every input.
+    fn always() -> Alt {
+        Alt {
+            start: Start::Anywhere,
+            body: String::new(),
+            end_anchored: false,
+            runs: false,
+            pieces: Vec::new(),
+        }
+    }
+
     /// Whether it matches every input: nothing to match and nothing to anchor to.
     fn is_always(&self) -> bool {
         self.body.is_empty() && (!self.end_anchored || self.start == Start::Anywhere)
+    }
+
+    fn part(&self, sep: Sep) -> Part {
+        let shape = match (self.start, self.runs) {
+            (_, true) => Shape::Wild,
+            (Start::Anchored, false) => Shape::Anchored,
+            (_, false) => Shape::Fixed,
+        };
+        let required = if shape == Shape::Anchored {
+            None
+        } else if self.start == Start::Anchored {
+            // The anchored head is the cheapest piece to share: one thread, dead after a mismatch.
+            self.pieces
+                .first()
+                .filter(|(_, weight)| *weight > 0)
+                .map(|(piece, _)| format!("^{piece}"))
+        } else {
+            self.pieces
+                .iter()
+                .max_by_key(|(_, weight)| *weight)
+                .filter(|(_, weight)| *weight > 0)
+                .map(|(piece, _)| piece.clone())
+        };
+        Part {
+            regex: self.render(sep),
+            shape,
+            required,
+        }
     }
 
     fn render(&self, sep: Sep) -> String {
@@ -183,25 +279,38 @@ impl Alt {
 
 /// `MatchGlob`: its steps become alternatives (steps 4 and 5/6 may both hold).
 fn lower_command(pattern: &str) -> Lowered {
-    if pattern.is_empty() || check_limits(pattern).is_err() {
-        return Lowered::Never;
+    match command_alts(pattern, false) {
+        (Some(alts), sep) => combine(alts, sep),
+        (None, _) => Lowered::Never,
     }
+}
+
+/// The alternatives of `MatchGlob`; `None` for a pattern that never matches. `minimal` leaves out
+/// the literal-prefix alternative of a `*X*` pattern: an input starting with `*X` contains the
+/// parts of `*X*` in order, so the substring alternative already covers it.
+fn command_alts(pattern: &str, minimal: bool) -> (Option<Vec<Alt>>, Sep) {
     let sep = Sep::SlashOrBackslash;
+    if pattern.is_empty() || check_limits(pattern).is_err() {
+        return (None, sep);
+    }
     let pattern = pattern.replace('\\', "/");
     if pattern == "*" {
-        return Lowered::Always;
+        return (Some(vec![Alt::always()]), sep);
     }
     if pattern.contains("**") {
-        return combine(doublestar_alts(&pattern, sep), sep);
+        return (Some(doublestar_alts(&pattern, sep)), sep);
     }
     let mut alts = Vec::new();
     let mut literal_prefix = false;
-    if let Some(prefix) = pattern.strip_suffix('*') {
+    let covered = minimal && pattern.starts_with('*');
+    if let Some(prefix) = pattern.strip_suffix('*').filter(|_| !covered) {
         let body = literal(prefix, sep);
         alts.push(Alt {
             start: Start::Anchored,
             body,
             end_anchored: false,
+            runs: false,
+            pieces: Vec::new(),
         });
         literal_prefix = !prefix.contains(['*', '?', '[']);
     }
@@ -211,27 +320,35 @@ fn lower_command(pattern: &str) -> Lowered {
         // `P*` with a plain `P` needs no filepath alternative: `^P` covers `^P[^/]*$`.
         alts.extend(filepath_alt(&pattern, sep));
     }
-    combine(alts, sep)
+    (Some(alts), sep)
 }
 
 fn lower_path(pattern: &str) -> Lowered {
-    if pattern.is_empty() || check_limits(pattern).is_err() {
-        return Lowered::Never;
+    match path_alts(pattern) {
+        (Some(alts), sep) => combine(alts, sep),
+        (None, _) => Lowered::Never,
     }
-    combine(
-        doublestar_alts(&pattern.replace('\\', "/"), Sep::Slash),
-        Sep::Slash,
-    )
+}
+
+fn path_alts(pattern: &str) -> (Option<Vec<Alt>>, Sep) {
+    let sep = Sep::Slash;
+    if pattern.is_empty() || check_limits(pattern).is_err() {
+        return (None, sep);
+    }
+    (Some(doublestar_alts(&pattern.replace('\\', "/"), sep)), sep)
 }
 
 fn lower_domain(pattern: &str) -> Lowered {
+    let (alts, sep) = domain_alts(pattern);
+    combine(alts.unwrap_or_default(), sep)
+}
+
+fn domain_alts(pattern: &str) -> (Option<Vec<Alt>>, Sep) {
     let sep = Sep::Slash;
-    combine(
-        filepath_alt(&domain_form(pattern), sep)
-            .into_iter()
-            .collect(),
-        sep,
-    )
+    let alts = filepath_alt(&domain_form(pattern), sep)
+        .into_iter()
+        .collect();
+    (Some(alts), sep)
 }
 
 fn combine(alts: Vec<Alt>, sep: Sep) -> Lowered {
@@ -253,15 +370,18 @@ fn combine(alts: Vec<Alt>, sep: Sep) -> Lowered {
 
 /// Step 5 of `MatchGlob`: the parts between `*`s, in order, anywhere, `?` and `[` literal.
 fn in_order_substrings(pattern: &str, sep: Sep) -> Alt {
-    let parts: Vec<String> = pattern
+    let pieces: Vec<(String, usize)> = pattern
         .split('*')
         .filter(|p| !p.is_empty())
-        .map(|p| literal(p, sep))
+        .map(|p| (literal(p, sep), p.chars().count()))
         .collect();
+    let parts: Vec<&str> = pieces.iter().map(|(p, _)| p.as_str()).collect();
     Alt {
         start: Start::Anywhere,
         body: parts.join(ANY_RUN),
         end_anchored: false,
+        runs: parts.len() > 1,
+        pieces,
     }
 }
 
@@ -273,6 +393,8 @@ fn filepath_alt(pattern: &str, sep: Sep) -> Option<Alt> {
         start: Start::Anchored,
         body,
         end_anchored: true,
+        runs: elems.iter().any(is_run),
+        pieces: pieces(&elems, Dialect::Go, sep),
     })
 }
 
@@ -287,14 +409,32 @@ fn doublestar_alts(pattern: &str, sep: Sep) -> Vec<Alt> {
     };
     let (start, elems) = drop_leading_run(start, &elems);
     let (elems, end_anchored) = drop_trailing_run(elems);
+    let pieces = pieces(elems, Dialect::Upstream, sep);
     elements(elems, Dialect::Upstream, sep)
         .map(|body| Alt {
             start,
             body,
             end_anchored,
+            runs: elems.iter().any(is_run),
+            pieces,
         })
         .into_iter()
         .collect()
+}
+
+/// The fixed-width runs of `elems` between stars, rendered, with their count of literals.
+fn pieces(elems: &[Elem], dialect: Dialect, sep: Sep) -> Vec<(String, usize)> {
+    elems
+        .split(is_run)
+        .filter_map(|piece| {
+            let weight = piece.iter().filter(|e| matches!(e, Elem::Lit(_))).count();
+            Some((elements(piece, dialect, sep)?, weight))
+        })
+        .collect()
+}
+
+fn is_run(e: &Elem) -> bool {
+    matches!(e, Elem::Star | Elem::AnyRun)
 }
 
 /// `^.*X` (or `(?:^|/).*X`) is an unanchored `X`; stars right after the `**` add nothing.
@@ -565,6 +705,68 @@ mod tests {
                 "{pattern:?}"
             );
         }
+    }
+
+    #[test]
+    fn parts_rejoin_to_the_lowered_regex() {
+        let patterns = [
+            ("*curl*webhook.site", Flavour::Command),
+            ("git * --force*", Flavour::Command),
+            ("rm -rf /*", Flavour::Command),
+            ("**.ssh/*_key", Flavour::Command),
+            ("**/.ssh/id_*", Flavour::Path),
+            ("**/proj/**/secrets/*.key", Flavour::Path),
+            ("*.ngrok.io", Flavour::Domain),
+            ("*", Flavour::Command),
+            ("", Flavour::Path),
+        ];
+        for (pattern, flavour) in patterns {
+            let joined = match lower_parts(pattern, flavour) {
+                Parts::Always => Lowered::Always,
+                Parts::Never => Lowered::Never,
+                Parts::Alts(parts) if parts.len() == 1 => Lowered::Regex(parts[0].regex.clone()),
+                Parts::Alts(parts) => Lowered::Regex(
+                    parts
+                        .iter()
+                        .map(|p| format!("(?:{})", p.regex))
+                        .collect::<Vec<_>>()
+                        .join("|"),
+                ),
+            };
+            assert_eq!(joined, lower(pattern, flavour), "{pattern:?}");
+        }
+    }
+
+    #[test]
+    fn wild_parts_carry_their_longest_piece() {
+        let Parts::Alts(parts) = lower_parts("*curl*webhook.site", Flavour::Command) else {
+            panic!("not lowered");
+        };
+        assert_eq!(parts[0].shape, Shape::Wild);
+        assert_eq!(parts[0].required.as_deref(), Some(r"webhook\.site"));
+        // `^\*killall\*rampart` is covered by the substring alternative.
+        let Parts::Alts(parts) = lower_parts("*killall*rampart*", Flavour::Command) else {
+            panic!("not lowered");
+        };
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0].regex, r"killall(?s-u:.)*rampart");
+        let Parts::Alts(parts) = lower_parts("**/proj/**/secrets/*.key", Flavour::Path) else {
+            panic!("not lowered");
+        };
+        assert_eq!(parts[0].shape, Shape::Wild);
+        let required = parts[0].required.as_deref().unwrap_or_default();
+        assert!(required.contains("secrets/"), "{required}");
+        let Parts::Alts(parts) = lower_parts("rm -rf /*", Flavour::Command) else {
+            panic!("not lowered");
+        };
+        assert_eq!(
+            (parts[0].shape, parts[0].required.as_deref()),
+            (Shape::Anchored, None)
+        );
+        let Parts::Alts(parts) = lower_parts("**.docker/config.json**", Flavour::Command) else {
+            panic!("not lowered");
+        };
+        assert_eq!(parts[0].shape, Shape::Fixed);
     }
 
     #[test]

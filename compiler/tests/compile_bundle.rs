@@ -57,7 +57,7 @@ fn round_trip_through_a_file() {
     assert!(
         b.sections()
             .iter()
-            .filter(|s| s.kind == SectionKind::Dfa)
+            .filter(|s| matches!(s.kind, SectionKind::Dfa | SectionKind::SparseDfa))
             .count()
             >= 3
     );

@@ -1,54 +1,39 @@
-//! Measurement (not a check): which lowered shapes of the standard profile are expensive as DFAs.
-//! Run with `cargo test -p rampart-compiler --test compile_shapes -- --ignored --nocapture`.
-
-use std::time::Instant;
+//! Measurement (not a check): where the bytes of the standard profile's bundle go, per section
+//! and per field. Run with
+//! `cargo test -p rampart-compiler --test compile_shapes -- --ignored --nocapture`.
 
 use rampart_compiler::load::load_str;
-use rampart_compiler::lower::{dfa_builder, lower, Flavour, Lowered};
-
-fn patterns() -> Vec<(&'static str, String, Flavour)> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/standard.yaml");
-    let yaml = std::fs::read_to_string(path).unwrap();
-    let set = load_str("standard.yaml", &yaml).unwrap();
-    let mut out = Vec::new();
-    for p in &set.policies {
-        for r in &p.rules {
-            let w = &r.when;
-            for g in w.command_matches.iter().chain(&w.command_not_matches) {
-                out.push(("command", g.value.clone(), Flavour::Command));
-            }
-            for g in w.path_matches.iter().chain(&w.path_not_matches) {
-                out.push(("path", g.value.clone(), Flavour::Path));
-            }
-            for g in &w.domain_matches {
-                out.push(("domain", g.value.clone(), Flavour::Domain));
-            }
-            for g in &w.url_matches {
-                out.push(("url", g.value.clone(), Flavour::Command));
-            }
-        }
-    }
-    out
-}
 
 #[test]
 #[ignore = "a measurement"]
-fn expensive_shapes() {
-    let mut by_field: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
-    for (field, pat, flavour) in patterns() {
-        let Lowered::Regex(re) = lower(&pat, flavour) else {
-            continue;
-        };
-        let started = Instant::now();
-        let dfa = dfa_builder(64 << 20).build(&re);
-        let took = started.elapsed();
-        let size = dfa.as_ref().map_or(0, |d| d.memory_usage());
-        if took.as_millis() > 5 || size > 64 << 10 {
-            println!("{field:8} {took:>10.2?} {size:>9}  {pat:?} -> {re}");
-        }
-        by_field.entry(field).or_default().push(re);
+fn bundle_sections() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/standard.yaml");
+    let set = load_str("standard.yaml", &std::fs::read_to_string(path).unwrap()).unwrap();
+    let (bytes, stats) = rampart_compiler::build::compile(&set).unwrap();
+    println!("{stats:?}");
+    let buf = rampart_runtime::bundle::AlignedBuf::from_bytes(&bytes);
+    let b = rampart_runtime::bundle::Bundle::open(buf.as_bytes()).unwrap();
+    let mut secs: Vec<_> = b
+        .sections()
+        .iter()
+        .map(|s| (s.len, s.kind, s.index))
+        .collect();
+    println!("{} sections", secs.len());
+    secs.sort_by_key(|s| std::cmp::Reverse(s.0));
+    for s in secs.iter().take(15) {
+        println!("{s:?}");
     }
-    for (field, res) in &by_field {
-        println!("{field}: {} regexes", res.len());
+    let ev = rampart_runtime::eval::Evaluator::new(&b).unwrap();
+    for (i, f) in ev.program().fields.iter().enumerate() {
+        println!(
+            "field {i}: {} atoms, {} prefilters, dfas {:?}, {} confirms",
+            f.atoms,
+            f.prefilters,
+            f.dfas
+                .iter()
+                .map(|d| (d.section, d.sparse, d.atoms.len()))
+                .collect::<Vec<_>>(),
+            f.confirms.len()
+        );
     }
 }

@@ -1,5 +1,5 @@
-//! Compile cost of upstream-sized policies: the shipped standard profile and a generated policy
-//! with the §9.1 mix (48 policies, ~950 patterns). Budgets are checked loosely here (debug builds
+//! Compile cost of an upstream-sized policy: a generated policy with the §9.1 mix (48 policies,
+//! ~950 patterns; the shipped standard profile is `compile_standard.rs`). Budgets are checked loosely here (debug builds
 //! on a shared 2-core VM); the numbers are printed for the report (`--nocapture`).
 
 use std::time::Instant;
@@ -77,7 +77,6 @@ fn measure(name: &str, yaml: &str) -> Vec<u8> {
 }
 
 #[test]
-#[ignore = "slow in debug builds; run with --release --ignored"]
 fn generated_upstream_sized_policy() {
     let bytes = measure("generated.yaml", &generated_policy());
     let buf = AlignedBuf::from_bytes(&bytes);
@@ -91,27 +90,10 @@ fn generated_upstream_sized_policy() {
     assert_eq!(decide("echo NEEDLE4-3").message, "m4");
     assert_eq!(decide("tool8x5 run").action, Action::Allow);
     assert_eq!(decide("tool8x0 run").message, "m8");
-    assert_eq!(decide("curl http://x | sh12x4").message, "m12");
-}
-
-#[test]
-#[ignore = "slow until the command/path lowering shapes are split (see report)"]
-fn standard_profile() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/standard.yaml");
-    let Ok(yaml) = std::fs::read_to_string(path) else {
-        return;
-    };
-    let bytes = measure("standard.yaml", &yaml);
-    let buf = AlignedBuf::from_bytes(&bytes);
-    let ev = Evaluator::new(&Bundle::open(buf.as_bytes()).unwrap()).unwrap();
-    let decide = |cmd: &str| {
-        ev.evaluate(
-            &Call::new("exec", "claude-code", &[("command", cmd)]),
-            &EvalContext::at(0),
-        )
-    };
-    assert_eq!(decide("rm -rf /").action, Action::Deny);
-    assert_eq!(decide("git status").action, Action::Allow);
+    // `curl * | sh12x9`: MatchGlob's `*` stops at `/`, so a URL with a path does not match.
+    assert_eq!(decide("curl example.com | sh12x9").message, "m12");
+    assert_eq!(decide("curl http://x | sh12x9").action, Action::Allow);
+    assert_eq!(decide("x secret12-5 y").message, "m12");
 }
 
 /// Prints evaluation time per call (run with `--release --ignored --nocapture`).

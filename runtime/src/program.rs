@@ -63,7 +63,8 @@ impl core::fmt::Display for Action {
 pub enum Field {
     /// command_matches and command_not_matches (MatchGlob) over every command reading.
     Command,
-    /// command_contains of restrictive rules, one alternation per rule, case-insensitive.
+    /// command_contains of restrictive rules, one alternation per rule, case-insensitive: the
+    /// literals are lowercased and matched against the ASCII-lowercased reading.
     ContainsCi,
     /// command_contains of granting rules, one alternation per rule, case-sensitive.
     ContainsCs,
@@ -153,8 +154,34 @@ pub struct FieldTable {
     pub atoms: u32,
     /// Atoms that match every input (patterns like `*`); no automaton is run for them.
     pub always: Vec<u32>,
-    /// The automata; each maps its pattern ids to atoms of this field.
+    /// The automata; each maps its pattern ids to atoms of this field (or to prefilter bits,
+    /// numbered from `atoms` on).
     pub dfas: Vec<DfaRef>,
+    /// Number of prefilter bits after the atoms: required pieces of the [`Confirm`]ed patterns.
+    pub prefilters: u32,
+    /// Patterns with an unanchored run (`*curl*| sh*`), each its own DFA run only when its
+    /// prefilter bit is set: in a shared DFA each would double the state count.
+    pub confirms: Vec<Confirm>,
+}
+
+impl FieldTable {
+    /// Bits a query of this field sets: the atoms, then the prefilters.
+    pub fn bits(&self) -> u32 {
+        self.atoms.saturating_add(self.prefilters)
+    }
+}
+
+/// One pattern alternative decided by its own DFA, searched only where its prefilter matched.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirm {
+    /// The prefilter bit that must be set first; `None` means the pattern has no required piece
+    /// and is always searched.
+    pub prefilter: Option<u32>,
+    /// The atom set when the DFA matches.
+    pub atom: u32,
+    /// The sparse DFA section index in the bundle (unanchored, one pattern). Loaded only when
+    /// searched: most calls never need it, and loading hundreds per open would cost more.
+    pub section: u32,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,6 +194,9 @@ pub struct DfaRef {
     /// unanchored DFA would blow up (e.g. `sk-[A-Za-z0-9_-]{32,}`, where every `sk-` inside a run
     /// restarts a counter). Quadratic in the worst case, linear for selective patterns.
     pub anchored: bool,
+    /// `section` counts [`SectionKind::SparseDfa`](crate::bundle::SectionKind::SparseDfa)
+    /// sections rather than dense ones.
+    pub sparse: bool,
 }
 
 /// Everything deciding needs.

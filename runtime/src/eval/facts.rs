@@ -156,7 +156,9 @@ impl<'a> Evaluator<'a> {
             reading.cmd = self.query(Field::Command, reading.text);
             any_cmd.union_with(&reading.cmd);
             if reading.restrictive {
-                reading.ci = self.query(Field::ContainsCi, reading.text);
+                // The compiler lowercased the case-insensitive literals (ASCII only, as before).
+                let lowered = reading.text.to_ascii_lowercase();
+                reading.ci = self.query(Field::ContainsCi, &lowered);
                 restrictive_cmd.union_with(&reading.cmd);
                 restrictive_ci.union_with(&reading.ci);
             }

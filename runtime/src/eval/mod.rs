@@ -19,7 +19,7 @@ pub mod rules;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use regex_automata::dfa::{dense, Automaton, OverlappingState};
+use regex_automata::dfa::{dense, sparse, Automaton, OverlappingState};
 use regex_automata::Input;
 
 use crate::bundle::{Bundle, BundleError, SectionKind};
@@ -101,6 +101,11 @@ impl<'x> EvalContext<'x> {
 pub struct Evaluator<'a> {
     program: Program,
     dfas: Vec<dense::DFA<&'a [u32]>>,
+    /// The sparse sections' bytes, by index. Shared DFAs are loaded in `sparse`; confirming DFAs
+    /// are loaded at search time (most calls search none, and an open must stay cheap).
+    sparse_bytes: Vec<&'a [u8]>,
+    /// Loaded sparse DFAs by section index (`None` for the confirming ones).
+    sparse: Vec<Option<sparse::DFA<&'a [u8]>>>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -130,11 +135,43 @@ impl<'a> Evaluator<'a> {
                 .map_err(|_| BundleError::BadAutomaton { index })?;
             dfas.push(dfa);
         }
-        let referenced = program.fields.iter().flat_map(|f| &f.dfas);
-        if referenced.into_iter().any(|d| d.section >= count) {
+        let mut sparse_bytes: Vec<&'a [u8]> = Vec::new();
+        for s in bundle.sections() {
+            if s.kind == SectionKind::SparseDfa {
+                if s.index as usize != sparse_bytes.len() {
+                    return Err(BundleError::BadAutomaton { index: s.index });
+                }
+                sparse_bytes.push(bundle.section_bytes(s));
+            }
+        }
+        let sparse_count = sparse_bytes.len() as u32;
+        let bad = program.fields.iter().any(|f| {
+            let dense_bad = f.dfas.iter().any(|d| {
+                let limit = if d.sparse { sparse_count } else { count };
+                d.section >= limit
+            });
+            dense_bad || f.confirms.iter().any(|c| c.section >= sparse_count)
+        });
+        if bad {
             return Err(BundleError::BadProgram("program"));
         }
-        Ok(Evaluator { program, dfas })
+        let mut sparse = alloc::vec![None; sparse_bytes.len()];
+        for dref in program.fields.iter().flat_map(|f| &f.dfas) {
+            if dref.sparse {
+                let index = dref.section;
+                let dfa =
+                    load_sparse(&sparse_bytes, index).ok_or(BundleError::BadAutomaton { index })?;
+                if let Some(slot) = sparse.get_mut(index as usize) {
+                    *slot = Some(dfa);
+                }
+            }
+        }
+        Ok(Evaluator {
+            program,
+            dfas,
+            sparse_bytes,
+            sparse,
+        })
     }
 
     /// The decoded rule tables.
@@ -239,12 +276,25 @@ impl<'a> Evaluator<'a> {
         Decision::plain(Action::Allow, MSG_NO_RESPONSE_RULE)
     }
 
+    /// The atoms of `field` that `input` matches, in order (for tests and tools; deciding uses
+    /// the bitsets directly). Case-insensitive contains are matched on the lowercased input, as
+    /// deciding does.
+    pub fn matched_atoms(&self, field: Field, input: &str) -> Vec<u32> {
+        let atoms = self.program.field(field).map_or(0, |t| t.atoms);
+        let bits = if field == Field::ContainsCi {
+            self.query(field, &input.to_ascii_lowercase())
+        } else {
+            self.query(field, input)
+        };
+        (0..atoms).filter(|&a| bits.get(a)).collect()
+    }
+
     /// Searches `input` with every DFA of `field`, giving the atoms it matched.
     pub(crate) fn query(&self, field: Field, input: &str) -> Bits {
         let Some(table) = self.program.field(field) else {
             return Bits::default();
         };
-        let mut bits = Bits::new(table.atoms);
+        let mut bits = Bits::new(table.bits());
         // MatchGlob never matches an input over the limit (the response has its own limit).
         if field != Field::Response && input.len() > MAX_MATCH_INPUT {
             return bits;
@@ -254,6 +304,12 @@ impl<'a> Evaluator<'a> {
         }
         let haystack = Input::new(input);
         for dref in &table.dfas {
+            if dref.sparse {
+                if let Some(Some(dfa)) = self.sparse.get(dref.section as usize) {
+                    overlapping(dfa, &haystack, &dref.atoms, &mut bits);
+                }
+                continue;
+            }
             let Some(dfa) = self.dfas.get(dref.section as usize) else {
                 continue;
             };
@@ -265,20 +321,24 @@ impl<'a> Evaluator<'a> {
                 }
                 continue;
             }
-            let mut state = OverlappingState::start();
-            while dfa
-                .try_search_overlapping_fwd(&haystack, &mut state)
-                .is_ok()
-            {
-                let Some(m) = state.get_match() else {
-                    break;
-                };
-                if let Some(&atom) = dref.atoms.get(m.pattern().as_usize()) {
-                    bits.set(atom);
-                }
+            overlapping(dfa, &haystack, &dref.atoms, &mut bits);
+        }
+        for confirm in &table.confirms {
+            let wanted = confirm.prefilter.is_none_or(|p| bits.get(p)) && !bits.get(confirm.atom);
+            if wanted && self.confirmed(confirm.section, &haystack) {
+                bits.set(confirm.atom);
             }
         }
         bits
+    }
+
+    /// Whether confirming DFA `section` matches somewhere in `haystack`.
+    fn confirmed(&self, section: u32, haystack: &Input<'_>) -> bool {
+        let Some(dfa) = load_sparse(&self.sparse_bytes, section) else {
+            return false;
+        };
+        let at = haystack.clone().earliest(true);
+        matches!(dfa.try_search_fwd(&at), Ok(Some(_)))
     }
 
     fn call_facts<'c>(
@@ -438,6 +498,29 @@ impl<'a> Evaluator<'a> {
             winner: None,
         }
     }
+}
+
+/// Sets the atom of every pattern of `dfa` that matches in `haystack`.
+fn overlapping<A: Automaton>(dfa: &A, haystack: &Input<'_>, atoms: &[u32], bits: &mut Bits) {
+    let mut state = OverlappingState::start();
+    while dfa.try_search_overlapping_fwd(haystack, &mut state).is_ok() {
+        let Some(m) = state.get_match() else {
+            break;
+        };
+        if let Some(&atom) = atoms.get(m.pattern().as_usize()) {
+            bits.set(atom);
+        }
+    }
+}
+
+/// Sparse section `index`, read in place.
+fn load_sparse<'a>(sections: &[&'a [u8]], index: u32) -> Option<sparse::DFA<&'a [u8]>> {
+    let data = sections.get(index as usize)?;
+    // SAFETY: as for the dense DFAs in `Evaluator::new`: `Bundle::open` validated every sparse
+    // section, or the caller of `Bundle::open_unchecked` vouches for the bytes.
+    unsafe { sparse::DFA::from_bytes_unchecked(data) }
+        .ok()
+        .map(|(dfa, _)| dfa)
 }
 
 /// Whether an anchored single-pattern DFA matches starting at any position of `input`.
