@@ -108,8 +108,8 @@ pub enum SetupCommand {
     },
 }
 
-use crate::{check, corpus, explain, init, lint, preload_cmd, suite};
 use crate::decide::Decider;
+use crate::{check, corpus, explain, init, lint, preload_cmd, suite};
 
 pub fn run(cli: Cli) -> Result<ExitCode, String> {
     let config = cli.config;
@@ -144,9 +144,16 @@ fn bench(source: &PolicySource, args: &BenchArgs) -> Result<ExitCode, String> {
         report = report.only_class(class);
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
+        );
     } else {
         println!("{}", report.table);
+        let blocked = report.false_blocks().count();
+        if blocked > 0 {
+            println!("{blocked} cases labelled allow or watch were blocked");
+        }
         if args.verbose {
             for miss in report.mismatches() {
                 println!("{miss}");
@@ -154,7 +161,11 @@ fn bench(source: &PolicySource, args: &BenchArgs) -> Result<ExitCode, String> {
         }
     }
     let below = args.min_coverage.is_some_and(|min| report.coverage() < min);
-    Ok(if below { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if below {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// `rampart preload`: make sure a bundle for the policy exists on disk, then exec under the library.

@@ -25,8 +25,12 @@ struct Aligned<T: ?Sized>(T);
 
 macro_rules! profile {
     ($name:literal) => {{
-        static BYTES: &Aligned<[u8]> =
-            &Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/", $name, ".bin")));
+        static BYTES: &Aligned<[u8]> = &Aligned(*include_bytes!(concat!(
+            env!("OUT_DIR"),
+            "/",
+            $name,
+            ".bin"
+        )));
         Profile {
             name: $name,
             yaml: include_str!(concat!("../policies/", $name, ".yaml")),

@@ -58,7 +58,12 @@ pub fn run(config: Option<PathBuf>, args: &TestArgs) -> Result<ExitCode, String>
         Some("yaml" | "yml")
     );
     if !(is_yaml && path.is_file()) {
-        return dry_run(&PolicySource::discover(config), &args.tool, &target, args.json);
+        return dry_run(
+            &PolicySource::discover(config),
+            &args.tool,
+            &target,
+            args.json,
+        );
     }
     let (source, tests) = suite_and_policy(path, config)?;
     run_cases(&source, &tests, args)
@@ -91,7 +96,11 @@ fn suite_and_policy(
     Ok((source, suite.tests))
 }
 
-fn run_cases(source: &PolicySource, tests: &[TestCase], args: &TestArgs) -> Result<ExitCode, String> {
+fn run_cases(
+    source: &PolicySource,
+    tests: &[TestCase],
+    args: &TestArgs,
+) -> Result<ExitCode, String> {
     let loaded = source.bundle()?;
     let decider = Decider::new(&loaded)?;
     let selected = tests
@@ -117,7 +126,8 @@ fn run_cases(source: &PolicySource, tests: &[TestCase], args: &TestArgs) -> Resu
 }
 
 fn run_case(decider: &Decider, case: &TestCase) -> CaseResult {
-    let call = json!({"tool": case.tool, "agent": case.agent, "session": "", "params": case.params});
+    let call =
+        json!({"tool": case.tool, "agent": case.agent, "session": "", "params": case.params});
     let expected = case.expect.as_str().to_string();
     match decider.decide_json(&call) {
         Ok(d) => {

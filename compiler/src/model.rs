@@ -96,7 +96,9 @@ pub struct PolicySet {
 impl PolicySet {
     /// The effective default action: deny when none was given.
     pub fn default_action(&self) -> Action {
-        self.default_action.as_ref().map_or(Action::Deny, |a| a.value)
+        self.default_action
+            .as_ref()
+            .map_or(Action::Deny, |a| a.value)
     }
 }
 
