@@ -51,7 +51,12 @@ fn library() -> &'static Path {
         }
         let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("preload-lib");
         let status = Command::new(env!("CARGO"))
-            .args(["build", "--manifest-path", "preload/Cargo.toml", "--target-dir"])
+            .args([
+                "build",
+                "--manifest-path",
+                "preload/Cargo.toml",
+                "--target-dir",
+            ])
             .arg(&target)
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
