@@ -3,6 +3,7 @@
 use crate::decide::{call_for_argument, Decider};
 use crate::source::PolicySource;
 use clap::Args;
+use std::io::Write;
 use std::process::ExitCode;
 
 #[derive(Args)]
@@ -34,11 +35,15 @@ pub fn run(source: &PolicySource, args: &ExplainArgs) -> Result<ExitCode, String
         args.workdir.as_deref(),
     );
     let explanation = decider.explain_json(&call)?;
-    if args.json {
-        let text = serde_json::to_string_pretty(&explanation).map_err(|e| e.to_string())?;
-        println!("{text}");
+    let text = if args.json {
+        let json = serde_json::to_string_pretty(&explanation).map_err(|e| e.to_string())?;
+        format!("{json}\n")
     } else {
-        print!("{explanation}");
+        explanation.to_string()
+    };
+    // A reader that stops early (`| head`) is not an error worth a panic.
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(format!("stdout: {e}")),
+        _ => Ok(ExitCode::SUCCESS),
     }
-    Ok(ExitCode::SUCCESS)
 }
