@@ -128,16 +128,7 @@ fn read_command_with(cmd: &str, out: &mut CommandReadings, sc: &mut Scratch) {
         &mut set,
     );
     sc.components = set;
-    restrictive::read(
-        &out.raw,
-        &out.normalized,
-        &out.components,
-        true,
-        sc,
-        &mut out.restrictive,
-    );
-    env_assign::collect(&out.raw, sc, &mut out.env_assignments);
-    out.overflow = sc.overflow || sc.norm.overflow;
+    finish(out, sc, true);
 }
 
 /// The preload path: the kernel already split the words. `raw` is upstream's quoted join (§4.2:
@@ -190,11 +181,17 @@ fn read_argv_with(argv: &[&str], out: &mut CommandReadings, sc: &mut Scratch) {
         }
     }
     sc.components = set;
+    finish(out, sc, false);
+}
+
+/// The readings every entry point derives the same way once raw, normalized and components are set.
+/// `components_are_raws`: the components were split from `raw` itself (not from an argv join).
+fn finish(out: &mut CommandReadings, sc: &mut Scratch, components_are_raws: bool) {
     restrictive::read(
         &out.raw,
         &out.normalized,
         &out.components,
-        false,
+        components_are_raws,
         sc,
         &mut out.restrictive,
     );
