@@ -132,7 +132,9 @@ fn copy(out: &mut Tokens, src: &str, from: usize, to: usize) {
     }
 }
 
-fn tokenize_posix(src: &str, out: &mut Tokens) {
+/// The word loop the POSIX and PowerShell tokenizers share: blanks end a word, a word that starts
+/// with `#` is marked as a comment, and `word_bytes` consumes the dialect's quoting and escapes.
+fn split_words(src: &str, out: &mut Tokens, word_bytes: fn(&str, usize, &mut Tokens) -> usize) {
     let b = src.as_bytes();
     let mut i = 0;
     let mut in_word = false;
@@ -150,40 +152,51 @@ fn tokenize_posix(src: &str, out: &mut Tokens) {
             out.begin(i, c == b'#');
             in_word = true;
         }
-        match c {
-            b'\'' => {
-                let end = find_byte(b, i + 1, b'\'');
-                copy(out, src, i + 1, end);
-                i = (end + 1).min(b.len());
-            }
-            b'"' => i = posix_double_quoted(src, i + 1, out),
-            b'\\' => match b.get(i + 1) {
-                Some(b'\n') => i += 2,
-                Some(_) => {
-                    let n = char_len(src, i + 1);
-                    copy(out, src, i + 1, i + 1 + n);
-                    i += 1 + n;
-                }
-                None => {
-                    out.text.push('\\');
-                    i += 1;
-                }
-            },
-            _ => {
-                // A run of ordinary bytes is copied at once; it ends at an ASCII byte, so on a
-                // character boundary.
-                let n = b[i..]
-                    .iter()
-                    .position(|&c| is_blank(c) || matches!(c, b'\'' | b'"' | b'\\'))
-                    .unwrap_or(b.len() - i);
-                copy(out, src, i, i + n);
-                i += n;
-            }
-        }
+        i = word_bytes(src, i, out);
     }
     if in_word {
         out.finish(b.len());
     }
+}
+
+fn tokenize_posix(src: &str, out: &mut Tokens) {
+    split_words(src, out, posix_word_bytes);
+}
+
+/// Consumes the posix word bytes that start at `i` (not a blank); returns the next index.
+fn posix_word_bytes(src: &str, mut i: usize, out: &mut Tokens) -> usize {
+    let b = src.as_bytes();
+    match b[i] {
+        b'\'' => {
+            let end = find_byte(b, i + 1, b'\'');
+            copy(out, src, i + 1, end);
+            i = (end + 1).min(b.len());
+        }
+        b'"' => i = posix_double_quoted(src, i + 1, out),
+        b'\\' => match b.get(i + 1) {
+            Some(b'\n') => i += 2,
+            Some(_) => {
+                let n = char_len(src, i + 1);
+                copy(out, src, i + 1, i + 1 + n);
+                i += 1 + n;
+            }
+            None => {
+                out.text.push('\\');
+                i += 1;
+            }
+        },
+        _ => {
+            // A run of ordinary bytes is copied at once; it ends at an ASCII byte, so on a
+            // character boundary.
+            let n = b[i..]
+                .iter()
+                .position(|&c| is_blank(c) || matches!(c, b'\'' | b'"' | b'\\'))
+                .unwrap_or(b.len() - i);
+            copy(out, src, i, i + n);
+            i += n;
+        }
+    }
+    i
 }
 
 /// Reads a double-quoted run starting after the opening quote; returns the index after the closing
@@ -261,81 +274,67 @@ fn tokenize_cmd(src: &str, out: &mut Tokens) {
 }
 
 fn tokenize_powershell(src: &str, out: &mut Tokens) {
+    split_words(src, out, powershell_word_bytes);
+}
+
+/// Consumes the powershell word bytes that start at `i` (not a blank); returns the next index.
+fn powershell_word_bytes(src: &str, mut i: usize, out: &mut Tokens) -> usize {
     let b = src.as_bytes();
-    let mut i = 0;
-    let mut in_word = false;
-    while i < b.len() {
-        let c = b[i];
-        if is_blank(c) {
-            if in_word {
-                out.finish(i);
-                in_word = false;
-            }
+    match b[i] {
+        b'\'' => {
             i += 1;
-            continue;
-        }
-        if !in_word {
-            out.begin(i, c == b'#');
-            in_word = true;
-        }
-        match c {
-            b'\'' => {
-                i += 1;
-                while i < b.len() {
-                    if b[i] == b'\'' {
-                        if b.get(i + 1) == Some(&b'\'') {
-                            out.text.push('\'');
-                            i += 2;
-                            continue;
-                        }
-                        i += 1;
-                        break;
+            while i < b.len() {
+                if b[i] == b'\'' {
+                    if b.get(i + 1) == Some(&b'\'') {
+                        out.text.push('\'');
+                        i += 2;
+                        continue;
                     }
-                    let n = char_len(src, i);
-                    copy(out, src, i, i + n);
-                    i += n;
+                    i += 1;
+                    break;
                 }
-            }
-            b'"' => {
-                i += 1;
-                while i < b.len() {
-                    match b[i] {
-                        b'"' if b.get(i + 1) == Some(&b'"') => {
-                            out.text.push('"');
-                            i += 2;
-                        }
-                        b'"' => {
-                            i += 1;
-                            break;
-                        }
-                        b'`' if i + 1 < b.len() => {
-                            let n = char_len(src, i + 1);
-                            copy(out, src, i + 1, i + 1 + n);
-                            i += 1 + n;
-                        }
-                        _ => {
-                            let n = char_len(src, i);
-                            copy(out, src, i, i + n);
-                            i += n;
-                        }
-                    }
-                }
-            }
-            b'`' if i + 1 < b.len() => {
-                let n = char_len(src, i + 1);
-                copy(out, src, i + 1, i + 1 + n);
-                i += 1 + n;
-            }
-            _ => {
                 let n = char_len(src, i);
                 copy(out, src, i, i + n);
                 i += n;
             }
         }
+        b'"' => {
+            i += 1;
+            while i < b.len() {
+                match b[i] {
+                    b'"' if b.get(i + 1) == Some(&b'"') => {
+                        out.text.push('"');
+                        i += 2;
+                    }
+                    b'"' => {
+                        i += 1;
+                        break;
+                    }
+                    b'`' if i + 1 < b.len() => {
+                        let n = char_len(src, i + 1);
+                        copy(out, src, i + 1, i + 1 + n);
+                        i += 1 + n;
+                    }
+                    _ => {
+                        let n = char_len(src, i);
+                        copy(out, src, i, i + n);
+                        i += n;
+                    }
+                }
+            }
+        }
+        b'`' if i + 1 < b.len() => {
+            let n = char_len(src, i + 1);
+            copy(out, src, i + 1, i + 1 + n);
+            i += 1 + n;
+        }
+        _ => {
+            let n = char_len(src, i);
+            copy(out, src, i, i + n);
+            i += n;
+        }
     }
-    if in_word {
-        out.finish(b.len());
-    }
+    i
 }
 
 /// Index of the next `needle` at or after `from`, or the length.
