@@ -19,13 +19,13 @@ use regex_automata::MatchKind;
 
 use rampart_runtime::bundle::{BundleWriter, SectionKind, FLAG_EXEC_NEEDS_SERVER};
 use rampart_runtime::program::{
-    self as prog, AtomMeta, AtomRange, CommandCond, Confirm, CountCond, DepthCond, DfaRef, Field,
-    FieldTable, Metadata, PathCond, PatternMeta, PolicyMeta, PolicyProgram, Program, ResponseCond,
-    RuleProgram, SessionCond,
+    AtomMeta, AtomRange, CommandCond, Confirm, CountCond, DepthCond, DfaRef, Field, FieldTable,
+    Metadata, PathCond, PatternMeta, PolicyMeta, PolicyProgram, Program, ResponseCond, RuleProgram,
+    SessionCond,
 };
 
 use crate::lower::{dfa_builder, lower_contains, lower_parts, Flavour, Part, Parts, Shape};
-use crate::model::{self, Condition, Located, Policy, PolicySet, Rule, SourcePos};
+use crate::model::{Condition, Located, Policy, PolicySet, Rule, SourcePos};
 
 /// Largest DFA built in one piece; larger groups are split.
 pub const DFA_SIZE_LIMIT: usize = 4 << 20;
@@ -72,7 +72,7 @@ pub fn compile(set: &PolicySet) -> Result<(Vec<u8>, CompileStats), CompileError>
     // Stable: equal priorities keep file order, then document order (upstream's observed order).
     enabled.sort_by_key(|p| p.priority);
     let mut program = Program {
-        default_action: set.default_action.as_ref().map(|a| action(a.value)),
+        default_action: set.default_action.as_ref().map(|a| a.value),
         ..Program::default()
     };
     let mut meta = Metadata {
@@ -122,16 +122,6 @@ pub fn compile(set: &PolicySet) -> Result<(Vec<u8>, CompileStats), CompileError>
     stats.bytes = bytes.len();
     stats.millis = started.elapsed().as_millis();
     Ok((bytes, stats))
-}
-
-fn action(a: model::Action) -> prog::Action {
-    match a {
-        model::Action::Allow => prog::Action::Allow,
-        model::Action::Deny => prog::Action::Deny,
-        model::Action::Ask => prog::Action::Ask,
-        model::Action::Watch => prog::Action::Watch,
-        model::Action::Webhook => prog::Action::Webhook,
-    }
 }
 
 /// Exec decisions need the server when an exec-scoped rule counts calls (the count lives there).
@@ -252,7 +242,7 @@ impl Lowering {
         durable: bool,
         params: &mut Vec<String>,
     ) -> Result<RuleProgram, CompileError> {
-        let act = action(r.action.value);
+        let act = r.action.value;
         // Durable-allow policies always use the grant logic (reference §2.6).
         let grant = !act.is_restrictive() || durable;
         let w = &r.when;

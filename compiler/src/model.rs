@@ -34,50 +34,8 @@ impl<T> Located<T> {
 }
 
 /// A rule's action after aliases are resolved (`log` is `Watch`, with [`Rule::deprecated_log`] set).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Action {
-    Allow,
-    Deny,
-    Ask,
-    Watch,
-    Webhook,
-}
-
-impl Action {
-    /// Parses an action the way upstream does: case-insensitive, `log` is watch.
-    /// `require_approval` and unknown words are errors (the caller words the message).
-    pub fn parse(text: &str) -> Option<Action> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "allow" => Some(Action::Allow),
-            "deny" => Some(Action::Deny),
-            "ask" => Some(Action::Ask),
-            "watch" | "log" => Some(Action::Watch),
-            "webhook" => Some(Action::Webhook),
-            _ => None,
-        }
-    }
-
-    /// Restrictive actions look for any dangerous reading; granting ones need the whole call covered.
-    pub fn is_restrictive(self) -> bool {
-        matches!(self, Action::Deny | Action::Ask)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Allow => "allow",
-            Action::Deny => "deny",
-            Action::Ask => "ask",
-            Action::Watch => "watch",
-            Action::Webhook => "webhook",
-        }
-    }
-}
-
-impl fmt::Display for Action {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// The same type the bundle stores, so lowering has nothing to translate.
+pub use rampart_runtime::program::Action;
 
 /// Everything loaded from one file or one directory, merged (reference §2.9).
 #[derive(Clone, Debug, Default)]

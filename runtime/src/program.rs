@@ -24,6 +24,26 @@ pub enum Action {
 }
 
 impl Action {
+    /// Parses an action the way upstream does: case-insensitive, `log` is watch. `require_approval`
+    /// and unknown words are `None` (the loader words the message).
+    pub fn parse(text: &str) -> Option<Action> {
+        let word = text.trim();
+        let is = |name: &str| word.eq_ignore_ascii_case(name);
+        if is("allow") {
+            Some(Action::Allow)
+        } else if is("deny") {
+            Some(Action::Deny)
+        } else if is("ask") {
+            Some(Action::Ask)
+        } else if is("watch") || is("log") {
+            Some(Action::Watch)
+        } else if is("webhook") {
+            Some(Action::Webhook)
+        } else {
+            None
+        }
+    }
+
     /// Restrictive actions look for any dangerous reading; granting ones need the call covered.
     pub fn is_restrictive(self) -> bool {
         matches!(self, Action::Deny | Action::Ask)
