@@ -203,12 +203,7 @@ impl Linter<'_> {
 
     fn document(&mut self, root: &Node) {
         let entries = self.entries(root, "", TOP_KEYS);
-        let get = |k: &str| {
-            entries
-                .iter()
-                .find(|(key, _)| key.as_text() == Some(k))
-                .map(|(_, v)| v)
-        };
+        let get = |k: &str| value_of(entries, k);
         if let Some(node) = get("version") {
             if let Some(v) = self.take(self.reader.string(node, "version")) {
                 if !matches!(v.trim(), "" | "1") {
@@ -325,12 +320,7 @@ impl Linter<'_> {
 
     fn policy(&mut self, node: &Node, path: &str) -> Option<PolicyFacts> {
         let entries = self.entries(node, path, POLICY_KEYS);
-        let get = |k: &str| {
-            entries
-                .iter()
-                .find(|(key, _)| key.as_text() == Some(k))
-                .map(|(_, v)| v)
-        };
+        let get = |k: &str| value_of(entries, k);
         let name_node = get("name");
         let name = name_node
             .and_then(|n| self.take(self.reader.string(n, &child(path, "name"))))
@@ -470,12 +460,7 @@ impl Linter<'_> {
     /// (a rule that expires or is used once does not shadow the rules after it forever).
     fn rule(&mut self, node: &Node, path: &str, agent: &str) -> (Option<Action>, Option<CatchAll>) {
         let entries = self.entries(node, path, RULE_KEYS);
-        let get = |k: &str| {
-            entries
-                .iter()
-                .find(|(key, _)| key.as_text() == Some(k))
-                .map(|(_, v)| v)
-        };
+        let get = |k: &str| value_of(entries, k);
         let action = self.action(node, get("action"), &child(path, "action"));
         if action == Some(Action::Ask) && agent != "claude-code" {
             let at = get("action").unwrap_or(node);
@@ -554,12 +539,7 @@ impl Linter<'_> {
     ) {
         let path = child(rule_path, "webhook");
         let entries = node.map_or(&[][..], |n| self.entries(n, &path, WEBHOOK_KEYS));
-        let get = |k: &str| {
-            entries
-                .iter()
-                .find(|(key, _)| key.as_text() == Some(k))
-                .map(|(_, v)| v)
-        };
+        let get = |k: &str| value_of(entries, k);
         if let Some(n) = get("timeout") {
             let timeout_path = child(&path, "timeout");
             if let Some(text) = self.take(self.reader.string(n, &timeout_path)) {
@@ -688,12 +668,7 @@ impl Linter<'_> {
             return;
         }
         let entries = self.entries(node, path, CALL_COUNT_KEYS);
-        let get = |k: &str| {
-            entries
-                .iter()
-                .find(|(key, _)| key.as_text() == Some(k))
-                .map(|(_, v)| v)
-        };
+        let get = |k: &str| value_of(entries, k);
         if let Some(n) = get("gte") {
             if let Some(gte) = self.take(self.reader.int(n, &child(path, "gte"))) {
                 if let Err(e) = check::call_count_gte(gte) {
@@ -718,12 +693,7 @@ impl Linter<'_> {
         for (i, item) in items.iter().enumerate() {
             let path = index("tests", i);
             let entries = self.entries(item, &path, TEST_KEYS);
-            let get = |k: &str| {
-                entries
-                    .iter()
-                    .find(|(key, _)| key.as_text() == Some(k))
-                    .map(|(_, v)| v)
-            };
+            let get = |k: &str| value_of(entries, k);
             let tool = get("tool").and_then(Node::as_text).unwrap_or_default();
             if tool.trim().is_empty() {
                 self.at(
@@ -797,4 +767,12 @@ fn is_set(node: &Node) -> bool {
         Value::Map(entries) => !entries.is_empty(),
         _ => true,
     }
+}
+
+/// The value of `key` among a mapping's entries.
+fn value_of<'n>(entries: &'n [(Node, Node)], key: &str) -> Option<&'n Node> {
+    entries
+        .iter()
+        .find(|(k, _)| k.as_text() == Some(key))
+        .map(|(_, v)| v)
 }
