@@ -95,15 +95,18 @@ fn whole_corpus(bencher: Bencher) {
     bench_calls(bencher, &calls);
 }
 
+/// The exec the preload benchmarks decide: a typical agent commit.
+const PRELOAD_ARGV: [&str; 4] = [
+    "git",
+    "commit",
+    "-m",
+    "fix: handle empty input in the tokenizer",
+];
+
 /// What the preload does per intercepted exec once the bundle is mapped.
 #[divan::bench]
 fn preload_hot_path(bencher: Bencher) {
-    let argv = [
-        "git",
-        "commit",
-        "-m",
-        "fix: handle empty input in the tokenizer",
-    ];
+    let argv = PRELOAD_ARGV;
     let mut readings = CommandReadings::default();
     bencher.bench_local(|| {
         read_argv_into(&argv, &mut readings);
@@ -147,14 +150,8 @@ fn main() {
     let all: Vec<&Call> = corpus().iter().map(|c| &c.call).collect();
     add(format!("whole_corpus ({} calls)", all.len()), all, 100);
     if percentiles::selected("preload_hot_path") {
-        let argv = [
-            "git",
-            "commit",
-            "-m",
-            "fix: handle empty input in the tokenizer",
-        ];
         let mut readings = CommandReadings::default();
-        let samples = per_item(&[argv; 1], 20_000, |argv| {
+        let samples = per_item(&[PRELOAD_ARGV; 1], 20_000, |argv| {
             read_argv_into(argv, &mut readings);
             evaluator()
                 .evaluate_exec("claude-code", "repo/main", &readings, NOW)
