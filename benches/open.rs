@@ -63,11 +63,8 @@ fn mmap_unchecked_evaluator(path: &PathBuf) -> usize {
     let map = unsafe { memmap2::Mmap::map(&file) }.expect("mmap");
     // SAFETY: the file holds the validated standard bundle.
     let bundle = unsafe { Bundle::open_unchecked(&map) }.expect("valid");
-    Evaluator::new(&bundle)
-        .expect("evaluator")
-        .program()
-        .fields
-        .len()
+    let evaluator = Evaluator::new(&bundle).expect("evaluator");
+    evaluator.program().fields.len()
 }
 
 #[divan::bench(name = "validated")]

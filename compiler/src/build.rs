@@ -17,11 +17,11 @@ use regex_automata::nfa::thompson;
 use regex_automata::util::syntax;
 use regex_automata::MatchKind;
 
-use rampart_runtime::bundle::{BundleWriter, SectionKind, FLAG_EXEC_NEEDS_SERVER};
+use rampart_runtime::bundle::{BundleWriter, DfaForm, SectionKind, FLAG_EXEC_NEEDS_SERVER};
 use rampart_runtime::program::{
     AtomMeta, AtomRange, CommandCond, Confirm, CountCond, DepthCond, DfaRef, Field, FieldTable,
     Metadata, PathCond, PatternMeta, PolicyMeta, PolicyProgram, Program, ResponseCond, RuleProgram,
-    SessionCond,
+    SessionCond, WordsWriter,
 };
 
 use crate::lower::{dfa_builder, lower_contains, lower_parts, Flavour, Part, Parts, Shape};
@@ -96,11 +96,14 @@ pub fn compile(set: &PolicySet) -> Result<(Vec<u8>, CompileStats), CompileError>
     stats.policies = enabled.len();
     stats.patterns = lowering.patterns;
 
-    let mut writer = BundleWriter::new(flags(&enabled));
+    let mut writer = Sections {
+        bundle: BundleWriter::new(flags(&enabled)),
+        words: WordsWriter::default(),
+    };
     for field in Field::ALL {
         let atoms = std::mem::take(&mut lowering.fields[field.index()]);
         let table = build_field(field, &atoms, &mut writer)?;
-        stats.automata += table.dfas.len() + table.confirms.len();
+        stats.automata += table.dfas.len() + (table.confirms.len / Confirm::WORDS) as usize;
         program.fields.push(table);
         meta.atoms.push(atoms.into_iter().map(|a| a.meta).collect());
     }
@@ -110,18 +113,26 @@ pub fn compile(set: &PolicySet) -> Result<(Vec<u8>, CompileStats), CompileError>
             message: format!("cannot encode the {what}: {e}"),
         })
     };
-    writer.add(
+    let Sections { mut bundle, words } = writer;
+    bundle.add(
         SectionKind::Program,
         encode("program", postcard::to_allocvec(&program))?,
     );
-    writer.add(
+    bundle.add(
         SectionKind::Metadata,
         encode("metadata", postcard::to_allocvec(&meta))?,
     );
-    let bytes = writer.finish();
+    bundle.add(SectionKind::Words, words.into_bytes());
+    let bytes = bundle.finish();
     stats.bytes = bytes.len();
     stats.millis = started.elapsed().as_millis();
     Ok((bytes, stats))
+}
+
+/// Where the automata and the program's word lists go while a bundle is built.
+struct Sections {
+    bundle: BundleWriter,
+    words: WordsWriter,
 }
 
 /// Exec decisions need the server when an exec-scoped rule counts calls (the count lives there).
@@ -489,7 +500,7 @@ fn build_anchored(
     field: Field,
     atoms: &[Atom],
     group: &[(u32, &str)],
-    writer: &mut BundleWriter,
+    writer: &mut Sections,
     out: &mut Vec<DfaRef>,
 ) -> Result<(), CompileError> {
     let mut builder = if field == Field::Response {
@@ -507,12 +518,14 @@ fn build_anchored(
     match builder.build_many(&regexes) {
         Ok(dfa) => {
             let (bytes, pad) = dfa.to_bytes_little_endian();
-            let section = writer.add(SectionKind::Dfa, bytes.get(pad..).unwrap_or(&[]).to_vec());
+            let number = writer
+                .bundle
+                .add_dfa(DfaForm::Dense, bytes.get(pad..).unwrap_or(&[]));
             out.push(DfaRef {
-                section,
-                atoms: group.iter().map(|(id, _)| *id).collect(),
+                number,
+                atoms: writer.words.push(group.iter().map(|(id, _)| *id)),
                 anchored: true,
-                sparse: false,
+                form: DfaForm::Dense,
             });
             Ok(())
         }
@@ -647,7 +660,7 @@ fn alternation(pieces: &[&str]) -> String {
 fn build_field(
     field: Field,
     atoms: &[Atom],
-    writer: &mut BundleWriter,
+    writer: &mut Sections,
 ) -> Result<FieldTable, CompileError> {
     let mut table = FieldTable {
         atoms: atoms.len() as u32,
@@ -656,10 +669,12 @@ fn build_field(
     if field == Field::Response {
         return build_response(atoms, writer, table);
     }
-    let routing = Routing::of(atoms, &mut table.always);
+    let mut always = Vec::new();
+    let routing = Routing::of(atoms, &mut always);
+    table.always = writer.words.push(always);
     table.prefilters = routing.bits - table.atoms;
     for chunk in routing.anchored.chunks(GROUP_PATTERNS) {
-        build_group(field, atoms, chunk, Form::Sparse, writer, &mut table.dfas)?;
+        build_group(field, atoms, chunk, Form::Chosen, writer, &mut table.dfas)?;
     }
     let prefilters: Vec<(u32, &str)> = routing
         .prefilters
@@ -667,24 +682,29 @@ fn build_field(
         .map(|(bit, re)| (*bit, re.as_str()))
         .collect();
     for chunk in prefilters.chunks(GROUP_PATTERNS) {
-        build_group(field, atoms, chunk, Form::Sparse, writer, &mut table.dfas)?;
+        build_group(field, atoms, chunk, Form::Chosen, writer, &mut table.dfas)?;
     }
+    let mut confirms = Vec::with_capacity(routing.confirms.len());
     for (prefilter, atom, regex) in &routing.confirms {
         let (prefilter, atom) = (*prefilter, *atom);
-        let section = build_confirm(field, atoms, atom, regex, writer)?;
-        table.confirms.push(Confirm {
+        let (form, number) = build_confirm(field, atoms, atom, regex, writer)?;
+        confirms.push(Confirm {
             prefilter,
             atom,
-            section,
+            number,
+            form,
         });
     }
+    table.confirms = writer
+        .words
+        .push(confirms.into_iter().flat_map(Confirm::to_words));
     Ok(table)
 }
 
 /// Few, large regexes searched over big texts: one DFA each keeps every build small.
 fn build_response(
     atoms: &[Atom],
-    writer: &mut BundleWriter,
+    writer: &mut Sections,
     mut table: FieldTable,
 ) -> Result<FieldTable, CompileError> {
     let field = Field::Response;
@@ -710,41 +730,47 @@ fn build_confirm(
     atoms: &[Atom],
     atom: u32,
     regex: &str,
-    writer: &mut BundleWriter,
-) -> Result<u32, CompileError> {
+    writer: &mut Sections,
+) -> Result<(DfaForm, u32), CompileError> {
     match dfa_builder(DFA_SIZE_LIMIT).build(regex) {
-        Ok(dfa) => add_dfa(writer, &dfa, Form::Sparse),
+        Ok(dfa) => add_dfa(writer, &dfa, Form::Chosen),
         Err(e) => Err(Box::new(e)),
     }
     .map_err(|e| pattern_error(field, atoms, atom, &e))
 }
 
-/// How a shared DFA is stored.
+/// How the form of a DFA is chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Form {
-    /// Fastest to search; a state costs its whole alphabet (up to 1 KiB).
+    /// Always dense (the response's few DFAs, searched over large texts).
     Dense,
-    /// A state costs its live transitions only: 10-40x smaller for tries of literals, a few
-    /// times slower per byte (anchored sets die after a few bytes anyway).
-    Sparse,
+    /// Dense unless that is over [`DENSE_GROWTH`] times the sparse size: a dense search is
+    /// several times faster per byte, but for a big trie of literals a dense state costs its
+    /// whole alphabet where a sparse one costs its live transitions (10-40x smaller).
+    Chosen,
 }
 
-/// Adds `dfa` in `form`; returns its section index among the sections of that form.
-fn add_dfa(writer: &mut BundleWriter, dfa: &dense::DFA<Vec<u32>>, form: Form) -> Built {
-    match form {
-        Form::Dense => {
-            let (bytes, pad) = dfa.to_bytes_little_endian();
-            Ok(writer.add(SectionKind::Dfa, bytes.get(pad..).unwrap_or(&[]).to_vec()))
+/// How many times its sparse size a DFA may take to be stored dense.
+const DENSE_GROWTH: usize = 4;
+
+/// Adds `dfa` in the form `form` picks; returns the form and the DFA's number in it.
+fn add_dfa(writer: &mut Sections, dfa: &dense::DFA<Vec<u32>>, form: Form) -> Built {
+    let (bytes, pad) = dfa.to_bytes_little_endian();
+    let dense = bytes.get(pad..).unwrap_or(&[]);
+    if form == Form::Chosen {
+        let sparse = dfa.to_sparse().map_err(Box::new)?.to_bytes_little_endian();
+        if dense.len() > DENSE_GROWTH * sparse.len() {
+            return Ok((
+                DfaForm::Sparse,
+                writer.bundle.add_dfa(DfaForm::Sparse, &sparse),
+            ));
         }
-        Form::Sparse => match dfa.to_sparse() {
-            Ok(sparse) => Ok(writer.add(SectionKind::SparseDfa, sparse.to_bytes_little_endian())),
-            Err(e) => Err(Box::new(e)),
-        },
     }
+    Ok((DfaForm::Dense, writer.bundle.add_dfa(DfaForm::Dense, dense)))
 }
 
-/// A section index, or why the DFA could not be built (boxed: the error is large).
-type Built = Result<u32, Box<dense::BuildError>>;
+/// Where a DFA went, or why it could not be built (boxed: the error is large).
+type Built = Result<(DfaForm, u32), Box<dense::BuildError>>;
 
 fn pattern_error(
     field: Field,
@@ -775,7 +801,7 @@ fn build_group(
     atoms: &[Atom],
     group: &[(u32, &str)],
     form: Form,
-    writer: &mut BundleWriter,
+    writer: &mut Sections,
     out: &mut Vec<DfaRef>,
 ) -> Result<(), CompileError> {
     let builder = if field == Field::Response {
@@ -789,12 +815,12 @@ fn build_group(
         Err(e) => Err(Box::new(e)),
     };
     match built {
-        Ok(section) => {
+        Ok((form, number)) => {
             out.push(DfaRef {
-                section,
-                atoms: group.iter().map(|(id, _)| *id).collect(),
+                number,
+                atoms: writer.words.push(group.iter().map(|(id, _)| *id)),
                 anchored: false,
-                sparse: form == Form::Sparse,
+                form,
             });
             Ok(())
         }

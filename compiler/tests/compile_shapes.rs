@@ -31,9 +31,9 @@ fn bundle_sections() {
             f.prefilters,
             f.dfas
                 .iter()
-                .map(|d| (d.section, d.sparse, d.atoms.len()))
+                .map(|d| (d.number, d.form, d.atoms.len))
                 .collect::<Vec<_>>(),
-            f.confirms.len()
+            f.confirms.len / rampart_runtime::program::Confirm::WORDS
         );
     }
 }

@@ -5,6 +5,11 @@
 //! boundary), while the rule tables and metadata are small enough to decode with postcard. A
 //! fixed little-endian header says what the file is before anything else is trusted.
 //!
+//! Opening must cost next to nothing (the preload opens a bundle in every process), so the file
+//! has a handful of sections whatever the policy: the hundreds of small sparse DFAs share one
+//! section and an index, and the program's long lists (atom numbers, confirm triples) lie in a
+//! section of words read in place instead of being decoded.
+//!
 //! Layout:
 //!
 //! ```text
@@ -24,7 +29,7 @@ use sha2::{Digest, Sha256};
 /// The first eight bytes of every bundle.
 pub const MAGIC: [u8; 8] = *b"RAMPART\0";
 /// Bumped whenever the container or the program encoding changes incompatibly.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// The serialized DFA wire format belongs to regex-automata 0.4; a bundle built by another major
 /// version must be recompiled, not misread.
 pub const AUTOMATA_VERSION: [u8; 16] = *b"regex-automata/4";
@@ -46,25 +51,68 @@ const KNOWN_FLAGS: u32 = FLAG_EXEC_NEEDS_SERVER;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
 pub enum SectionKind {
-    /// A dense DFA, serialized little-endian with its padding stripped.
-    Dfa = 1,
+    /// Every dense DFA, serialized little-endian with its padding stripped, each at an 8-byte
+    /// aligned offset (dense DFAs are read in place as u32s). Located through
+    /// [`SectionKind::DenseIndex`].
+    DenseDfas = 1,
     /// The rule tables and atom layout ([`crate::program::Program`], postcard).
     Program = 2,
     /// Names, pattern texts and the source map for explain ([`crate::program::Metadata`], postcard).
     Metadata = 3,
-    /// A sparse DFA, serialized little-endian: 10-40x smaller than dense for literal-like and
-    /// anchored pattern sets, and any byte offset will do.
-    SparseDfa = 4,
+    /// Every sparse DFA, serialized little-endian and back to back: 10-40x smaller than dense for
+    /// big literal-like and anchored pattern sets, and any byte offset will do. Located through
+    /// [`SectionKind::SparseIndex`].
+    SparseDfas = 4,
+    /// Where each dense DFA lies in [`SectionKind::DenseDfas`]: (offset, length) pairs of
+    /// little-endian u32s, by DFA number.
+    DenseIndex = 5,
+    /// The same for [`SectionKind::SparseDfas`].
+    SparseIndex = 6,
+    /// Little-endian u32 words the program refers to by span ([`crate::program::Words`]).
+    Words = 7,
 }
 
 impl SectionKind {
     fn from_u32(v: u32) -> Option<SectionKind> {
-        match v {
-            1 => Some(SectionKind::Dfa),
-            2 => Some(SectionKind::Program),
-            3 => Some(SectionKind::Metadata),
-            4 => Some(SectionKind::SparseDfa),
-            _ => None,
+        use SectionKind::*;
+        [
+            DenseDfas,
+            Program,
+            Metadata,
+            SparseDfas,
+            DenseIndex,
+            SparseIndex,
+            Words,
+        ]
+        .into_iter()
+        .find(|k| *k as u32 == v)
+    }
+}
+
+/// How a DFA is stored; the compiler picks per DFA.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum DfaForm {
+    /// Fastest to search; a state costs its whole alphabet (up to 1 KiB).
+    Dense,
+    /// A state costs its live transitions only: much smaller for big tries of literals, a few
+    /// times slower per byte.
+    Sparse,
+}
+
+impl DfaForm {
+    /// The pack and index sections of this form.
+    fn sections(self) -> (SectionKind, SectionKind) {
+        match self {
+            DfaForm::Dense => (SectionKind::DenseDfas, SectionKind::DenseIndex),
+            DfaForm::Sparse => (SectionKind::SparseDfas, SectionKind::SparseIndex),
+        }
+    }
+
+    /// Alignment of a DFA's offset within its pack (relative to the 64-aligned section).
+    fn align(self) -> usize {
+        match self {
+            DfaForm::Dense => 8,
+            DfaForm::Sparse => 1,
         }
     }
 }
@@ -188,23 +236,20 @@ impl<'a> Bundle<'a> {
         if digest.as_slice() != bundle.header.payload_sha256.as_slice() {
             return Err(BundleError::ChecksumMismatch);
         }
-        for s in bundle
-            .sections
-            .iter()
-            .filter(|s| s.kind == SectionKind::Dfa)
-        {
-            let data = bundle.section_bytes(s);
-            dense::DFA::from_bytes(data)
-                .map_err(|_| BundleError::BadAutomaton { index: s.index })?;
+        for index in 0..bundle.dfa_count(DfaForm::Dense) {
+            let bad = BundleError::BadAutomaton { index };
+            let data = bundle.dfa_bytes(DfaForm::Dense, index).ok_or(bad.clone())?;
+            dense::DFA::from_bytes(data).map_err(|_| bad)?;
         }
-        for s in bundle
-            .sections
-            .iter()
-            .filter(|s| s.kind == SectionKind::SparseDfa)
-        {
-            let data = bundle.section_bytes(s);
-            sparse::DFA::from_bytes(data)
-                .map_err(|_| BundleError::BadAutomaton { index: s.index })?;
+        for index in 0..bundle.dfa_count(DfaForm::Sparse) {
+            let bad = BundleError::BadAutomaton { index };
+            let data = bundle
+                .dfa_bytes(DfaForm::Sparse, index)
+                .ok_or(bad.clone())?;
+            match sparse::DFA::from_bytes(data) {
+                Ok((_, read)) if read == data.len() => {}
+                _ => return Err(bad),
+            }
         }
         Ok(bundle)
     }
@@ -243,12 +288,25 @@ impl<'a> Bundle<'a> {
             .map(|s| self.section_bytes(s))
     }
 
-    /// The bytes of DFA number `index`.
-    pub fn dfa_bytes(&self, index: u32) -> Option<&'a [u8]> {
-        self.sections
-            .iter()
-            .find(|s| s.kind == SectionKind::Dfa && s.index == index)
-            .map(|s| self.section_bytes(s))
+    /// How many DFAs of `form` the bundle holds.
+    pub fn dfa_count(&self, form: DfaForm) -> u32 {
+        self.section(form.sections().1)
+            .map_or(0, |index| (index.len() / 8) as u32)
+    }
+
+    /// The bytes of DFA number `index` of `form`, if its index entry lies within the pack.
+    pub fn dfa_bytes(&self, form: DfaForm, index: u32) -> Option<&'a [u8]> {
+        let (pack, entries) = self.dfa_pack(form);
+        pack_entry(pack, entries, index)
+    }
+
+    /// The pack and index sections of `form` (empty when the bundle has none of that form).
+    pub fn dfa_pack(&self, form: DfaForm) -> (&'a [u8], &'a [u8]) {
+        let (pack, index) = form.sections();
+        (
+            self.section(pack).unwrap_or(&[]),
+            self.section(index).unwrap_or(&[]),
+        )
     }
 
     /// The bytes of a section of this bundle's table.
@@ -293,6 +351,16 @@ impl<'a> Bundle<'a> {
         }
         Ok(bundle)
     }
+}
+
+/// DFA `index` of `pack`, located by the (offset, length) pairs of `entries`.
+pub fn pack_entry<'a>(pack: &'a [u8], entries: &[u8], index: u32) -> Option<&'a [u8]> {
+    let at = (index as usize).checked_mul(8)?;
+    let entry = entries.get(at..at + 8)?;
+    let word = |i: usize| entry.get(i..i + 4).and_then(|b| b.try_into().ok());
+    let offset = u32::from_le_bytes(word(0)?) as usize;
+    let len = u32::from_le_bytes(word(4)?) as usize;
+    pack.get(offset..offset.checked_add(len)?)
 }
 
 /// A little-endian reader over a byte slice that reports truncation instead of panicking.
@@ -416,25 +484,46 @@ fn check_section_bounds(s: &Section, table_end: u64, file_len: u64) -> Result<()
 pub struct BundleWriter {
     flags: u32,
     sections: Vec<(SectionKind, u32, Vec<u8>)>,
+    /// (pack, index) per [`DfaForm`]: dense, sparse.
+    packs: [(Vec<u8>, Vec<u8>); 2],
 }
 
 impl BundleWriter {
     pub fn new(flags: u32) -> BundleWriter {
         BundleWriter {
             flags,
-            sections: Vec::new(),
+            ..BundleWriter::default()
         }
     }
 
-    /// Adds a section; DFA sections are numbered in the order they are added.
+    /// Adds a section.
     pub fn add(&mut self, kind: SectionKind, data: Vec<u8>) -> u32 {
         let index = self.sections.iter().filter(|(k, _, _)| *k == kind).count() as u32;
         self.sections.push((kind, index, data));
         index
     }
 
+    /// Adds a serialized DFA to the pack of its form; returns its number among that form's DFAs.
+    pub fn add_dfa(&mut self, form: DfaForm, data: &[u8]) -> u32 {
+        let (pack, index) = &mut self.packs[form as usize];
+        let number = (index.len() / 8) as u32;
+        pack.resize(pack.len().next_multiple_of(form.align()), 0);
+        index.extend_from_slice(&(pack.len() as u32).to_le_bytes());
+        index.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        pack.extend_from_slice(data);
+        number
+    }
+
     /// The finished file.
-    pub fn finish(self) -> Vec<u8> {
+    pub fn finish(mut self) -> Vec<u8> {
+        for form in [DfaForm::Dense, DfaForm::Sparse] {
+            let (pack, index) = core::mem::take(&mut self.packs[form as usize]);
+            if !index.is_empty() {
+                let (pack_kind, index_kind) = form.sections();
+                self.add(pack_kind, pack);
+                self.add(index_kind, index);
+            }
+        }
         let count = self.sections.len();
         let table_end = HEADER_LEN + count * SECTION_ENTRY_LEN;
         let mut out = alloc::vec![0u8; align_up(table_end)];

@@ -13,6 +13,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
+use crate::bundle::DfaForm;
+
 /// A decision or rule action (upstream's `log` is [`Action::Watch`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Action {
@@ -172,16 +174,18 @@ impl AtomRange {
 pub struct FieldTable {
     /// Number of atoms in this field.
     pub atoms: u32,
-    /// Atoms that match every input (patterns like `*`); no automaton is run for them.
-    pub always: Vec<u32>,
+    /// Atoms that match every input (patterns like `*`); no automaton is run for them. A span
+    /// of atom numbers in [`Words`].
+    pub always: Span,
     /// The automata; each maps its pattern ids to atoms of this field (or to prefilter bits,
     /// numbered from `atoms` on).
     pub dfas: Vec<DfaRef>,
     /// Number of prefilter bits after the atoms: required pieces of the [`Confirm`]ed patterns.
     pub prefilters: u32,
     /// Patterns with an unanchored run (`*curl*| sh*`), each its own DFA run only when its
-    /// prefilter bit is set: in a shared DFA each would double the state count.
-    pub confirms: Vec<Confirm>,
+    /// prefilter bit is set: in a shared DFA each would double the state count. A span of
+    /// [`Confirm::WORDS`]-word records in [`Words`].
+    pub confirms: Span,
 }
 
 impl FieldTable {
@@ -192,31 +196,161 @@ impl FieldTable {
 }
 
 /// One pattern alternative decided by its own DFA, searched only where its prefilter matched.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Confirm {
     /// The prefilter bit that must be set first; `None` means the pattern has no required piece
     /// and is always searched.
     pub prefilter: Option<u32>,
     /// The atom set when the DFA matches.
     pub atom: u32,
-    /// The sparse DFA section index in the bundle (unanchored, one pattern). Loaded only when
-    /// searched: most calls never need it, and loading hundreds per open would cost more.
-    pub section: u32,
+    /// The DFA (unanchored, one pattern): its number among the bundle's DFAs of its form.
+    pub number: u32,
+    pub form: DfaForm,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+impl Confirm {
+    /// Words of one record: prefilter (`u32::MAX` for none), atom, DFA number, form (0 dense,
+    /// 1 sparse).
+    pub const WORDS: u32 = 4;
+
+    pub fn to_words(self) -> [u32; 4] {
+        let form = match self.form {
+            DfaForm::Dense => 0,
+            DfaForm::Sparse => 1,
+        };
+        [
+            self.prefilter.unwrap_or(u32::MAX),
+            self.atom,
+            self.number,
+            form,
+        ]
+    }
+
+    fn from_words(w: [u32; 4]) -> Confirm {
+        Confirm {
+            prefilter: (w[0] != u32::MAX).then_some(w[0]),
+            atom: w[1],
+            number: w[2],
+            form: if w[3] == 0 {
+                DfaForm::Dense
+            } else {
+                DfaForm::Sparse
+            },
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DfaRef {
-    /// The DFA section index in the bundle.
-    pub section: u32,
-    /// Pattern id -> atom id.
-    pub atoms: Vec<u32>,
+    /// The DFA's number among the bundle's DFAs of its form.
+    pub number: u32,
+    /// Pattern id -> atom id: a span of atom numbers in [`Words`].
+    pub atoms: Span,
     /// Built anchored and run from every start position: the fallback for a single pattern whose
     /// unanchored DFA would blow up (e.g. `sk-[A-Za-z0-9_-]{32,}`, where every `sk-` inside a run
     /// restarts a counter). Quadratic in the worst case, linear for selective patterns.
     pub anchored: bool,
-    /// `section` counts [`SectionKind::SparseDfa`](crate::bundle::SectionKind::SparseDfa)
-    /// sections rather than dense ones.
-    pub sparse: bool,
+    pub form: DfaForm,
+}
+
+/// A run of [`Words`]: `len` words from word `start`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    pub start: u32,
+    pub len: u32,
+}
+
+/// The bundle's words section, read in place: long lists of numbers cost nothing to open this
+/// way, where decoding them would cost an allocation and a varint loop per list per process.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Words<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Words<'a> {
+    pub fn new(bytes: &'a [u8]) -> Words<'a> {
+        Words { bytes }
+    }
+
+    /// Number of words.
+    pub fn len(&self) -> u32 {
+        (self.bytes.len() / 4) as u32
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether `span` lies within the section (checked once per span when a program is opened).
+    pub fn holds(&self, span: Span) -> bool {
+        span.start
+            .checked_add(span.len)
+            .is_some_and(|end| end <= self.len())
+    }
+
+    /// Word `index` of the section.
+    pub fn get(&self, index: u32) -> Option<u32> {
+        let at = (index as usize).checked_mul(4)?;
+        let bytes = self.bytes.get(at..at + 4)?;
+        bytes.try_into().ok().map(u32::from_le_bytes)
+    }
+
+    /// Word `i` of `span` (`None` past its end).
+    pub fn at(&self, span: Span, i: u32) -> Option<u32> {
+        if i < span.len {
+            self.get(span.start.checked_add(i)?)
+        } else {
+            None
+        }
+    }
+
+    /// The words of `span` (empty if it lies outside the section).
+    pub fn span(&self, span: Span) -> impl Iterator<Item = u32> + 'a {
+        let start = span.start as usize * 4;
+        let bytes = start
+            .checked_add(span.len as usize * 4)
+            .and_then(|end| self.bytes.get(start..end))
+            .unwrap_or(&[]);
+        bytes
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+    }
+
+    /// The confirm records of `span` (a span of whole records).
+    pub fn confirms(&self, span: Span) -> impl Iterator<Item = Confirm> + 'a {
+        let mut words = self.span(span);
+        core::iter::from_fn(move || {
+            Some(Confirm::from_words([
+                words.next()?,
+                words.next()?,
+                words.next()?,
+                words.next()?,
+            ]))
+        })
+    }
+}
+
+/// Builds a words section: the compiler appends lists and keeps the spans.
+#[derive(Clone, Debug, Default)]
+pub struct WordsWriter {
+    words: Vec<u32>,
+}
+
+impl WordsWriter {
+    /// Appends `items`, returning their span.
+    pub fn push(&mut self, items: impl IntoIterator<Item = u32>) -> Span {
+        let start = self.words.len() as u32;
+        self.words.extend(items);
+        Span {
+            start,
+            len: self.words.len() as u32 - start,
+        }
+    }
+
+    /// The section bytes.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.words.iter().flat_map(|w| w.to_le_bytes()).collect()
+    }
 }
 
 /// Everything deciding needs.

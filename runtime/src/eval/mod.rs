@@ -12,6 +12,7 @@
 //! The core is `no_std` + `alloc`: the preload calls [`Evaluator::evaluate_exec`] with readings it
 //! computed from argv, and the server and CLI call [`Evaluator::evaluate`].
 
+mod automata;
 mod bits;
 mod facts;
 pub mod rules;
@@ -19,15 +20,16 @@ pub mod rules;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use regex_automata::dfa::{dense, sparse, Automaton, OverlappingState};
+use regex_automata::dfa::{dense, Automaton, OverlappingState};
 use regex_automata::Input;
 
-use crate::bundle::{Bundle, BundleError, SectionKind};
+use crate::bundle::{Bundle, BundleError, DfaForm, SectionKind};
 use crate::call::{canonicalize, Call, InputError, MAX_MATCH_INPUT};
 use crate::counter::CallCounter;
 use crate::paths::PathResolver;
-use crate::program::{Field, PolicyProgram, Program, RuleProgram};
+use crate::program::{Confirm, Field, FieldTable, PolicyProgram, Program, RuleProgram, Words};
 use crate::shell::CommandReadings;
+use automata::Automata;
 
 pub use crate::program::Action;
 pub use bits::Bits;
@@ -97,80 +99,37 @@ impl<'x> EvalContext<'x> {
     }
 }
 
-/// Decides calls against one bundle. Borrows the bundle's bytes (DFAs are read in place).
+/// Decides calls against one bundle. Borrows the bundle's bytes (DFAs and word lists are read in
+/// place).
 pub struct Evaluator<'a> {
     program: Program,
-    dfas: Vec<dense::DFA<&'a [u32]>>,
-    /// The sparse sections' bytes, by index. Shared DFAs are loaded in `sparse`; confirming DFAs
-    /// are loaded at search time (most calls search none, and an open must stay cheap).
-    sparse_bytes: Vec<&'a [u8]>,
-    /// Loaded sparse DFAs by section index (`None` for the confirming ones).
-    sparse: Vec<Option<sparse::DFA<&'a [u8]>>>,
+    words: Words<'a>,
+    automata: Automata<'a>,
 }
 
 impl<'a> Evaluator<'a> {
-    /// Decodes the program and loads every DFA zero-copy.
+    /// Decodes the program and locates the automata; checks every reference the program makes,
+    /// so a search never meets a dangling one. DFAs are loaded on first use.
     pub fn new(bundle: &Bundle<'a>) -> Result<Evaluator<'a>, BundleError> {
         let bytes = bundle
             .section(SectionKind::Program)
             .ok_or(BundleError::MissingSection("program"))?;
         let program: Program =
             postcard::from_bytes(bytes).map_err(|_| BundleError::BadProgram("program"))?;
-        if program.fields.len() != Field::ALL.len() {
+        let words = Words::new(bundle.section(SectionKind::Words).unwrap_or(&[]));
+        let automata = Automata::new(bundle)?;
+        if program.fields.len() != Field::ALL.len()
+            || !program
+                .fields
+                .iter()
+                .all(|f| references_hold(f, &words, &automata))
+        {
             return Err(BundleError::BadProgram("program"));
-        }
-        let count = bundle
-            .sections()
-            .iter()
-            .filter(|s| s.kind == SectionKind::Dfa)
-            .count() as u32;
-        let mut dfas = Vec::with_capacity(count as usize);
-        for index in 0..count {
-            let data = bundle
-                .dfa_bytes(index)
-                .ok_or(BundleError::BadAutomaton { index })?;
-            // SAFETY: a `Bundle` exists only after `Bundle::open` validated every DFA with
-            // `from_bytes`, or through `Bundle::open_unchecked`, whose caller vouches for the bytes.
-            let (dfa, _) = unsafe { dense::DFA::from_bytes_unchecked(data) }
-                .map_err(|_| BundleError::BadAutomaton { index })?;
-            dfas.push(dfa);
-        }
-        let mut sparse_bytes: Vec<&'a [u8]> = Vec::new();
-        for s in bundle.sections() {
-            if s.kind == SectionKind::SparseDfa {
-                if s.index as usize != sparse_bytes.len() {
-                    return Err(BundleError::BadAutomaton { index: s.index });
-                }
-                sparse_bytes.push(bundle.section_bytes(s));
-            }
-        }
-        let sparse_count = sparse_bytes.len() as u32;
-        let bad = program.fields.iter().any(|f| {
-            let dense_bad = f.dfas.iter().any(|d| {
-                let limit = if d.sparse { sparse_count } else { count };
-                d.section >= limit
-            });
-            dense_bad || f.confirms.iter().any(|c| c.section >= sparse_count)
-        });
-        if bad {
-            return Err(BundleError::BadProgram("program"));
-        }
-        let mut sparse = alloc::vec![None; sparse_bytes.len()];
-        for dref in program.fields.iter().flat_map(|f| &f.dfas) {
-            if dref.sparse {
-                let index = dref.section;
-                let dfa =
-                    load_sparse(&sparse_bytes, index).ok_or(BundleError::BadAutomaton { index })?;
-                if let Some(slot) = sparse.get_mut(index as usize) {
-                    *slot = Some(dfa);
-                }
-            }
         }
         Ok(Evaluator {
             program,
-            dfas,
-            sparse_bytes,
-            sparse,
+            words,
+            automata,
         })
     }
 
@@ -299,46 +258,54 @@ impl<'a> Evaluator<'a> {
         if field != Field::Response && input.len() > MAX_MATCH_INPUT {
             return bits;
         }
-        for &atom in &table.always {
+        for atom in self.words.span(table.always) {
             bits.set(atom);
         }
         let haystack = Input::new(input);
         for dref in &table.dfas {
-            if dref.sparse {
-                if let Some(Some(dfa)) = self.sparse.get(dref.section as usize) {
-                    overlapping(dfa, &haystack, &dref.atoms, &mut bits);
-                }
-                continue;
-            }
-            let Some(dfa) = self.dfas.get(dref.section as usize) else {
-                continue;
-            };
-            if dref.anchored {
-                if anchored_search_anywhere(dfa, input) {
-                    if let Some(&atom) = dref.atoms.first() {
+            let atoms = |pattern: usize| self.words.at(dref.atoms, pattern as u32);
+            match (dref.form, dref.anchored) {
+                (DfaForm::Dense, true) => {
+                    let hit = self
+                        .automata
+                        .with_dense(dref.number, |dfa| anchored_search_anywhere(dfa, input));
+                    if let (Some(true), Some(atom)) = (hit, atoms(0)) {
                         bits.set(atom);
                     }
                 }
-                continue;
+                (DfaForm::Dense, false) => {
+                    self.automata.with_dense(dref.number, |dfa| {
+                        overlapping(dfa, &haystack, atoms, &mut bits)
+                    });
+                }
+                (DfaForm::Sparse, _) => {
+                    self.automata.with_sparse(dref.number, |dfa| {
+                        overlapping(dfa, &haystack, atoms, &mut bits)
+                    });
+                }
             }
-            overlapping(dfa, &haystack, &dref.atoms, &mut bits);
         }
-        for confirm in &table.confirms {
+        for confirm in self.words.confirms(table.confirms) {
             let wanted = confirm.prefilter.is_none_or(|p| bits.get(p)) && !bits.get(confirm.atom);
-            if wanted && self.confirmed(confirm.section, &haystack) {
+            if wanted && self.confirmed(confirm, &haystack) {
                 bits.set(confirm.atom);
             }
         }
         bits
     }
 
-    /// Whether confirming DFA `section` matches somewhere in `haystack`.
-    fn confirmed(&self, section: u32, haystack: &Input<'_>) -> bool {
-        let Some(dfa) = load_sparse(&self.sparse_bytes, section) else {
-            return false;
-        };
+    /// Whether `confirm`'s DFA matches somewhere in `haystack`.
+    fn confirmed(&self, confirm: Confirm, haystack: &Input<'_>) -> bool {
         let at = haystack.clone().earliest(true);
-        matches!(dfa.try_search_fwd(&at), Ok(Some(_)))
+        match confirm.form {
+            DfaForm::Dense => self
+                .automata
+                .with_dense(confirm.number, |d| matches_in(d, &at)),
+            DfaForm::Sparse => self
+                .automata
+                .with_sparse(confirm.number, |d| matches_in(d, &at)),
+        }
+        .unwrap_or(false)
     }
 
     fn call_facts<'c>(
@@ -501,26 +468,39 @@ impl<'a> Evaluator<'a> {
 }
 
 /// Sets the atom of every pattern of `dfa` that matches in `haystack`.
-fn overlapping<A: Automaton>(dfa: &A, haystack: &Input<'_>, atoms: &[u32], bits: &mut Bits) {
+fn overlapping<A: Automaton>(
+    dfa: &A,
+    haystack: &Input<'_>,
+    atom_of: impl Fn(usize) -> Option<u32>,
+    bits: &mut Bits,
+) {
     let mut state = OverlappingState::start();
     while dfa.try_search_overlapping_fwd(haystack, &mut state).is_ok() {
         let Some(m) = state.get_match() else {
             break;
         };
-        if let Some(&atom) = atoms.get(m.pattern().as_usize()) {
+        if let Some(atom) = atom_of(m.pattern().as_usize()) {
             bits.set(atom);
         }
     }
 }
 
-/// Sparse section `index`, read in place.
-fn load_sparse<'a>(sections: &[&'a [u8]], index: u32) -> Option<sparse::DFA<&'a [u8]>> {
-    let data = sections.get(index as usize)?;
-    // SAFETY: as for the dense DFAs in `Evaluator::new`: `Bundle::open` validated every sparse
-    // section, or the caller of `Bundle::open_unchecked` vouches for the bytes.
-    unsafe { sparse::DFA::from_bytes_unchecked(data) }
-        .ok()
-        .map(|(dfa, _)| dfa)
+/// Whether `dfa` matches somewhere in `at` (an earliest search: the first match ends it).
+fn matches_in<A: Automaton>(dfa: &A, at: &Input<'_>) -> bool {
+    matches!(dfa.try_search_fwd(at), Ok(Some(_)))
+}
+
+/// Whether every span and automaton `table` names exists.
+fn references_hold(table: &FieldTable, words: &Words<'_>, automata: &Automata<'_>) -> bool {
+    let dfas_hold = table
+        .dfas
+        .iter()
+        .all(|d| d.number < automata.count(d.form) && words.holds(d.atoms));
+    let confirms_hold = table.confirms.len.is_multiple_of(Confirm::WORDS)
+        && words
+            .confirms(table.confirms)
+            .all(|c| c.number < automata.count(c.form));
+    dfas_hold && confirms_hold && words.holds(table.always) && words.holds(table.confirms)
 }
 
 /// Whether an anchored single-pattern DFA matches starting at any position of `input`.

@@ -1,0 +1,225 @@
+//! The bundle's DFAs, each loaded the first time a search needs it and kept.
+//!
+//! Why lazily: a bundle holds hundreds of DFAs (one small sparse DFA per confirmed pattern), a
+//! call searches a few dozen, and loading one (`from_bytes_unchecked`: header, byte classes, start
+//! table) costs a few thousand instructions. Loading all of them per open would cost the preload
+//! its per-process budget; loading the needed ones per search, as before, cost half of every
+//! evaluation.
+//!
+//! Why [`Slots`] rather than a `OnceCell` per DFA: an evaluator is shared between threads (the
+//! server, the preload), its memory must be reserved in one allocation when it is built (the
+//! preload resets every allocation made during a hook when the hook returns, so nothing may be
+//! allocated during a search), and that allocation must not be touched until a slot is filled (a
+//! loaded DFA is several hundred bytes; writing an empty marker in each of hundreds would fault
+//! in pages a process never uses).
+
+use alloc::boxed::Box;
+use core::cell::UnsafeCell;
+use core::mem::MaybeUninit;
+use core::sync::atomic::{AtomicU8, Ordering};
+
+use regex_automata::dfa::{dense, sparse};
+
+use crate::bundle::{pack_entry, Bundle, BundleError, DfaForm};
+
+/// The dense and sparse DFAs of one bundle.
+pub struct Automata<'a> {
+    dense: Pack<'a, dense::DFA<&'a [u32]>>,
+    sparse: Pack<'a, sparse::DFA<&'a [u8]>>,
+}
+
+/// One form's pack of serialized DFAs, its index, and the DFAs loaded so far.
+struct Pack<'a, T> {
+    bytes: &'a [u8],
+    index: &'a [u8],
+    loaded: Slots<T>,
+}
+
+impl<'a, T> Pack<'a, T> {
+    fn new(bundle: &Bundle<'a>, form: DfaForm) -> Result<Pack<'a, T>, BundleError> {
+        let (bytes, index) = bundle.dfa_pack(form);
+        let count = index.len() / 8;
+        if let Some(bad) = (0..count as u32).find(|&i| pack_entry(bytes, index, i).is_none()) {
+            return Err(BundleError::BadAutomaton { index: bad });
+        }
+        Ok(Pack {
+            bytes,
+            index,
+            loaded: Slots::new(count),
+        })
+    }
+
+    fn count(&self) -> u32 {
+        self.loaded.len() as u32
+    }
+
+    /// Runs `f` on DFA `number`, deserializing it with `load` the first time.
+    fn with<R>(
+        &self,
+        number: u32,
+        load: impl FnOnce(&'a [u8]) -> Option<T>,
+        f: impl FnOnce(&T) -> R,
+    ) -> Option<R> {
+        let data = || pack_entry(self.bytes, self.index, number).and_then(load);
+        self.loaded.with(number as usize, data, f)
+    }
+}
+
+impl<'a> Automata<'a> {
+    /// Locates every DFA of `bundle` (their bytes stay where they are).
+    pub fn new(bundle: &Bundle<'a>) -> Result<Automata<'a>, BundleError> {
+        Ok(Automata {
+            dense: Pack::new(bundle, DfaForm::Dense)?,
+            sparse: Pack::new(bundle, DfaForm::Sparse)?,
+        })
+    }
+
+    pub fn count(&self, form: DfaForm) -> u32 {
+        match form {
+            DfaForm::Dense => self.dense.count(),
+            DfaForm::Sparse => self.sparse.count(),
+        }
+    }
+
+    /// Runs `f` on dense DFA `number`; `None` if there is no such DFA or it does not load.
+    pub fn with_dense<R>(
+        &self,
+        number: u32,
+        f: impl FnOnce(&dense::DFA<&'a [u32]>) -> R,
+    ) -> Option<R> {
+        // SAFETY (both loads): a `Bundle` exists only after `Bundle::open` validated every DFA
+        // with `from_bytes`, or through `Bundle::open_unchecked`, whose caller vouches for the
+        // bytes.
+        let load = |data| unsafe { dense::DFA::from_bytes_unchecked(data) }.ok();
+        self.dense
+            .with(number, |data| load(data).map(|(dfa, _)| dfa), f)
+    }
+
+    /// Runs `f` on sparse DFA `number`; `None` if there is no such DFA or it does not load.
+    pub fn with_sparse<R>(
+        &self,
+        number: u32,
+        f: impl FnOnce(&sparse::DFA<&'a [u8]>) -> R,
+    ) -> Option<R> {
+        let load = |data| unsafe { sparse::DFA::from_bytes_unchecked(data) }.ok();
+        self.sparse
+            .with(number, |data| load(data).map(|(dfa, _)| dfa), f)
+    }
+}
+
+/// Write-once slots filled on first use, safe to share between threads.
+///
+/// Each slot moves EMPTY -> FILLING -> READY once; a thread that finds a slot being filled by
+/// another loads its own copy for the moment instead of waiting (loading is pure, so both copies
+/// are the same). A slot left FILLING forever (a vfork child that exec'd mid-fill) only costs
+/// later callers that reload.
+struct Slots<T> {
+    states: Box<[AtomicU8]>,
+    values: Box<[UnsafeCell<MaybeUninit<T>>]>,
+}
+
+const EMPTY: u8 = 0;
+const FILLING: u8 = 1;
+const READY: u8 = 2;
+
+// SAFETY: a value is written once, by the one thread that moved its slot EMPTY -> FILLING, and
+// read only after its slot is READY (Release store / Acquire load); afterwards it is shared
+// immutably, which `T: Sync` allows. Values move between threads only as `T: Send` would.
+unsafe impl<T: Send + Sync> Sync for Slots<T> {}
+
+impl<T> Slots<T> {
+    fn new(len: usize) -> Slots<T> {
+        let states = (0..len).map(|_| AtomicU8::new(EMPTY)).collect();
+        // SAFETY: `UnsafeCell<MaybeUninit<T>>` is valid uninitialised, so the uninitialised
+        // slice may be assumed initialised; its memory is left untouched until a slot is filled.
+        let values = unsafe { Box::new_uninit_slice(len).assume_init() };
+        Slots { states, values }
+    }
+
+    fn len(&self) -> usize {
+        self.states.len()
+    }
+
+    /// Runs `f` on slot `index`, loading it first if needed.
+    fn with<R>(
+        &self,
+        index: usize,
+        load: impl FnOnce() -> Option<T>,
+        f: impl FnOnce(&T) -> R,
+    ) -> Option<R> {
+        let (state, cell) = (self.states.get(index)?, self.values.get(index)?);
+        if state.load(Ordering::Acquire) == READY {
+            // SAFETY: READY means the value was fully written and published (see `Sync`).
+            return Some(f(unsafe { (*cell.get()).assume_init_ref() }));
+        }
+        let value = load()?;
+        if state
+            .compare_exchange(EMPTY, FILLING, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return Some(f(&value));
+        }
+        // SAFETY: this thread alone moved the slot to FILLING, so nobody reads or writes it.
+        let stored = unsafe { (*cell.get()).write(value) };
+        let result = f(stored);
+        state.store(READY, Ordering::Release);
+        Some(result)
+    }
+}
+
+impl<T> Drop for Slots<T> {
+    fn drop(&mut self) {
+        for (state, cell) in self.states.iter_mut().zip(self.values.iter_mut()) {
+            if *state.get_mut() == READY {
+                // SAFETY: READY slots hold an initialised value, dropped exactly once here.
+                unsafe { cell.get_mut().assume_init_drop() };
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::rc::Rc;
+    use core::cell::Cell;
+
+    #[test]
+    fn a_slot_loads_once_and_drops_what_it_holds() {
+        let loads = Cell::new(0);
+        let token = Rc::new(());
+        let slots: Slots<Rc<()>> = Slots::new(3);
+        for _ in 0..4 {
+            let seen = slots.with(
+                1,
+                || {
+                    loads.set(loads.get() + 1);
+                    Some(token.clone())
+                },
+                Rc::strong_count,
+            );
+            assert_eq!(seen, Some(2));
+        }
+        assert_eq!(loads.get(), 1);
+        assert_eq!(slots.with(7, || Some(token.clone()), |_| ()), None);
+        assert_eq!(slots.with(0, || None, |_| ()), None);
+        drop(slots);
+        assert_eq!(Rc::strong_count(&token), 1);
+    }
+
+    #[test]
+    fn threads_share_the_loaded_value() {
+        let slots: Slots<u64> = Slots::new(64);
+        std::thread::scope(|s| {
+            for t in 0..4u64 {
+                let slots = &slots;
+                s.spawn(move || {
+                    for i in 0..64 {
+                        let got = slots.with(i, || Some(i as u64 * 7), |v| *v);
+                        assert_eq!(got, Some(i as u64 * 7), "thread {t}");
+                    }
+                });
+            }
+        });
+    }
+}
