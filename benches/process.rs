@@ -5,10 +5,13 @@
 //! - the preload's added cost per spawned process (budget <= 60 us): `/bin/true` spawned with and
 //!   without `LD_PRELOAD=librampart.so` and `RAMPART_POLICY` pointing at the compiled standard
 //!   bundle, interleaved so that drift of the machine hits both sides alike;
+//! - its added cost per intercepted exec (budget <= 5 us over the load): `env /bin/true` the same
+//!   way. That is two preloaded processes and one decision (the first in its process, so the
+//!   evaluator is built too), so the exec's share is the env difference less twice the true one;
 //! - `rampart hook` end to end (budget p50 <= 2 ms), if the binary has that command.
 //!
-//! Needs `target/release/librampart.so` for the preload part (`cargo build --release -p
-//! rampart-preload`); skipped with a note otherwise.
+//! The preload part needs `target/release/librampart.so`, which build.rs puts there; skipped with
+//! a note when it is missing (`RAMPART_SKIP_PRELOAD=1`, or its build failed).
 //!
 //! `cargo bench --bench process [-- FILTER]`
 
@@ -91,14 +94,14 @@ fn check_throughput(scratch: &Path) -> Vec<Summary> {
     )]
 }
 
-fn spawn_true(preload: Option<(&Path, &Path)>) -> Duration {
-    let mut cmd = Command::new("/bin/true");
-    cmd.env_remove("LD_PRELOAD");
+fn spawn(argv: &[&str], preload: Option<(&Path, &Path)>) -> Duration {
+    let mut cmd = Command::new(argv[0]);
+    cmd.args(&argv[1..]).env_remove("LD_PRELOAD");
     if let Some((lib, policy)) = preload {
         cmd.env("LD_PRELOAD", lib).env("RAMPART_POLICY", policy);
     }
     let start = Instant::now();
-    let status = cmd.status().expect("spawn /bin/true");
+    let status = cmd.status().expect("spawn");
     let elapsed = start.elapsed();
     assert!(status.success());
     elapsed
@@ -119,23 +122,38 @@ fn preload_overhead(scratch: &Path) -> Vec<Summary> {
         .status()
         .expect("rampart compile");
     assert!(status.success(), "rampart compile failed");
-    let (mut plain, mut preloaded) = (Vec::new(), Vec::new());
-    for _ in 0..100 {
-        spawn_true(None);
-        spawn_true(Some((&lib, &policy)));
+    let preload = Some((lib.as_path(), policy.as_path()));
+    let mut out = Vec::new();
+    let mut added = Vec::new();
+    for (name, argv) in [
+        ("/bin/true", &["/bin/true"][..]),
+        ("env /bin/true", &["/usr/bin/env", "/bin/true"][..]),
+    ] {
+        let (mut plain, mut preloaded) = (Vec::new(), Vec::new());
+        for _ in 0..100 {
+            spawn(argv, None);
+            spawn(argv, preload);
+        }
+        for _ in 0..2_000 {
+            plain.push(spawn(argv, None));
+            preloaded.push(spawn(argv, preload));
+        }
+        let plain = Summary::from_samples(&format!("spawn {name}"), plain);
+        let with = Summary::from_samples(
+            &format!("spawn {name}, LD_PRELOAD librampart.so"),
+            preloaded,
+        );
+        added.push((with.p50.as_nanos() as f64 - plain.p50.as_nanos() as f64) / 1e3);
+        out.extend([plain, with]);
     }
-    for _ in 0..2_000 {
-        plain.push(spawn_true(None));
-        preloaded.push(spawn_true(Some((&lib, &policy))));
+    if let [process, env] = added[..] {
+        println!("preload added cost per spawned process (p50 difference): {process:.1} us");
+        println!(
+            "preload added cost per intercepted exec (env difference - 2 x process): {:.1} us",
+            env - 2.0 * process
+        );
     }
-    let plain = Summary::from_samples("spawn /bin/true", plain);
-    let with = Summary::from_samples("spawn /bin/true, LD_PRELOAD librampart.so", preloaded);
-    let delta = with.p50.as_nanos() as i128 - plain.p50.as_nanos() as i128;
-    println!(
-        "preload added cost per spawned process (p50 difference): {:.1} us",
-        delta as f64 / 1e3
-    );
-    vec![plain, with]
+    out
 }
 
 fn hook(scratch: &Path) -> Vec<Summary> {

@@ -2,9 +2,10 @@
 //! program using every hooked function from threads, fork and vfork.
 //!
 //! Each case runs a denied command (a `touch` of a `denied-marker` file) and an allowed one, and
-//! checks the files on disk and the exit status the program reports. The library is built with
-//! `cargo build -p rampart-preload` into its own target directory (the outer `cargo test` holds the
-//! lock on ours), with `-C panic=abort` as a no_std cdylib requires.
+//! checks the files on disk and the exit status the program reports. The library under test is the
+//! one the root build script put next to the rampart binary (the release build users get); if that
+//! build was skipped or failed, the tests build one into their own target directory (the outer
+//! `cargo test` holds the lock on ours).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -42,12 +43,18 @@ policies:
         message: "replaced"
 "#;
 
-/// The library under test: `RAMPART_PRELOAD_LIB` when set (a prebuilt one), else built here.
+/// The library under test: `RAMPART_PRELOAD_LIB` when set (a prebuilt one), else the one next to
+/// the binary (build.rs removes it when its build fails, so it is never stale), else built here.
 fn library() -> &'static Path {
     static LIB: OnceLock<PathBuf> = OnceLock::new();
     LIB.get_or_init(|| {
         if let Some(prebuilt) = std::env::var_os("RAMPART_PRELOAD_LIB") {
             return PathBuf::from(prebuilt);
+        }
+        let beside_binary =
+            Path::new(env!("CARGO_BIN_EXE_rampart")).with_file_name("librampart.so");
+        if beside_binary.is_file() {
+            return beside_binary;
         }
         let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("preload-lib");
         let status = Command::new(env!("CARGO"))

@@ -20,7 +20,10 @@
 //!   calls the real functions, never its own hooks.)
 //! * `dealloc` does nothing; `realloc` grows the last block in place when it can.
 //! * Allocations made outside any hook (the constructor's settings) come from one shared
-//!   "persistent" arena bumped with a compare-and-swap and never reset.
+//!   "persistent" arena bumped with a compare-and-swap and never reset. Its first
+//!   [`BOOTSTRAP_BYTES`] are a static buffer in the library's .bss, which holds everything the
+//!   constructor allocates: a process that never execs then maps no arena at all (an mmap plus an
+//!   madvise, and a mapping to tear down at exit, saved in every process).
 //!
 //! An exhausted arena returns null, which Rust turns into an abort, so hooks bound their inputs
 //! (see `hooks::MAX_COMMAND`) well below [`ARENA_BYTES`].
@@ -33,6 +36,9 @@ use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 pub const ARENA_BYTES: usize = 64 << 20;
 /// Size of the shared arena for allocations made outside hooks (settings, child-environment tables).
 const PERSISTENT_BYTES: usize = 16 << 20;
+/// Persistent allocations served from .bss before [`PERSISTENT_BYTES`] are mapped: the settings
+/// snapshot and a bundle record take 1-2 KiB.
+const BOOTSTRAP_BYTES: usize = 16 << 10;
 /// How many threads can be inside a hook at once. A thread finding no free slot fails closed.
 const SLOTS: usize = 64;
 
@@ -60,6 +66,27 @@ impl Slot {
 
 static TABLE: [Slot; SLOTS] = [const { Slot::new() }; SLOTS];
 static PERSISTENT: Slot = Slot::new();
+/// How many slots are claimed. While it is zero no thread is inside a hook, and an allocation
+/// need not scan [`TABLE`]: the constructor then never touches the table's 2 KiB (a page fault or
+/// two saved in every process). A vfork child that exec'd leaves its claim counted; the parent's
+/// next hook takes the slot back and its drop evens the count.
+static CLAIMED: AtomicUsize = AtomicUsize::new(0);
+
+/// The static start of the persistent arena: its bump counter and its bytes side by side, so that
+/// the constructor's allocations touch one page of .bss.
+#[repr(C, align(64))]
+struct Bootstrap {
+    top: AtomicUsize,
+    space: core::cell::UnsafeCell<[u8; BOOTSTRAP_BYTES]>,
+}
+
+// SAFETY: the bytes are only reached through blocks that `bump` hands out once each.
+unsafe impl Sync for Bootstrap {}
+
+static BOOTSTRAP: Bootstrap = Bootstrap {
+    top: AtomicUsize::new(0),
+    space: core::cell::UnsafeCell::new([0; BOOTSTRAP_BYTES]),
+};
 
 /// Proof that the current thread owns an arena slot; dropping it resets and frees the slot.
 pub struct Scope {
@@ -72,6 +99,7 @@ impl Drop for Scope {
             slot.top.store(0, Ordering::Relaxed);
             slot.persistent.store(false, Ordering::Relaxed);
             slot.owner.store(0, Ordering::Release);
+            CLAIMED.fetch_sub(1, Ordering::Release);
         }
     }
 }
@@ -91,11 +119,15 @@ pub fn enter() -> Option<Scope> {
         .position(|s| s.owner.load(Ordering::Acquire) == me)
     {
         Some(i) => i,
-        None => TABLE.iter().position(|s| {
-            s.owner
-                .compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
-        })?,
+        None => {
+            let i = TABLE.iter().position(|s| {
+                s.owner
+                    .compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+            })?;
+            CLAIMED.fetch_add(1, Ordering::AcqRel);
+            i
+        }
     };
     let slot = TABLE.get(index)?;
     slot.top.store(0, Ordering::Relaxed);
@@ -138,11 +170,15 @@ fn align_up(n: usize, align: usize) -> Option<usize> {
 /// Bumps `slot` by `layout` within `cap` bytes. `shared` slots race with other threads and use a
 /// compare-and-swap; an owned slot has one writer.
 fn bump(slot: &Slot, cap: usize, layout: Layout, shared: bool) -> *mut u8 {
-    let base = slot.base.load(Ordering::Acquire);
-    if base == 0 {
-        return ptr::null_mut();
+    match slot.base.load(Ordering::Acquire) {
+        0 => ptr::null_mut(),
+        base => bump_at(base, &slot.top, cap, layout, shared),
     }
-    let mut top = slot.top.load(Ordering::Relaxed);
+}
+
+/// Bumps `top` within the `cap` bytes at `base`.
+fn bump_at(base: usize, used: &AtomicUsize, cap: usize, layout: Layout, shared: bool) -> *mut u8 {
+    let mut top = used.load(Ordering::Relaxed);
     loop {
         let Some(start) = align_up(base + top, layout.align()) else {
             return ptr::null_mut();
@@ -152,17 +188,25 @@ fn bump(slot: &Slot, cap: usize, layout: Layout, shared: bool) -> *mut u8 {
             return ptr::null_mut();
         }
         if !shared {
-            slot.top.store(end, Ordering::Relaxed);
+            used.store(end, Ordering::Relaxed);
             return start as *mut u8;
         }
-        match slot
-            .top
-            .compare_exchange_weak(top, end, Ordering::AcqRel, Ordering::Relaxed)
-        {
+        match used.compare_exchange_weak(top, end, Ordering::AcqRel, Ordering::Relaxed) {
             Ok(_) => return start as *mut u8,
             Err(seen) => top = seen,
         }
     }
+}
+
+/// A block that lives for the life of the process: from the static bootstrap buffer while it
+/// lasts, then from the mapped persistent arena. Null when both are exhausted or unmappable.
+fn persistent_alloc(layout: Layout) -> *mut u8 {
+    let space = BOOTSTRAP.space.get() as usize;
+    let p = bump_at(space, &BOOTSTRAP.top, BOOTSTRAP_BYTES, layout, true);
+    if !p.is_null() || !persistent_base() {
+        return p;
+    }
+    bump(&PERSISTENT, PERSISTENT_BYTES, layout, true)
 }
 
 fn persistent_base() -> bool {
@@ -202,10 +246,7 @@ pub fn persistently<R>(f: impl FnOnce() -> R) -> R {
 /// running (a bundle mapping record made inside a hook must outlive the hook). `None` when the
 /// arena is exhausted or cannot be mapped.
 pub fn persist<T>(value: T) -> Option<&'static T> {
-    if !persistent_base() {
-        return None;
-    }
-    let p = bump(&PERSISTENT, PERSISTENT_BYTES, Layout::new::<T>(), true) as *mut T;
+    let p = persistent_alloc(Layout::new::<T>()) as *mut T;
     if p.is_null() {
         return None;
     }
@@ -218,11 +259,8 @@ pub fn persist<T>(value: T) -> Option<&'static T> {
 
 /// Copies `items` into the persistent arena for the life of the process (see [`persist`]).
 pub fn persist_slice<T: Copy>(items: &[T]) -> Option<&'static [T]> {
-    if !persistent_base() {
-        return None;
-    }
     let layout = Layout::array::<T>(items.len()).ok()?;
-    let p = bump(&PERSISTENT, PERSISTENT_BYTES, layout, true) as *mut T;
+    let p = persistent_alloc(layout) as *mut T;
     if p.is_null() {
         return None;
     }
@@ -238,6 +276,9 @@ pub struct Arena;
 
 impl Arena {
     fn owned_slot() -> Option<&'static Slot> {
+        if CLAIMED.load(Ordering::Acquire) == 0 {
+            return None;
+        }
         let me = this_thread();
         TABLE.iter().find(|s| s.owner.load(Ordering::Acquire) == me)
     }
@@ -251,8 +292,7 @@ unsafe impl GlobalAlloc for Arena {
             Some(slot) if !slot.persistent.load(Ordering::Relaxed) => {
                 bump(slot, ARENA_BYTES, layout, false)
             }
-            _ if persistent_base() => bump(&PERSISTENT, PERSISTENT_BYTES, layout, true),
-            _ => ptr::null_mut(),
+            _ => persistent_alloc(layout),
         }
     }
 

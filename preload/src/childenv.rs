@@ -38,6 +38,11 @@ pub unsafe fn environ_ptr() -> *const *const c_char {
 
 /// Whether `entry` (`NAME=value`) sets a variable the library owns.
 fn is_managed(entry: &[u8]) -> bool {
+    // Every managed name starts with `L` or `R`: most entries of a 50-variable environment are
+    // rejected on their first byte, on every hooked call.
+    if !matches!(entry.first(), Some(b'L' | b'R')) {
+        return false;
+    }
     let name = entry.split(|&b| b == b'=').next().unwrap_or(entry);
     MANAGED.contains(&name)
 }

@@ -84,7 +84,7 @@ fn verdict(command: &Command, s: &Settings) -> Verdict {
         return Verdict::new("deny", false, "rampart could not record the policy state");
     };
     let loaded = match &record.state {
-        State::Ready { .. } => record.loaded().map_err(Some),
+        State::Mapped { .. } => record.loaded().map_err(Some),
         State::Missing => Err(None),
         State::Corrupt(e) => Err(Some(e)),
     };

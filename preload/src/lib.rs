@@ -97,12 +97,12 @@ extern "C" fn constructor() {
 
 static INITIALISED: AtomicBool = AtomicBool::new(false);
 
-/// Takes the settings snapshot, resolves the real functions and maps the bundle, once.
+/// Takes the settings snapshot, resolves the real exec functions and maps the bundle, once.
 pub(crate) fn init_once() {
     if INITIALISED.swap(true, Ordering::AcqRel) {
         return;
     }
-    real::resolve_all();
+    real::resolve_exec_family();
     let home = home_dir();
     let library = own_path();
     // SAFETY: getpid has no preconditions.

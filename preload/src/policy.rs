@@ -5,10 +5,14 @@
 //! the identity of the current mapping (device, inode, size, mtime) is the cheapest test that
 //! catches a rename, and it never blocks.
 //!
-//! The evaluator (the decoded rule program plus zero-copy DFA views) is built on the first decision
-//! against a mapping, not in the constructor: most processes never exec, and the per-process budget
-//! is tighter than the per-exec one. It is built in the persistent arena (mmap and compare-and-swap
-//! only, so vfork-safe) and cached in the mapping's record.
+//! The constructor only maps the file (open, fstat, mmap, close). Checking the header and section
+//! table, and building the evaluator (the decoded rule program plus zero-copy DFA views), wait for
+//! the first decision against a mapping: most processes never exec, the per-process budget is
+//! tighter than the per-exec one, and walking the section table of a standard bundle (~850
+//! automata) alone cost ~13 us and a few page faults per process. A corrupt bundle is therefore
+//! found on the first decision, which is also the first moment it matters (and when
+//! [`announce`] says so). The evaluator is built in the persistent arena (mmap and
+//! compare-and-swap only, so vfork-safe) and cached in the mapping's record.
 //!
 //! Mappings are published through an atomic pointer to an immutable record and are never unmapped:
 //! another thread (or the parent of a vfork child) may still be reading the old one, and a
@@ -49,11 +53,11 @@ impl Identity {
 /// The state of the bundle as last seen.
 #[derive(Debug)]
 pub enum State {
-    /// Mapped and its header checked.
-    Ready { addr: usize, len: usize },
+    /// Mapped; the header and section table are checked when the evaluator is built.
+    Mapped { addr: usize, len: usize },
     /// No file at the path (or it cannot be opened or mapped).
     Missing,
-    /// The file exists but is not a usable bundle.
+    /// The file exists but cannot be a bundle (it is empty).
     Corrupt(BundleError),
 }
 
@@ -72,7 +76,8 @@ pub struct Record {
 }
 
 impl Record {
-    /// The evaluator, built on first use. `Err` when the bundle's program or DFAs do not load.
+    /// The evaluator, built on first use. `Err` when the bundle's header, section table, program
+    /// or DFAs do not load.
     pub fn loaded(&'static self) -> Result<&'static Loaded, &'static BundleError> {
         // SAFETY: both pointers are null or persistent values published once.
         if let Some(l) = unsafe { self.loaded.load(Ordering::Acquire).as_ref() } {
@@ -84,7 +89,8 @@ impl Record {
         static INTERNAL: BundleError = BundleError::BadProgram("preload arena");
         let bytes = self.state.bytes().ok_or(&INTERNAL)?;
         let built = arena::persistently(|| {
-            // SAFETY: see `map_fd`; the header was checked when the file was mapped.
+            // SAFETY: policy.bin is written atomically by `rampart compile` (see
+            // Bundle::open_unchecked); this checks the header, the section table and the bounds.
             let bundle = unsafe { Bundle::open_unchecked(bytes) }?;
             let needs_server = bundle.exec_needs_server();
             Evaluator::new(&bundle).map(|evaluator| Loaded {
@@ -124,8 +130,8 @@ impl State {
     /// The bundle's bytes when ready.
     pub fn bytes(&self) -> Option<&'static [u8]> {
         match *self {
-            // SAFETY: Ready mappings are never unmapped and never written.
-            State::Ready { addr, len } => {
+            // SAFETY: mappings are never unmapped and never written.
+            State::Mapped { addr, len } => {
                 Some(unsafe { core::slice::from_raw_parts(addr as *const u8, len) })
             }
             _ => None,
@@ -137,13 +143,13 @@ impl State {
 /// `None` only when no record can be stored (persistent arena exhausted).
 pub fn current(path: &[u8]) -> Option<&'static Record> {
     let seen = CURRENT.load(Ordering::Acquire);
-    let identity = stat(path);
     // SAFETY: published records are persistent and immutable.
     if let Some(record) = unsafe { seen.as_ref() } {
-        if record.identity == identity {
+        if record.identity == stat(path) {
             return Some(record);
         }
     }
+    // The first load (the constructor's) needs no stat: `load` identifies the file by fstat.
     let fresh = load(path);
     let fresh = arena::persist(fresh)?;
     let fresh_ptr = fresh as *const Record as *mut Record;
@@ -226,20 +232,9 @@ fn map_fd(fd: i32, size: i64) -> State {
     if addr == libc::MAP_FAILED {
         return State::Missing;
     }
-    // SAFETY: the mapping is `len` readable bytes and stays mapped for the process's life.
-    let bytes = unsafe { core::slice::from_raw_parts(addr as *const u8, len) };
-    // SAFETY: policy.bin is written atomically by `rampart compile` (see Bundle::open_unchecked);
-    // this checks the header, the section table and the bounds.
-    match unsafe { Bundle::open_unchecked(bytes) } {
-        Ok(_) => State::Ready {
-            addr: addr as usize,
-            len,
-        },
-        Err(e) => {
-            // SAFETY: our unpublished mapping.
-            unsafe { libc::munmap(addr, len) };
-            State::Corrupt(e)
-        }
+    State::Mapped {
+        addr: addr as usize,
+        len,
     }
 }
 

@@ -1,8 +1,11 @@
 //! The real libc functions behind the hooks, resolved with dlsym/dlvsym(RTLD_NEXT).
 //!
-//! Resolution happens in the constructor, because dlsym takes the loader's lock and may allocate:
-//! neither is allowed in a vfork child. If a hook runs before the constructor (another library's
-//! constructor exec'ing), the function is resolved on the spot as a last resort.
+//! The exec family is resolved in the constructor, because dlsym takes the loader's lock and may
+//! allocate, neither of which is allowed in a vfork child, and a vfork child may call only exec. The
+//! rest (posix_spawn*, system, popen) cannot run in a vfork child, so they are resolved on first
+//! use: each dlsym is ~1,000 instructions that most processes would pay for nothing. If an exec
+//! hook runs before the constructor (another library's constructor exec'ing), the function is
+//! resolved on the spot as a last resort.
 //!
 //! posix_spawn and posix_spawnp exist twice in glibc (`@@GLIBC_2.15` and a compat `@GLIBC_2.2.5`
 //! with older semantics); dlvsym picks the current one explicitly.
@@ -64,18 +67,9 @@ pub static POSIX_SPAWNP: Real = Real::new(c"posix_spawnp", Some(c"GLIBC_2.15"));
 pub static SYSTEM: Real = Real::new(c"system", None);
 pub static POPEN: Real = Real::new(c"popen", None);
 
-/// Resolves every real function (from the constructor).
-pub fn resolve_all() {
-    for real in [
-        &EXECVE,
-        &EXECVPE,
-        &EXECVEAT,
-        &FEXECVE,
-        &POSIX_SPAWN,
-        &POSIX_SPAWNP,
-        &SYSTEM,
-        &POPEN,
-    ] {
+/// Resolves the functions a vfork child may call (from the constructor).
+pub fn resolve_exec_family() {
+    for real in [&EXECVE, &EXECVPE, &EXECVEAT, &FEXECVE] {
         real.resolve();
     }
 }

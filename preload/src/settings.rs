@@ -5,7 +5,6 @@
 //! into every child environment. The snapshot also pre-renders those child entries
 //! (`NAME=value\0`), so a hook only copies pointers.
 
-use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicPtr, Ordering};
@@ -92,7 +91,7 @@ impl Settings {
         let url = non_empty("RAMPART_URL").unwrap_or(DEFAULT_URL).to_vec();
         let token = get("RAMPART_TOKEN").unwrap_or(b"").to_vec();
         let agent = non_empty("RAMPART_AGENT").map_or_else(|| String::from("preload"), lossy);
-        let session = non_empty("RAMPART_SESSION").map_or_else(|| format!("preload-{pid}"), lossy);
+        let session = non_empty("RAMPART_SESSION").map_or_else(|| default_session(pid), lossy);
         let mut policy_path = match non_empty("RAMPART_POLICY") {
             Some(p) => p.to_vec(),
             None => [home, b"/.rampart/policy.bin"].concat(),
@@ -138,6 +137,14 @@ impl Settings {
             .strip_suffix(b"\0")
             .unwrap_or(&self.policy_path)
     }
+}
+
+/// `preload-<pid>`. Written by hand: `format!` would fault in core::fmt's code pages in every
+/// process, for one number.
+fn default_session(pid: u32) -> String {
+    let mut session = alloc::vec::Vec::from(&b"preload-"[..]);
+    crate::text::push_u64(&mut session, u64::from(pid));
+    lossy(&session)
 }
 
 /// LD_PRELOAD with `library` appended when no entry (separated by ':' or ' ') is already it.
