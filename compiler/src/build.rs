@@ -732,7 +732,10 @@ fn build_confirm(
     regex: &str,
     writer: &mut Sections,
 ) -> Result<(DfaForm, u32), CompileError> {
-    match dfa_builder(DFA_SIZE_LIMIT).build(regex) {
+    let mut builder = dfa_builder(DFA_SIZE_LIMIT);
+    // One pattern's DFA is small, so minimizing it costs little and makes its dense form smaller.
+    builder.configure(dense::Config::new().minimize(true));
+    match builder.build(regex) {
         Ok(dfa) => add_dfa(writer, &dfa, Form::Chosen),
         Err(e) => Err(Box::new(e)),
     }
