@@ -23,15 +23,32 @@ use super::see_through::sudo_command;
 use super::split::{split, SplitDialect};
 use super::subcommands::{eval_payloads, substitutions};
 use super::tokenize::{tokenize, Dialect, Tokens};
-use super::words::{assignment_name, basename, is_name};
+use super::words::{assignment_name, basename, contains_ignore_case, is_name};
 use super::Scratch;
 
 /// Upstream unwraps shell wrappers this deep when looking for assignments.
 pub(crate) const MAX_WRAPPER_DEPTH: usize = 4;
 
-/// Appends the names `cmd` assigns to `out` (deduplicated, first-seen order).
-pub(crate) fn collect(cmd: &str, sc: &mut Scratch, out: &mut Vec<String>) {
+/// Appends the names `cmd` assigns to `out` (deduplicated, first-seen order). `plain`: `cmd` is
+/// plain text, and the text `sc.plain` read last.
+pub(crate) fn collect(cmd: &str, plain: bool, sc: &mut Scratch, out: &mut Vec<String>) {
+    if plain {
+        plain_names(cmd, sc, out);
+        return;
+    }
     text(cmd, 0, 0, sc, out);
+}
+
+/// The names plain text assigns: those of its leading assignments (the only ones in command
+/// position, see `plain`), then what the textual PowerShell scan finds (plain text has no `$`
+/// or `(`).
+fn plain_names(cmd: &str, sc: &Scratch, out: &mut Vec<String>) {
+    for name in sc.plain.names() {
+        push(out, name);
+    }
+    if contains_dash_item(cmd.as_bytes()) {
+        powershell(cmd, out);
+    }
 }
 
 fn push(out: &mut Vec<String>, name: &str) {
@@ -46,22 +63,19 @@ fn text(src: &str, wrap_depth: usize, sub_depth: usize, sc: &mut Scratch, out: &
         return;
     }
     if !sc.full && sc.plain.read(src) {
-        // No assignment in command position (see `plain`); only the textual scan can find one.
-        powershell(src, out);
+        plain_names(src, sc, out);
         return;
     }
     let mut segs = Vec::new();
     split(src, SplitDialect::Posix, &mut segs);
     // Borrowed from the scratch for the loops below (a nested call gets fresh buffers).
-    let mut toks = core::mem::take(&mut sc.toks);
+    let mut posix = core::mem::take(&mut sc.posix);
     for seg in &segs {
-        tokenize(
-            src.get(seg.clone()).unwrap_or(""),
-            Dialect::Posix,
-            &mut toks,
-        );
-        words(&toks, wrap_depth, sub_depth, sc, out);
+        let toks = posix.get(src.get(seg.clone()).unwrap_or(""));
+        words(toks, wrap_depth, sub_depth, sc, out);
     }
+    sc.posix = posix;
+    let mut toks = core::mem::take(&mut sc.toks);
     if contains_ignore_case(src, "set") {
         segs.clear();
         split(src, SplitDialect::Cmd, &mut segs);
@@ -74,7 +88,7 @@ fn text(src: &str, wrap_depth: usize, sub_depth: usize, sc: &mut Scratch, out: &
     powershell(src, out);
     let mut subs = Vec::new();
     substitutions(src, &mut subs);
-    eval_payloads(src, &mut sc.toks, &mut subs);
+    eval_payloads(src, &mut sc.posix, &mut subs);
     if !subs.is_empty() && sub_depth >= MAX_SUBSTITUTION_DEPTH {
         sc.overflow = true;
         return;
@@ -168,8 +182,7 @@ fn cmd_setx(t: &Tokens, mut k: usize, out: &mut Vec<String>) {
 
 /// PowerShell's forms, found by a case-insensitive textual scan.
 fn powershell(src: &str, out: &mut Vec<String>) {
-    // Each form has a `$`, a `(` or `-item`: most commands have none, and need no lowercasing.
-    if !src.bytes().any(|c| c == b'$' || c == b'(') && !contains_ignore_case(src, "-item") {
+    if !may_assign_powershell(src.as_bytes()) {
         return;
     }
     let lower = src.to_ascii_lowercase();
@@ -219,17 +232,33 @@ fn powershell(src: &str, out: &mut Vec<String>) {
     }
 }
 
-fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
-    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
-    let Some((first, rest)) = n.split_first() else {
-        return true;
+/// Each PowerShell form has a `$`, a `(` or `-item`: most commands have none, and need no
+/// lowercasing. One pass over the bytes.
+fn may_assign_powershell(b: &[u8]) -> bool {
+    b.iter().any(|&c| c == b'$' || c == b'(') || contains_dash_item(b)
+}
+
+/// `-item` in any case.
+fn contains_dash_item(b: &[u8]) -> bool {
+    let item = |at: usize| {
+        b.get(at + 1..at + 5)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"item"))
     };
-    // Compare whole windows only where the first byte matches.
-    h.iter().enumerate().any(|(i, c)| {
-        c.eq_ignore_ascii_case(first)
-            && h.get(i + 1..i + n.len())
-                .is_some_and(|w| w.eq_ignore_ascii_case(rest))
-    })
+    // Most commands have a few dashes and no `-item`: look at eight bytes at a time for a dash.
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut chunks = b.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(w) ^ (u64::from(b'-') * ONES);
+        let has_dash = x.wrapping_sub(ONES) & !x & (0x80 * ONES) != 0;
+        if has_dash && (at..at + 8).any(|i| b[i] == b'-' && item(i)) {
+            return true;
+        }
+        at += 8;
+    }
+    (at..b.len()).any(|i| b[i] == b'-' && item(i))
 }
 
 #[cfg(test)]
@@ -238,7 +267,7 @@ mod tests {
 
     fn names(cmd: &str) -> Vec<String> {
         let mut out = Vec::new();
-        collect(cmd, &mut Scratch::default(), &mut out);
+        collect(cmd, false, &mut Scratch::default(), &mut out);
         out
     }
 
@@ -278,6 +307,9 @@ mod tests {
             ("sudo -E LD_PRELOAD=x ls", &["LD_PRELOAD"]),
             ("env -S 'A=1 ls'", &["A"]),
             ("ls; X=1", &["X"]),
+            ("echo x; Set-Item env:A x", &["A"]),
+            ("echo 12345678-ITEM env:B", &[]),
+            ("echo a-b-c set-item env:C", &["C"]),
         ];
         for (cmd, want) in cases {
             assert_eq!(names(cmd), *want, "{cmd:?}");

@@ -57,7 +57,7 @@ pub(crate) fn substitution_components(
     if cmd.bytes().any(|c| matches!(c, b'$' | b'`' | b'<' | b'>')) {
         substitutions(cmd, &mut subs);
     }
-    eval_payloads(cmd, &mut sc.toks, &mut subs);
+    eval_payloads(cmd, &mut sc.posix, &mut subs);
     if subs.is_empty() {
         return false;
     }

@@ -78,8 +78,18 @@ pub struct CommandReadings {
 
 /// Working memory kept in a [`CommandReadings`] so that a hot loop of `_into` calls does not
 /// allocate it again. It carries no meaning: a clone starts empty, and any two compare equal.
+/// Boxed, so that taking it out for a call moves a pointer rather than the whole scratch.
 #[derive(Default)]
-struct Reuse(Scratch);
+struct Reuse(Option<alloc::boxed::Box<Scratch>>);
+
+impl Reuse {
+    /// The kept scratch, made ready for a new command (a new one the first time).
+    fn take(&mut self) -> alloc::boxed::Box<Scratch> {
+        let mut sc = self.0.take().unwrap_or_default();
+        sc.reset();
+        sc
+    }
+}
 
 impl Clone for Reuse {
     fn clone(&self) -> Self {
@@ -110,10 +120,9 @@ pub fn read_command(cmd: &str) -> CommandReadings {
 
 /// Same, reusing the buffers of `out` (cleared first) so a hot loop does not reallocate.
 pub fn read_command_into(cmd: &str, out: &mut CommandReadings) {
-    let mut reuse = core::mem::take(&mut out.reuse);
-    reuse.0.reset();
-    read_command_with(cmd, out, &mut reuse.0);
-    out.reuse = reuse;
+    let mut sc = out.reuse.take();
+    read_command_with(cmd, out, &mut sc);
+    out.reuse.0 = Some(sc);
 }
 
 fn read_command_with(cmd: &str, out: &mut CommandReadings, sc: &mut Scratch) {
@@ -143,10 +152,9 @@ pub fn read_argv(argv: &[&str]) -> CommandReadings {
 
 /// Same as [`read_argv`], reusing the buffers of `out`.
 pub fn read_argv_into(argv: &[&str], out: &mut CommandReadings) {
-    let mut reuse = core::mem::take(&mut out.reuse);
-    reuse.0.reset();
-    read_argv_with(argv, out, &mut reuse.0);
-    out.reuse = reuse;
+    let mut sc = out.reuse.take();
+    read_argv_with(argv, out, &mut sc);
+    out.reuse.0 = Some(sc);
 }
 
 fn read_argv_with(argv: &[&str], out: &mut CommandReadings, sc: &mut Scratch) {
@@ -187,15 +195,25 @@ fn read_argv_with(argv: &[&str], out: &mut CommandReadings, sc: &mut Scratch) {
 /// The readings every entry point derives the same way once raw, normalized and components are set.
 /// `components_are_raws`: the components were split from `raw` itself (not from an argv join).
 fn finish(out: &mut CommandReadings, sc: &mut Scratch, components_are_raws: bool) {
+    // Asked once here: the stages below read other texts in between. The assignments of plain
+    // text are read first, while `sc.plain` still holds it (they raise no flag the restrictive
+    // stage reads).
+    let plain_raw = !sc.full && sc.plain.read(&out.raw);
+    if plain_raw {
+        env_assign::collect(&out.raw, true, sc, &mut out.env_assignments);
+    }
     restrictive::read(
         &out.raw,
         &out.normalized,
         &out.components,
         components_are_raws,
+        plain_raw,
         sc,
         &mut out.restrictive,
     );
-    env_assign::collect(&out.raw, sc, &mut out.env_assignments);
+    if !plain_raw {
+        env_assign::collect(&out.raw, false, sc, &mut out.env_assignments);
+    }
     out.overflow = sc.overflow || sc.norm.overflow;
 }
 
@@ -234,6 +252,8 @@ fn clear(out: &mut CommandReadings, sc: &mut Scratch) {
 pub(crate) struct Scratch {
     pub(crate) norm: normalize::Normalizer,
     pub(crate) toks: Tokens,
+    /// The POSIX words of the text read last (shared by the stages that read it in turn).
+    pub(crate) posix: tokenize::PosixWords,
     pub(crate) segs: Vec<Range<usize>>,
     pub(crate) plain: plain::Plain,
     /// Never take the plain fast path (the tests compare the two paths).

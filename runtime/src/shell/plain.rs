@@ -36,8 +36,11 @@ use alloc::vec::Vec;
 use core::ops::Range;
 
 use super::split::{split, SplitDialect};
-use super::tokenize::redirection_len;
-use super::words::{basename, is_cmd, is_powershell};
+use super::tokenize::{redirection_len, tokenize, Dialect, Tokens};
+use super::words::{
+    assignment_name, basename, contains_ignore_case, head_word, is_assignment, is_cmd,
+    is_powershell,
+};
 
 /// Segments beyond this take the full path: the components are deduplicated by a linear scan.
 const MAX_SEGMENTS: usize = 16;
@@ -122,9 +125,25 @@ pub(crate) struct Plain {
     normalized: String,
     /// The distinct normalized segments (ranges of `normalized`), first seen first.
     components: Vec<Range<usize>>,
+    /// The names of the leading assignments of the segments (`A=1 cargo test`), back to back,
+    /// and their ranges, first seen first.
+    names_text: String,
+    names: Vec<Range<usize>>,
+    /// The text has a quote (its cmd.exe reading may differ from it).
+    quoted: bool,
+    /// The words of the segment being read (quoted text and assignments only).
+    toks: Tokens,
     /// The text last read, and whether it was plain (the empty text is not).
     text: String,
     plain: bool,
+}
+
+/// How the quick reading of a text's segments ended.
+enum Bare {
+    Plain,
+    NotPlain,
+    /// A segment starts with an assignment: its words have to be read.
+    NeedsWords,
 }
 
 impl Plain {
@@ -144,9 +163,12 @@ impl Plain {
         self.segs.clear();
         self.normalized.clear();
         self.components.clear();
-        if !plain_bytes(c.as_bytes()) {
+        self.names_text.clear();
+        self.names.clear();
+        let Some(quoted) = plain_bytes(c.as_bytes()) else {
             return false;
-        }
+        };
+        self.quoted = quoted;
         let b = c.as_bytes();
         let last_start = b
             .iter()
@@ -159,23 +181,113 @@ impl Plain {
         if self.segs.len() > MAX_SEGMENTS {
             return false;
         }
+        if !quoted {
+            match self.read_bare(c) {
+                Bare::Plain => return true,
+                Bare::NotPlain => return false,
+                Bare::NeedsWords => {
+                    self.normalized.clear();
+                    self.components.clear();
+                }
+            }
+        }
+        self.read_words(c)
+    }
+
+    /// Text without quotes whose heads are plain words: each segment normalizes to itself with
+    /// its runs of spaces collapsed.
+    fn read_bare(&mut self, c: &str) -> Bare {
         // A lone segment whose head has a directory has an alternate reading (`/bin/ls` -> `ls`).
         if self.segs.len() == 1 && first_word(c).contains('/') {
-            return false;
+            return Bare::NotPlain;
         }
         for k in 0..self.segs.len() {
             let seg = c.get(self.segs[k].clone()).unwrap_or("");
             let head = first_word(seg);
+            if is_assignment(head) {
+                return Bare::NeedsWords;
+            }
             if head.contains('=') || redirection_len(head) > 0 || is_special(head) {
-                return false;
+                return Bare::NotPlain;
             }
             self.push_normalized(seg);
         }
+        Bare::Plain
+    }
+
+    /// Text with quotes or leading assignments: each segment is tokenized, its assignments are
+    /// dropped and its words joined with single spaces. The quoted parts hold word bytes and
+    /// single spaces only (see [`plain_bytes`]), so the normalized text is plain and quote-free.
+    fn read_words(&mut self, c: &str) -> bool {
+        let lone = self.segs.len() == 1;
+        let mut toks = core::mem::take(&mut self.toks);
+        let mut plain = true;
+        for k in 0..self.segs.len() {
+            let seg = c.get(self.segs[k].clone()).unwrap_or("");
+            tokenize(seg, Dialect::Posix, &mut toks);
+            if !self.read_segment(c, seg, &toks, lone) {
+                plain = false;
+                break;
+            }
+        }
+        self.toks = toks;
+        plain
+    }
+
+    /// One segment of [`Plain::read_words`]; false when it is not plain.
+    fn read_segment(&mut self, c: &str, seg: &str, t: &Tokens, lone: bool) -> bool {
+        let h = (0..t.len())
+            .find(|&i| !is_assignment(t.value(i)))
+            .unwrap_or(t.len());
+        // The head must be a bare word (its value is its text), in a segment read as POSIX.
+        let head = t.value(h);
+        let raw_head = seg.get(t.raw(h)).unwrap_or("");
+        if h >= t.len()
+            || raw_head != head
+            || head.contains('=')
+            || redirection_len(head) > 0
+            || is_special(head)
+            || (lone && head.contains('/'))
+        {
+            return false;
+        }
+        let dialect_head = head_word(seg);
+        if is_cmd(dialect_head) || is_powershell(dialect_head) {
+            return false;
+        }
+        // A quoted assignment splits differently as cmd.exe words, which the assignment stage
+        // reads when the text has `set`.
+        let quoted_assignment =
+            (0..h).any(|i| seg.get(t.raw(i)).is_some_and(|w| w.contains(['\'', '"'])));
+        if quoted_assignment && contains_ignore_case(c, "set") {
+            return false;
+        }
+        for i in 0..h {
+            if let Some(name) = assignment_name(t.value(i)) {
+                let taken = self.names().any(|n| n == name);
+                if !taken {
+                    let start = self.names_text.len();
+                    self.names_text.push_str(name);
+                    self.names.push(start..self.names_text.len());
+                }
+            }
+        }
+        if !self.normalized.is_empty() {
+            self.normalized.push_str(" && ");
+        }
+        let start = self.normalized.len();
+        t.join_from(h, &mut self.normalized);
+        self.push_component(start);
         true
     }
 
     pub(crate) fn segments(&self) -> usize {
         self.segs.len()
+    }
+
+    /// The POSIX segments of the text last read.
+    pub(crate) fn segment_ranges(&self) -> &[Range<usize>] {
+        &self.segs
     }
 
     pub(crate) fn normalized(&self) -> &str {
@@ -187,6 +299,18 @@ impl Plain {
         self.components
             .iter()
             .map(|r| self.normalized.get(r.clone()).unwrap_or(""))
+    }
+
+    /// The environment variables the text assigns (all in leading assignments).
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
+        self.names
+            .iter()
+            .map(|r| self.names_text.get(r.clone()).unwrap_or(""))
+    }
+
+    /// The text has a quote, so its cmd.exe reading (when it has `&` or `|` too) may differ.
+    pub(crate) fn quoted(&self) -> bool {
+        self.quoted
     }
 
     /// Appends a segment with its runs of spaces collapsed (it is trimmed, and plain: its words
@@ -206,6 +330,11 @@ impl Plain {
         } else {
             self.normalized.push_str(seg);
         }
+        self.push_component(start);
+    }
+
+    /// Records `normalized[start..]`, the segment just appended, as a component unless it is one.
+    fn push_component(&mut self, start: usize) {
         let new = start..self.normalized.len();
         let text = self.normalized.get(new.clone());
         let seen = self
@@ -218,19 +347,61 @@ impl Plain {
     }
 }
 
-/// Only word and separator bytes, no `&>`, and a word byte first.
-fn plain_bytes(b: &[u8]) -> bool {
+/// Whether `seg`, a segment (raw or normalized) of plain text or that text's normalized form,
+/// derives no reading beyond itself, its normalized form and the text's components. Such a
+/// reading is plain on its own: its bytes, its heads and its operators were checked with the
+/// text, and it splits exactly as the text did (` && ` joins what already split). Only two checks
+/// depend on it standing alone: a lone segment's head must have no directory (no `/bin/ls` ->
+/// `ls` alternate), and its last word must not be `fi`, `done` or `esac` (no body reading; the
+/// text may have ended with `&` after it). Then it reads as its normalized form (its spaces
+/// collapsed) and its components, all of them components or the normalized form of the text.
+pub(crate) fn inert_segment(seg: &str) -> bool {
+    let b = seg.as_bytes();
+    let last_word_is = |w: &[u8]| {
+        b.ends_with(w) && (b.len() == w.len() || b.get(b.len() - w.len() - 1) == Some(&b' '))
+    };
+    let keyword_last = last_word_is(b"fi") || last_word_is(b"done") || last_word_is(b"esac");
+    let mut first = b.iter().take_while(|&&c| c != b' ');
+    !keyword_last && !first.any(|&c| c == b'/' || c == b'=')
+}
+
+/// Only word and separator bytes, no `&>`, and a word byte first; and quotes, whose contents
+/// are word bytes separated by single spaces (so a quoted part never adds an operator, an empty
+/// word or a run of spaces to the normalized text). Returns whether there was a quote.
+fn plain_bytes(b: &[u8]) -> Option<bool> {
     if b.first().is_none_or(|&f| CLASS[usize::from(f)] != WORD) {
-        return false;
+        return None;
     }
+    let mut quoted = false;
     let mut prev = 0u8;
-    for &c in b {
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c == b'\'' || c == b'"' {
+            i = quoted_end(b, i)?;
+            quoted = true;
+            prev = c;
+            continue;
+        }
         if CLASS[usize::from(c)] == 0 || (prev == b'&' && c == b'>') {
-            return false;
+            return None;
         }
         prev = c;
+        i += 1;
     }
-    true
+    Some(quoted)
+}
+
+/// The index after the quote that closes the one at `open`, if the quoted part is plain.
+fn quoted_end(b: &[u8], open: usize) -> Option<usize> {
+    let q = *b.get(open)?;
+    let len = b.get(open + 1..)?.iter().position(|&c| c == q)?;
+    let body = b.get(open + 1..open + 1 + len)?;
+    let word_or_space = |&c: &u8| c == b' ' || CLASS[usize::from(c)] == WORD;
+    let solid = body.first().is_some_and(|&c| c != b' ') && body.last().is_some_and(|&c| c != b' ');
+    if !solid || !body.iter().all(word_or_space) || body.windows(2).any(|w| w == b"  ") {
+        return None;
+    }
+    Some(open + len + 2)
 }
 
 #[cfg(test)]
@@ -252,9 +423,8 @@ mod tests {
         (fast, full)
     }
 
-    fn assert_same(cmd: &str) {
-        let (fast, full) = both_paths(cmd);
-        assert_eq!(fast, full, "{cmd:?}");
+    /// The readings of `cmd` split at spaces as argv, with the fast paths and without.
+    fn both_argv_paths(cmd: &str) -> (CommandReadings, CommandReadings) {
         let argv: Vec<&str> = cmd.split(' ').collect();
         let mut fast = CommandReadings::default();
         read_argv_with(&argv, &mut fast, &mut Scratch::default());
@@ -264,7 +434,14 @@ mod tests {
             ..Scratch::default()
         };
         read_argv_with(&argv, &mut full, &mut sc);
-        assert_eq!(fast, full, "{argv:?}");
+        (fast, full)
+    }
+
+    fn assert_same(cmd: &str) {
+        let (fast, full) = both_paths(cmd);
+        assert_eq!(fast, full, "{cmd:?}");
+        let (fast, full) = both_argv_paths(cmd);
+        assert_eq!(fast, full, "argv of {cmd:?}");
     }
 
     #[test]
@@ -276,6 +453,12 @@ mod tests {
             "cd /work/main && make -j4 >log 2>&1; echo ok",
             "ls -la ./src",
             "grep -n TODO src/*.rs ~/notes/?.md | sort",
+            "ls 'x'",
+            "ls \"x\"",
+            "FOO=1 ls",
+            "git commit -m 'fix: a b' && git log --pretty=format:'%h %s'",
+            "RUSTFLAGS='-C target-cpu=native' cargo bench",
+            "A=1 B=2 ./x.sh && ls",
         ] {
             assert!(Plain::default().read(cmd), "{cmd:?}");
         }
@@ -296,15 +479,30 @@ mod tests {
             "",
             " ls",
             "; ls",
-            "ls 'x'",
-            "ls \"x\"",
             "ls\tx",
+            "ls ''",
+            "ls ' x'",
+            "ls 'x '",
+            "ls 'a  b'",
+            "ls 'a && b'",
+            "ls 'a;b'",
+            "ls \"$x\"",
+            "ls \"a\\b\"",
+            "ls 'unterminated",
+            "'ls' x",
+            "ls && 'rm' -rf /",
+            "A='x B=1' set",
+            "A='x' ls; setx",
+            "A=1",
+            "A=1 B=2",
+            "A=1 /bin/ls",
+            "X=/x/cmd /c dir",
+            "A=1 sudo ls",
             "echo $HOME",
             "echo `x`",
             "cat < f",
             "ls &> f",
             "echo (x)",
-            "FOO=1 ls",
             "2>/dev/null ls",
             "> f ls",
             "/bin/ls",
@@ -355,7 +553,67 @@ mod tests {
             "ls 2>&1 >out",
             "a;b;c;d;e;f;g;h;i;j;k;l;m;n;o;p;q;r;s",
             "make -j4 >log 2>&1; echo done",
+            "sed -n '120,180p' runtime/src/eval/mod.rs",
+            "echo 'allow all' > ~/.rampart/policies/custom.yaml",
+            "git add -A && git commit -m \"fix: handle empty input\"",
+            "cat src/main.rs | grep -n 'fn main' && wc -c src/main.rs",
+            "cat a  |  grep 'x y'  2>&1",
+            "RUST_BACKTRACE=1 cargo test -p x load::",
+            "A=1 B=2 ./x.sh && ls",
+            "A=1 ls && A=2 B=3 ls; C=1 ./y 'a b'",
+            "A='x y' ls",
+            "A='x B=1' ls; set",
+            "echo 'x fi'",
+            "echo 'x' fi",
+            "echo 'done' && ls 'rm -rf /'",
+            "A+=1 ls",
+            "X=/x/cmd ls 'a b'",
+            "x 'Set-Item' env:A",
+            "git commit -m 'x' && git commit -m 'x'",
+            "a'b c'd e\"f g\" 'h'",
         ] {
+            assert_same(cmd);
+        }
+    }
+
+    /// The exec commands of the benchmark corpus (one JSON call per line; the command is the
+    /// first string after `"command":`, with the escapes the corpus uses).
+    fn corpus_commands() -> Vec<String> {
+        let text = include_str!("../../../benches/corpus/calls.jsonl");
+        let mut out = Vec::new();
+        for line in text.lines().filter(|l| l.contains("\"tool\":\"exec\"")) {
+            let at = line
+                .find("\"command\":\"")
+                .expect("exec calls have a command")
+                + 11;
+            let mut cmd = String::new();
+            let mut chars = line[at..].chars();
+            while let Some(c) = chars.next() {
+                match c {
+                    '"' => break,
+                    '\\' => match chars.next() {
+                        Some('n') => cmd.push('\n'),
+                        Some('t') => cmd.push('\t'),
+                        Some(e @ ('"' | '\\' | '/')) => cmd.push(e),
+                        e => panic!("unexpected escape {e:?} in {line}"),
+                    },
+                    c => cmd.push(c),
+                }
+            }
+            out.push(cmd);
+        }
+        out
+    }
+
+    /// Every corpus command reads the same with the fast paths as with the full model, from
+    /// the text and (split at spaces) as argv, and whether plain or not.
+    #[test]
+    fn fast_paths_agree_with_the_full_model_on_the_corpus() {
+        let cmds = corpus_commands();
+        assert_eq!(cmds.len(), 269);
+        let plain = cmds.iter().filter(|c| Plain::default().read(c)).count();
+        assert!(plain > 100, "{plain} plain commands");
+        for cmd in &cmds {
             assert_same(cmd);
         }
     }
@@ -369,7 +627,8 @@ mod tests {
         "-rf ", "/", "find ", "-delete", "xargs ", "sudo ", "env ", "nohup ", "bash ", "-c ",
         "cmd ", "/c ", "pwsh ", "busybox ", "eval ", "export ", "set ", "setx ", "X=1 ",
         "set-item ", "env:Y", "$", "'", "\"", "(", ")", "`", "^", "\\", "<", "\t", "#", "é",
-        "CMD.EXE ", "/bin/", "sh",
+        "CMD.EXE ", "/bin/", "sh", "'a b'", "'x'", "\"y z\"", "' '", "''", "'a  b'", "'fi'",
+        "'a&b'", "A='1 2' ", "B=\"x\" ",
     ];
 
     fn command() -> impl Strategy<Value = String> {
@@ -381,7 +640,8 @@ mod tests {
     const PLAIN_ALPHABET: &[&str] = &[
         "ls", "git", "status", "-la", "x", "./a", "/tmp/b", "a=b", "..", " ", " ", " ", "  ", "*",
         "~/x?", " && ", " || ", ";", " | ", "&", "\n", ">", " 2>&1", ">&", " fi", "then", "rm",
-        "-rf", "/", "sudo", "X=1", "set",
+        "-rf", "/", "sudo", "X=1", "set", "'a b'", "'x'", "\"y z\"", "'fi'", "\"-item\"", "X=1 ",
+        "A='1 2' ", "'", "/x/cmd",
     ];
 
     fn plain_command() -> impl Strategy<Value = String> {
@@ -395,11 +655,15 @@ mod tests {
         fn fast_path_agrees_with_the_full_model(cmd in command()) {
             let (fast, full) = both_paths(&cmd);
             prop_assert_eq!(fast, full);
+            let (fast, full) = both_argv_paths(&cmd);
+            prop_assert_eq!(fast, full);
         }
 
         #[test]
         fn fast_path_agrees_on_mostly_plain_text(cmd in plain_command()) {
             let (fast, full) = both_paths(&cmd);
+            prop_assert_eq!(fast, full);
+            let (fast, full) = both_argv_paths(&cmd);
             prop_assert_eq!(fast, full);
         }
 

@@ -24,6 +24,7 @@ use alloc::vec::Vec;
 use super::aliases::{applet_head, canonical_alias, rm_find_aliases};
 use super::grant;
 use super::normalize::{command_head, wrapper, Wrap};
+use super::plain;
 use super::see_through::{payloads, Payload};
 use super::set::Dedup;
 use super::split::{split, SplitDialect};
@@ -78,6 +79,18 @@ impl Readings<'_> {
         }
     }
 
+    /// Adds `s`, to be expanded only when `expand` says so: a reading known to derive nothing
+    /// new is listed but not read again.
+    fn add_maybe_final(&mut self, s: &str, depth: u8, expand: bool) {
+        let before = self.list.len();
+        self.add(s, depth);
+        if !expand && self.list.len() > before {
+            if let Some(d) = self.depth.last_mut() {
+                *d = None;
+            }
+        }
+    }
+
     fn add_alias(&mut self, operand: &str, buf: &mut String) {
         self.aliases += 1;
         if self.aliases > MAX_ALIASES || self.list.len() >= MAX_READINGS {
@@ -105,12 +118,13 @@ fn trim(s: &str) -> &str {
 
 /// Fills `out` with the restrictive readings of `raw`, seeded with its `normalized` form and the
 /// grant `components`. When `components_are_raws` is set these are the raw command's own, so the
-/// raw reading does not recompute them.
+/// raw reading does not recompute them. `plain_raw`: `raw` is plain text (see `plain`).
 pub(crate) fn read(
     raw: &str,
     normalized: &str,
     components: &[String],
     components_are_raws: bool,
+    plain_raw: bool,
     sc: &mut Scratch,
     out: &mut Vec<String>,
 ) {
@@ -125,21 +139,29 @@ pub(crate) fn read(
         overflow: false,
     };
     sc.work = 0;
+    // The segments of plain text are plain too, and derive only themselves and their normalized
+    // form, which is already a component (see `plain::Plain::inert_segment`).
+    let expand_segment = |c: &str| !plain_raw || !plain::inert_segment(c);
     r.add(raw, 0);
-    r.add(normalized, 1);
+    // The normalized form of plain text is plain, reads as itself and has the same components.
+    r.add_maybe_final(normalized, 1, expand_segment(normalized));
     for c in components {
-        r.add(c, 1);
+        r.add_maybe_final(c, 1, expand_segment(c));
     }
     // Beyond upstream: the raw segments too, quoting intact. Re-reading normalized text loses
     // quotes: behind a keyword (`if X='a b' rm -rf /`) or inside a payload with a literal quote,
     // only the raw segment still reads as `rm -rf /`.
     sc.segs.clear();
-    split(raw, SplitDialect::Posix, &mut sc.segs);
+    if plain_raw {
+        sc.segs.extend_from_slice(sc.plain.segment_ranges());
+    } else {
+        split(raw, SplitDialect::Posix, &mut sc.segs);
+    }
     if sc.segs.len() > 1 {
         let segs = core::mem::take(&mut sc.segs);
         for seg in &segs {
             let seg = raw.get(seg.clone()).unwrap_or("");
-            r.add(seg, 1);
+            r.add_maybe_final(seg, 1, expand_segment(seg));
         }
         sc.segs = segs;
     }
@@ -175,12 +197,16 @@ pub(crate) fn read(
 /// Adds the readings derived from `c` at depth `d`.
 fn expand(c: &str, d: u8, skip_components: bool, sc: &mut Scratch, r: &mut Readings<'_>) {
     if !sc.full && sc.plain.read(c) {
-        // Plain text derives only its normalized form and components (see `plain`).
+        // Plain text derives only its normalized form and components, and with a quote its
+        // cmd.exe reading (see `plain`).
         if !skip_components {
             r.add(sc.plain.normalized(), d);
             for comp in sc.plain.components() {
                 r.add(comp, d);
             }
+        }
+        if sc.plain.quoted() {
+            dialects(c, d, sc, r);
         }
         return;
     }
@@ -192,12 +218,10 @@ fn expand(c: &str, d: u8, skip_components: bool, sc: &mut Scratch, r: &mut Readi
     sc.segs.clear();
     split(c, SplitDialect::Posix, &mut sc.segs);
     if sc.segs.len() == 1 {
-        let mut toks = core::mem::take(&mut sc.toks);
-        tokenize(c, Dialect::Posix, &mut toks);
-        alternates(c, &toks, d, r);
+        let toks = sc.posix.get(c);
+        alternates(c, toks, d, r);
         let mut buf = String::new();
-        rm_find_aliases(&toks, c, &mut |op| r.add_alias(op, &mut buf));
-        sc.toks = toks;
+        rm_find_aliases(toks, c, &mut |op| r.add_alias(op, &mut buf));
     }
 }
 
@@ -296,12 +320,24 @@ fn case_arm(s: &str) -> Option<&str> {
 
 /// The cmd.exe and PowerShell readings, when the text looks like it could be one.
 fn dialects(c: &str, d: u8, sc: &mut Scratch, r: &mut Readings<'_>) {
-    let cmd_like =
-        c.contains('^') || c.contains("&>") || (c.contains('\'') && c.contains(['&', '|']));
-    if cmd_like {
+    let (mut caret, mut amp_gt, mut quote, mut op, mut backtick) =
+        (false, false, false, false, false);
+    let mut prev = 0u8;
+    for &b in c.as_bytes() {
+        match b {
+            b'^' => caret = true,
+            b'>' => amp_gt |= prev == b'&',
+            b'\'' => quote = true,
+            b'&' | b'|' => op = true,
+            b'`' => backtick = true,
+            _ => {}
+        }
+        prev = b;
+    }
+    if caret || amp_gt || (quote && op) {
         dialect_reading(c, SplitDialect::Cmd, Dialect::Cmd, d, sc, r);
     }
-    if c.contains('`') {
+    if backtick {
         dialect_reading(c, SplitDialect::PowerShell, Dialect::PowerShell, d, sc, r);
     }
 }

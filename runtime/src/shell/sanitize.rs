@@ -10,9 +10,7 @@ use alloc::string::String;
 
 /// Appends the sanitized form of `cmd` to `out`.
 pub(crate) fn sanitize(cmd: &str, out: &mut String) {
-    // Printable ASCII, tab and newline are never removed; checking bytes is cheaper than chars.
-    let printable = |b: u8| matches!(b, 0x20..=0x7e | b'\t' | b'\n');
-    if cmd.bytes().all(printable) || !cmd.chars().any(is_removed) {
+    if all_printable(cmd.as_bytes()) || !cmd.chars().any(is_removed) {
         out.push_str(cmd);
         return;
     }
@@ -30,6 +28,28 @@ pub(crate) fn sanitize(cmd: &str, out: &mut String) {
             out.push(c);
         }
     }
+}
+
+/// Printable ASCII, tab and newline are never removed. Checked eight bytes at a time: the
+/// usual command is all printable ASCII, and a byte-by-byte test costs more than copying it.
+fn all_printable(b: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let printable = |c: &u8| matches!(c, 0x20..=0x7e | b'\t' | b'\n');
+    let mut chunks = b.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(w);
+        // With no high bit set, a byte under 0x20 or equal to 0x7f sets the high bit of its
+        // lane in one of these (the classic "has a byte less than n" tests).
+        let del = w ^ (0x7f * ONES);
+        let odd = (w.wrapping_sub(0x20 * ONES) & !w) | (del.wrapping_sub(ONES) & !del);
+        if (w | odd) & HIGH != 0 && !chunk.iter().all(printable) {
+            return false;
+        }
+    }
+    chunks.remainder().iter().all(printable)
 }
 
 fn is_removed(c: char) -> bool {
@@ -68,11 +88,26 @@ mod tests {
             ("\x1bx", "x"),
             ("\x1b[12;", "[12;"),
             ("héllo", "héllo"),
+            ("0123456789abcdef\x7f~ ", "0123456789abcdef~ "),
+            ("0123456789abc\x1fdef~ !", "0123456789abcdef~ !"),
+            ("tab\there\nand newline ~~~~", "tab\there\nand newline ~~~~"),
         ];
         for (src, want) in cases {
             let mut out = String::new();
             sanitize(src, &mut out);
             assert_eq!(out, *want, "{src:?}");
+        }
+    }
+
+    #[test]
+    fn printable_check_agrees_with_a_byte_loop() {
+        for n in 0..=255u8 {
+            for at in 0..17 {
+                let mut b = [b'a'; 17];
+                b[at] = n;
+                let want = b.iter().all(|c| matches!(c, 0x20..=0x7e | b'\t' | b'\n'));
+                assert_eq!(all_printable(&b), want, "{n:#x} at {at}");
+            }
         }
     }
 }

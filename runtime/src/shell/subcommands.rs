@@ -15,7 +15,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::split::{split, SplitDialect};
-use super::tokenize::{find_byte, redirection_len, tokenize, Dialect, Tokens};
+use super::tokenize::{find_byte, redirection_len, PosixWords, Tokens};
 use super::words::{contains_bytes, is_assignment, is_posix_shell};
 
 /// Appends the bodies of the substitutions in `src` (outermost only, in order) to `out`.
@@ -42,14 +42,14 @@ pub(crate) fn substitutions(src: &str, out: &mut Vec<String>) {
 /// Appends the payload of every `eval` segment of `src` (`eval a b` -> `a b`) to `out`, and
 /// (beyond upstream, which reads them only for deny rules) of every here-string fed to a shell
 /// (`bash <<< 'a b'` -> `a b`).
-pub(crate) fn eval_payloads(src: &str, toks: &mut Tokens, out: &mut Vec<String>) {
+pub(crate) fn eval_payloads(src: &str, words: &mut PosixWords, out: &mut Vec<String>) {
     if !contains_bytes(src, "eval") && !contains_bytes(src, "<<<") {
         return;
     }
     let mut segs = Vec::new();
     split(src, SplitDialect::Posix, &mut segs);
     for seg in segs {
-        tokenize(slice(src, seg.start, seg.end), Dialect::Posix, toks);
+        let toks = words.get(slice(src, seg.start, seg.end));
         let head = (0..toks.len()).find(|&i| !is_assignment(toks.value(i)));
         if let Some(h) = head {
             if toks.value(h) == "eval" && h + 1 < toks.len() {
@@ -142,7 +142,7 @@ mod tests {
     fn subs(src: &str) -> Vec<String> {
         let mut out = Vec::new();
         substitutions(src, &mut out);
-        eval_payloads(src, &mut Tokens::default(), &mut out);
+        eval_payloads(src, &mut PosixWords::default(), &mut out);
         out
     }
 

@@ -111,6 +111,29 @@ impl Tokens {
     }
 }
 
+/// The POSIX words of the text tokenized last, kept. Several stages read the words of the same
+/// text in turn (the rm/find aliases and alternates of a reading, its `eval` payloads, its
+/// environment assignments), and tokenizing depends on the text alone.
+#[derive(Debug, Default)]
+pub(crate) struct PosixWords {
+    text: String,
+    toks: Tokens,
+    valid: bool,
+}
+
+impl PosixWords {
+    /// The POSIX words of `src`.
+    pub(crate) fn get(&mut self, src: &str) -> &Tokens {
+        if !self.valid || self.text != src {
+            self.text.clear();
+            self.text.push_str(src);
+            tokenize(src, Dialect::Posix, &mut self.toks);
+            self.valid = true;
+        }
+        &self.toks
+    }
+}
+
 pub(crate) fn is_blank(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }

@@ -72,6 +72,20 @@ pub(crate) fn contains_bytes(haystack: &str, needle: &str) -> bool {
         .any(|(i, &c)| c == first && h.get(i..i + n.len()) == Some(n))
 }
 
+/// `haystack` contains `needle`, ASCII case ignored.
+pub(crate) fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    let Some((first, rest)) = n.split_first() else {
+        return true;
+    };
+    // Compare whole windows only where the first byte matches.
+    h.iter().enumerate().any(|(i, c)| {
+        c.eq_ignore_ascii_case(first)
+            && h.get(i + 1..i + n.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(rest))
+    })
+}
+
 /// The first whitespace-delimited word of `s`, with simple quotes removed: enough to pick a
 /// dialect before tokenizing.
 pub(crate) fn head_word(s: &str) -> &str {
