@@ -695,10 +695,49 @@ fn build_field(
             form,
         });
     }
+    let (confirms, index) = index_confirms(confirms, table.atoms, table.prefilters)?;
+    table.confirm_index = writer.words.push(index);
     table.confirms = writer
         .words
         .push(confirms.into_iter().flat_map(Confirm::to_words));
     Ok(table)
+}
+
+/// Orders `confirms` by prefilter bit (none first) and gives the index of each bit's records
+/// (see [`FieldTable::confirm_index`]). A query visits bits in rising order, so a confirm that
+/// sets a prefilter bit must be keyed by a lower bit: the bit allocation guarantees it (a
+/// middle-level bit is allocated after its top-level one), and this checks it.
+fn index_confirms(
+    mut confirms: Vec<Confirm>,
+    atoms: u32,
+    prefilters: u32,
+) -> Result<(Vec<Confirm>, Vec<u32>), CompileError> {
+    // Slot 0: no prefilter; slot k + 1: prefilter bit atoms + k.
+    let slot = |c: &Confirm| match c.prefilter {
+        None => Some(0),
+        Some(p) => p
+            .checked_sub(atoms)
+            .filter(|&k| k < prefilters)
+            .map(|k| k as usize + 1),
+    };
+    let ordered = |c: &Confirm| c.atom < atoms || c.prefilter.is_none_or(|p| p < c.atom);
+    if !confirms.iter().all(|c| slot(c).is_some() && ordered(c)) {
+        return Err(CompileError {
+            pos: None,
+            message: "internal: a confirm's prefilter bit is out of order".to_string(),
+        });
+    }
+    confirms.sort_by_key(|c| slot(c).unwrap_or(0));
+    let mut index = vec![0u32; prefilters as usize + 2];
+    for c in &confirms {
+        if let Some(n) = slot(c).and_then(|s| index.get_mut(s + 1)) {
+            *n += 1;
+        }
+    }
+    for i in 1..index.len() {
+        index[i] += index[i - 1];
+    }
+    Ok((confirms, index))
 }
 
 /// Few, large regexes searched over big texts: one DFA each keeps every build small.
@@ -721,6 +760,8 @@ fn build_response(
             }
         }
     }
+    // No prefilters, no confirms: the index is its two bounds.
+    table.confirm_index = writer.words.push([0, 0]);
     Ok(table)
 }
 

@@ -184,8 +184,13 @@ pub struct FieldTable {
     pub prefilters: u32,
     /// Patterns with an unanchored run (`*curl*| sh*`), each its own DFA run only when its
     /// prefilter bit is set: in a shared DFA each would double the state count. A span of
-    /// [`Confirm::WORDS`]-word records in [`Words`].
+    /// [`Confirm::WORDS`]-word records in [`Words`], those without a prefilter first, then by
+    /// prefilter bit (a confirm that sets a prefilter bit comes before that bit's confirms).
     pub confirms: Span,
+    /// `prefilters + 2` record numbers in [`Words`]: the confirms without a prefilter are
+    /// records `[0] .. [1]`, those of prefilter bit `atoms + k` records `[k + 1] .. [k + 2]`. A
+    /// query visits only the confirms of the prefilter bits its input set.
+    pub confirm_index: Span,
 }
 
 impl FieldTable {
@@ -314,6 +319,21 @@ impl<'a> Words<'a> {
         bytes
             .chunks_exact(4)
             .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+    }
+
+    /// Records `records` of the confirm records in `span`.
+    pub fn confirm_records(
+        &self,
+        span: Span,
+        records: core::ops::Range<u32>,
+    ) -> impl Iterator<Item = Confirm> + 'a {
+        let start = records.start.saturating_mul(Confirm::WORDS);
+        let end = records.end.saturating_mul(Confirm::WORDS).min(span.len);
+        let sub = Span {
+            start: span.start.saturating_add(start),
+            len: end.saturating_sub(start),
+        };
+        self.confirms(sub)
     }
 
     /// The confirm records of `span` (a span of whole records).

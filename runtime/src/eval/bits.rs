@@ -54,9 +54,28 @@ impl Bits {
         }
     }
 
-    /// The set atoms in `range`, in order.
+    /// The set atoms in `range`, in order (a word at a time: ranges of prefilter bits are
+    /// long and mostly clear).
     pub fn iter_in(&self, range: AtomRange) -> impl Iterator<Item = u32> + '_ {
-        range.iter().filter(|&a| self.get(a))
+        let first_word = range.start / 64;
+        let words = self.words.get(first_word as usize..).unwrap_or(&[]);
+        words
+            .iter()
+            .zip(first_word..)
+            .take_while(move |&(_, w)| w * 64 < range.end)
+            .flat_map(move |(&bits, w)| {
+                let base = w * 64;
+                let mut rest = bits;
+                core::iter::from_fn(move || {
+                    if rest == 0 {
+                        return None;
+                    }
+                    let at = rest.trailing_zeros();
+                    rest &= rest - 1;
+                    Some(base + at)
+                })
+            })
+            .filter(move |&a| range.start <= a && a < range.end)
     }
 }
 

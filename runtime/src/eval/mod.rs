@@ -27,7 +27,9 @@ use crate::bundle::{Bundle, BundleError, DfaForm, SectionKind};
 use crate::call::{canonicalize, Call, InputError, MAX_MATCH_INPUT};
 use crate::counter::CallCounter;
 use crate::paths::PathResolver;
-use crate::program::{Confirm, Field, FieldTable, PolicyProgram, Program, RuleProgram, Words};
+use crate::program::{
+    AtomRange, Confirm, Field, FieldTable, PolicyProgram, Program, RuleProgram, Words,
+};
 use crate::shell::CommandReadings;
 use automata::Automata;
 
@@ -285,13 +287,35 @@ impl<'a> Evaluator<'a> {
                 }
             }
         }
-        for confirm in self.words.confirms(table.confirms) {
-            let wanted = confirm.prefilter.is_none_or(|p| bits.get(p)) && !bits.get(confirm.atom);
-            if wanted && self.confirmed(confirm, &haystack) {
-                bits.set(confirm.atom);
+        self.confirm(table, None, &haystack, &mut bits);
+        // Confirms may set later prefilter bits, so the bits are read as the loop goes.
+        let mut k = 0;
+        while k < table.prefilters {
+            let bit = table.atoms + k;
+            let next = bits.iter_in(AtomRange::new(bit, table.bits())).next();
+            match next {
+                Some(set) => {
+                    self.confirm(table, Some(set - table.atoms), &haystack, &mut bits);
+                    k = set - table.atoms + 1;
+                }
+                None => break,
             }
         }
         bits
+    }
+
+    /// Runs the confirms of prefilter bit `atoms + k` (`None`: those without a prefilter).
+    fn confirm(&self, table: &FieldTable, k: Option<u32>, haystack: &Input<'_>, bits: &mut Bits) {
+        let slot = k.map_or(0, |k| k + 1);
+        let index = |i| self.words.at(table.confirm_index, i);
+        let (Some(start), Some(end)) = (index(slot), index(slot + 1)) else {
+            return;
+        };
+        for confirm in self.words.confirm_records(table.confirms, start..end) {
+            if !bits.get(confirm.atom) && self.confirmed(confirm, haystack) {
+                bits.set(confirm.atom);
+            }
+        }
     }
 
     /// Whether `confirm`'s DFA matches somewhere in `haystack`.
@@ -496,11 +520,23 @@ fn references_hold(table: &FieldTable, words: &Words<'_>, automata: &Automata<'_
         .dfas
         .iter()
         .all(|d| d.number < automata.count(d.form) && words.holds(d.atoms));
+    let records = table.confirms.len / Confirm::WORDS;
     let confirms_hold = table.confirms.len.is_multiple_of(Confirm::WORDS)
         && words
             .confirms(table.confirms)
             .all(|c| c.number < automata.count(c.form));
-    dfas_hold && confirms_hold && words.holds(table.always) && words.holds(table.confirms)
+    // The index must rise from 0 to the last record, one entry per prefilter bit and two more.
+    let index: Vec<u32> = words.span(table.confirm_index).collect();
+    let index_holds = table.confirm_index.len == table.prefilters.saturating_add(2)
+        && index.first() == Some(&0)
+        && index.last() == Some(&records)
+        && index.windows(2).all(|w| w[0] <= w[1]);
+    dfas_hold
+        && confirms_hold
+        && index_holds
+        && words.holds(table.always)
+        && words.holds(table.confirms)
+        && words.holds(table.confirm_index)
 }
 
 /// Whether an anchored single-pattern DFA matches starting at any position of `input`.
