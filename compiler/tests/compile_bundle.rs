@@ -170,3 +170,34 @@ fn sample_bundle_is_small() {
     let bytes = bundle_bytes();
     assert!(bytes.len() < 64 * 1024, "{} bytes", bytes.len());
 }
+
+/// Behind `open_unchecked` (the preload's open) DFAs load on first use, so a DFA whose bytes do
+/// not load is found by a search: that decision, and every later one, is a fail-closed deny.
+#[test]
+fn a_dfa_that_does_not_load_fails_closed() {
+    let bytes = bundle_bytes();
+    let buf = AlignedBuf::from_bytes(&bytes);
+    let bundle = Bundle::open(buf.as_bytes()).unwrap();
+    let mut damaged = bytes.clone();
+    for form in [DfaForm::Dense, DfaForm::Sparse] {
+        for number in 0..bundle.dfa_count(form) {
+            let dfa = bundle.dfa_bytes(form, number).unwrap();
+            let at = dfa.as_ptr() as usize - buf.as_bytes().as_ptr() as usize;
+            assert!(at > HEADER_LEN);
+            damaged[at] ^= 0xff; // the serialized label: loading stops at it
+        }
+    }
+    let buf = AlignedBuf::from_bytes(&damaged);
+    // SAFETY: the label check runs in `from_bytes_unchecked` too; nothing past it is read.
+    let bundle = unsafe { Bundle::open_unchecked(buf.as_bytes()) }.unwrap();
+    let ev = Evaluator::new(&bundle).unwrap();
+    let call = Call::new("exec", "a", &[("command", "ls")]);
+    let d = ev.evaluate(&call, &EvalContext::at(0));
+    assert_eq!(d.action, Action::Deny);
+    assert_eq!(d.message, rampart_runtime::eval::MSG_BROKEN_AUTOMATON);
+    // The validated open refuses the same bytes outright.
+    assert!(matches!(
+        Bundle::open(buf.as_bytes()),
+        Err(BundleError::ChecksumMismatch)
+    ));
+}

@@ -16,7 +16,7 @@
 use alloc::boxed::Box;
 use core::cell::UnsafeCell;
 use core::mem::MaybeUninit;
-use core::sync::atomic::{AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use regex_automata::dfa::{dense, sparse};
 
@@ -26,6 +26,9 @@ use crate::bundle::{pack_entry, Bundle, BundleError, DfaForm};
 pub struct Automata<'a> {
     dense: Pack<'a, dense::DFA<&'a [u32]>>,
     sparse: Pack<'a, sparse::DFA<&'a [u8]>>,
+    /// Set when a DFA the program names failed to load: its answers are missing, so decisions
+    /// made with them must fail closed (see [`Automata::broken`]).
+    broken: AtomicBool,
 }
 
 /// One form's pack of serialized DFAs, its index, and the DFAs loaded so far.
@@ -71,7 +74,22 @@ impl<'a> Automata<'a> {
         Ok(Automata {
             dense: Pack::new(bundle, DfaForm::Dense)?,
             sparse: Pack::new(bundle, DfaForm::Sparse)?,
+            broken: AtomicBool::new(false),
         })
+    }
+
+    /// Whether some DFA failed to load (corrupt bytes behind `Bundle::open_unchecked`): DFAs
+    /// load on first use, so this is found during a search rather than at open.
+    pub fn broken(&self) -> bool {
+        self.broken.load(Ordering::Relaxed)
+    }
+
+    /// Passes `result` on, remembering a DFA that did not load.
+    fn noting<R>(&self, result: Option<R>) -> Option<R> {
+        if result.is_none() {
+            self.broken.store(true, Ordering::Relaxed);
+        }
+        result
     }
 
     pub fn count(&self, form: DfaForm) -> u32 {
@@ -91,8 +109,10 @@ impl<'a> Automata<'a> {
         // with `from_bytes`, or through `Bundle::open_unchecked`, whose caller vouches for the
         // bytes.
         let load = |data| unsafe { dense::DFA::from_bytes_unchecked(data) }.ok();
-        self.dense
-            .with(number, |data| load(data).map(|(dfa, _)| dfa), f)
+        let loaded = self
+            .dense
+            .with(number, |data| load(data).map(|(dfa, _)| dfa), f);
+        self.noting(loaded)
     }
 
     /// Runs `f` on sparse DFA `number`; `None` if there is no such DFA or it does not load.
@@ -102,8 +122,10 @@ impl<'a> Automata<'a> {
         f: impl FnOnce(&sparse::DFA<&'a [u8]>) -> R,
     ) -> Option<R> {
         let load = |data| unsafe { sparse::DFA::from_bytes_unchecked(data) }.ok();
-        self.sparse
-            .with(number, |data| load(data).map(|(dfa, _)| dfa), f)
+        let loaded = self
+            .sparse
+            .with(number, |data| load(data).map(|(dfa, _)| dfa), f);
+        self.noting(loaded)
     }
 }
 

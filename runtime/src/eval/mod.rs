@@ -48,6 +48,8 @@ pub const MSG_NO_RESPONSE_RULE: &str = "no matching response rule; response allo
 pub const MSG_RESPONSE_TOO_LARGE: &str =
     "response exceeds the 1048576-byte policy matching limit; failing closed";
 pub const MSG_COUNTER_FAILED: &str = "call_count unavailable; failing closed";
+pub const MSG_BROKEN_AUTOMATON: &str =
+    "policy bundle has an automaton that does not load; failing closed";
 /// Prefix of deny messages from the project policy.
 pub const PROJECT_PREFIX: &str = "[Project Policy] ";
 /// Responses larger than this are denied when a response rule applies.
@@ -201,6 +203,9 @@ impl<'a> Evaluator<'a> {
             return Decision::plain(Action::Deny, MSG_RESPONSE_TOO_LARGE);
         }
         let bits = self.query(Field::Response, response);
+        if self.automata.broken() {
+            return Decision::plain(Action::Deny, MSG_BROKEN_AUTOMATON);
+        }
         let mut fired: Vec<(usize, usize)> = Vec::new();
         for &pi in &scope {
             let Some(policy) = self.policy(pi) else {
@@ -382,6 +387,9 @@ impl<'a> Evaluator<'a> {
 
     /// Combines the policies' first matching rules exactly as upstream (§2.2 steps 5-11).
     pub(crate) fn decide(&self, facts: &Facts<'_>, ctx: &EvalContext<'_>) -> Decision {
+        if self.automata.broken() {
+            return Decision::plain(Action::Deny, MSG_BROKEN_AUTOMATON);
+        }
         let default = self.program.default_action();
         let scope = self.in_scope(facts);
         if scope.is_empty() {
