@@ -534,11 +534,10 @@ fn references_hold(table: &FieldTable, words: &Words<'_>, automata: &Automata<'_
             .confirms(table.confirms)
             .all(|c| c.number < automata.count(c.form));
     // The index must rise from 0 to the last record, one entry per prefilter bit and two more.
-    let index: Vec<u32> = words.span(table.confirm_index).collect();
-    let index_holds = table.confirm_index.len == table.prefilters.saturating_add(2)
-        && index.first() == Some(&0)
-        && index.last() == Some(&records)
-        && index.windows(2).all(|w| w[0] <= w[1]);
+    let mut index = words.span(table.confirm_index);
+    let rising = index.next() == Some(0)
+        && index.try_fold(0, |prev, n| (prev <= n).then_some(n)) == Some(records);
+    let index_holds = table.confirm_index.len == table.prefilters.saturating_add(2) && rising;
     dfas_hold
         && confirms_hold
         && index_holds
