@@ -94,8 +94,14 @@ pub fn send(home: &[u8], line: &[u8]) {
 fn send_datagram(home: &[u8], line: &[u8]) -> bool {
     let mut addr: libc::sockaddr_un = unsafe { core::mem::zeroed() };
     addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
-    let path = [home, b"/.rampart/preload.sock"].concat();
-    if path.len() >= addr.sun_path.len() {
+    let path = [home, b"/.rampart/preload.sock\0"].concat();
+    if path.len() > addr.sun_path.len() {
+        return false;
+    }
+    // With no server, socket + sendto (failing) + close cost ~3.5 us here; looking for the
+    // socket file first costs ~0.4 us. A stale file (server gone) still fails at sendto.
+    // SAFETY: NUL-terminated path.
+    if unsafe { libc::access(path.as_ptr().cast(), libc::F_OK) } != 0 {
         return false;
     }
     for (dst, &src) in addr.sun_path.iter_mut().zip(path.iter()) {

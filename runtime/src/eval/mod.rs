@@ -121,7 +121,7 @@ impl<'a> Evaluator<'a> {
         let program: Program =
             postcard::from_bytes(bytes).map_err(|_| BundleError::BadProgram("program"))?;
         let words = Words::new(bundle.section(SectionKind::Words).unwrap_or(&[]));
-        let automata = Automata::new(bundle)?;
+        let automata = Automata::new(bundle);
         if program.fields.len() != Field::ALL.len()
             || !program
                 .fields
