@@ -111,6 +111,40 @@ validated_instr=$(per_op 1 open "$work/standard.bin" -- --validated)
 record open_validated_instructions "$validated_instr" instr \
   "Bundle::open (sha256 + DFA validation) + Evaluator::new"
 
+# driver_instructions PRELOAD N: instructions of benches/support/exec_driver.c making N execve
+# calls, with librampart.so preloaded (PRELOAD=1) or not. The environment is fixed, so the count is.
+driver_instructions() {
+  local log="$work/driver.log" preload=()
+  [ "$1" = 1 ] && preload=("LD_PRELOAD=$lib")
+  env -i HOME="$work/home" RAMPART_POLICY="$work/standard.bin" "${preload[@]}" \
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null "$work/exec_driver" "$2" \
+    >/dev/null 2>"$log" || {
+    cat "$log" >&2
+    echo "gates: exec_driver $2 failed under valgrind" >&2
+    exit 1
+  }
+  sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$log" | tail -n 1
+}
+
+# The preload's per-process and per-exec costs in instructions (the wall-clock budgets are
+# measured by `cargo bench --bench process`; page faults, ~2.8 us each for an anonymous page on
+# the reference machine, are not counted here).
+preload_gates() {
+  cc -O2 -o "$work/exec_driver" benches/support/exec_driver.c
+  mkdir -p "$work/home"
+  local bare loaded first steady
+  bare=$(driver_instructions 0 0)
+  loaded=$(driver_instructions 1 0)
+  first=$(driver_instructions 1 1)
+  steady=$(driver_instructions 1 11)
+  record preload_load_instructions $((loaded - bare)) instr \
+    "librampart.so loaded and initialised, no exec (loader + constructor)"
+  record preload_first_exec_instructions $((first - loaded)) instr \
+    "first execve decision of a process (evaluator built, DFAs loaded)"
+  record preload_steady_exec_instructions $(((steady - first) / 10)) instr \
+    "a later execve decision of the same process"
+}
+
 # build.rs put the preload library next to the release binaries while building the gate binary.
 lib="$target/release/librampart.so"
 if [ -f "$lib" ]; then
@@ -118,6 +152,7 @@ if [ -f "$lib" ]; then
   so_bytes=$(size "$lib" | awk 'NR == 2 { print $4 }')
   record preload_so_loaded_bytes "$so_bytes" bytes "text+data+bss of librampart.so"
   needed=$(readelf -d "$lib" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | tr '\n' ' ' | sed 's/ $//')
+  preload_gates
 else
   needed="no library (build.rs did not build $lib)"
 fi
