@@ -19,9 +19,9 @@ use regex_automata::MatchKind;
 
 use rampart_runtime::bundle::{BundleWriter, DfaForm, SectionKind, FLAG_EXEC_NEEDS_SERVER};
 use rampart_runtime::program::{
-    AtomMeta, AtomRange, CommandCond, Confirm, CountCond, DepthCond, DfaRef, Field, FieldTable,
-    Metadata, PathCond, PatternMeta, PolicyMeta, PolicyProgram, Program, ResponseCond, RuleProgram,
-    SessionCond, WordsWriter,
+    self, AtomMeta, AtomRange, CommandCond, Confirm, CountCond, DepthCond, DfaRef, Field,
+    FieldTable, Metadata, PathCond, PatternMeta, PolicyMeta, PolicyProgram, Program, ResponseCond,
+    RuleProgram, SessionCond, WordsWriter,
 };
 
 use crate::lower::{dfa_builder, lower_contains, lower_parts, Flavour, Part, Parts, Shape};
@@ -107,21 +107,13 @@ pub fn compile(set: &PolicySet) -> Result<(Vec<u8>, CompileStats), CompileError>
         program.fields.push(table);
         meta.atoms.push(atoms.into_iter().map(|a| a.meta).collect());
     }
-    let encode = |what: &str, r: Result<Vec<u8>, postcard::Error>| {
-        r.map_err(|e| CompileError {
-            pos: None,
-            message: format!("cannot encode the {what}: {e}"),
-        })
-    };
+    let metadata = postcard::to_allocvec(&meta).map_err(|e| CompileError {
+        pos: None,
+        message: format!("cannot encode the metadata: {e}"),
+    })?;
     let Sections { mut bundle, words } = writer;
-    bundle.add(
-        SectionKind::Program,
-        encode("program", postcard::to_allocvec(&program))?,
-    );
-    bundle.add(
-        SectionKind::Metadata,
-        encode("metadata", postcard::to_allocvec(&meta))?,
-    );
+    bundle.add(SectionKind::Program, program::flat::encode(&program));
+    bundle.add(SectionKind::Metadata, metadata);
     bundle.add(SectionKind::Words, words.into_bytes());
     let bytes = bundle.finish();
     stats.bytes = bytes.len();

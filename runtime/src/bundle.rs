@@ -2,7 +2,8 @@
 //!
 //! Why a hand-written container rather than one serialized struct: the dense DFAs must be read
 //! zero-copy from the mapping (they need 4-byte alignment, so every section starts at a 64-byte
-//! boundary), while the rule tables and metadata are small enough to decode with postcard. A
+//! boundary), while the rule tables and metadata are small enough to decode (the rule tables
+//! with their own fixed-width codec, [`crate::program::flat`]; the metadata with postcard). A
 //! fixed little-endian header says what the file is before anything else is trusted.
 //!
 //! Opening must cost next to nothing (the preload opens a bundle in every process), so the file
@@ -29,7 +30,7 @@ use sha2::{Digest, Sha256};
 /// The first eight bytes of every bundle.
 pub const MAGIC: [u8; 8] = *b"RAMPART\0";
 /// Bumped whenever the container or the program encoding changes incompatibly.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// The serialized DFA wire format belongs to regex-automata 0.4; a bundle built by another major
 /// version must be recompiled, not misread.
 pub const AUTOMATA_VERSION: [u8; 16] = *b"regex-automata/4";
@@ -55,7 +56,7 @@ pub enum SectionKind {
     /// aligned offset (dense DFAs are read in place as u32s). Located through
     /// [`SectionKind::DenseIndex`].
     DenseDfas = 1,
-    /// The rule tables and atom layout ([`crate::program::Program`], postcard).
+    /// The rule tables and atom layout ([`crate::program::Program`], [`crate::program::flat`]).
     Program = 2,
     /// Names, pattern texts and the source map for explain ([`crate::program::Metadata`], postcard).
     Metadata = 3,

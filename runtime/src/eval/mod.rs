@@ -118,8 +118,8 @@ impl<'a> Evaluator<'a> {
         let bytes = bundle
             .section(SectionKind::Program)
             .ok_or(BundleError::MissingSection("program"))?;
-        let program: Program =
-            postcard::from_bytes(bytes).map_err(|_| BundleError::BadProgram("program"))?;
+        let program =
+            crate::program::flat::decode(bytes).ok_or(BundleError::BadProgram("program"))?;
         let words = Words::new(bundle.section(SectionKind::Words).unwrap_or(&[]));
         let automata = Automata::new(bundle);
         if program.fields.len() != Field::ALL.len()

@@ -5,15 +5,17 @@
 //! "some pattern of this rule matched" is a range test on a bitset. A rule is then a conjunction
 //! of field tests over those bits, never string matching.
 //!
-//! The [`Program`] is what deciding needs (postcard-encoded, decoded once per evaluator). The
-//! [`Metadata`] is what only explanations need (pattern texts and `file:line:column`), so a
-//! process that only decides never decodes it.
+//! The [`Program`] is what deciding needs (in its own [`flat`] encoding, decoded once per
+//! evaluator). The [`Metadata`] is what only explanations need (pattern texts and
+//! `file:line:column`, postcard), so a process that only decides never decodes it.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::DfaForm;
+
+pub mod flat;
 
 /// A decision or rule action (upstream's `log` is [`Action::Watch`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -170,7 +172,7 @@ impl AtomRange {
 }
 
 /// How one field's atoms are computed for an input.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FieldTable {
     /// Number of atoms in this field.
     pub atoms: u32,
@@ -245,7 +247,7 @@ impl Confirm {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DfaRef {
     /// The DFA's number among the bundle's DFAs of its form.
     pub number: u32,
@@ -259,7 +261,7 @@ pub struct DfaRef {
 }
 
 /// A run of [`Words`]: `len` words from word `start`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Span {
     pub start: u32,
     pub len: u32,
@@ -374,7 +376,7 @@ impl WordsWriter {
 }
 
 /// Everything deciding needs.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Program {
     pub default_action: Option<Action>,
     /// One table per [`Field`], indexed by [`Field::index`].
@@ -396,7 +398,7 @@ impl Program {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PolicyProgram {
     pub name: String,
     /// Atom in [`Field::Agent`].
@@ -412,7 +414,7 @@ pub struct PolicyProgram {
     pub rules: Vec<RuleProgram>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RuleProgram {
     pub action: Action,
     pub message: String,
@@ -438,7 +440,7 @@ pub struct RuleProgram {
 }
 
 /// command_matches / command_contains / command_not_matches of one rule.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CommandCond {
     /// [`Field::Command`] atoms of command_matches.
     pub matches: AtomRange,
@@ -457,19 +459,19 @@ impl CommandCond {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PathCond {
     pub matches: AtomRange,
     pub not_matches: AtomRange,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SessionCond {
     pub matches: AtomRange,
     pub not_matches: AtomRange,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DepthCond {
     pub gte: Option<i64>,
     pub lte: Option<i64>,
@@ -484,7 +486,7 @@ impl DepthCond {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CountCond {
     /// The counted tool; `None` is the current call's tool.
     pub tool: Option<String>,
@@ -492,7 +494,7 @@ pub struct CountCond {
     pub window_secs: u64,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ResponseCond {
     pub matches: AtomRange,
     pub not_matches: AtomRange,
