@@ -24,55 +24,56 @@ use crate::bundle::{pack_entry, Bundle, DfaForm};
 
 /// The dense and sparse DFAs of one bundle.
 pub struct Automata<'a> {
-    dense: Pack<'a, dense::DFA<&'a [u32]>>,
-    sparse: Pack<'a, sparse::DFA<&'a [u8]>>,
+    dense: Pack<'a>,
+    sparse: Pack<'a>,
+    /// Every DFA loaded so far, dense ones numbered first: one set of slots for both forms, so
+    /// that the first DFAs a process loads, of either form, share their pages.
+    loaded: Slots<Loaded<'a>>,
     /// Set when a DFA the program names failed to load: its answers are missing, so decisions
     /// made with them must fail closed (see [`Automata::broken`]).
     broken: AtomicBool,
 }
 
-/// One form's pack of serialized DFAs, its index, and the DFAs loaded so far.
-struct Pack<'a, T> {
-    bytes: &'a [u8],
-    index: &'a [u8],
-    loaded: Slots<T>,
+/// A loaded DFA of either form.
+enum Loaded<'a> {
+    Dense(dense::DFA<&'a [u32]>),
+    Sparse(sparse::DFA<&'a [u8]>),
 }
 
-impl<'a, T> Pack<'a, T> {
-    fn new(bundle: &Bundle<'a>, form: DfaForm) -> Pack<'a, T> {
+/// One form's pack of serialized DFAs and its index.
+struct Pack<'a> {
+    bytes: &'a [u8],
+    index: &'a [u8],
+}
+
+impl<'a> Pack<'a> {
+    fn new(bundle: &Bundle<'a>, form: DfaForm) -> Pack<'a> {
         // An entry is checked when its DFA is first loaded, not here: `Bundle::open` already
         // validated every one, and behind `open_unchecked` a bad entry makes the searches that
         // need it fail closed (see [`Automata::broken`]) at no cost to the opens that don't.
         let (bytes, index) = bundle.dfa_pack(form);
-        Pack {
-            bytes,
-            index,
-            loaded: Slots::new(index.len() / 8),
-        }
+        Pack { bytes, index }
     }
 
     fn count(&self) -> u32 {
-        self.loaded.len() as u32
+        (self.index.len() / 8) as u32
     }
 
-    /// Runs `f` on DFA `number`, deserializing it with `load` the first time.
-    fn with<R>(
-        &self,
-        number: u32,
-        load: impl FnOnce(&'a [u8]) -> Option<T>,
-        f: impl FnOnce(&T) -> R,
-    ) -> Option<R> {
-        let data = || pack_entry(self.bytes, self.index, number).and_then(load);
-        self.loaded.with(number as usize, data, f)
+    fn entry(&self, number: u32) -> Option<&'a [u8]> {
+        pack_entry(self.bytes, self.index, number)
     }
 }
 
 impl<'a> Automata<'a> {
     /// The DFA packs of `bundle` (their bytes stay where they are; nothing is read yet).
     pub fn new(bundle: &Bundle<'a>) -> Automata<'a> {
+        let dense = Pack::new(bundle, DfaForm::Dense);
+        let sparse = Pack::new(bundle, DfaForm::Sparse);
+        let count = dense.count() as usize + sparse.count() as usize;
         Automata {
-            dense: Pack::new(bundle, DfaForm::Dense),
-            sparse: Pack::new(bundle, DfaForm::Sparse),
+            dense,
+            sparse,
+            loaded: Slots::new(count),
             broken: AtomicBool::new(false),
         }
     }
@@ -81,14 +82,6 @@ impl<'a> Automata<'a> {
     /// load on first use, so this is found during a search rather than at open.
     pub fn broken(&self) -> bool {
         self.broken.load(Ordering::Relaxed)
-    }
-
-    /// Passes `result` on, remembering a DFA that did not load.
-    fn noting<R>(&self, result: Option<R>) -> Option<R> {
-        if result.is_none() {
-            self.broken.store(true, Ordering::Relaxed);
-        }
-        result
     }
 
     pub fn count(&self, form: DfaForm) -> u32 {
@@ -108,10 +101,12 @@ impl<'a> Automata<'a> {
         // with `from_bytes`, or through `Bundle::open_unchecked`, whose caller vouches for the
         // bytes.
         let load = |data| unsafe { dense::DFA::from_bytes_unchecked(data) }.ok();
-        let loaded = self
-            .dense
-            .with(number, |data| load(data).map(|(dfa, _)| dfa), f);
-        self.noting(loaded)
+        let slot = (number < self.dense.count()).then_some(number);
+        let value = || Some(Loaded::Dense(load(self.dense.entry(number)?)?.0));
+        self.with(slot, value, |loaded| match loaded {
+            Loaded::Dense(dfa) => Some(f(dfa)),
+            Loaded::Sparse(_) => None,
+        })
     }
 
     /// Runs `f` on sparse DFA `number`; `None` if there is no such DFA or it does not load.
@@ -121,10 +116,27 @@ impl<'a> Automata<'a> {
         f: impl FnOnce(&sparse::DFA<&'a [u8]>) -> R,
     ) -> Option<R> {
         let load = |data| unsafe { sparse::DFA::from_bytes_unchecked(data) }.ok();
-        let loaded = self
-            .sparse
-            .with(number, |data| load(data).map(|(dfa, _)| dfa), f);
-        self.noting(loaded)
+        let slot = (number < self.sparse.count()).then(|| number + self.dense.count());
+        let value = || Some(Loaded::Sparse(load(self.sparse.entry(number)?)?.0));
+        self.with(slot, value, |loaded| match loaded {
+            Loaded::Sparse(dfa) => Some(f(dfa)),
+            Loaded::Dense(_) => None,
+        })
+    }
+
+    /// Runs `f` on the DFA in `slot`, loading it with `load` the first time; a missing slot or
+    /// a DFA that does not load is remembered as [`Automata::broken`].
+    fn with<R>(
+        &self,
+        slot: Option<u32>,
+        load: impl FnOnce() -> Option<Loaded<'a>>,
+        f: impl FnOnce(&Loaded<'a>) -> Option<R>,
+    ) -> Option<R> {
+        let result = slot.and_then(|slot| self.loaded.with(slot as usize, load, f).flatten());
+        if result.is_none() {
+            self.broken.store(true, Ordering::Relaxed);
+        }
+        result
     }
 }
 
@@ -158,18 +170,17 @@ unsafe impl<T: Send + Sync> Sync for Slots<T> {}
 
 impl<T> Slots<T> {
     fn new(len: usize) -> Slots<T> {
+        // The places first: with a bump allocator they then follow what was allocated before,
+        // on pages already touched, and the first stored values follow them.
+        let places = (0..len).map(|_| AtomicU32::new(0)).collect();
         // SAFETY: `UnsafeCell<MaybeUninit<T>>` is valid uninitialised, so the uninitialised
         // slice may be assumed initialised; its memory is left untouched until a value is stored.
         let storage = unsafe { Box::new_uninit_slice(len).assume_init() };
         Slots {
-            places: (0..len).map(|_| AtomicU32::new(0)).collect(),
+            places,
             next: AtomicU32::new(0),
             storage,
         }
-    }
-
-    fn len(&self) -> usize {
-        self.places.len()
     }
 
     /// The stored value of a published place.
