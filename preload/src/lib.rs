@@ -107,12 +107,13 @@ pub(crate) fn init_once() {
     let library = own_path();
     // SAFETY: getpid has no preconditions.
     let pid = unsafe { libc::getpid() } as u32;
-    let s = settings::Settings::from_lookup(getenv, pid, &home, library.as_deref());
-    if s.mode != settings::Mode::Disabled {
-        // Map now, so that the first hook (maybe in a vfork child) finds the bundle ready.
-        let _ = policy::current(&s.policy_path);
-    }
-    settings::install(s);
+    // The bundle is mapped by the first decision (or the first fork), not here: see policy.rs.
+    settings::install(settings::Settings::from_lookup(
+        getenv,
+        pid,
+        &home,
+        library.as_deref(),
+    ));
     // SAFETY: registering a plain function; glibc keeps it for the life of the process.
     unsafe { libc::pthread_atfork(Some(before_fork), None, None) };
 }
