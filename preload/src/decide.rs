@@ -64,8 +64,7 @@ pub fn decide(hook: &str, command: &Command, s: &Settings, report: bool) -> bool
             hook,
             mode: s.mode.name(),
         };
-        // SAFETY: getpid has no preconditions.
-        let pid = unsafe { libc::getpid() } as u32;
+        let pid = crate::sys::getpid() as u32;
         record::send(&s.home, &entry.to_json(record::now_ms(), pid));
         if !allowed {
             say::line(&[

@@ -40,6 +40,7 @@ mod real;
 mod record;
 mod say;
 mod settings;
+mod sys;
 mod text;
 
 use core::ffi::{c_char, CStr};
@@ -105,8 +106,7 @@ pub(crate) fn init_once() {
     real::resolve_exec_family();
     let home = home_dir();
     let library = own_path();
-    // SAFETY: getpid has no preconditions.
-    let pid = unsafe { libc::getpid() } as u32;
+    let pid = crate::sys::getpid() as u32;
     // The bundle is mapped by the first decision (or the first fork), not here: see policy.rs.
     settings::install(settings::Settings::from_lookup(
         getenv,
@@ -149,7 +149,7 @@ fn home_dir() -> alloc::vec::Vec<u8> {
     }
     // SAFETY: getpwuid's result is read before any other call that could overwrite it.
     unsafe {
-        let pw = libc::getpwuid(libc::getuid());
+        let pw = libc::getpwuid(crate::sys::getuid());
         match pw.as_ref().and_then(|pw| text::c_bytes(pw.pw_dir)) {
             Some(dir) => dir.to_vec(),
             None => alloc::vec::Vec::from(&b"/"[..]),

@@ -11,5 +11,5 @@ pub fn line(parts: &[&[u8]]) {
     }
     buf.push(b'\n');
     // SAFETY: writing our own buffer to fd 2; a failed write has nowhere better to go.
-    unsafe { libc::write(2, buf.as_ptr().cast(), buf.len()) };
+    unsafe { crate::sys::write(2, buf.as_ptr().cast(), buf.len()) };
 }
