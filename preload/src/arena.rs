@@ -32,6 +32,8 @@ use core::alloc::{GlobalAlloc, Layout};
 use core::ptr;
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use crate::sys;
+
 /// Virtual size of one thread's arena. Reserved, not committed: only touched pages cost memory.
 pub const ARENA_BYTES: usize = 64 << 20;
 /// Size of the shared arena for allocations made outside hooks (settings, child-environment tables).
@@ -143,7 +145,7 @@ pub fn enter() -> Option<Scope> {
 fn map(len: usize) -> Option<usize> {
     // SAFETY: an anonymous private mapping with no address hint has no preconditions.
     let p = unsafe {
-        crate::sys::mmap(
+        sys::mmap(
             ptr::null_mut(),
             len,
             libc::PROT_READ | libc::PROT_WRITE,
@@ -159,7 +161,7 @@ fn map(len: usize) -> Option<usize> {
     // fault in (and zero) a whole 2 MiB page: tens of microseconds, most of the per-process
     // budget, for an arena that usually holds a few KiB.
     // SAFETY: advice on our own fresh mapping; failure only means the advice is ignored.
-    unsafe { crate::sys::madvise(p, len, libc::MADV_NOHUGEPAGE) };
+    unsafe { sys::madvise(p, len, libc::MADV_NOHUGEPAGE) };
     Some(p as usize)
 }
 
@@ -223,7 +225,7 @@ fn persistent_base() -> bool {
     {
         // Another thread won the race: give ours back.
         // SAFETY: `fresh` is our own unpublished mapping of that length.
-        unsafe { crate::sys::munmap(fresh as *mut libc::c_void, PERSISTENT_BYTES) };
+        unsafe { sys::munmap(fresh as *mut libc::c_void, PERSISTENT_BYTES) };
     }
     true
 }

@@ -10,6 +10,7 @@
 use alloc::vec::Vec;
 use core::ffi::c_int;
 
+use crate::sys;
 use crate::text::json_string;
 
 extern "C" {
@@ -163,7 +164,7 @@ fn exchange(endpoint: &Endpoint<'_>, request: &[u8]) -> Option<Vec<u8>> {
         let rest = request.get(sent..)?;
         // SAFETY: our socket and buffer.
         let n = unsafe {
-            crate::sys::send(
+            sys::send(
                 socket.0,
                 rest.as_ptr().cast(),
                 rest.len(),
@@ -180,7 +181,7 @@ fn exchange(endpoint: &Endpoint<'_>, request: &[u8]) -> Option<Vec<u8>> {
     loop {
         socket.wait(libc::POLLIN, REPLY_TIMEOUT_MS)?;
         // SAFETY: our socket and buffer.
-        let n = unsafe { crate::sys::recv(socket.0, chunk.as_mut_ptr().cast(), chunk.len(), 0) };
+        let n = unsafe { sys::recv(socket.0, chunk.as_mut_ptr().cast(), chunk.len(), 0) };
         match n {
             0 => return Some(reply),
             n if n < 0 => return None,
@@ -197,7 +198,7 @@ struct Socket(c_int);
 impl Drop for Socket {
     fn drop(&mut self) {
         // SAFETY: our descriptor.
-        unsafe { crate::sys::close(self.0) };
+        unsafe { sys::close(self.0) };
     }
 }
 
@@ -209,7 +210,7 @@ impl Socket {
         };
         // SAFETY: plain socket creation.
         let fd = unsafe {
-            crate::sys::socket(
+            sys::socket(
                 family,
                 libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
                 0,
@@ -227,7 +228,7 @@ impl Socket {
                     sa.sin_family = libc::AF_INET as libc::sa_family_t;
                     sa.sin_port = endpoint.port.to_be();
                     sa.sin_addr.s_addr = u32::from_ne_bytes(ip);
-                    crate::sys::connect(
+                    sys::connect(
                         fd,
                         (&sa as *const libc::sockaddr_in).cast(),
                         size_of_val(&sa) as u32,
@@ -238,7 +239,7 @@ impl Socket {
                     sa.sin6_family = libc::AF_INET6 as libc::sa_family_t;
                     sa.sin6_port = endpoint.port.to_be();
                     sa.sin6_addr.s6_addr = ip;
-                    crate::sys::connect(
+                    sys::connect(
                         fd,
                         (&sa as *const libc::sockaddr_in6).cast(),
                         size_of_val(&sa) as u32,
@@ -255,7 +256,7 @@ impl Socket {
         let mut len = size_of_val(&err) as libc::socklen_t;
         // SAFETY: valid out-pointers.
         let rc = unsafe {
-            crate::sys::getsockopt(
+            sys::getsockopt(
                 fd,
                 libc::SOL_SOCKET,
                 libc::SO_ERROR,
@@ -273,7 +274,7 @@ impl Socket {
             revents: 0,
         };
         // SAFETY: one valid pollfd.
-        let n = unsafe { crate::sys::poll(&mut pfd, 1, timeout_ms) };
+        let n = unsafe { sys::poll(&mut pfd, 1, timeout_ms) };
         (n == 1 && pfd.revents & events != 0).then_some(())
     }
 }

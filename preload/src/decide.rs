@@ -11,6 +11,7 @@ use crate::command::Command;
 use crate::policy::{self, State};
 use crate::record::{self, Entry};
 use crate::settings::{Mode, Settings};
+use crate::sys;
 use crate::{ask, say};
 
 /// What the policy (or the fallback) said, before the mode is applied.
@@ -64,7 +65,7 @@ pub fn decide(hook: &str, command: &Command, s: &Settings, report: bool) -> bool
             hook,
             mode: s.mode.name(),
         };
-        let pid = crate::sys::getpid() as u32;
+        let pid = sys::getpid() as u32;
         record::send(&s.home, &entry.to_json(record::now_ms(), pid));
         if !allowed {
             say::line(&[

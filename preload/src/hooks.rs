@@ -17,6 +17,7 @@ use crate::command::Command;
 use crate::decide::decide;
 use crate::real::{self, Argv, ExecveFn, ExecveatFn, FexecveFn, PopenFn, SpawnFn, SystemFn};
 use crate::settings::{self, Mode, Settings};
+use crate::sys;
 use crate::text::{c_array, c_bytes};
 use crate::{arena, childenv, say};
 
@@ -155,7 +156,7 @@ unsafe fn run<R>(
 /// nothing for the misses.
 fn exists(path: *const c_char) -> bool {
     // SAFETY: NUL-terminated path from the caller.
-    unsafe { crate::sys::access(path, libc::F_OK) == 0 }
+    unsafe { sys::access(path, libc::F_OK) == 0 }
 }
 
 /// Calls the real `execve`, or fails with ENOSYS if libc lacks it.
@@ -392,8 +393,7 @@ fn fd_path(fd: c_int, buf: &mut [u8]) -> Option<&[u8]> {
     link.get_mut(PREFIX.len()..PREFIX.len() + digits.len())?
         .copy_from_slice(digits);
     // SAFETY: `link` is NUL-terminated (zero-filled past the digits); buf is writable for its length.
-    let n =
-        unsafe { crate::sys::readlink(link.as_ptr().cast(), buf.as_mut_ptr().cast(), buf.len()) };
+    let n = unsafe { sys::readlink(link.as_ptr().cast(), buf.as_mut_ptr().cast(), buf.len()) };
     let n = usize::try_from(n)
         .ok()
         .filter(|&n| n > 0 && n < buf.len())?;

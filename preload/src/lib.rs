@@ -106,7 +106,7 @@ pub(crate) fn init_once() {
     real::resolve_exec_family();
     let home = home_dir();
     let library = own_path();
-    let pid = crate::sys::getpid() as u32;
+    let pid = sys::getpid() as u32;
     // The bundle is mapped by the first decision (or the first fork), not here: see policy.rs.
     settings::install(settings::Settings::from_lookup(
         getenv,
@@ -149,7 +149,7 @@ fn home_dir() -> alloc::vec::Vec<u8> {
     }
     // SAFETY: getpwuid's result is read before any other call that could overwrite it.
     unsafe {
-        let pw = libc::getpwuid(crate::sys::getuid());
+        let pw = libc::getpwuid(sys::getuid());
         match pw.as_ref().and_then(|pw| text::c_bytes(pw.pw_dir)) {
             Some(dir) => dir.to_vec(),
             None => alloc::vec::Vec::from(&b"/"[..]),

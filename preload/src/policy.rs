@@ -32,7 +32,7 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use rampart_runtime::bundle::{Bundle, BundleError};
 use rampart_runtime::eval::Evaluator;
 
-use crate::arena;
+use crate::{arena, sys};
 
 /// What identifies the file a mapping was made from.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -181,7 +181,7 @@ impl Record {
 fn stat(path: &[u8]) -> Option<Identity> {
     let mut st = core::mem::MaybeUninit::<libc::stat>::uninit();
     // SAFETY: `path` is NUL-terminated (Settings guarantees it); `st` is written on success.
-    let rc = unsafe { crate::sys::stat(path.as_ptr() as *const c_char, st.as_mut_ptr()) };
+    let rc = unsafe { sys::stat(path.as_ptr() as *const c_char, st.as_mut_ptr()) };
     // SAFETY: stat succeeded, so `st` is initialised.
     (rc == 0).then(|| Identity::of(unsafe { &st.assume_init() }))
 }
@@ -192,7 +192,7 @@ fn load(path: &[u8]) -> Record {
     let missing = Record::new(None, State::Missing);
     // SAFETY: NUL-terminated path; the descriptor is closed below on every path.
     let fd = unsafe {
-        crate::sys::open(
+        sys::open(
             path.as_ptr() as *const c_char,
             libc::O_RDONLY | libc::O_CLOEXEC,
             0,
@@ -203,7 +203,7 @@ fn load(path: &[u8]) -> Record {
     }
     let mut st = core::mem::MaybeUninit::<libc::stat>::uninit();
     // SAFETY: valid descriptor and buffer.
-    let record = if unsafe { crate::sys::fstat(fd, st.as_mut_ptr()) } != 0 {
+    let record = if unsafe { sys::fstat(fd, st.as_mut_ptr()) } != 0 {
         missing
     } else {
         // SAFETY: fstat succeeded.
@@ -211,7 +211,7 @@ fn load(path: &[u8]) -> Record {
         Record::new(Some(Identity::of(&st)), map_fd(fd, st.st_size))
     };
     // SAFETY: our descriptor.
-    unsafe { crate::sys::close(fd) };
+    unsafe { sys::close(fd) };
     record
 }
 
@@ -227,7 +227,7 @@ fn map_fd(fd: i32, size: i64) -> State {
     }
     // SAFETY: a private read-only mapping of an open regular file.
     let addr = unsafe {
-        crate::sys::mmap(
+        sys::mmap(
             ptr::null_mut(),
             len,
             libc::PROT_READ,

@@ -10,6 +10,7 @@
 use alloc::vec::Vec;
 use core::ffi::c_char;
 
+use crate::sys;
 use crate::text::{json_string, push_u64};
 
 /// One decision, as recorded.
@@ -101,7 +102,7 @@ fn send_datagram(home: &[u8], line: &[u8]) -> bool {
     // With no server, socket + sendto (failing) + close cost ~3.5 us here; looking for the
     // socket file first costs ~0.4 us. A stale file (server gone) still fails at sendto.
     // SAFETY: NUL-terminated path.
-    if unsafe { crate::sys::access(path.as_ptr().cast(), libc::F_OK) } != 0 {
+    if unsafe { sys::access(path.as_ptr().cast(), libc::F_OK) } != 0 {
         return false;
     }
     for (dst, &src) in addr.sun_path.iter_mut().zip(path.iter()) {
@@ -109,7 +110,7 @@ fn send_datagram(home: &[u8], line: &[u8]) -> bool {
     }
     // SAFETY: plain socket calls on our own descriptor; the address is initialised above.
     unsafe {
-        let fd = crate::sys::socket(
+        let fd = sys::socket(
             libc::AF_UNIX,
             libc::SOCK_DGRAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
             0,
@@ -117,7 +118,7 @@ fn send_datagram(home: &[u8], line: &[u8]) -> bool {
         if fd < 0 {
             return false;
         }
-        let sent = crate::sys::sendto(
+        let sent = sys::sendto(
             fd,
             line.as_ptr().cast(),
             line.len(),
@@ -125,7 +126,7 @@ fn send_datagram(home: &[u8], line: &[u8]) -> bool {
             (&addr as *const libc::sockaddr_un).cast(),
             core::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t,
         );
-        crate::sys::close(fd);
+        sys::close(fd);
         sent == line.len() as isize
     }
 }
@@ -136,7 +137,7 @@ fn append_to_spool(home: &[u8], line: &[u8]) {
     let open = || {
         // SAFETY: NUL-terminated path.
         unsafe {
-            crate::sys::open(
+            sys::open(
                 file.as_ptr().cast(),
                 libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_CLOEXEC,
                 0o600,
@@ -148,8 +149,8 @@ fn append_to_spool(home: &[u8], line: &[u8]) {
         let parent = [home, b"/.rampart\0"].concat();
         // SAFETY: NUL-terminated paths; failures (already exists) are fine.
         unsafe {
-            crate::sys::mkdir(parent.as_ptr().cast(), 0o700);
-            crate::sys::mkdir(dir.as_ptr().cast(), 0o700);
+            sys::mkdir(parent.as_ptr().cast(), 0o700);
+            sys::mkdir(dir.as_ptr().cast(), 0o700);
         }
         fd = open();
     }
@@ -159,8 +160,8 @@ fn append_to_spool(home: &[u8], line: &[u8]) {
     }
     // SAFETY: our descriptor and buffer. One write: O_APPEND keeps the line whole.
     unsafe {
-        crate::sys::write(fd, line.as_ptr().cast(), line.len());
-        crate::sys::close(fd);
+        sys::write(fd, line.as_ptr().cast(), line.len());
+        sys::close(fd);
     }
 }
 

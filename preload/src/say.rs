@@ -2,6 +2,8 @@
 
 use alloc::vec::Vec;
 
+use crate::sys;
+
 /// Writes `rampart: <parts...>\n` to stderr in one write.
 pub fn line(parts: &[&[u8]]) {
     let mut buf = Vec::with_capacity(128);
@@ -11,5 +13,5 @@ pub fn line(parts: &[&[u8]]) {
     }
     buf.push(b'\n');
     // SAFETY: writing our own buffer to fd 2; a failed write has nowhere better to go.
-    unsafe { crate::sys::write(2, buf.as_ptr().cast(), buf.len()) };
+    unsafe { sys::write(2, buf.as_ptr().cast(), buf.len()) };
 }
