@@ -240,11 +240,14 @@ fn may_assign_powershell(b: &[u8]) -> bool {
 
 /// `-item` in any case.
 fn contains_dash_item(b: &[u8]) -> bool {
+    // Most dashes start an option: the byte after the dash rules them out.
     let item = |at: usize| {
-        b.get(at + 1..at + 5)
-            .is_some_and(|w| w.eq_ignore_ascii_case(b"item"))
+        b.get(at + 1).is_some_and(|&c| (c | 0x20) == b'i')
+            && b.get(at + 1..at + 5)
+                .is_some_and(|w| w.eq_ignore_ascii_case(b"item"))
     };
-    // Most commands have a few dashes and no `-item`: look at eight bytes at a time for a dash.
+    // Most commands have several dashes and no `-item`: look at eight bytes at a time for
+    // dashes, and at the dashes alone.
     const ONES: u64 = 0x0101_0101_0101_0101;
     let mut chunks = b.chunks_exact(8);
     let mut at = 0;
@@ -252,9 +255,14 @@ fn contains_dash_item(b: &[u8]) -> bool {
         let mut w = [0u8; 8];
         w.copy_from_slice(chunk);
         let x = u64::from_le_bytes(w) ^ (u64::from(b'-') * ONES);
-        let has_dash = x.wrapping_sub(ONES) & !x & (0x80 * ONES) != 0;
-        if has_dash && (at..at + 8).any(|i| b[i] == b'-' && item(i)) {
-            return true;
+        // The high bit of each dash's lane (and, rarely, of a lane after one: checked below).
+        let mut dashes = x.wrapping_sub(ONES) & !x & (0x80 * ONES);
+        while dashes != 0 {
+            let i = at + (dashes.trailing_zeros() / 8) as usize;
+            if b.get(i) == Some(&b'-') && item(i) {
+                return true;
+            }
+            dashes &= dashes - 1;
         }
         at += 8;
     }
@@ -269,6 +277,22 @@ mod tests {
         let mut out = Vec::new();
         collect(cmd, false, &mut Scratch::default(), &mut out);
         out
+    }
+
+    /// `-item` is found in any case and in every lane of the eight-byte scan, also across two
+    /// chunks and in the tail; a byte after a dash that looks like one to the scan is not.
+    #[test]
+    fn dash_item_in_every_position() {
+        for at in 0..20 {
+            for item in ["-item", "-ITEM", "-Item"] {
+                let text = alloc::format!("{}{item} env:X", "x".repeat(at));
+                assert!(contains_dash_item(text.as_bytes()), "{text:?}");
+            }
+            let text = alloc::format!("{}-,item -ite --x -tem", "x".repeat(at));
+            assert!(!contains_dash_item(text.as_bytes()), "{text:?}");
+        }
+        assert!(contains_dash_item(b"--item"));
+        assert!(!contains_dash_item(b""));
     }
 
     #[test]

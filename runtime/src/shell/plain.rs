@@ -79,28 +79,70 @@ static CLASS: [u8; 256] = {
 /// Head words that some stage reads specially: launchers, wrappers, see-through wrappers, rm/find,
 /// eval, keywords and the assignment builtins. (cmd.exe, PowerShell and `set`/`setx` are matched
 /// in any case by [`is_special`].)
+#[rustfmt::skip]
+const SPECIAL_NAMES: &[&str] = &[
+    // Launchers (normalize).
+    "command", "exec", "env", "nohup", "nice", "timeout", "setsid", "stdbuf",
+    // POSIX shells (wrappers, here-strings).
+    "sh", "bash", "zsh", "dash", "ash", "ksh",
+    // Applets, see-through wrappers and the rm/find aliases.
+    "busybox", "toybox", "sudo", "doas", "su", "xargs", "find", "rm",
+    // Substitutions.
+    "eval",
+    // Bodies.
+    "if", "elif", "while", "until", "then", "do", "else", "case",
+    // Environment assignments.
+    "export", "declare", "typeset", "local", "readonly",
+];
+
+/// The names [`is_special`] matches in any case: every name `words::is_cmd` and
+/// `words::is_powershell` accept, and `set`/`setx`. The length filter is built from this list, so
+/// a name those functions learn must be added here too.
+#[rustfmt::skip]
+const SPECIAL_ANY_CASE: &[&str] = &[
+    "cmd", "cmd.exe", "powershell", "powershell.exe", "pwsh", "pwsh.exe", "set", "setx",
+];
+
+/// Per first byte ([`SPECIAL_FIRST`]) and per last byte ([`SPECIAL_LAST`]), a bit per length
+/// (under 16) of the special names with that byte there, in either case. Nearly every head
+/// fails these two lookups, so the name comparisons, which cost more than the rest of a plain
+/// segment's reading, are rare.
+static SPECIAL_FIRST: [u16; 256] = special_lengths(false);
+static SPECIAL_LAST: [u16; 256] = special_lengths(true);
+
+const fn special_lengths(last: bool) -> [u16; 256] {
+    let mut t = [0u16; 256];
+    let lists = [SPECIAL_NAMES, SPECIAL_ANY_CASE];
+    let mut l = 0;
+    while l < lists.len() {
+        let mut k = 0;
+        while k < lists[l].len() {
+            let name = lists[l][k].as_bytes();
+            let bit = 1u16 << name.len();
+            let b = if last { name[name.len() - 1] } else { name[0] };
+            t[b.to_ascii_lowercase() as usize] |= bit;
+            t[b.to_ascii_uppercase() as usize] |= bit;
+            k += 1;
+        }
+        l += 1;
+    }
+    t
+}
+
+/// One of [`SPECIAL_NAMES`]. (A linear search: the length filter of [`is_special`] lets few heads
+/// get this far.)
 fn is_special_name(base: &str) -> bool {
-    matches!(
-        base,
-        // Launchers (normalize).
-        "command" | "exec" | "env" | "nohup" | "nice" | "timeout" | "setsid" | "stdbuf"
-        // POSIX shells (wrappers, here-strings).
-        | "sh" | "bash" | "zsh" | "dash" | "ash" | "ksh"
-        // Applets, see-through wrappers and the rm/find aliases.
-        | "busybox" | "toybox" | "sudo" | "doas" | "su" | "xargs" | "find" | "rm"
-        // Substitutions.
-        | "eval"
-        // Bodies.
-        | "if" | "elif" | "while" | "until" | "then" | "do" | "else" | "case"
-        // Environment assignments.
-        | "export" | "declare" | "typeset" | "local" | "readonly"
-    )
+    SPECIAL_NAMES.contains(&base)
 }
 
 fn is_special(head: &str) -> bool {
     let base = basename(head);
-    // The longest special name is `powershell.exe`.
-    if base.len() > "powershell.exe".len() {
+    let b = base.as_bytes();
+    let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
+        return false;
+    };
+    let lengths = SPECIAL_FIRST[usize::from(first)] & SPECIAL_LAST[usize::from(last)];
+    if b.len() >= 16 || lengths & (1 << b.len()) == 0 {
         return false;
     }
     is_special_name(base)
@@ -224,6 +266,17 @@ impl Plain {
         let mut plain = true;
         for k in 0..self.segs.len() {
             let seg = c.get(self.segs[k].clone()).unwrap_or("");
+            let head = first_word(seg);
+            if !head.bytes().any(|b| matches!(b, b'\'' | b'"' | b'=')) {
+                // A bare head and no assignment: the checks of `read_bare`, and the words need
+                // not be read one by one (see `push_unquoted`).
+                if redirection_len(head) > 0 || is_special(head) || (lone && head.contains('/')) {
+                    plain = false;
+                    break;
+                }
+                self.push_unquoted(seg);
+                continue;
+            }
             tokenize(seg, Dialect::Posix, &mut toks);
             if !self.read_segment(c, seg, &toks, lone) {
                 plain = false;
@@ -333,6 +386,31 @@ impl Plain {
         self.push_component(start);
     }
 
+    /// Appends a segment whose head is a bare word (so it has no assignment) as its words joined
+    /// with single spaces: without its quote bytes and with its runs of spaces collapsed. That is
+    /// the same text because a quoted part of plain text is word bytes with single spaces inside
+    /// and none at its ends (see [`quoted_end`]): it holds no other quote, no operator and no
+    /// space next to another.
+    fn push_unquoted(&mut self, seg: &str) {
+        if !self.normalized.is_empty() {
+            self.normalized.push_str(" && ");
+        }
+        let start = self.normalized.len();
+        // Copied in runs between the bytes left out (all ASCII, so every index is a boundary).
+        let b = seg.as_bytes();
+        let mut from = 0;
+        for (i, &c) in b.iter().enumerate() {
+            let skip =
+                c == b'\'' || c == b'"' || (c == b' ' && i > 0 && b.get(i - 1) == Some(&b' '));
+            if skip {
+                self.normalized.push_str(seg.get(from..i).unwrap_or(""));
+                from = i + 1;
+            }
+        }
+        self.normalized.push_str(seg.get(from..).unwrap_or(""));
+        self.push_component(start);
+    }
+
     /// Records `normalized[start..]`, the segment just appended, as a component unless it is one.
     fn push_component(&mut self, start: usize) {
         let new = start..self.normalized.len();
@@ -361,8 +439,9 @@ pub(crate) fn inert_segment(seg: &str) -> bool {
         b.ends_with(w) && (b.len() == w.len() || b.get(b.len() - w.len() - 1) == Some(&b' '))
     };
     let keyword_last = last_word_is(b"fi") || last_word_is(b"done") || last_word_is(b"esac");
-    let mut first = b.iter().take_while(|&&c| c != b' ');
-    !keyword_last && !first.any(|&c| c == b'/' || c == b'=')
+    let first_end = b.iter().position(|&c| c == b' ').unwrap_or(b.len());
+    let first = b.get(..first_end).unwrap_or(b);
+    !keyword_last && !first.iter().any(|&c| c == b'/' || c == b'=')
 }
 
 /// Only word and separator bytes, no `&>`, and a word byte first; and quotes, whose contents
@@ -372,13 +451,49 @@ fn plain_bytes(b: &[u8]) -> Option<bool> {
     if b.first().is_none_or(|&f| CLASS[usize::from(f)] != WORD) {
         return None;
     }
-    let mut quoted = false;
+    // One pass without branches says which kinds of byte occur: most commands have no quote
+    // and no `&>`, and a byte that is neither word nor separator (inside quotes too) is never
+    // plain. A loop that decides byte by byte mispredicts on every new command.
+    let seen = b.iter().fold(0u8, |acc, &c| acc | FLAGS[usize::from(c)]);
+    if seen & OTHER != 0 {
+        return None;
+    }
+    if seen & QUOTE != 0 {
+        return quoted_bytes(b);
+    }
+    let amp_gt = seen & (AMP | GT) == AMP | GT && b.windows(2).any(|w| w == b"&>");
+    (!amp_gt).then_some(false)
+}
+
+/// Flags of [`FLAGS`]: a byte that is neither word, separator nor quote; a quote; `&`; `>`.
+const OTHER: u8 = 1;
+const QUOTE: u8 = 2;
+const AMP: u8 = 4;
+const GT: u8 = 8;
+
+static FLAGS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        if CLASS[c] == 0 {
+            t[c] = OTHER;
+        }
+        c += 1;
+    }
+    t[b'\'' as usize] = QUOTE;
+    t[b'"' as usize] = QUOTE;
+    t[b'&' as usize] = AMP;
+    t[b'>' as usize] = GT;
+    t
+};
+
+/// [`plain_bytes`] of text with a quote: the quoted parts are read one by one.
+fn quoted_bytes(b: &[u8]) -> Option<bool> {
     let mut prev = 0u8;
     let mut i = 0;
     while let Some(&c) = b.get(i) {
         if c == b'\'' || c == b'"' {
             i = quoted_end(b, i)?;
-            quoted = true;
             prev = c;
             continue;
         }
@@ -388,7 +503,7 @@ fn plain_bytes(b: &[u8]) -> Option<bool> {
         prev = c;
         i += 1;
     }
-    Some(quoted)
+    Some(true)
 }
 
 /// The index after the quote that closes the one at `open`, if the quoted part is plain.
@@ -461,6 +576,29 @@ mod tests {
             "A=1 B=2 ./x.sh && ls",
         ] {
             assert!(Plain::default().read(cmd), "{cmd:?}");
+        }
+    }
+
+    /// The quick filter of `is_special` lets every special name through, in any case where
+    /// the name is matched in any case, and stops ordinary heads.
+    #[test]
+    fn special_names_pass_the_filter() {
+        for name in SPECIAL_NAMES {
+            assert!(is_special(name), "{name}");
+            assert!(is_special_name(name), "{name}");
+            assert!(is_special(&alloc::format!("/usr/bin/{name}")), "{name}");
+        }
+        for name in SPECIAL_ANY_CASE {
+            assert!(is_special(name), "{name}");
+            assert!(is_special(&name.to_ascii_uppercase()), "{name}");
+        }
+        for name in ["PowerShell.exe", "Cmd", "SetX", "C:\\x\\PWSH.EXE"] {
+            assert!(is_special(name), "{name}");
+        }
+        for name in [
+            "git", "cargo", "du", "ls", "Rm", "SUDO", "sets", "commands", "",
+        ] {
+            assert!(!is_special(name), "{name}");
         }
     }
 
@@ -548,6 +686,8 @@ mod tests {
             "echo fi",
             "echo fi x",
             "ls; fi",
+            "lsls fi ",
+            "ls 'x' fi\n",
             "echo a=b c=d",
             "ls2>&1",
             "ls 2>&1 >out",

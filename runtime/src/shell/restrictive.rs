@@ -79,12 +79,12 @@ impl Readings<'_> {
         }
     }
 
-    /// Adds `s`, to be expanded only when `expand` says so: a reading known to derive nothing
-    /// new is listed but not read again.
-    fn add_maybe_final(&mut self, s: &str, depth: u8, expand: bool) {
+    /// Adds `s`, to be expanded only when `expand` says so (asked only when `s` is new): a
+    /// reading known to derive nothing new is listed but not read again.
+    fn add_maybe_final(&mut self, s: &str, depth: u8, expand: impl FnOnce(&str) -> bool) {
         let before = self.list.len();
         self.add(s, depth);
-        if !expand && self.list.len() > before {
+        if self.list.len() > before && !expand(s) {
             if let Some(d) = self.depth.last_mut() {
                 *d = None;
             }
@@ -142,11 +142,16 @@ pub(crate) fn read(
     // The segments of plain text are plain too, and derive only themselves and their normalized
     // form, which is already a component (see `plain::Plain::inert_segment`).
     let expand_segment = |c: &str| !plain_raw || !plain::inert_segment(c);
-    r.add(raw, 0);
+    // Plain raw text whose components are its own derives nothing more unless it has a quote
+    // (its cmd.exe reading); `sc.plain` still holds it (see `expand`). The reading is the
+    // trimmed text, which may not be plain (`ls fi ` is, `ls fi` is not).
+    let trimmed = trim(raw).len() == raw.len();
+    let raw_derives = !(plain_raw && components_are_raws && trimmed) || sc.plain.quoted();
+    r.add_maybe_final(raw, 0, |_| raw_derives);
     // The normalized form of plain text is plain, reads as itself and has the same components.
-    r.add_maybe_final(normalized, 1, expand_segment(normalized));
+    r.add_maybe_final(normalized, 1, expand_segment);
     for c in components {
-        r.add_maybe_final(c, 1, expand_segment(c));
+        r.add_maybe_final(c, 1, expand_segment);
     }
     // Beyond upstream: the raw segments too, quoting intact. Re-reading normalized text loses
     // quotes: behind a keyword (`if X='a b' rm -rf /`) or inside a payload with a literal quote,
@@ -161,7 +166,7 @@ pub(crate) fn read(
         let segs = core::mem::take(&mut sc.segs);
         for seg in &segs {
             let seg = raw.get(seg.clone()).unwrap_or("");
-            r.add_maybe_final(seg, 1, expand_segment(seg));
+            r.add_maybe_final(seg, 1, expand_segment);
         }
         sc.segs = segs;
     }
@@ -320,27 +325,39 @@ fn case_arm(s: &str) -> Option<&str> {
 
 /// The cmd.exe and PowerShell readings, when the text looks like it could be one.
 fn dialects(c: &str, d: u8, sc: &mut Scratch, r: &mut Readings<'_>) {
-    let (mut caret, mut amp_gt, mut quote, mut op, mut backtick) =
-        (false, false, false, false, false);
-    let mut prev = 0u8;
-    for &b in c.as_bytes() {
-        match b {
-            b'^' => caret = true,
-            b'>' => amp_gt |= prev == b'&',
-            b'\'' => quote = true,
-            b'&' | b'|' => op = true,
-            b'`' => backtick = true,
-            _ => {}
-        }
-        prev = b;
-    }
-    if caret || amp_gt || (quote && op) {
+    // Which of the telling bytes occur, in one pass without branches (see `DIALECT_BYTES`).
+    let b = c.as_bytes();
+    let seen = b
+        .iter()
+        .fold(0u8, |acc, &x| acc | DIALECT_BYTES[usize::from(x)]);
+    let has = |flags: u8| seen & flags != 0;
+    let amp_gt = has(AMP) && has(GT) && b.windows(2).any(|w| w == b"&>");
+    if has(CARET) || amp_gt || (has(QUOTE) && has(AMP | PIPE)) {
         dialect_reading(c, SplitDialect::Cmd, Dialect::Cmd, d, sc, r);
     }
-    if backtick {
+    if has(BACKTICK) {
         dialect_reading(c, SplitDialect::PowerShell, Dialect::PowerShell, d, sc, r);
     }
 }
+
+/// Flags of [`DIALECT_BYTES`]: the bytes that make a text worth reading as cmd.exe or PowerShell.
+const CARET: u8 = 1;
+const GT: u8 = 2;
+const QUOTE: u8 = 4;
+const AMP: u8 = 8;
+const PIPE: u8 = 16;
+const BACKTICK: u8 = 32;
+
+static DIALECT_BYTES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b'^' as usize] = CARET;
+    t[b'>' as usize] = GT;
+    t[b'\'' as usize] = QUOTE;
+    t[b'&' as usize] = AMP;
+    t[b'|' as usize] = PIPE;
+    t[b'`' as usize] = BACKTICK;
+    t
+};
 
 fn dialect_reading(
     c: &str,

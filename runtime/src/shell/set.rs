@@ -10,8 +10,10 @@ use alloc::vec::Vec;
 /// An index over a `Vec<String>` that the caller owns (it is the output).
 #[derive(Debug, Default)]
 pub(crate) struct Dedup {
-    /// `u32::MAX` is empty; otherwise an index into the list.
+    /// `u32::MAX` is empty; otherwise an index into the list. Valid only while `indexed`.
     slots: Vec<u32>,
+    /// The list is long enough to be indexed by `slots` (a short one is searched in place).
+    indexed: bool,
     /// Strings of an earlier list, whose memory the next inserts reuse.
     spare: Vec<String>,
 }
@@ -19,47 +21,66 @@ pub(crate) struct Dedup {
 /// Spare strings kept at most (enough for typical commands; the rest are freed).
 const MAX_SPARE: usize = 64;
 
+/// Lists shorter than this are searched in place. Most commands have a handful of readings,
+/// and comparing lengths (then bytes) is cheaper than hashing, and than clearing a table that
+/// an earlier, longer command grew.
+const LINEAR: usize = 16;
+
 const EMPTY: u32 = u32::MAX;
 
 impl Dedup {
     /// Forgets every entry (for a new, empty list), keeping the table's memory unless it is
-    /// large: one long command must not make every later clear slow.
+    /// large: one long command must not make every later command pay for its table.
     pub(crate) fn clear(&mut self) {
         if self.slots.len() > 1024 {
             self.slots = Vec::new();
-        } else {
-            self.slots.fill(EMPTY);
         }
+        self.indexed = false;
     }
 
     /// Empties `list` for a new command, keeping its strings for the next inserts.
     pub(crate) fn recycle(&mut self, list: &mut Vec<String>) {
         self.clear();
         let room = MAX_SPARE.saturating_sub(self.spare.len());
-        self.spare.extend(list.drain(..).take(room));
+        list.truncate(room);
+        // Moves the strings in one copy (a `drain` moves them one by one).
+        self.spare.append(list);
     }
 
     /// Pushes `s` unless it is already in `list`; true when pushed.
     pub(crate) fn insert(&mut self, list: &mut Vec<String>, s: &str) -> bool {
+        if list.len() < LINEAR && !self.indexed {
+            if list.iter().any(|x| x == s) {
+                return false;
+            }
+        } else {
+            match self.find(list, s) {
+                Ok(()) => return false,
+                Err(at) => self.slots[at] = list.len() as u32,
+            }
+        }
+        let mut owned = self.spare.pop().unwrap_or_default();
+        owned.clear();
+        owned.push_str(s);
+        list.push(owned);
+        true
+    }
+
+    /// `Ok` when `s` is in the (indexed) list, else the empty slot where it goes.
+    fn find(&mut self, list: &[String], s: &str) -> Result<(), usize> {
         self.grow_for(list.len() + 1, list);
         let mask = self.slots.len() - 1;
         let mut at = hash(s) as usize & mask;
         loop {
             let slot = self.slots[at];
             if slot == EMPTY {
-                break;
+                return Err(at);
             }
             if list.get(slot as usize).is_some_and(|x| x == s) {
-                return false;
+                return Ok(());
             }
             at = (at + 1) & mask;
         }
-        self.slots[at] = list.len() as u32;
-        let mut owned = self.spare.pop().unwrap_or_default();
-        owned.clear();
-        owned.push_str(s);
-        list.push(owned);
-        true
     }
 
     fn place(&mut self, list: &[String], k: usize) {
@@ -71,17 +92,19 @@ impl Dedup {
         self.slots[at] = k as u32;
     }
 
-    /// Keeps the load factor at or under one half.
+    /// Indexes the list (every entry before `count - 1`, the one about to be inserted), keeping
+    /// the load factor at or under one half.
     fn grow_for(&mut self, count: usize, list: &[String]) {
-        if count * 2 <= self.slots.len() {
+        if self.indexed && count * 2 <= self.slots.len() {
             return;
         }
-        let size = (count * 2).next_power_of_two().max(16);
+        let size = (count * 2).next_power_of_two().max(2 * LINEAR);
         self.slots.clear();
         self.slots.resize(size, EMPTY);
         for k in 0..count.saturating_sub(1).min(list.len()) {
             self.place(list, k);
         }
+        self.indexed = true;
     }
 }
 
