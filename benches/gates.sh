@@ -115,7 +115,8 @@ record open_validated_instructions "$validated_instr" instr \
 # calls, with librampart.so preloaded (PRELOAD=1) or not. The environment is fixed, so the count is.
 driver_instructions() {
   local log="$work/driver.log" preload=()
-  [ "$1" = 1 ] && preload=("LD_PRELOAD=$lib")
+  # Absolute, as `rampart preload` sets it (a relative path costs the library a realpath).
+  [ "$1" = 1 ] && preload=("LD_PRELOAD=$(realpath "$lib")")
   env -i HOME="$work/home" RAMPART_POLICY="$work/standard.bin" "${preload[@]}" \
     valgrind --tool=callgrind --callgrind-out-file=/dev/null "$work/exec_driver" "$2" \
     >/dev/null 2>"$log" || {
