@@ -144,8 +144,8 @@ impl<'a> Automata<'a> {
 ///
 /// Values are stored in first-use order in one reserved array, not at their slot's index: a
 /// loaded DFA is several hundred bytes, and a call that loads a handful of DFAs numbered far
-/// apart would otherwise dirty a page per DFA. A fresh anonymous page costs ~2.8 us to fault in
-/// on the machine the budgets are measured on, and in the preload every exec is the first
+/// apart would otherwise dirty a page per DFA. A fresh anonymous page costs 1.3-2.8 us to fault
+/// in on the machine the budgets are measured on, and in the preload every exec is the first
 /// decision of a fresh process; in first-use order the handful share a page or two.
 ///
 /// A slot's place moves 0 (empty) -> [`CLAIMED`] -> position + 1 (published) once. The thread

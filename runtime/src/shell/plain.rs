@@ -36,7 +36,7 @@ use alloc::vec::Vec;
 use core::ops::Range;
 
 use super::split::{split, SplitDialect};
-use super::tokenize::{redirection_len, tokenize, Dialect, Tokens};
+use super::tokenize::{byte_flags, contains_amp_gt, redirection_len, tokenize, Dialect, Tokens};
 use super::words::{
     assignment_name, basename, contains_ignore_case, head_word, is_assignment, is_cmd,
     is_powershell,
@@ -451,17 +451,16 @@ fn plain_bytes(b: &[u8]) -> Option<bool> {
     if b.first().is_none_or(|&f| CLASS[usize::from(f)] != WORD) {
         return None;
     }
-    // One pass without branches says which kinds of byte occur: most commands have no quote
-    // and no `&>`, and a byte that is neither word nor separator (inside quotes too) is never
-    // plain. A loop that decides byte by byte mispredicts on every new command.
-    let seen = b.iter().fold(0u8, |acc, &c| acc | FLAGS[usize::from(c)]);
+    // Which kinds of byte occur: most commands have no quote and no `&>`, and a byte that is
+    // neither word nor separator (inside quotes too) is never plain.
+    let seen = byte_flags(b, &FLAGS);
     if seen & OTHER != 0 {
         return None;
     }
     if seen & QUOTE != 0 {
         return quoted_bytes(b);
     }
-    let amp_gt = seen & (AMP | GT) == AMP | GT && b.windows(2).any(|w| w == b"&>");
+    let amp_gt = seen & (AMP | GT) == AMP | GT && contains_amp_gt(b);
     (!amp_gt).then_some(false)
 }
 

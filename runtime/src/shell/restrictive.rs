@@ -29,7 +29,7 @@ use super::see_through::{payloads, Payload};
 use super::set::Dedup;
 use super::split::{split, SplitDialect};
 use super::subcommands::here_string;
-use super::tokenize::{tokenize, Dialect, Tokens};
+use super::tokenize::{byte_flags, contains_amp_gt, tokenize, Dialect, Tokens};
 use super::words::{basename, is_posix_shell};
 use super::Scratch;
 
@@ -325,13 +325,11 @@ fn case_arm(s: &str) -> Option<&str> {
 
 /// The cmd.exe and PowerShell readings, when the text looks like it could be one.
 fn dialects(c: &str, d: u8, sc: &mut Scratch, r: &mut Readings<'_>) {
-    // Which of the telling bytes occur, in one pass without branches (see `DIALECT_BYTES`).
+    // Which of the telling bytes occur (see `DIALECT_BYTES`).
     let b = c.as_bytes();
-    let seen = b
-        .iter()
-        .fold(0u8, |acc, &x| acc | DIALECT_BYTES[usize::from(x)]);
+    let seen = byte_flags(b, &DIALECT_BYTES);
     let has = |flags: u8| seen & flags != 0;
-    let amp_gt = has(AMP) && has(GT) && b.windows(2).any(|w| w == b"&>");
+    let amp_gt = has(AMP) && has(GT) && contains_amp_gt(b);
     if has(CARET) || amp_gt || (has(QUOTE) && has(AMP | PIPE)) {
         dialect_reading(c, SplitDialect::Cmd, Dialect::Cmd, d, sc, r);
     }

@@ -360,6 +360,18 @@ fn powershell_word_bytes(src: &str, mut i: usize, out: &mut Tokens) -> usize {
     i
 }
 
+/// The union of `table`'s flags over the bytes of `b`: which kinds of byte occur, found in one
+/// pass without branches (a loop that decides byte by byte mispredicts on every new command).
+pub(crate) fn byte_flags(b: &[u8], table: &[u8; 256]) -> u8 {
+    b.iter().fold(0u8, |acc, &c| acc | table[usize::from(c)])
+}
+
+/// Whether `b` holds `&>` (bash's redirection of both streams; cmd.exe splits there). Callers
+/// ask only when [`byte_flags`] saw both `&` and `>`.
+pub(crate) fn contains_amp_gt(b: &[u8]) -> bool {
+    b.windows(2).any(|w| w == b"&>")
+}
+
 /// Index of the next `needle` at or after `from`, or the length.
 pub(crate) fn find_byte(b: &[u8], from: usize, needle: u8) -> usize {
     b.get(from..)
