@@ -67,28 +67,31 @@ impl Slot {
 }
 
 static TABLE: [Slot; SLOTS] = [const { Slot::new() }; SLOTS];
-static PERSISTENT: Slot = Slot::new();
-/// How many slots are claimed. While it is zero no thread is inside a hook, and an allocation
-/// need not scan [`TABLE`]: the constructor then never touches the table's 2 KiB (a page fault or
-/// two saved in every process). A vfork child that exec'd leaves its claim counted; the parent's
-/// next hook takes the slot back and its drop evens the count.
-static CLAIMED: AtomicUsize = AtomicUsize::new(0);
-
-/// The static start of the persistent arena: its bump counter and its bytes side by side, so that
-/// the constructor's allocations touch one page of .bss.
-#[repr(C, align(64))]
-struct Bootstrap {
-    top: AtomicUsize,
-    space: core::cell::UnsafeCell<[u8; BOOTSTRAP_BYTES]>,
+hot_static! {
+    static PERSISTENT: Slot = Slot::new();
 }
+hot_static! {
+    /// How many slots are claimed. While it is zero no thread is inside a hook, and an
+    /// allocation need not scan [`TABLE`]: the constructor then never touches the table's 2 KiB
+    /// (a page fault or two saved in every process). A vfork child that exec'd leaves its claim
+    /// counted; the parent's next hook takes the slot back and its drop evens the count.
+    static CLAIMED: AtomicUsize = AtomicUsize::new(0);
+}
+
+/// The static start of the persistent arena.
+#[repr(C, align(64))]
+struct Bootstrap(core::cell::UnsafeCell<[u8; BOOTSTRAP_BYTES]>);
 
 // SAFETY: the bytes are only reached through blocks that `bump` hands out once each.
 unsafe impl Sync for Bootstrap {}
 
-static BOOTSTRAP: Bootstrap = Bootstrap {
-    top: AtomicUsize::new(0),
-    space: core::cell::UnsafeCell::new([0; BOOTSTRAP_BYTES]),
-};
+static BOOTSTRAP: Bootstrap = Bootstrap(core::cell::UnsafeCell::new([0; BOOTSTRAP_BYTES]));
+
+hot_static! {
+    /// [`BOOTSTRAP`]'s bump counter, apart from its bytes: a counter read on the bytes' first
+    /// page mapped the zero page there, and the first block written faulted the page again.
+    static BOOTSTRAP_TOP: AtomicUsize = AtomicUsize::new(0);
+}
 
 /// Proof that the current thread owns an arena slot; dropping it resets and frees the slot.
 pub struct Scope {
@@ -203,8 +206,8 @@ fn bump_at(base: usize, used: &AtomicUsize, cap: usize, layout: Layout, shared: 
 /// A block that lives for the life of the process: from the static bootstrap buffer while it
 /// lasts, then from the mapped persistent arena. Null when both are exhausted or unmappable.
 fn persistent_alloc(layout: Layout) -> *mut u8 {
-    let space = BOOTSTRAP.space.get() as usize;
-    let p = bump_at(space, &BOOTSTRAP.top, BOOTSTRAP_BYTES, layout, true);
+    let space = BOOTSTRAP.0.get() as usize;
+    let p = bump_at(space, &BOOTSTRAP_TOP, BOOTSTRAP_BYTES, layout, true);
     if !p.is_null() || !persistent_base() {
         return p;
     }

@@ -15,7 +15,9 @@ use core::ffi::{c_char, c_int};
 
 use crate::command::Command;
 use crate::decide::decide;
-use crate::real::{self, Argv, ExecveFn, ExecveatFn, FexecveFn, PopenFn, SpawnFn, SystemFn};
+use crate::real::{
+    self, Argv, ExecveFn, ExecveatFn, FexecveFn, ForkFn, PopenFn, SpawnFn, SystemFn,
+};
 use crate::settings::{self, Mode, Settings};
 use crate::sys;
 use crate::text::{c_array, c_bytes};
@@ -530,5 +532,23 @@ pub unsafe extern "C" fn popen(command: *const c_char, mode: *const c_char) -> *
     } else {
         set_errno(libc::EPERM);
         core::ptr::null_mut()
+    }
+}
+
+/// Not a gate: prepares the parent so that its children start with a built evaluator (see
+/// `before_fork` in lib.rs), then forks.
+///
+/// # Safety
+/// As for glibc's fork.
+#[no_mangle]
+pub unsafe extern "C" fn fork() -> libc::pid_t {
+    crate::before_fork();
+    // SAFETY: the signature matches glibc's fork.
+    match unsafe { real::get::<ForkFn>(&real::FORK) } {
+        Some(real) => unsafe { real() },
+        None => {
+            set_errno(libc::ENOSYS);
+            -1
+        }
     }
 }

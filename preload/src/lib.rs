@@ -5,9 +5,9 @@
 //! linked process of the tree sees each of those starts, including the ones no agent hook reports.
 //!
 //! Why local decisions: upstream asked a server over HTTP for every exec (+8.6 ms each, and every
-//! exec blocked when the server was down). This library maps the compiled `policy.bin` in its
-//! constructor and evaluates each call in-process with rampart-runtime's evaluator; it talks to the
-//! server only for an `ask` (a human approves through it) or a bundle flagged as needing it.
+//! exec blocked when the server was down). This library maps the compiled `policy.bin` on its
+//! first decision and evaluates each call in-process with rampart-runtime's evaluator; it talks to
+//! the server only for an `ask` (a human approves through it) or a bundle flagged as needing it.
 //!
 //! Why `#![no_std]`: std in a preloaded library pulls libgcc_s into every process and costs about
 //! 200 us per spawn; the whole budget is 60 us. So: libc only, `panic = "abort"` with an aborting
@@ -27,6 +27,18 @@
 #![cfg_attr(test, allow(dead_code))]
 
 extern crate alloc;
+
+/// Declares a small static that every process touches, placed in `.data`: the loader has already
+/// made that page private when it zeroed the start of `.bss` on it, so writing there is free. In
+/// `.bss` these statics were spread over two more pages, and every process paid a page fault for
+/// each (1.3-2.8 us on the reference machine).
+macro_rules! hot_static {
+    ($(#[$meta:meta])* $vis:vis static $name:ident: $ty:ty = $init:expr;) => {
+        $(#[$meta])*
+        #[cfg_attr(not(test), link_section = ".data.rampart_hot")]
+        $vis static $name: $ty = $init;
+    };
+}
 
 mod arena;
 mod ask;
@@ -96,14 +108,16 @@ extern "C" fn constructor() {
     init_once();
 }
 
-static INITIALISED: AtomicBool = AtomicBool::new(false);
+hot_static! {
+    static INITIALISED: AtomicBool = AtomicBool::new(false);
+}
 
-/// Takes the settings snapshot, resolves the real exec functions and maps the bundle, once.
+/// Takes the settings snapshot, once. Everything else waits for first use: the real functions
+/// (real.rs), the bundle (policy.rs) and the evaluator.
 pub(crate) fn init_once() {
     if INITIALISED.swap(true, Ordering::AcqRel) {
         return;
     }
-    real::resolve_exec_family();
     let env = Environment::read();
     let home = home_dir(env.get("HOME"));
     let library = own_path();
@@ -115,15 +129,15 @@ pub(crate) fn init_once() {
         &home,
         library.as_deref(),
     ));
-    // SAFETY: registering a plain function; glibc keeps it for the life of the process.
-    unsafe { libc::pthread_atfork(Some(before_fork), None, None) };
 }
 
-/// Runs in the parent before each fork(): builds the evaluator and this thread's arena there, so
-/// that a shell's fork-then-exec children inherit them instead of each paying the first-decision
-/// cost (~40 us) again. Processes that never fork pay nothing. (vfork and posix_spawn children
-/// share the parent's memory, so what they build is the parent's already.)
-extern "C" fn before_fork() {
+/// Runs in the parent before each fork() (the `fork` hook): builds the evaluator and this
+/// thread's arena there, so that a shell's fork-then-exec children inherit them instead of each
+/// paying the first-decision cost (~40 us) again. Processes that never fork pay nothing, not even
+/// a registration: `pthread_atfork` in the constructor cost every process ~8 us of page faults in
+/// libc's handler list. (vfork and posix_spawn children share the parent's memory, so what they
+/// build is the parent's already.)
+pub(crate) fn before_fork() {
     let Some(s) = settings::get() else {
         return;
     };

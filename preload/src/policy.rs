@@ -130,7 +130,9 @@ impl Record {
     }
 }
 
-static CURRENT: AtomicPtr<Record> = AtomicPtr::new(ptr::null_mut());
+hot_static! {
+    static CURRENT: AtomicPtr<Record> = AtomicPtr::new(ptr::null_mut());
+}
 
 impl State {
     /// The bundle's bytes when ready.
@@ -245,8 +247,12 @@ fn map_fd(fd: i32, size: i64) -> State {
     }
 }
 
-static SAID_MISSING: AtomicBool = AtomicBool::new(false);
-static SAID_CORRUPT: AtomicBool = AtomicBool::new(false);
+hot_static! {
+    static SAID_MISSING: AtomicBool = AtomicBool::new(false);
+}
+hot_static! {
+    static SAID_CORRUPT: AtomicBool = AtomicBool::new(false);
+}
 
 /// Says once per process that there is no usable bundle, why, and what follows from it. Called
 /// when a hook has to decide without a bundle, not from the constructor, so that processes which

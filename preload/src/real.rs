@@ -1,11 +1,11 @@
 //! The real libc functions behind the hooks, resolved with dlsym/dlvsym(RTLD_NEXT).
 //!
-//! The exec family is resolved in the constructor, because dlsym takes the loader's lock and may
-//! allocate, neither of which is allowed in a vfork child, and a vfork child may call only exec. The
-//! rest (posix_spawn*, system, popen) cannot run in a vfork child, so they are resolved on first
-//! use: each dlsym is ~1,000 instructions that most processes would pay for nothing. If an exec
-//! hook runs before the constructor (another library's constructor exec'ing), the function is
-//! resolved on the spot as a last resort.
+//! Each is resolved on first use, not in the constructor: a dlsym is ~1,000 instructions, and
+//! resolving the exec family up front cost every process ~4,200 instructions and ~6 us of its
+//! start (benches/RESULTS.md), though most processes never exec. First use may be in a vfork
+//! child. That is safe here: dlsym allocates only to report an error, and its lock is recursive
+//! and held only briefly by other threads, which keep running while the vforking thread waits.
+//! The address is stored in memory the parent shares, so it resolves once for both.
 //!
 //! posix_spawn and posix_spawnp exist twice in glibc (`@@GLIBC_2.15` and a compat `@GLIBC_2.2.5`
 //! with older semantics); dlvsym picks the current one explicitly.
@@ -48,7 +48,7 @@ impl Real {
         p as usize
     }
 
-    /// The address, resolving on first use if the constructor has not run. `None` if libc lacks it.
+    /// The address, resolved on first use. `None` if libc lacks it.
     pub fn addr(&self) -> Option<*const c_void> {
         let a = match self.addr.load(Ordering::Acquire) {
             0 => self.resolve(),
@@ -66,13 +66,7 @@ pub static POSIX_SPAWN: Real = Real::new(c"posix_spawn", Some(c"GLIBC_2.15"));
 pub static POSIX_SPAWNP: Real = Real::new(c"posix_spawnp", Some(c"GLIBC_2.15"));
 pub static SYSTEM: Real = Real::new(c"system", None);
 pub static POPEN: Real = Real::new(c"popen", None);
-
-/// Resolves the functions a vfork child may call (from the constructor).
-pub fn resolve_exec_family() {
-    for real in [&EXECVE, &EXECVPE, &EXECVEAT, &FEXECVE] {
-        real.resolve();
-    }
-}
+pub static FORK: Real = Real::new(c"fork", None);
 
 pub type Argv = *const *const c_char;
 pub type ExecveFn = unsafe extern "C" fn(*const c_char, Argv, Argv) -> c_int;
@@ -87,6 +81,7 @@ pub type SpawnFn = unsafe extern "C" fn(
     Argv,
 ) -> c_int;
 pub type SystemFn = unsafe extern "C" fn(*const c_char) -> c_int;
+pub type ForkFn = unsafe extern "C" fn() -> libc::pid_t;
 pub type PopenFn = unsafe extern "C" fn(*const c_char, *const c_char) -> *mut libc::FILE;
 
 /// The address of `real` as a function of type `F`.

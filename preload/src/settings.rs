@@ -159,7 +159,9 @@ fn with_library(current: &[u8], library: &[u8]) -> Vec<u8> {
     }
 }
 
-static SETTINGS: AtomicPtr<Settings> = AtomicPtr::new(core::ptr::null_mut());
+hot_static! {
+    static SETTINGS: AtomicPtr<Settings> = AtomicPtr::new(core::ptr::null_mut());
+}
 
 /// The snapshot, once the constructor has taken it.
 pub fn get() -> Option<&'static Settings> {
