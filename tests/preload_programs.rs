@@ -445,9 +445,23 @@ static void *worker(void *arg) {
     return NULL;
 }
 
+/* What setproctitle does: move the environment elsewhere and reuse its memory for a title. The
+ * library's settings come from the environment as it was at start, whatever happens to it. */
+static void reuse_environment_memory(void) {
+    int n = 0;
+    while (environ[n]) n++;
+    char **moved = calloc(n + 1, sizeof *moved);
+    for (int i = 0; i < n; i++) {
+        moved[i] = strdup(environ[i]);
+        memset(environ[i], 'X', strlen(environ[i]));
+    }
+    environ = moved;
+}
+
 int main(int argc, char **argv) {
     (void)argc;
     dir = argv[1];
+    reuse_environment_memory();
     pthread_t th[4];
     for (long t = 0; t < 4; t++) pthread_create(&th[t], NULL, worker, (void *)t);
     for (int t = 0; t < 4; t++) pthread_join(th[t], NULL);
@@ -482,7 +496,9 @@ fn c_program_every_hook_threads_fork_vfork() {
         .expect("gcc runs");
     assert!(status.success());
     let mut c = sb.command(exe.to_str().unwrap());
-    c.arg(sb.root.join("m"));
+    // Named, not defaulted from HOME, so that the program's reuse of its environment's memory
+    // (reuse_environment_memory) would change where the bundle is looked for.
+    c.env("RAMPART_POLICY", sb.policy_path()).arg(sb.root.join("m"));
     let out = run(c);
     assert!(String::from_utf8_lossy(&out.stdout).contains("failures=0"));
     assert!(out.status.success());

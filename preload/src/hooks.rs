@@ -18,7 +18,7 @@ use crate::decide::decide;
 use crate::real::{
     self, Argv, ExecveFn, ExecveatFn, FexecveFn, ForkFn, PopenFn, SpawnFn, SystemFn,
 };
-use crate::settings::{self, Mode, Settings};
+use crate::settings::{Mode, Settings};
 use crate::sys;
 use crate::text::{c_array, c_bytes};
 use crate::{arena, childenv, say};
@@ -58,14 +58,6 @@ enum Gate {
     /// Call through with this repaired, NULL-terminated environment.
     Env(alloc::vec::Vec<*const c_char>),
     Denied,
-}
-
-fn settings() -> Option<&'static Settings> {
-    settings::get().or_else(|| {
-        // A hook running before the constructor (another library's constructor exec'ing).
-        crate::init_once();
-        settings::get()
-    })
 }
 
 /// Decides `target` and prepares its environment. The caller holds `scope` until the real call.
@@ -127,7 +119,7 @@ unsafe fn run<R>(
         // SAFETY: reading the process's environ pointer.
         EnvFrom::Environ => unsafe { childenv::environ_ptr() },
     };
-    let Some(s) = settings() else {
+    let Some(s) = crate::settings() else {
         return call(given);
     };
     if s.mode == Mode::Disabled {
@@ -478,7 +470,7 @@ pub unsafe extern "C" fn posix_spawnp(
 /// Decides a shell string for system/popen and repairs `environ` (they take no envp).
 /// Returns false when the call must fail.
 unsafe fn gate_shell(hook: &str, command: *const c_char) -> bool {
-    let Some(s) = settings() else {
+    let Some(s) = crate::settings() else {
         return true;
     };
     // SAFETY: caller's contract; system(NULL)/popen(NULL) never reach here.

@@ -55,8 +55,10 @@ mod settings;
 mod sys;
 mod text;
 
+use alloc::vec::Vec;
 use core::ffi::{c_char, CStr};
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::ptr;
+use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
 #[cfg(not(test))]
 #[global_allocator]
@@ -111,24 +113,79 @@ extern "C" fn constructor() {
 hot_static! {
     static INITIALISED: AtomicBool = AtomicBool::new(false);
 }
+hot_static! {
+    static SNAPSHOT: AtomicPtr<Snapshot> = AtomicPtr::new(core::ptr::null_mut());
+}
 
-/// Takes the settings snapshot, once. Everything else waits for first use: the real functions
-/// (real.rs), the bundle (policy.rs) and the evaluator.
+/// What the constructor keeps; [`settings`] turns it into the [`settings::Settings`] on first use,
+/// because most processes never call a hook and building them cost every process ~5,000
+/// instructions.
+struct Snapshot {
+    /// Copied: a program may reuse `environ`'s memory (setproctitle does) or change the
+    /// variables before its first exec, and neither may change what the library enforces.
+    env: Environment,
+    pid: u32,
+    /// `$HOME`, or the password entry's directory: getpwuid must not run in a vfork child.
+    home: Vec<u8>,
+    library: OwnPath,
+}
+
+/// This library's absolute path, which children get in their LD_PRELOAD.
+enum OwnPath {
+    /// Resolved by the constructor, because LD_PRELOAD does not name the library by an absolute
+    /// path and a relative one means nothing once the program changes directory.
+    Early(Option<Vec<u8>>),
+    /// Looked up on first use (dladdr).
+    OnFirstUse,
+}
+
+/// Takes the [`Snapshot`], once. Everything else waits for first use: the settings, the real
+/// functions (real.rs), the bundle (policy.rs) and the evaluator.
 pub(crate) fn init_once() {
     if INITIALISED.swap(true, Ordering::AcqRel) {
         return;
     }
-    let env = Environment::read();
-    let home = home_dir(env.get("HOME"));
-    let library = own_path();
-    let pid = sys::getpid() as u32;
-    // The bundle is mapped by the first decision (or the first fork), not here: see policy.rs.
-    settings::install(settings::Settings::from_lookup(
-        |name| env.get(name),
-        pid,
-        &home,
-        library.as_deref(),
-    ));
+    let env = Environment::read().copied();
+    let preload = env.get("LD_PRELOAD").unwrap_or(b"");
+    let relative =
+        preload.is_empty() || settings::preload_entries(preload).any(|e| !e.starts_with(b"/"));
+    let snapshot = Snapshot {
+        home: home_dir(env.get("HOME")),
+        library: if relative {
+            OwnPath::Early(own_path())
+        } else {
+            OwnPath::OnFirstUse
+        },
+        pid: sys::getpid() as u32,
+        env,
+    };
+    if let Some(kept) = arena::persist(snapshot) {
+        SNAPSHOT.store(ptr::from_ref(kept).cast_mut(), Ordering::Release);
+    }
+}
+
+/// The settings, built from the constructor's snapshot the first time a hook asks. `None` only
+/// when the snapshot could not be kept (no memory).
+pub(crate) fn settings() -> Option<&'static settings::Settings> {
+    if let Some(s) = settings::get() {
+        return Some(s);
+    }
+    // A hook can run before the constructor (another library's constructor exec'ing).
+    init_once();
+    // SAFETY: null or a snapshot persisted for the life of the process by `init_once`.
+    let snapshot = unsafe { SNAPSHOT.load(Ordering::Acquire).as_ref() }?;
+    Some(arena::persistently(|| {
+        let library = match &snapshot.library {
+            OwnPath::Early(path) => path.clone(),
+            OwnPath::OnFirstUse => own_path(),
+        };
+        settings::install(settings::Settings::from_lookup(
+            |name| snapshot.env.get(name),
+            snapshot.pid,
+            &snapshot.home,
+            library.as_deref(),
+        ))
+    }))
 }
 
 /// Runs in the parent before each fork() (the `fork` hook): builds the evaluator and this
@@ -138,7 +195,7 @@ pub(crate) fn init_once() {
 /// libc's handler list. (vfork and posix_spawn children share the parent's memory, so what they
 /// build is the parent's already.)
 pub(crate) fn before_fork() {
-    let Some(s) = settings::get() else {
+    let Some(s) = settings() else {
         return;
     };
     if s.mode == settings::Mode::Disabled {
@@ -190,6 +247,25 @@ impl Environment {
                     }
                 }
                 entry = entry.add(1);
+            }
+        }
+        Environment { values }
+    }
+
+    /// The same values, copied into one block of the persistent arena.
+    fn copied(self) -> Environment {
+        let total = self.values.iter().flatten().map(|v| v.len()).sum();
+        let mut block = Vec::with_capacity(total);
+        for value in self.values.iter().flatten() {
+            block.extend_from_slice(value);
+        }
+        let block: &'static [u8] = block.leak();
+        let mut values = [None; Self::NAMES.len()];
+        let mut at = 0;
+        for (copy, value) in values.iter_mut().zip(self.values) {
+            if let Some(v) = value {
+                *copy = block.get(at..at + v.len());
+                at += v.len();
             }
         }
         Environment { values }

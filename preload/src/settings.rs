@@ -1,8 +1,9 @@
-//! The RAMPART_* settings, read once in the constructor (upstream §4.4).
+//! The RAMPART_* settings (upstream §4.4): their values are copied by the constructor
+//! (`Snapshot` in lib.rs) and turned into [`Settings`] by the first hook that runs.
 //!
 //! Why a snapshot: a hook may run in a vfork child, where getenv on a changing environ is unsafe,
 //! and the values must survive the program's own `unsetenv`/`clearenv` so that they can be put back
-//! into every child environment. The snapshot also pre-renders those child entries
+//! into every child environment. The settings also pre-render those child entries
 //! (`NAME=value\0`), so a hook only copies pointers.
 
 use alloc::string::String;
@@ -147,11 +148,16 @@ fn default_session(pid: u32) -> String {
     lossy(&session)
 }
 
-/// LD_PRELOAD with `library` appended when no entry (separated by ':' or ' ') is already it.
-fn with_library(current: &[u8], library: &[u8]) -> Vec<u8> {
-    let present = current
+/// The entries of an LD_PRELOAD value (the loader splits on ':' and ' ').
+pub fn preload_entries(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value
         .split(|&b| b == b':' || b == b' ')
-        .any(|entry| entry == library);
+        .filter(|e| !e.is_empty())
+}
+
+/// LD_PRELOAD with `library` appended when no entry is already it.
+fn with_library(current: &[u8], library: &[u8]) -> Vec<u8> {
+    let present = preload_entries(current).any(|entry| entry == library);
     match (present, current.is_empty()) {
         (true, _) => current.to_vec(),
         (false, true) => library.to_vec(),
@@ -163,16 +169,26 @@ hot_static! {
     static SETTINGS: AtomicPtr<Settings> = AtomicPtr::new(core::ptr::null_mut());
 }
 
-/// The snapshot, once the constructor has taken it.
+/// The settings, once [`install`]ed (`crate::settings` builds them on first use).
 pub fn get() -> Option<&'static Settings> {
     // SAFETY: the pointer is either null or a leaked Box published once by `install`.
     unsafe { SETTINGS.load(Ordering::Acquire).as_ref() }
 }
 
 /// Publishes the snapshot for the life of the process.
-pub fn install(settings: Settings) {
+pub fn install(settings: Settings) -> &'static Settings {
     let leaked = alloc::boxed::Box::leak(alloc::boxed::Box::new(settings));
-    SETTINGS.store(leaked, Ordering::Release);
+    match SETTINGS.compare_exchange(
+        core::ptr::null_mut(),
+        leaked,
+        Ordering::AcqRel,
+        Ordering::Acquire,
+    ) {
+        Ok(_) => leaked,
+        // Another thread built them first: theirs stand (ours stay unused in the arena).
+        // SAFETY: a non-null value is a leaked Box published here.
+        Err(theirs) => unsafe { &*theirs },
+    }
 }
 
 #[cfg(test)]
