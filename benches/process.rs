@@ -4,7 +4,8 @@
 //!   per-process cost of the CLI with the embedded standard profile);
 //! - the preload's added cost per spawned process (budget <= 60 us): `/bin/true` spawned with and
 //!   without `LD_PRELOAD=librampart.so` and `RAMPART_POLICY` pointing at the compiled standard
-//!   bundle, interleaved so that drift of the machine hits both sides alike;
+//!   bundle, interleaved so that drift of the machine hits both sides alike, and reported as the
+//!   median of the paired differences;
 //! - its added cost per intercepted exec (budget <= 5 us over the load): `env /bin/true` the same
 //!   way. That is two preloaded processes and one decision (the first in its process, so the
 //!   evaluator is built too), so the exec's share is the env difference less twice the true one;
@@ -138,22 +139,35 @@ fn preload_overhead(scratch: &Path) -> Vec<Summary> {
             plain.push(spawn(argv, None));
             preloaded.push(spawn(argv, preload));
         }
+        added.push(paired_median_us(&plain, &preloaded));
         let plain = Summary::from_samples(&format!("spawn {name}"), plain);
         let with = Summary::from_samples(
             &format!("spawn {name}, LD_PRELOAD librampart.so"),
             preloaded,
         );
-        added.push((with.p50.as_nanos() as f64 - plain.p50.as_nanos() as f64) / 1e3);
         out.extend([plain, with]);
     }
     if let [process, env] = added[..] {
-        println!("preload added cost per spawned process (p50 difference): {process:.1} us");
+        println!("preload added cost per spawned process (median of paired differences): {process:.1} us");
         println!(
             "preload added cost per intercepted exec (env difference - 2 x process): {:.1} us",
             env - 2.0 * process
         );
     }
     out
+}
+
+/// The median of `with[i] - plain[i]` in microseconds: each pair ran back to back, so the
+/// machine's drift over the run (this VM's bare spawn moves by 30% from one minute to the next)
+/// cancels within a pair, where a difference of the two medians carries it.
+fn paired_median_us(plain: &[Duration], with: &[Duration]) -> f64 {
+    let mut diffs: Vec<f64> = plain
+        .iter()
+        .zip(with)
+        .map(|(p, w)| w.as_secs_f64() * 1e6 - p.as_secs_f64() * 1e6)
+        .collect();
+    diffs.sort_by(f64::total_cmp);
+    diffs[diffs.len() / 2]
 }
 
 fn hook(scratch: &Path) -> Vec<Summary> {

@@ -498,7 +498,8 @@ fn c_program_every_hook_threads_fork_vfork() {
     let mut c = sb.command(exe.to_str().unwrap());
     // Named, not defaulted from HOME, so that the program's reuse of its environment's memory
     // (reuse_environment_memory) would change where the bundle is looked for.
-    c.env("RAMPART_POLICY", sb.policy_path()).arg(sb.root.join("m"));
+    c.env("RAMPART_POLICY", sb.policy_path())
+        .arg(sb.root.join("m"));
     let out = run(c);
     assert!(String::from_utf8_lossy(&out.stdout).contains("failures=0"));
     assert!(out.status.success());
