@@ -81,9 +81,8 @@ pub fn compile(set: &PolicySet) -> Result<(Vec<u8>, CompileStats), CompileError>
     };
     let mut stats = CompileStats::default();
     for policy in &enabled {
-        program
-            .policies
-            .push(lowering.policy(policy, &mut program.tool_params)?);
+        let lowered = lowering.policy(policy, &mut program)?;
+        program.policies.push(lowered);
         meta.policies.push(policy_meta(policy));
         stats.rules += policy.rules.len();
     }
@@ -206,11 +205,8 @@ impl Lowering {
         AtomRange::new(start, self.fields[field.index()].len() as u32)
     }
 
-    fn policy(
-        &mut self,
-        p: &Policy,
-        params: &mut Vec<String>,
-    ) -> Result<PolicyProgram, CompileError> {
+    /// Lowers `p`; its strings go to `program`'s text and its tool params to its list.
+    fn policy(&mut self, p: &Policy, program: &mut Program) -> Result<PolicyProgram, CompileError> {
         let basename = p.source.rsplit(['/', '\\']).next().unwrap_or(&p.source);
         let durable = DURABLE_SOURCES.contains(&basename);
         let agent = self.push(
@@ -226,10 +222,10 @@ impl Lowering {
         let tools = self.globs(Field::Tool, Flavour::Command, &p.tools);
         let mut rules = Vec::with_capacity(p.rules.len());
         for r in &p.rules {
-            rules.push(self.rule(r, durable, params)?);
+            rules.push(self.rule(r, durable, program)?);
         }
         Ok(PolicyProgram {
-            name: p.name.value.clone(),
+            name: program.add_text(&p.name.value),
             agent,
             session,
             tools,
@@ -243,7 +239,7 @@ impl Lowering {
         &mut self,
         r: &Rule,
         durable: bool,
-        params: &mut Vec<String>,
+        program: &mut Program,
     ) -> Result<RuleProgram, CompileError> {
         let act = r.action.value;
         // Durable-allow policies always use the grant logic (reference §2.6).
@@ -251,7 +247,7 @@ impl Lowering {
         let w = &r.when;
         Ok(RuleProgram {
             action: act,
-            message: r.message.clone(),
+            message: program.add_text(&r.message),
             expires_at: r.expires_at,
             grant,
             always: w.default || w.is_empty(),
@@ -280,7 +276,7 @@ impl Lowering {
                 lte: d.lte,
                 eq: d.eq,
             }),
-            tool_params: self.tool_params(w, params),
+            tool_params: self.tool_params(w, &mut program.tool_params),
             call_count: w.call_count.as_ref().map(|c| CountCond {
                 tool: c.tool.clone(),
                 gte: c.gte,

@@ -107,15 +107,16 @@ impl<'a> Evaluator<'a> {
         let scope = self.in_scope(&facts);
         for (pi, policy) in self.program().policies.iter().enumerate() {
             let pmeta = meta.policies.get(pi);
+            let name = self.program().text(policy.name).to_string();
             if !scope.contains(&pi) {
                 out.out_of_scope.push(OutOfScope {
-                    policy: policy.name.clone(),
+                    policy: name,
                     why: scope_reason(&facts, policy),
                 });
                 continue;
             }
             let mut trace = PolicyTrace {
-                policy: policy.name.clone(),
+                policy: name,
                 pos: pmeta.map_or_else(String::new, |m| m.pos.clone()),
                 rules: Vec::new(),
             };
@@ -163,7 +164,7 @@ impl<'a> Evaluator<'a> {
 fn winner_text(ev: &Evaluator<'_>, d: &Decision) -> Option<String> {
     let (pi, ri) = d.winner?;
     let policy = ev.program().policies.get(pi as usize)?;
-    Some(format!("{}[{}]", policy.name, ri))
+    Some(format!("{}[{}]", ev.program().text(policy.name), ri))
 }
 
 fn scope_reason(facts: &crate::eval::Facts<'_>, policy: &crate::program::PolicyProgram) -> String {

@@ -226,7 +226,12 @@ impl<'a> Evaluator<'a> {
             fired.push((pi, ri));
             let rule = &policy.rules[ri];
             if matches!(rule.action, Action::Deny | Action::Ask | Action::Webhook) {
-                return self.decision(Action::Deny, deny_message(policy, rule), &fired, (pi, ri));
+                return self.decision(
+                    Action::Deny,
+                    deny_message(&self.program, policy, rule),
+                    &fired,
+                    (pi, ri),
+                );
             }
         }
         let watch = fired
@@ -236,7 +241,7 @@ impl<'a> Evaluator<'a> {
             let action = self.rule(pi, ri).map_or(Action::Allow, |r| r.action);
             let message = self
                 .rule(pi, ri)
-                .map_or_else(String::new, |r| r.message.clone());
+                .map_or_else(String::new, |r| self.program.text(r.message).into());
             return self.decision(action, message, &fired, (pi, ri));
         }
         Decision::plain(Action::Allow, MSG_NO_RESPONSE_RULE)
@@ -408,10 +413,15 @@ impl<'a> Evaluator<'a> {
             fired.push((pi, ri));
             let rule = &policy.rules[ri];
             if rule.action == Action::Deny {
-                let mut d =
-                    self.decision(Action::Deny, deny_message(policy, rule), &fired, (pi, ri));
+                let mut d = self.decision(
+                    Action::Deny,
+                    deny_message(&self.program, policy, rule),
+                    &fired,
+                    (pi, ri),
+                );
                 let tail = scope[k + 1..].iter().filter_map(|&p| self.policy(p));
-                d.matched_policies.extend(tail.map(|p| p.name.clone()));
+                d.matched_policies
+                    .extend(tail.map(|p| self.program.text(p.name).into()));
                 return d;
             }
         }
@@ -430,7 +440,7 @@ impl<'a> Evaluator<'a> {
             if best.is_none_or(|(_, _, a)| rule.action.rank() > a.rank()) {
                 best = Some((pi, ri, rule.action));
             }
-            if rule.action == Action::Allow && allow_msg.is_none() && !rule.message.is_empty() {
+            if rule.action == Action::Allow && allow_msg.is_none() && rule.message.len > 0 {
                 allow_msg = Some((pi, ri));
             }
         }
@@ -441,7 +451,7 @@ impl<'a> Evaluator<'a> {
         if let Some((pi, ri)) = durable {
             let message = self
                 .rule(pi, ri)
-                .map_or_else(String::new, |r| r.message.clone());
+                .map_or_else(String::new, |r| self.program.text(r.message).into());
             return self.decision(Action::Allow, message, fired, (pi, ri));
         }
         let mut action = best.map_or(Action::Allow, |b| b.2);
@@ -468,7 +478,7 @@ impl<'a> Evaluator<'a> {
             (Action::Allow, None) => String::new(),
             _ => self
                 .rule(source.0, source.1)
-                .map_or_else(String::new, |r| r.message.clone()),
+                .map_or_else(String::new, |r| self.program.text(r.message).into()),
         };
         self.decision(action, message, fired, source)
     }
@@ -492,7 +502,7 @@ impl<'a> Evaluator<'a> {
             message: message.to_string(),
             matched_policies: fired
                 .iter()
-                .filter_map(|&(pi, _)| self.policy(pi).map(|p| p.name.clone()))
+                .filter_map(|&(pi, _)| self.policy(pi).map(|p| self.program.text(p.name).into()))
                 .collect(),
             winner: None,
         }
@@ -588,11 +598,12 @@ fn expired(rule: &RuleProgram, now_unix: i64) -> bool {
     rule.expires_at.is_some_and(|t| now_unix > t)
 }
 
-fn deny_message(policy: &PolicyProgram, rule: &RuleProgram) -> String {
+fn deny_message(program: &Program, policy: &PolicyProgram, rule: &RuleProgram) -> String {
+    let message = program.text(rule.message);
     if policy.project {
-        alloc::format!("{PROJECT_PREFIX}{}", rule.message)
+        alloc::format!("{PROJECT_PREFIX}{message}")
     } else {
-        rule.message.clone()
+        message.into()
     }
 }
 
