@@ -21,7 +21,7 @@ use rampart_runtime::bundle::{BundleWriter, DfaForm, SectionKind, FLAG_EXEC_NEED
 use rampart_runtime::program::{
     self, AtomMeta, AtomRange, CommandCond, Confirm, CountCond, DepthCond, DfaRef, Field,
     FieldTable, Metadata, PathCond, PatternMeta, PolicyMeta, PolicyProgram, Program, ResponseCond,
-    RuleProgram, SessionCond, WordsWriter,
+    RuleProgram, SessionCond, Span, WordsWriter,
 };
 
 use crate::lower::{dfa_builder, lower_contains, lower_parts, Flavour, Part, Parts, Shape};
@@ -102,7 +102,8 @@ pub fn compile(set: &PolicySet) -> Result<(Vec<u8>, CompileStats), CompileError>
     for field in Field::ALL {
         let atoms = std::mem::take(&mut lowering.fields[field.index()]);
         let table = build_field(field, &atoms, &mut writer)?;
-        stats.automata += table.dfas.len() + (table.confirms.len / Confirm::WORDS) as usize;
+        stats.automata +=
+            ((table.dfas.len / DfaRef::WORDS) + (table.confirms.len / Confirm::WORDS)) as usize;
         program.fields.push(table);
         meta.atoms.push(atoms.into_iter().map(|a| a.meta).collect());
     }
@@ -661,8 +662,9 @@ fn build_field(
     let routing = Routing::of(atoms, &mut always);
     table.always = writer.words.push(always);
     table.prefilters = routing.bits - table.atoms;
+    let mut dfas = Vec::new();
     for chunk in routing.anchored.chunks(GROUP_PATTERNS) {
-        build_group(field, atoms, chunk, Form::Chosen, writer, &mut table.dfas)?;
+        build_group(field, atoms, chunk, Form::Chosen, writer, &mut dfas)?;
     }
     let prefilters: Vec<(u32, &str)> = routing
         .prefilters
@@ -670,8 +672,9 @@ fn build_field(
         .map(|(bit, re)| (*bit, re.as_str()))
         .collect();
     for chunk in prefilters.chunks(GROUP_PATTERNS) {
-        build_group(field, atoms, chunk, Form::Chosen, writer, &mut table.dfas)?;
+        build_group(field, atoms, chunk, Form::Chosen, writer, &mut dfas)?;
     }
+    table.dfas = push_dfa_refs(writer, &dfas);
     let mut confirms = Vec::with_capacity(routing.confirms.len());
     for (prefilter, atom, regex) in &routing.confirms {
         let (prefilter, atom) = (*prefilter, *atom);
@@ -689,6 +692,11 @@ fn build_field(
         .words
         .push(confirms.into_iter().flat_map(Confirm::to_words));
     Ok(table)
+}
+
+/// Writes a field's DFA records to the words section (see [`FieldTable::dfas`]).
+fn push_dfa_refs(writer: &mut Sections, dfas: &[DfaRef]) -> Span {
+    writer.words.push(dfas.iter().flat_map(|d| d.to_words()))
 }
 
 /// Orders `confirms` by prefilter bit (none first) and gives the index of each bit's records
@@ -735,6 +743,7 @@ fn build_response(
     mut table: FieldTable,
 ) -> Result<FieldTable, CompileError> {
     let field = Field::Response;
+    let mut dfas = Vec::new();
     for (id, atom) in atoms.iter().enumerate() {
         let Parts::Alts(parts) = &atom.lowered else {
             continue;
@@ -742,12 +751,13 @@ fn build_response(
         for part in parts {
             let one = [(id as u32, part.regex.as_str())];
             if needs_anchored(&part.regex) {
-                build_anchored(field, atoms, &one, writer, &mut table.dfas)?;
+                build_anchored(field, atoms, &one, writer, &mut dfas)?;
             } else {
-                build_group(field, atoms, &one, Form::Dense, writer, &mut table.dfas)?;
+                build_group(field, atoms, &one, Form::Dense, writer, &mut dfas)?;
             }
         }
     }
+    table.dfas = push_dfa_refs(writer, &dfas);
     // No prefilters, no confirms: the index is its two bounds.
     table.confirm_index = writer.words.push([0, 0]);
     Ok(table)

@@ -201,3 +201,32 @@ fn a_dfa_that_does_not_load_fails_closed() {
         Err(BundleError::ChecksumMismatch)
     ));
 }
+
+/// The DFA records are checked when a search reads them, not at open: a record whose atom list
+/// lies about its length is found by the first match through it, and fails the call closed.
+#[test]
+fn a_dfa_record_with_a_wrong_atom_list_fails_closed() {
+    use rampart_runtime::bundle::SectionKind;
+    use rampart_runtime::program::{DfaRef, Field};
+    let bytes = bundle_bytes();
+    let buf = AlignedBuf::from_bytes(&bytes);
+    let bundle = Bundle::open(buf.as_bytes()).unwrap();
+    let words = bundle.section(SectionKind::Words).unwrap();
+    let words_at = words.as_ptr() as usize - buf.as_bytes().as_ptr() as usize;
+    let ev = Evaluator::new(&bundle).unwrap();
+    let table = ev.program().field(Field::Command).unwrap();
+    let mut damaged = bytes.clone();
+    for record in 0..table.dfas.len / DfaRef::WORDS {
+        // The third word of a record is the length of its atom list.
+        let word = (table.dfas.start + record * DfaRef::WORDS + 2) as usize;
+        damaged[words_at + 4 * word..words_at + 4 * word + 4].copy_from_slice(&0u32.to_le_bytes());
+    }
+    let buf = AlignedBuf::from_bytes(&damaged);
+    // SAFETY: only the atom lists' lengths changed; every DFA is intact.
+    let bundle = unsafe { Bundle::open_unchecked(buf.as_bytes()) }.unwrap();
+    let ev = Evaluator::new(&bundle).unwrap();
+    let call = Call::new("exec", "a", &[("command", "rm -rf /tmp/x")]);
+    let d = ev.evaluate(&call, &EvalContext::at(0));
+    assert_eq!(d.action, Action::Deny);
+    assert_eq!(d.message, rampart_runtime::eval::MSG_BROKEN_AUTOMATON);
+}

@@ -29,8 +29,8 @@ fn bundle_sections() {
             "field {i}: {} atoms, {} prefilters, dfas {:?}, {} confirms",
             f.atoms,
             f.prefilters,
-            f.dfas
-                .iter()
+            ev.words()
+                .dfa_refs(f.dfas)
                 .map(|d| (d.number, d.form, d.atoms.len))
                 .collect::<Vec<_>>(),
             f.confirms.len / rampart_runtime::program::Confirm::WORDS

@@ -78,10 +78,17 @@ impl<'a> Automata<'a> {
         }
     }
 
-    /// Whether some DFA failed to load (corrupt bytes behind `Bundle::open_unchecked`): DFAs
-    /// load on first use, so this is found during a search rather than at open.
+    /// Whether some DFA failed to load or was referenced wrongly (corrupt bytes behind
+    /// `Bundle::open_unchecked`): DFAs load on first use, so this is found during a search
+    /// rather than at open.
     pub fn broken(&self) -> bool {
         self.broken.load(Ordering::Relaxed)
+    }
+
+    /// Records a reference that leads nowhere (a DFA's atom list shorter than its patterns),
+    /// found during a search like a DFA that does not load.
+    pub fn mark_broken(&self) {
+        self.broken.store(true, Ordering::Relaxed);
     }
 
     pub fn count(&self, form: DfaForm) -> u32 {
@@ -134,7 +141,7 @@ impl<'a> Automata<'a> {
     ) -> Option<R> {
         let result = slot.and_then(|slot| self.loaded.with(slot as usize, load, f).flatten());
         if result.is_none() {
-            self.broken.store(true, Ordering::Relaxed);
+            self.mark_broken();
         }
         result
     }

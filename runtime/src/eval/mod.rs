@@ -28,7 +28,7 @@ use crate::call::{canonicalize, Call, InputError, MAX_MATCH_INPUT};
 use crate::counter::CallCounter;
 use crate::paths::PathResolver;
 use crate::program::{
-    AtomRange, Confirm, Field, FieldTable, PolicyProgram, Program, RuleProgram, Words,
+    AtomRange, Confirm, DfaRef, Field, FieldTable, PolicyProgram, Program, RuleProgram, Words,
 };
 use crate::shell::CommandReadings;
 use automata::Automata;
@@ -135,6 +135,11 @@ impl<'a> Evaluator<'a> {
             words,
             automata,
         })
+    }
+
+    /// The bundle's words section, which the program's spans point into.
+    pub fn words(&self) -> Words<'a> {
+        self.words
     }
 
     /// The decoded rule tables.
@@ -274,8 +279,15 @@ impl<'a> Evaluator<'a> {
             bits.set(atom);
         }
         let haystack = Input::new(input);
-        for dref in &table.dfas {
-            let atoms = |pattern: usize| self.words.at(dref.atoms, pattern as u32);
+        for dref in self.words.dfa_refs(table.dfas) {
+            // Checked here, not at open: a bad reference fails the call closed (see `broken`).
+            let atoms = |pattern: usize| {
+                let atom = self.words.at(dref.atoms, pattern as u32);
+                if atom.is_none() {
+                    self.automata.mark_broken();
+                }
+                atom
+            };
             match (dref.form, dref.anchored) {
                 (DfaForm::Dense, true) => {
                     let hit = self
@@ -532,12 +544,11 @@ fn matches_in<A: Automaton>(dfa: &A, at: &Input<'_>) -> bool {
     matches!(dfa.try_search_fwd(at), Ok(Some(_)))
 }
 
-/// Whether every span and automaton `table` names exists.
+/// Whether every span and automaton `table` names exists. The DFA records themselves are
+/// checked when a search reads them (`Automata::broken`): the standard profile has 851, and
+/// checking them all here cost every open more than the rest of this.
 fn references_hold(table: &FieldTable, words: &Words<'_>, automata: &Automata<'_>) -> bool {
-    let dfas_hold = table
-        .dfas
-        .iter()
-        .all(|d| d.number < automata.count(d.form) && words.holds(d.atoms));
+    let dfas_hold = table.dfas.len.is_multiple_of(DfaRef::WORDS);
     let records = table.confirms.len / Confirm::WORDS;
     let confirms_hold = table.confirms.len.is_multiple_of(Confirm::WORDS)
         && words
@@ -551,6 +562,7 @@ fn references_hold(table: &FieldTable, words: &Words<'_>, automata: &Automata<'_
     dfas_hold
         && confirms_hold
         && index_holds
+        && words.holds(table.dfas)
         && words.holds(table.always)
         && words.holds(table.confirms)
         && words.holds(table.confirm_index)

@@ -18,10 +18,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::{
-    Action, AtomRange, CommandCond, CountCond, DepthCond, DfaRef, FieldTable, PathCond,
-    PolicyProgram, Program, ResponseCond, RuleProgram, SessionCond, Span, Text,
+    Action, AtomRange, CommandCond, CountCond, DepthCond, FieldTable, PathCond, PolicyProgram,
+    Program, ResponseCond, RuleProgram, SessionCond, Span, Text,
 };
-use crate::bundle::DfaForm;
 
 /// Encodes `program` for the program section.
 pub fn encode(program: &Program) -> Vec<u8> {
@@ -177,19 +176,6 @@ impl Flat for Action {
     }
 }
 
-impl Flat for DfaForm {
-    const MIN_SIZE: usize = 1;
-    fn put(&self, out: &mut Vec<u8>) {
-        (*self == DfaForm::Sparse).put(out);
-    }
-    fn take(r: &mut Reader<'_>) -> Option<Self> {
-        Some(match bool::take(r)? {
-            false => DfaForm::Dense,
-            true => DfaForm::Sparse,
-        })
-    }
-}
-
 /// Implements [`Flat`] for a struct as its fields in the order given (the order is the format:
 /// both directions read the same list).
 macro_rules! flat_struct {
@@ -218,16 +204,10 @@ flat_struct!(Text {
     start: u32,
     len: u32
 });
-flat_struct!(DfaRef {
-    number: u32,
-    atoms: Span,
-    anchored: bool,
-    form: DfaForm
-});
 flat_struct!(FieldTable {
     atoms: u32,
     always: Span,
-    dfas: Vec<DfaRef>,
+    dfas: Span,
     prefilters: u32,
     confirms: Span,
     confirm_index: Span,
@@ -331,12 +311,7 @@ mod tests {
             fields: vec![FieldTable {
                 atoms: 4,
                 always: Span { start: 1, len: 2 },
-                dfas: vec![DfaRef {
-                    number: 3,
-                    atoms: Span { start: 0, len: 1 },
-                    anchored: true,
-                    form: DfaForm::Sparse,
-                }],
+                dfas: Span { start: 16, len: 4 },
                 prefilters: 1,
                 confirms: Span { start: 5, len: 8 },
                 confirm_index: Span { start: 13, len: 3 },

@@ -180,8 +180,10 @@ pub struct FieldTable {
     /// of atom numbers in [`Words`].
     pub always: Span,
     /// The automata; each maps its pattern ids to atoms of this field (or to prefilter bits,
-    /// numbered from `atoms` on).
-    pub dfas: Vec<DfaRef>,
+    /// numbered from `atoms` on). A span of [`DfaRef::WORDS`]-word records in [`Words`], read in
+    /// place: the standard profile has 851, and decoding them cost every open ~10,000
+    /// instructions.
+    pub dfas: Span,
     /// Number of prefilter bits after the atoms: required pieces of the [`Confirm`]ed patterns.
     pub prefilters: u32,
     /// Patterns with an unanchored run (`*curl*| sh*`), each its own DFA run only when its
@@ -247,7 +249,7 @@ impl Confirm {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DfaRef {
     /// The DFA's number among the bundle's DFAs of its form.
     pub number: u32,
@@ -258,6 +260,33 @@ pub struct DfaRef {
     /// restarts a counter). Quadratic in the worst case, linear for selective patterns.
     pub anchored: bool,
     pub form: DfaForm,
+}
+
+impl DfaRef {
+    /// Words of one record: DFA number, atoms start, atoms length, then anchored (bit 0) and
+    /// sparse (bit 1).
+    pub const WORDS: u32 = 4;
+
+    pub fn to_words(self) -> [u32; 4] {
+        let flags = u32::from(self.anchored) | u32::from(self.form == DfaForm::Sparse) << 1;
+        [self.number, self.atoms.start, self.atoms.len, flags]
+    }
+
+    fn from_words(w: [u32; 4]) -> DfaRef {
+        DfaRef {
+            number: w[0],
+            atoms: Span {
+                start: w[1],
+                len: w[2],
+            },
+            anchored: w[3] & 1 != 0,
+            form: if w[3] & 2 == 0 {
+                DfaForm::Dense
+            } else {
+                DfaForm::Sparse
+            },
+        }
+    }
 }
 
 /// A run of [`Words`]: `len` words from word `start`.
@@ -340,14 +369,19 @@ impl<'a> Words<'a> {
 
     /// The confirm records of `span` (a span of whole records).
     pub fn confirms(&self, span: Span) -> impl Iterator<Item = Confirm> + 'a {
+        self.records(span).map(Confirm::from_words)
+    }
+
+    /// The DFA records of `span` (a span of whole records).
+    pub fn dfa_refs(&self, span: Span) -> impl Iterator<Item = DfaRef> + 'a {
+        self.records(span).map(DfaRef::from_words)
+    }
+
+    /// The four-word records of `span` (a trailing partial record is left out).
+    fn records(&self, span: Span) -> impl Iterator<Item = [u32; 4]> + 'a {
         let mut words = self.span(span);
         core::iter::from_fn(move || {
-            Some(Confirm::from_words([
-                words.next()?,
-                words.next()?,
-                words.next()?,
-                words.next()?,
-            ]))
+            Some([words.next()?, words.next()?, words.next()?, words.next()?])
         })
     }
 }
