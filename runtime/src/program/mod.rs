@@ -181,8 +181,8 @@ pub struct FieldTable {
     pub always: Span,
     /// The automata; each maps its pattern ids to atoms of this field (or to prefilter bits,
     /// numbered from `atoms` on). A span of [`DfaRef::WORDS`]-word records in [`Words`], read in
-    /// place: the standard profile has 851, and decoding them cost every open ~10,000
-    /// instructions.
+    /// place like the confirms: the standard profile has 851, and decoding them into a `Vec`
+    /// cost every open ~4,500 instructions.
     pub dfas: Span,
     /// Number of prefilter bits after the atoms: required pieces of the [`Confirm`]ed patterns.
     pub prefilters: u32,
