@@ -96,32 +96,49 @@ const SPECIAL_NAMES: &[&str] = &[
 ];
 
 /// The names [`is_special`] matches in any case: every name `words::is_cmd` and
-/// `words::is_powershell` accept, and `set`/`setx`. The length filter is built from this list, so
-/// a name those functions learn must be added here too.
+/// `words::is_powershell` accept, and `set`/`setx`. The filter is built from this list, so a name
+/// those functions learn must be added here too.
 #[rustfmt::skip]
 const SPECIAL_ANY_CASE: &[&str] = &[
     "cmd", "cmd.exe", "powershell", "powershell.exe", "pwsh", "pwsh.exe", "set", "setx",
 ];
 
-/// Per first byte ([`SPECIAL_FIRST`]) and per last byte ([`SPECIAL_LAST`]), a bit per length
-/// (under 16) of the special names with that byte there, in either case. Nearly every head
-/// fails these two lookups, so the name comparisons, which cost more than the rest of a plain
-/// segment's reading, are rare.
-static SPECIAL_FIRST: [u16; 256] = special_lengths(false);
-static SPECIAL_LAST: [u16; 256] = special_lengths(true);
+/// A Bloom filter over the special names: a bit per name, at [`special_hash`] of its length and
+/// of its first, second and last bytes in lower case. Nearly every head misses it, so the name
+/// comparisons, which cost more than the rest of a plain segment's reading, are rare. (Keyed on
+/// three bytes: `du` shares its first byte with `do` and its last with `su`.)
+static SPECIAL_FILTER: [u64; FILTER_WORDS] = special_filter();
 
-const fn special_lengths(last: bool) -> [u16; 256] {
-    let mut t = [0u16; 256];
+const FILTER_WORDS: usize = 16;
+
+/// The filter's bit for a name of bytes `b`, the same in any case.
+const fn special_hash(b: &[u8]) -> usize {
+    let (first, second) = match b {
+        [] => (0, 0),
+        [only] => (*only, 0),
+        [first, second, ..] => (*first, *second),
+    };
+    let last = match b {
+        [] => 0,
+        [.., last] => *last,
+    };
+    let h = b.len() * 97 + low(first) * 31 + low(second) * 7 + low(last);
+    h % (FILTER_WORDS * 64)
+}
+
+const fn low(c: u8) -> usize {
+    c.to_ascii_lowercase() as usize
+}
+
+const fn special_filter() -> [u64; FILTER_WORDS] {
+    let mut t = [0u64; FILTER_WORDS];
     let lists = [SPECIAL_NAMES, SPECIAL_ANY_CASE];
     let mut l = 0;
     while l < lists.len() {
         let mut k = 0;
         while k < lists[l].len() {
-            let name = lists[l][k].as_bytes();
-            let bit = 1u16 << name.len();
-            let b = if last { name[name.len() - 1] } else { name[0] };
-            t[b.to_ascii_lowercase() as usize] |= bit;
-            t[b.to_ascii_uppercase() as usize] |= bit;
+            let h = special_hash(lists[l][k].as_bytes());
+            t[h / 64] |= 1 << (h % 64);
             k += 1;
         }
         l += 1;
@@ -129,7 +146,7 @@ const fn special_lengths(last: bool) -> [u16; 256] {
     t
 }
 
-/// One of [`SPECIAL_NAMES`]. (A linear search: the length filter of [`is_special`] lets few heads
+/// One of [`SPECIAL_NAMES`]. (A linear search: the filter of [`is_special`] lets few heads
 /// get this far.)
 fn is_special_name(base: &str) -> bool {
     SPECIAL_NAMES.contains(&base)
@@ -138,11 +155,14 @@ fn is_special_name(base: &str) -> bool {
 fn is_special(head: &str) -> bool {
     let base = basename(head);
     let b = base.as_bytes();
-    let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
+    if b.is_empty() {
         return false;
-    };
-    let lengths = SPECIAL_FIRST[usize::from(first)] & SPECIAL_LAST[usize::from(last)];
-    if b.len() >= 16 || lengths & (1 << b.len()) == 0 {
+    }
+    let h = special_hash(b);
+    let hit = SPECIAL_FILTER
+        .get(h / 64)
+        .is_some_and(|w| w & (1 << (h % 64)) != 0);
+    if !hit {
         return false;
     }
     is_special_name(base)
@@ -173,6 +193,8 @@ pub(crate) struct Plain {
     names: Vec<Range<usize>>,
     /// The text has a quote (its cmd.exe reading may differ from it).
     quoted: bool,
+    /// Some segment normalizes to other text than its own (quotes, runs of spaces, assignments).
+    rewritten: bool,
     /// The words of the segment being read (quoted text and assignments only).
     toks: Tokens,
     /// The text last read, and whether it was plain (the empty text is not).
@@ -207,9 +229,11 @@ impl Plain {
         self.components.clear();
         self.names_text.clear();
         self.names.clear();
-        let Some(quoted) = plain_bytes(c.as_bytes()) else {
+        self.rewritten = false;
+        let Some(bytes) = plain_bytes(c.as_bytes()) else {
             return false;
         };
+        let quoted = bytes == Bytes::Quoted;
         self.quoted = quoted;
         let b = c.as_bytes();
         let last_start = b
@@ -219,7 +243,14 @@ impl Plain {
         if matches!(c.get(last_start..), Some("fi" | "done" | "esac")) {
             return false;
         }
-        split(c, SplitDialect::Posix, &mut self.segs);
+        if bytes == Bytes::OneSegment {
+            // What `split` gives text without an operator byte: the text, trimmed (it starts
+            // with a word byte, and a space is its only blank).
+            let end = b.iter().rposition(|&x| x != b' ').map_or(0, |i| i + 1);
+            self.segs.push(0..end);
+        } else {
+            split(c, SplitDialect::Posix, &mut self.segs);
+        }
         if self.segs.len() > MAX_SEGMENTS {
             return false;
         }
@@ -261,6 +292,7 @@ impl Plain {
     /// dropped and its words joined with single spaces. The quoted parts hold word bytes and
     /// single spaces only (see [`plain_bytes`]), so the normalized text is plain and quote-free.
     fn read_words(&mut self, c: &str) -> bool {
+        self.rewritten = true;
         let lone = self.segs.len() == 1;
         let mut toks = core::mem::take(&mut self.toks);
         let mut plain = true;
@@ -366,6 +398,11 @@ impl Plain {
         self.quoted
     }
 
+    /// Every segment is its own normalized form, so the segments are the components.
+    pub(crate) fn segments_are_components(&self) -> bool {
+        !self.rewritten
+    }
+
     /// Appends a segment with its runs of spaces collapsed (it is trimmed, and plain: its words
     /// are separated by spaces only).
     fn push_normalized(&mut self, seg: &str) {
@@ -374,6 +411,7 @@ impl Plain {
         }
         let start = self.normalized.len();
         if seg.as_bytes().windows(2).any(|w| w == b"  ") {
+            self.rewritten = true;
             for (k, w) in seg.split(' ').filter(|w| !w.is_empty()).enumerate() {
                 if k > 0 {
                     self.normalized.push(' ');
@@ -444,10 +482,21 @@ pub(crate) fn inert_segment(seg: &str) -> bool {
     !keyword_last && !first.iter().any(|&c| c == b'/' || c == b'=')
 }
 
+/// What [`plain_bytes`] found in plain text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Bytes {
+    /// A quote.
+    Quoted,
+    /// No quote, and no byte that `split` cuts at (`&`, `|`, `;`, newline).
+    OneSegment,
+    /// No quote, and some of those bytes.
+    Operators,
+}
+
 /// Only word and separator bytes, no `&>`, and a word byte first; and quotes, whose contents
 /// are word bytes separated by single spaces (so a quoted part never adds an operator, an empty
-/// word or a run of spaces to the normalized text). Returns whether there was a quote.
-fn plain_bytes(b: &[u8]) -> Option<bool> {
+/// word or a run of spaces to the normalized text).
+fn plain_bytes(b: &[u8]) -> Option<Bytes> {
     if b.first().is_none_or(|&f| CLASS[usize::from(f)] != WORD) {
         return None;
     }
@@ -458,17 +507,25 @@ fn plain_bytes(b: &[u8]) -> Option<bool> {
         return None;
     }
     if seen & QUOTE != 0 {
-        return quoted_bytes(b);
+        return quoted_bytes(b).then_some(Bytes::Quoted);
     }
-    let amp_gt = seen & (AMP | GT) == AMP | GT && contains_amp_gt(b);
-    (!amp_gt).then_some(false)
+    if seen & (AMP | GT) == AMP | GT && contains_amp_gt(b) {
+        return None;
+    }
+    if seen & (AMP | OPERATOR) == 0 {
+        Some(Bytes::OneSegment)
+    } else {
+        Some(Bytes::Operators)
+    }
 }
 
-/// Flags of [`FLAGS`]: a byte that is neither word, separator nor quote; a quote; `&`; `>`.
+/// Flags of [`FLAGS`]: a byte that is neither word, separator nor quote; a quote; `&`; `>`;
+/// another byte `split` cuts at.
 const OTHER: u8 = 1;
 const QUOTE: u8 = 2;
 const AMP: u8 = 4;
 const GT: u8 = 8;
+const OPERATOR: u8 = 16;
 
 static FLAGS: [u8; 256] = {
     let mut t = [0u8; 256];
@@ -483,26 +540,32 @@ static FLAGS: [u8; 256] = {
     t[b'"' as usize] = QUOTE;
     t[b'&' as usize] = AMP;
     t[b'>' as usize] = GT;
+    t[b'|' as usize] = OPERATOR;
+    t[b';' as usize] = OPERATOR;
+    t[b'\n' as usize] = OPERATOR;
     t
 };
 
 /// [`plain_bytes`] of text with a quote: the quoted parts are read one by one.
-fn quoted_bytes(b: &[u8]) -> Option<bool> {
+fn quoted_bytes(b: &[u8]) -> bool {
     let mut prev = 0u8;
     let mut i = 0;
     while let Some(&c) = b.get(i) {
         if c == b'\'' || c == b'"' {
-            i = quoted_end(b, i)?;
+            let Some(end) = quoted_end(b, i) else {
+                return false;
+            };
+            i = end;
             prev = c;
             continue;
         }
         if CLASS[usize::from(c)] == 0 || (prev == b'&' && c == b'>') {
-            return None;
+            return false;
         }
         prev = c;
         i += 1;
     }
-    Some(true)
+    true
 }
 
 /// The index after the quote that closes the one at `open`, if the quoted part is plain.

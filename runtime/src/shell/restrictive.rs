@@ -157,7 +157,9 @@ pub(crate) fn read(
     // quotes: behind a keyword (`if X='a b' rm -rf /`) or inside a payload with a literal quote,
     // only the raw segment still reads as `rm -rf /`.
     sc.segs.clear();
-    if plain_raw {
+    if plain_raw && components_are_raws && sc.plain.segments_are_components() {
+        // Already added: they are the components.
+    } else if plain_raw {
         sc.segs.extend_from_slice(sc.plain.segment_ranges());
     } else {
         split(raw, SplitDialect::Posix, &mut sc.segs);
