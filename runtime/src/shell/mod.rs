@@ -127,6 +127,12 @@ pub fn read_command_into(cmd: &str, out: &mut CommandReadings) {
 
 fn read_command_with(cmd: &str, out: &mut CommandReadings, sc: &mut Scratch) {
     clear(out, sc);
+    if !sc.full && sc.plain.read(cmd) && sc.plain.readings_are_final() {
+        // Plain text is printable ASCII and newlines, which sanitizing keeps.
+        out.raw.push_str(cmd);
+        plain_readings(out, sc);
+        return;
+    }
     sanitize::sanitize(cmd, &mut out.raw);
     let mut set = core::mem::take(&mut sc.components);
     out.composite = grant::analyze(
@@ -138,6 +144,31 @@ fn read_command_with(cmd: &str, out: &mut CommandReadings, sc: &mut Scratch) {
     );
     sc.components = set;
     finish(out, sc, true);
+}
+
+/// The readings of plain text whose readings derive nothing further (see `plain`): its own
+/// normalized form and components, and as restrictive readings the text, its normalized form,
+/// its components and (when they differ from those) its raw segments.
+fn plain_readings(out: &mut CommandReadings, sc: &mut Scratch) {
+    let plain = &sc.plain;
+    out.normalized.push_str(plain.normalized());
+    for comp in plain.components() {
+        sc.components.insert(&mut out.components, comp);
+    }
+    out.composite = plain.segments() > 1;
+    let list = &mut out.restrictive;
+    let set = &mut sc.readings.set;
+    set.insert(list, &out.raw);
+    set.insert(list, plain.normalized());
+    for comp in plain.components() {
+        set.insert(list, comp);
+    }
+    if plain.segments() > 1 && !plain.segments_are_components() {
+        for seg in plain.segment_ranges() {
+            set.insert(list, out.raw.get(seg.clone()).unwrap_or(""));
+        }
+    }
+    env_assign::collect(&out.raw, true, sc, &mut out.env_assignments);
 }
 
 /// The preload path: the kernel already split the words. `raw` is upstream's quoted join (§4.2:

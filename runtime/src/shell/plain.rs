@@ -4,77 +4,90 @@
 //! `cargo test --workspace 2>&1 | tail -n 20`. For such text the full model does a lot of work to
 //! find nothing: every stage tokenizes it again, looks for quotes, launchers, wrappers, keywords
 //! and substitutions that are not there, and the worklist re-reads each reading it derives. This
-//! module recognises *plain* text and says what the full model would derive from it, cheaply.
+//! module recognises *plain* text and says what the full model would derive from it, cheaply:
+//! one pass over the bytes reads the words, cuts the segments, checks their heads and writes the
+//! normalized text, so nothing is split, tokenized or copied twice.
 //!
 //! Text is plain when
 //! * every byte is a word byte (`[A-Za-z0-9_@%+=:,./-]`, and the globs `*` `?` and `~`, which
-//!   no stage expands), a space, a newline, `&`, `|`, `;` or `>`; it does not contain `&>`, and
-//!   it starts with a word byte;
-//! * the head word of every segment is not an assignment, not a redirection and not a name any
-//!   stage treats specially ([`is_special`], any directory; cmd.exe and PowerShell in any case);
+//!   no stage expands), a space, a newline, `&`, `|`, `;` or `>`, or sits in a quoted part whose
+//!   contents are word bytes separated by single spaces; it does not contain `&>`, and it starts
+//!   with a word byte;
+//! * the head word of every segment is bare (unquoted), not an assignment, not a redirection and
+//!   not a name any stage treats specially ([`is_special`], any directory; cmd.exe and PowerShell
+//!   in any case); the words before it are assignments whose names are unquoted;
 //! * its last word is not `fi`, `done` or `esac`.
 //!
 //! Why that is enough, stage by stage (each claim is also checked against the full model by the
 //! tests below, on a table and on generated text):
-//! * no quote, backslash, `^` or backtick: every dialect tokenizes a segment into its
-//!   space-separated words, and splitting is the same in every dialect (`&>` is the only
-//!   operator on which they disagree here);
+//! * no backslash, `^`, backtick or `$`, and quoted parts that hold no operator, quote or run of
+//!   spaces: every dialect tokenizes a segment into its space-separated words, with the quotes
+//!   removed, and splitting is the same in every dialect (`&>` is the only operator on which they
+//!   disagree here);
 //! * no `(`, `` ` `` or `<`: no substitution, process substitution or here-string; no `eval`
 //!   head: no eval payload;
-//! * head not an assignment, launcher, wrapper or redirection: normalizing a segment only
-//!   collapses its runs of spaces, so the normalized command is the segments joined with
-//!   ` && `, and re-splitting it gives back those segments (the components);
+//! * head not an assignment, launcher, wrapper or redirection: normalizing a segment only drops
+//!   its leading assignments and quotes and collapses its runs of spaces, so the normalized
+//!   command is the segments so read joined with ` && `, and re-splitting it gives back those
+//!   segments (the components);
 //! * no `(`, `{`, `!`, keyword head or trailing keyword: no grouping or control-flow body;
-//! * no `^`, `&>`, `'` or backtick: no cmd.exe or PowerShell reading;
+//! * no `^`, `&>` or backtick, and `'` only with `&` or `|` ([`Plain::may_read_as_cmd`]): no
+//!   cmd.exe or PowerShell reading other than the text's own;
 //! * one segment: its head has no directory and is not `busybox`/`toybox`/a shell/`sudo`/
 //!   `doas`/`su`/`xargs`/`find`/`rm`: no alternates and no rm/find aliases;
-//! * no `export`/`declare`/`set`/`setx`… head and no `$`: no environment assignment except what
-//!   the textual PowerShell scan finds, which the caller still runs.
+//! * no `export`/`declare`/`set`/`setx`… head and no `$`: no environment assignment except the
+//!   leading ones and what the textual PowerShell scan finds.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::ops::Range;
 
-use super::split::{split, SplitDialect};
-use super::tokenize::{byte_flags, contains_amp_gt, redirection_len, tokenize, Dialect, Tokens};
-use super::words::{
-    assignment_name, basename, contains_ignore_case, head_word, is_assignment, is_cmd,
-    is_powershell,
-};
+use super::tokenize::redirection_len;
+use super::words::{basename, contains_ignore_case, is_cmd, is_name, is_powershell};
 
 /// Segments beyond this take the full path: the components are deduplicated by a linear scan.
 const MAX_SEGMENTS: usize = 16;
 
-/// Byte classes: [`WORD`] bytes make bare words; [`SEPARATOR`] bytes separate words and segments;
-/// any other byte (0) makes the text not plain.
-const WORD: u8 = 1;
-const SEPARATOR: u8 = 2;
+/// Flags of [`FLAGS`]: what a byte of a word tells the scan. [`STOP`] marks the bytes that end
+/// a run of word bytes: a space, an operator, `&`, a quote, or a byte that is never plain.
+const EQUALS: u8 = 1;
+const SLASH: u8 = 2;
+const DASH: u8 = 4;
+/// `>`: part of a word (a redirection), but neither first nor in a quoted part.
+const GT: u8 = 8;
+const STOP: u8 = 128;
 
-static CLASS: [u8; 256] = {
-    let mut t = [0u8; 256];
+static FLAGS: [u8; 256] = {
+    let mut t = [STOP; 256];
     let mut c = 0;
     while c < 256 {
-        let b = c as u8;
-        if b.is_ascii_alphanumeric() {
-            t[c] = WORD;
+        if (c as u8).is_ascii_alphanumeric() {
+            t[c] = 0;
         }
         c += 1;
     }
     // The bare bytes of `quote_word`, and the glob and tilde characters no stage reads.
-    let extra = b"_@%+=:,./-*?~";
+    let extra = b"_@%+:,.*?~";
     let mut k = 0;
     while k < extra.len() {
-        t[extra[k] as usize] = WORD;
+        t[extra[k] as usize] = 0;
         k += 1;
     }
-    let seps = b" \n&|;>";
-    let mut k = 0;
-    while k < seps.len() {
-        t[seps[k] as usize] = SEPARATOR;
-        k += 1;
-    }
+    t[b'=' as usize] = EQUALS;
+    t[b'/' as usize] = SLASH;
+    t[b'-' as usize] = DASH;
+    t[b'>' as usize] = GT;
     t
 };
+
+fn flags(c: u8) -> u8 {
+    FLAGS[usize::from(c)]
+}
+
+/// A byte that may start plain text and appear in a quoted part.
+fn is_word_byte(c: u8) -> bool {
+    flags(c) & (STOP | GT) == 0
+}
 
 /// Head words that some stage reads specially: launchers, wrappers, see-through wrappers, rm/find,
 /// eval, keywords and the assignment builtins. (cmd.exe, PowerShell and `set`/`setx` are matched
@@ -162,9 +175,13 @@ fn is_special(head: &str) -> bool {
     let hit = SPECIAL_FILTER
         .get(h / 64)
         .is_some_and(|w| w & (1 << (h % 64)) != 0);
-    if !hit {
-        return false;
-    }
+    hit && is_special_base(base)
+}
+
+/// [`is_special`] for a basename that passed the filter. Kept out of line, so that the usual
+/// miss does not pay for its registers.
+#[inline(never)]
+fn is_special_base(base: &str) -> bool {
     is_special_name(base)
         || is_cmd(base)
         || is_powershell(base)
@@ -172,18 +189,13 @@ fn is_special(head: &str) -> bool {
         || base.eq_ignore_ascii_case("setx")
 }
 
-/// The first word of a segment (segments are trimmed, words are separated by single bytes).
-fn first_word(seg: &str) -> &str {
-    let end = seg.bytes().position(|c| c == b' ').unwrap_or(seg.len());
-    seg.get(..end).unwrap_or("")
-}
-
 /// Plain text split into its segments.
 #[derive(Debug, Default)]
 pub(crate) struct Plain {
     /// The POSIX segments of the text.
     segs: Vec<Range<usize>>,
-    /// The normalized form: the segments with single spaces, joined with ` && `.
+    /// The normalized form: the segments' words, quotes removed, with single spaces, joined
+    /// with ` && `.
     normalized: String,
     /// The distinct normalized segments (ranges of `normalized`), first seen first.
     components: Vec<Range<usize>>,
@@ -191,23 +203,52 @@ pub(crate) struct Plain {
     /// and their ranges, first seen first.
     names_text: String,
     names: Vec<Range<usize>>,
-    /// The text has a quote (its cmd.exe reading may differ from it).
-    quoted: bool,
+    /// The text has a `'`, and an `&` or `|`.
+    single_quote: bool,
+    amp_or_pipe: bool,
     /// Some segment normalizes to other text than its own (quotes, runs of spaces, assignments).
     rewritten: bool,
-    /// The words of the segment being read (quoted text and assignments only).
-    toks: Tokens,
+    /// The first segment has a directory in its head or a word before it.
+    first_slash: bool,
+    /// Some segment, raw or normalized, is not inert (see [`inert_segment`]).
+    derives: bool,
     /// The text last read, and whether it was plain (the empty text is not).
     text: String,
     plain: bool,
 }
 
-/// How the quick reading of a text's segments ended.
-enum Bare {
-    Plain,
-    NotPlain,
-    /// A segment starts with an assignment: its words have to be read.
-    NeedsWords,
+/// A word of plain text as the scan found it: where it is, the [`FLAGS`] of its bytes, and
+/// where its first quote is.
+struct Word {
+    start: usize,
+    end: usize,
+    flags: u8,
+    quote: Option<usize>,
+}
+
+/// The segment being read.
+#[derive(Default)]
+struct Segment {
+    /// The raw text from its first word's start to its last word's end.
+    start: usize,
+    end: usize,
+    words: usize,
+    /// Where its head word starts (after the leading assignments).
+    head_start: usize,
+    /// A word up to and including the head has a directory.
+    slash: bool,
+    /// It has a quote, or may have a run of spaces: its normalized text is not its raw text
+    /// from the head on.
+    quoted: bool,
+    spaced: bool,
+}
+
+/// How a segment's head words end.
+enum Head {
+    /// The head word was read.
+    Read,
+    /// The text or an operator came first: an empty segment, or assignments alone.
+    Missing,
 }
 
 impl Plain {
@@ -219,151 +260,229 @@ impl Plain {
         }
         self.text.clear();
         self.text.push_str(c);
-        self.plain = self.read_uncached(c);
+        self.plain = self.read_uncached(c).is_some();
         self.plain
     }
 
-    fn read_uncached(&mut self, c: &str) -> bool {
+    /// The one pass, segment by segment; `None` when the text is not plain.
+    fn read_uncached(&mut self, c: &str) -> Option<()> {
+        self.clear();
+        let b = c.as_bytes();
+        if !b.first().is_some_and(|&f| is_word_byte(f)) {
+            return None;
+        }
+        let mut i = 0;
+        while i < b.len() {
+            i = self.read_segment(c, i)?;
+        }
+        // A lone segment whose head has a directory has an alternate reading (`/bin/ls` -> `ls`).
+        (self.segs.len() != 1 || !self.first_slash).then_some(())
+    }
+
+    fn clear(&mut self) {
         self.segs.clear();
         self.normalized.clear();
         self.components.clear();
         self.names_text.clear();
         self.names.clear();
+        self.single_quote = false;
+        self.amp_or_pipe = false;
         self.rewritten = false;
-        let Some(bytes) = plain_bytes(c.as_bytes()) else {
-            return false;
-        };
-        let quoted = bytes == Bytes::Quoted;
-        self.quoted = quoted;
+        self.derives = false;
+    }
+
+    /// Reads the segment at `start` and the operator after it; returns where the next one
+    /// starts. Its leading assignments and head are read word by word, and the rest, which only
+    /// has to be plain, byte by byte.
+    fn read_segment(&mut self, c: &str, start: usize) -> Option<usize> {
         let b = c.as_bytes();
-        let last_start = b
-            .iter()
-            .rposition(|&x| x == b' ' || x == b'\n')
-            .map_or(0, |i| i + 1);
-        if matches!(c.get(last_start..), Some("fi" | "done" | "esac")) {
-            return false;
+        let mut seg = Segment::default();
+        let mut i = skip_spaces(b, start);
+        if let Head::Missing = self.read_head(c, &mut i, &mut seg)? {
+            // A segment without words (`a && ; b`) is no segment, as `split` drops it.
+            return if seg.words == 0 {
+                self.operator_end(b, i)
+            } else {
+                None
+            };
         }
-        if bytes == Bytes::OneSegment {
-            // What `split` gives text without an operator byte: the text, trimmed (it starts
-            // with a word byte, and a space is its only blank).
-            let end = b.iter().rposition(|&x| x != b' ').map_or(0, |i| i + 1);
-            self.segs.push(0..end);
-        } else {
-            split(c, SplitDialect::Posix, &mut self.segs);
+        let end = self.read_tail(b, i, &mut seg)?;
+        seg.end = end;
+        while seg.end > seg.start && b.get(seg.end - 1) == Some(&b' ') {
+            seg.end -= 1;
         }
-        if self.segs.len() > MAX_SEGMENTS {
-            return false;
-        }
-        if !quoted {
-            match self.read_bare(c) {
-                Bare::Plain => return true,
-                Bare::NotPlain => return false,
-                Bare::NeedsWords => {
-                    self.normalized.clear();
-                    self.components.clear();
-                }
-            }
-        }
-        self.read_words(c)
+        self.close(c, &seg)?;
+        self.operator_end(b, end)
     }
 
-    /// Text without quotes whose heads are plain words: each segment normalizes to itself with
-    /// its runs of spaces collapsed.
-    fn read_bare(&mut self, c: &str) -> Bare {
-        // A lone segment whose head has a directory has an alternate reading (`/bin/ls` -> `ls`).
-        if self.segs.len() == 1 && first_word(c).contains('/') {
-            return Bare::NotPlain;
-        }
-        for k in 0..self.segs.len() {
-            let seg = c.get(self.segs[k].clone()).unwrap_or("");
-            let head = first_word(seg);
-            if is_assignment(head) {
-                return Bare::NeedsWords;
-            }
-            if head.contains('=') || redirection_len(head) > 0 || is_special(head) {
-                return Bare::NotPlain;
-            }
-            self.push_normalized(seg);
-        }
-        Bare::Plain
+    /// Where the text after the operator at `i` (or the end) starts; `None` at `&>`.
+    fn operator_end(&mut self, b: &[u8], i: usize) -> Option<usize> {
+        let Some(&op) = b.get(i) else {
+            return Some(i);
+        };
+        self.amp_or_pipe |= op == b'&' || op == b'|';
+        Some(i + operator_len(b, i)?)
     }
 
-    /// Text with quotes or leading assignments: each segment is tokenized, its assignments are
-    /// dropped and its words joined with single spaces. The quoted parts hold word bytes and
-    /// single spaces only (see [`plain_bytes`]), so the normalized text is plain and quote-free.
-    fn read_words(&mut self, c: &str) -> bool {
-        self.rewritten = true;
-        let lone = self.segs.len() == 1;
-        let mut toks = core::mem::take(&mut self.toks);
-        let mut plain = true;
-        for k in 0..self.segs.len() {
-            let seg = c.get(self.segs[k].clone()).unwrap_or("");
-            let head = first_word(seg);
-            if !head.bytes().any(|b| matches!(b, b'\'' | b'"' | b'=')) {
-                // A bare head and no assignment: the checks of `read_bare`, and the words need
-                // not be read one by one (see `push_unquoted`).
-                if redirection_len(head) > 0 || is_special(head) || (lone && head.contains('/')) {
-                    plain = false;
+    /// Reads the leading assignments and the head word, leaving `i` after the head.
+    fn read_head(&mut self, c: &str, i: &mut usize, seg: &mut Segment) -> Option<Head> {
+        let b = c.as_bytes();
+        loop {
+            match b.get(*i) {
+                None | Some(b'&' | b'|' | b';' | b'\n') => return Some(Head::Missing),
+                Some(_) => {}
+            }
+            let w = self.scan_word(b, *i)?;
+            *i = w.end;
+            if seg.words == 0 {
+                seg.start = w.start;
+            }
+            seg.words += 1;
+            seg.slash |= w.flags & SLASH != 0;
+            seg.quoted |= w.quote.is_some();
+            let text = c.get(w.start..w.end).unwrap_or("");
+            if w.flags & EQUALS == 0 {
+                let special = w.quote.is_some()
+                    || (w.flags & GT != 0 && redirection_len(text) > 0)
+                    || is_special(text);
+                seg.head_start = w.start;
+                return (!special).then_some(Head::Read);
+            }
+            // A head with `=` that is not an assignment is not plain.
+            let name = assignment_name(text, &w)?;
+            self.take_assignment(c, text, name, &w, seg)?;
+            *i = skip_spaces(b, *i);
+        }
+    }
+
+    /// The word starting at `start` (a byte that is neither a space nor an operator), or `None`
+    /// when it is not plain.
+    fn scan_word(&mut self, b: &[u8], start: usize) -> Option<Word> {
+        let mut w = Word {
+            start,
+            end: start,
+            flags: 0,
+            quote: None,
+        };
+        let mut i = start;
+        loop {
+            // The run of word bytes, then the byte that stopped it.
+            while let Some(&c) = b.get(i) {
+                let f = flags(c);
+                if f & STOP != 0 {
                     break;
                 }
-                self.push_unquoted(seg);
-                continue;
+                w.flags |= f;
+                i += 1;
             }
-            tokenize(seg, Dialect::Posix, &mut toks);
-            if !self.read_segment(c, seg, &toks, lone) {
-                plain = false;
-                break;
+            match b.get(i) {
+                Some(&q @ (b'\'' | b'"')) => {
+                    w.quote = w.quote.or(Some(i));
+                    self.single_quote |= q == b'\'';
+                    i = quoted_end(b, i)?;
+                }
+                Some(b'&') if self.redirection_amp(b, i)? => i += 1,
+                Some(b' ' | b'&' | b'|' | b';' | b'\n') | None => break,
+                Some(_) => return None,
             }
         }
-        self.toks = toks;
-        plain
+        w.end = i;
+        Some(w)
     }
 
-    /// One segment of [`Plain::read_words`]; false when it is not plain.
-    fn read_segment(&mut self, c: &str, seg: &str, t: &Tokens, lone: bool) -> bool {
-        let h = (0..t.len())
-            .find(|&i| !is_assignment(t.value(i)))
-            .unwrap_or(t.len());
-        // The head must be a bare word (its value is its text), in a segment read as POSIX.
-        let head = t.value(h);
-        let raw_head = seg.get(t.raw(h)).unwrap_or("");
-        if h >= t.len()
-            || raw_head != head
-            || head.contains('=')
-            || redirection_len(head) > 0
-            || is_special(head)
-            || (lone && head.contains('/'))
-        {
-            return false;
+    /// Reads the rest of a segment after its head, from `i`; returns where the operator that
+    /// ends it (or the text) is.
+    fn read_tail(&mut self, b: &[u8], mut i: usize, seg: &mut Segment) -> Option<usize> {
+        loop {
+            while b.get(i).is_some_and(|&c| flags(c) & STOP == 0) {
+                i += 1;
+            }
+            match b.get(i) {
+                Some(b' ') => {
+                    i += 1;
+                    seg.spaced |= b.get(i) == Some(&b' ');
+                }
+                Some(&q @ (b'\'' | b'"')) => {
+                    seg.quoted = true;
+                    self.single_quote |= q == b'\'';
+                    i = quoted_end(b, i)?;
+                }
+                Some(b'&') if self.redirection_amp(b, i)? => i += 1,
+                Some(b'&' | b'|' | b';' | b'\n') | None => return Some(i),
+                Some(_) => return None,
+            }
         }
-        let dialect_head = head_word(seg);
-        if is_cmd(dialect_head) || is_powershell(dialect_head) {
-            return false;
+    }
+
+    /// Whether the `&` at `i` belongs to a redirection (`2>&1`) rather than being an operator;
+    /// `None` at `&>`, which is never plain. (`&&` is an operator even after `>`.)
+    fn redirection_amp(&mut self, b: &[u8], i: usize) -> Option<bool> {
+        match b.get(i + 1) {
+            Some(b'>') => return None,
+            Some(b'&') => return Some(false),
+            _ => {}
+        }
+        let after_gt = i.checked_sub(1).and_then(|p| b.get(p)) == Some(&b'>');
+        self.amp_or_pipe |= after_gt;
+        Some(after_gt)
+    }
+
+    /// A leading assignment: its name is recorded, and it is not written.
+    fn take_assignment(
+        &mut self,
+        c: &str,
+        text: &str,
+        name: &str,
+        w: &Word,
+        seg: &Segment,
+    ) -> Option<()> {
+        // Each dialect picks the segment's first word, quotes trimmed, as its head.
+        if seg.words == 1 {
+            let head = text.trim_matches(['"', '\'']);
+            if is_cmd(head) || is_powershell(head) {
+                return None;
+            }
         }
         // A quoted assignment splits differently as cmd.exe words, which the assignment stage
         // reads when the text has `set`.
-        let quoted_assignment =
-            (0..h).any(|i| seg.get(t.raw(i)).is_some_and(|w| w.contains(['\'', '"'])));
-        if quoted_assignment && contains_ignore_case(c, "set") {
-            return false;
+        if w.quote.is_some() && contains_ignore_case(c, "set") {
+            return None;
         }
-        for i in 0..h {
-            if let Some(name) = assignment_name(t.value(i)) {
-                let taken = self.names().any(|n| n == name);
-                if !taken {
-                    let start = self.names_text.len();
-                    self.names_text.push_str(name);
-                    self.names.push(start..self.names_text.len());
-                }
-            }
+        if !self.names().any(|n| n == name) {
+            let start = self.names_text.len();
+            self.names_text.push_str(name);
+            self.names.push(start..self.names_text.len());
         }
+        Some(())
+    }
+
+    /// Records a segment read to its end, and writes its normalized text; `None` when it is not
+    /// plain.
+    fn close(&mut self, c: &str, seg: &Segment) -> Option<()> {
+        let raw = c.get(seg.start..seg.end).unwrap_or("");
+        // A trailing keyword has a body reading.
+        if (seg.end == c.len() && keyword_last(raw)) || self.segs.len() >= MAX_SEGMENTS {
+            return None;
+        }
+        if self.segs.is_empty() {
+            self.first_slash = seg.slash;
+        }
+        self.segs.push(seg.start..seg.end);
         if !self.normalized.is_empty() {
             self.normalized.push_str(" && ");
         }
         let start = self.normalized.len();
-        t.join_from(h, &mut self.normalized);
+        let from_head = c.get(seg.head_start..seg.end).unwrap_or("");
+        if seg.quoted || seg.spaced {
+            push_unquoted(from_head, seg.spaced, &mut self.normalized);
+        } else {
+            self.normalized.push_str(from_head);
+        }
+        self.rewritten |= self.normalized.len() - start != raw.len();
+        let normalized = self.normalized.get(start..).unwrap_or("");
+        self.derives |= seg.slash || keyword_last(raw) || keyword_last(normalized);
         self.push_component(start);
-        true
+        Some(())
     }
 
     pub(crate) fn segments(&self) -> usize {
@@ -386,16 +505,27 @@ impl Plain {
             .map(|r| self.normalized.get(r.clone()).unwrap_or(""))
     }
 
-    /// The environment variables the text assigns (all in leading assignments).
+    /// The environment variables the text assigns in leading assignments.
     pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
         self.names
             .iter()
             .map(|r| self.names_text.get(r.clone()).unwrap_or(""))
     }
 
-    /// The text has a quote, so its cmd.exe reading (when it has `&` or `|` too) may differ.
-    pub(crate) fn quoted(&self) -> bool {
-        self.quoted
+    /// The text may have a cmd.exe reading of its own: `restrictive::dialects` reads one for a
+    /// `'` with `&` or `|` (plain text has no `^`, `&>` or backtick, its other reasons).
+    pub(crate) fn may_read_as_cmd(&self) -> bool {
+        self.single_quote && self.amp_or_pipe
+    }
+
+    /// The text's readings derive nothing further: the text is trimmed, it has no cmd.exe
+    /// reading, and its normalized form and its segments, raw and normalized, are inert (see
+    /// [`inert_segment`]) or, for a raw segment with a leading assignment, read alone as plain
+    /// text whose normalized form is its component. Then the restrictive readings are those
+    /// texts alone.
+    pub(crate) fn readings_are_final(&self) -> bool {
+        let trimmed = !matches!(self.text.as_bytes().last(), Some(b' ' | b'\n'));
+        trimmed && !self.may_read_as_cmd() && !self.derives
     }
 
     /// Every segment is its own normalized form, so the segments are the components.
@@ -403,53 +533,7 @@ impl Plain {
         !self.rewritten
     }
 
-    /// Appends a segment with its runs of spaces collapsed (it is trimmed, and plain: its words
-    /// are separated by spaces only).
-    fn push_normalized(&mut self, seg: &str) {
-        if !self.normalized.is_empty() {
-            self.normalized.push_str(" && ");
-        }
-        let start = self.normalized.len();
-        if seg.as_bytes().windows(2).any(|w| w == b"  ") {
-            self.rewritten = true;
-            for (k, w) in seg.split(' ').filter(|w| !w.is_empty()).enumerate() {
-                if k > 0 {
-                    self.normalized.push(' ');
-                }
-                self.normalized.push_str(w);
-            }
-        } else {
-            self.normalized.push_str(seg);
-        }
-        self.push_component(start);
-    }
-
-    /// Appends a segment whose head is a bare word (so it has no assignment) as its words joined
-    /// with single spaces: without its quote bytes and with its runs of spaces collapsed. That is
-    /// the same text because a quoted part of plain text is word bytes with single spaces inside
-    /// and none at its ends (see [`quoted_end`]): it holds no other quote, no operator and no
-    /// space next to another.
-    fn push_unquoted(&mut self, seg: &str) {
-        if !self.normalized.is_empty() {
-            self.normalized.push_str(" && ");
-        }
-        let start = self.normalized.len();
-        // Copied in runs between the bytes left out (all ASCII, so every index is a boundary).
-        let b = seg.as_bytes();
-        let mut from = 0;
-        for (i, &c) in b.iter().enumerate() {
-            let skip =
-                c == b'\'' || c == b'"' || (c == b' ' && i > 0 && b.get(i - 1) == Some(&b' '));
-            if skip {
-                self.normalized.push_str(seg.get(from..i).unwrap_or(""));
-                from = i + 1;
-            }
-        }
-        self.normalized.push_str(seg.get(from..).unwrap_or(""));
-        self.push_component(start);
-    }
-
-    /// Records `normalized[start..]`, the segment just appended, as a component unless it is one.
+    /// Records `normalized[start..]`, the segment just written, as a component unless it is one.
     fn push_component(&mut self, start: usize) {
         let new = start..self.normalized.len();
         let text = self.normalized.get(new.clone());
@@ -463,6 +547,81 @@ impl Plain {
     }
 }
 
+/// The length of the operator at `i` (`&&`, `||`, `&`, `|`, `;`, newline), or `None` at `&>`,
+/// which is never plain.
+fn operator_len(b: &[u8], i: usize) -> Option<usize> {
+    let next = b.get(i + 1).copied();
+    match (b.get(i), next) {
+        (Some(b'&'), Some(b'>')) => None,
+        (Some(b'&'), Some(b'&')) => (b.get(i + 2) != Some(&b'>')).then_some(2),
+        (Some(b'|'), Some(b'|')) => Some(2),
+        _ => Some(1),
+    }
+}
+
+/// Appends `words`, plain words from a segment's head to its end, as its normalized text: its
+/// quote bytes left out and, when `spaced`, its runs of spaces collapsed. That is the words,
+/// unquoted, joined with single spaces, because a quoted part of plain text holds no quote, and
+/// no space at its ends or next to another (see [`Plain::quoted_end`]).
+fn push_unquoted(words: &str, spaced: bool, out: &mut String) {
+    // Copied in runs between the bytes left out (all ASCII, so every index is a boundary).
+    let b = words.as_bytes();
+    let mut from = 0;
+    let mut at = 0;
+    let stop = |c: &u8| *c == b'\'' || *c == b'"' || (spaced && *c == b' ');
+    while let Some(n) = b.get(at..).and_then(|rest| rest.iter().position(stop)) {
+        at += n;
+        // A space is left out only before another.
+        if b.get(at) != Some(&b' ') || b.get(at + 1) == Some(&b' ') {
+            out.push_str(words.get(from..at).unwrap_or(""));
+            from = at + 1;
+        }
+        at += 1;
+    }
+    out.push_str(words.get(from..).unwrap_or(""));
+}
+
+/// The name of a word that is an assignment (`NAME=` or `NAME+=`, the name unquoted).
+fn assignment_name<'t>(text: &'t str, w: &Word) -> Option<&'t str> {
+    let eq = w.start + text.bytes().position(|c| c == b'=')?;
+    if w.quote.is_some_and(|q| q < eq) {
+        return None;
+    }
+    let before = text.get(..eq - w.start)?;
+    let name = before.strip_suffix('+').unwrap_or(before);
+    is_name(name).then_some(name)
+}
+
+/// The index after the quote that closes the one at `open`, if the quoted part is plain: word
+/// bytes separated by single spaces, none at either end. So a quoted part never adds an
+/// operator, an empty word or a run of spaces to the normalized text.
+fn quoted_end(b: &[u8], open: usize) -> Option<usize> {
+    let q = *b.get(open)?;
+    let word_byte = |at: usize| b.get(at).is_some_and(|&c| is_word_byte(c));
+    let mut i = open + 1;
+    if !word_byte(i) {
+        return None;
+    }
+    loop {
+        while word_byte(i) {
+            i += 1;
+        }
+        match *b.get(i)? {
+            c if c == q => return Some(i + 1),
+            b' ' if word_byte(i + 1) => i += 1,
+            _ => return None,
+        }
+    }
+}
+
+/// The index of the first byte at or after `i` that is not a space.
+fn skip_spaces(b: &[u8], mut i: usize) -> usize {
+    while b.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    i
+}
+
 /// Whether `seg`, a segment (raw or normalized) of plain text or that text's normalized form,
 /// derives no reading beyond itself, its normalized form and the text's components. Such a
 /// reading is plain on its own: its bytes, its heads and its operators were checked with the
@@ -473,112 +632,18 @@ impl Plain {
 /// collapsed) and its components, all of them components or the normalized form of the text.
 pub(crate) fn inert_segment(seg: &str) -> bool {
     let b = seg.as_bytes();
+    let first_end = b.iter().position(|&c| c == b' ').unwrap_or(b.len());
+    let first = b.get(..first_end).unwrap_or(b);
+    !keyword_last(seg) && !first.iter().any(|&c| c == b'/' || c == b'=')
+}
+
+/// The last space-separated word of `text` is `fi`, `done` or `esac`.
+fn keyword_last(text: &str) -> bool {
+    let b = text.as_bytes();
     let last_word_is = |w: &[u8]| {
         b.ends_with(w) && (b.len() == w.len() || b.get(b.len() - w.len() - 1) == Some(&b' '))
     };
-    let keyword_last = last_word_is(b"fi") || last_word_is(b"done") || last_word_is(b"esac");
-    let first_end = b.iter().position(|&c| c == b' ').unwrap_or(b.len());
-    let first = b.get(..first_end).unwrap_or(b);
-    !keyword_last && !first.iter().any(|&c| c == b'/' || c == b'=')
-}
-
-/// What [`plain_bytes`] found in plain text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Bytes {
-    /// A quote.
-    Quoted,
-    /// No quote, and no byte that `split` cuts at (`&`, `|`, `;`, newline).
-    OneSegment,
-    /// No quote, and some of those bytes.
-    Operators,
-}
-
-/// Only word and separator bytes, no `&>`, and a word byte first; and quotes, whose contents
-/// are word bytes separated by single spaces (so a quoted part never adds an operator, an empty
-/// word or a run of spaces to the normalized text).
-fn plain_bytes(b: &[u8]) -> Option<Bytes> {
-    if b.first().is_none_or(|&f| CLASS[usize::from(f)] != WORD) {
-        return None;
-    }
-    // Which kinds of byte occur: most commands have no quote and no `&>`, and a byte that is
-    // neither word nor separator (inside quotes too) is never plain.
-    let seen = byte_flags(b, &FLAGS);
-    if seen & OTHER != 0 {
-        return None;
-    }
-    if seen & QUOTE != 0 {
-        return quoted_bytes(b).then_some(Bytes::Quoted);
-    }
-    if seen & (AMP | GT) == AMP | GT && contains_amp_gt(b) {
-        return None;
-    }
-    if seen & (AMP | OPERATOR) == 0 {
-        Some(Bytes::OneSegment)
-    } else {
-        Some(Bytes::Operators)
-    }
-}
-
-/// Flags of [`FLAGS`]: a byte that is neither word, separator nor quote; a quote; `&`; `>`;
-/// another byte `split` cuts at.
-const OTHER: u8 = 1;
-const QUOTE: u8 = 2;
-const AMP: u8 = 4;
-const GT: u8 = 8;
-const OPERATOR: u8 = 16;
-
-static FLAGS: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut c = 0;
-    while c < 256 {
-        if CLASS[c] == 0 {
-            t[c] = OTHER;
-        }
-        c += 1;
-    }
-    t[b'\'' as usize] = QUOTE;
-    t[b'"' as usize] = QUOTE;
-    t[b'&' as usize] = AMP;
-    t[b'>' as usize] = GT;
-    t[b'|' as usize] = OPERATOR;
-    t[b';' as usize] = OPERATOR;
-    t[b'\n' as usize] = OPERATOR;
-    t
-};
-
-/// [`plain_bytes`] of text with a quote: the quoted parts are read one by one.
-fn quoted_bytes(b: &[u8]) -> bool {
-    let mut prev = 0u8;
-    let mut i = 0;
-    while let Some(&c) = b.get(i) {
-        if c == b'\'' || c == b'"' {
-            let Some(end) = quoted_end(b, i) else {
-                return false;
-            };
-            i = end;
-            prev = c;
-            continue;
-        }
-        if CLASS[usize::from(c)] == 0 || (prev == b'&' && c == b'>') {
-            return false;
-        }
-        prev = c;
-        i += 1;
-    }
-    true
-}
-
-/// The index after the quote that closes the one at `open`, if the quoted part is plain.
-fn quoted_end(b: &[u8], open: usize) -> Option<usize> {
-    let q = *b.get(open)?;
-    let len = b.get(open + 1..)?.iter().position(|&c| c == q)?;
-    let body = b.get(open + 1..open + 1 + len)?;
-    let word_or_space = |&c: &u8| c == b' ' || CLASS[usize::from(c)] == WORD;
-    let solid = body.first().is_some_and(|&c| c != b' ') && body.last().is_some_and(|&c| c != b' ');
-    if !solid || !body.iter().all(word_or_space) || body.windows(2).any(|w| w == b"  ") {
-        return None;
-    }
-    Some(open + len + 2)
+    last_word_is(b"fi") || last_word_is(b"done") || last_word_is(b"esac")
 }
 
 #[cfg(test)]

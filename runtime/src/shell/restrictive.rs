@@ -146,7 +146,7 @@ pub(crate) fn read(
     // (its cmd.exe reading); `sc.plain` still holds it (see `expand`). The reading is the
     // trimmed text, which may not be plain (`ls fi ` is, `ls fi` is not).
     let trimmed = trim(raw).len() == raw.len();
-    let raw_derives = !(plain_raw && components_are_raws && trimmed) || sc.plain.quoted();
+    let raw_derives = !(plain_raw && components_are_raws && trimmed) || sc.plain.may_read_as_cmd();
     r.add_maybe_final(raw, 0, |_| raw_derives);
     // The normalized form of plain text is plain, reads as itself and has the same components.
     r.add_maybe_final(normalized, 1, expand_segment);
@@ -212,7 +212,7 @@ fn expand(c: &str, d: u8, skip_components: bool, sc: &mut Scratch, r: &mut Readi
                 r.add(comp, d);
             }
         }
-        if sc.plain.quoted() {
+        if sc.plain.may_read_as_cmd() {
             dialects(c, d, sc, r);
         }
         return;
