@@ -22,7 +22,7 @@ use super::normalize::{launcher, skip_assignments, wrapper, Launch, Wrap};
 use super::see_through::sudo_command;
 use super::split::{split, SplitDialect};
 use super::subcommands::{eval_payloads, substitutions};
-use super::tokenize::{tokenize, Dialect, Tokens};
+use super::tokenize::{tokenize, zero_bytes, Dialect, Tokens};
 use super::words::{assignment_name, basename, contains_ignore_case, is_name};
 use super::Scratch;
 
@@ -40,13 +40,13 @@ pub(crate) fn collect(cmd: &str, plain: bool, sc: &mut Scratch, out: &mut Vec<St
 }
 
 /// The names plain text assigns: those of its leading assignments (the only ones in command
-/// position, see `plain`), then what the textual PowerShell scan finds (plain text has no `$`
-/// or `(`).
+/// position, see `plain`), then what the textual PowerShell scan finds. Plain text has no `$`
+/// or `(`, so that scan can only find `Set-Item env:X` or `New-Item env:X`, which need a colon.
 fn plain_names(cmd: &str, sc: &Scratch, out: &mut Vec<String>) {
     for name in sc.plain.names() {
         push(out, name);
     }
-    if contains_dash_item(cmd.as_bytes()) {
+    if sc.plain.has_colon() && contains_dash_item(cmd.as_bytes()) {
         powershell(cmd, out);
     }
 }
@@ -240,33 +240,32 @@ fn may_assign_powershell(b: &[u8]) -> bool {
 
 /// `-item` in any case.
 fn contains_dash_item(b: &[u8]) -> bool {
-    // Most dashes start an option: the byte after the dash rules them out.
-    let item = |at: usize| {
-        b.get(at + 1).is_some_and(|&c| (c | 0x20) == b'i')
-            && b.get(at + 1..at + 5)
-                .is_some_and(|w| w.eq_ignore_ascii_case(b"item"))
-    };
-    // Most commands have several dashes and no `-item`: look at eight bytes at a time for
-    // dashes, and at the dashes alone.
     const ONES: u64 = 0x0101_0101_0101_0101;
-    let mut chunks = b.chunks_exact(8);
+    let item = |at: usize| {
+        b.get(at + 1..at + 5)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"item"))
+    };
+    let word = |at: usize| {
+        b.get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map(u64::from_le_bytes)
+    };
+    // Most commands have dashes and no `-item`: a candidate is a dash followed by `i` or `I`,
+    // found eight positions at a time from two overlapping loads.
     let mut at = 0;
-    for chunk in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(w) ^ (u64::from(b'-') * ONES);
-        // The high bit of each dash's lane (and, rarely, of a lane after one: checked below).
-        let mut dashes = x.wrapping_sub(ONES) & !x & (0x80 * ONES);
-        while dashes != 0 {
-            let i = at + (dashes.trailing_zeros() / 8) as usize;
-            if b.get(i) == Some(&b'-') && item(i) {
+    while let (Some(here), Some(next)) = (word(at), word(at + 1)) {
+        let dashes = zero_bytes(here ^ (u64::from(b'-') * ONES));
+        let is = zero_bytes((next | (0x20 * ONES)) ^ (u64::from(b'i') * ONES));
+        let mut candidates = dashes & is;
+        while candidates != 0 {
+            if item(at + (candidates.trailing_zeros() / 8) as usize) {
                 return true;
             }
-            dashes &= dashes - 1;
+            candidates &= candidates - 1;
         }
         at += 8;
     }
-    (at..b.len()).any(|i| b[i] == b'-' && item(i))
+    (at..b.len()).any(|k| b.get(k) == Some(&b'-') && item(k))
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@
 //!   contents are word bytes separated by single spaces; it does not contain `&>`, and it starts
 //!   with a word byte;
 //! * the head word of every segment is bare (unquoted), not an assignment, not a redirection and
-//!   not a name any stage treats specially ([`is_special`], any directory; cmd.exe and PowerShell
+//!   not a name any stage treats specially ([`is_special_basename`], any directory; cmd.exe and PowerShell
 //!   in any case); the words before it are assignments whose names are unquoted;
 //! * its last word is not `fi`, `done` or `esac`.
 //!
@@ -42,23 +42,25 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::ops::Range;
 
-use super::tokenize::redirection_len;
+use super::tokenize::{redirection_len, zero_bytes};
 use super::words::{basename, contains_ignore_case, is_cmd, is_name, is_powershell};
 
 /// Segments beyond this take the full path: the components are deduplicated by a linear scan.
 const MAX_SEGMENTS: usize = 16;
 
-/// Flags of [`FLAGS`]: what a byte of a word tells the scan. [`STOP`] marks the bytes that end
-/// a run of word bytes: a space, an operator, `&`, a quote, or a byte that is never plain.
+/// Flags of [`FLAGS`]: what a byte tells the scan. A byte with [`BREAK`] ends a run of word
+/// bytes and spaces: an operator, `&`, a quote, or a byte that is never plain.
 const EQUALS: u8 = 1;
 const SLASH: u8 = 2;
 const DASH: u8 = 4;
 /// `>`: part of a word (a redirection), but neither first nor in a quoted part.
 const GT: u8 = 8;
-const STOP: u8 = 128;
+const SPACE: u8 = 16;
+const COLON: u8 = 32;
+const BREAK: u8 = 128;
 
 static FLAGS: [u8; 256] = {
-    let mut t = [STOP; 256];
+    let mut t = [BREAK; 256];
     let mut c = 0;
     while c < 256 {
         if (c as u8).is_ascii_alphanumeric() {
@@ -77,6 +79,8 @@ static FLAGS: [u8; 256] = {
     t[b'/' as usize] = SLASH;
     t[b'-' as usize] = DASH;
     t[b'>' as usize] = GT;
+    t[b' ' as usize] = SPACE;
+    t[b':' as usize] = COLON;
     t
 };
 
@@ -86,12 +90,12 @@ fn flags(c: u8) -> u8 {
 
 /// A byte that may start plain text and appear in a quoted part.
 fn is_word_byte(c: u8) -> bool {
-    flags(c) & (STOP | GT) == 0
+    flags(c) & (BREAK | SPACE | GT) == 0
 }
 
 /// Head words that some stage reads specially: launchers, wrappers, see-through wrappers, rm/find,
 /// eval, keywords and the assignment builtins. (cmd.exe, PowerShell and `set`/`setx` are matched
-/// in any case by [`is_special`].)
+/// in any case by [`is_special_basename`].)
 #[rustfmt::skip]
 const SPECIAL_NAMES: &[&str] = &[
     // Launchers (normalize).
@@ -108,7 +112,7 @@ const SPECIAL_NAMES: &[&str] = &[
     "export", "declare", "typeset", "local", "readonly",
 ];
 
-/// The names [`is_special`] matches in any case: every name `words::is_cmd` and
+/// The names [`is_special_basename`] matches in any case: every name `words::is_cmd` and
 /// `words::is_powershell` accept, and `set`/`setx`. The filter is built from this list, so a name
 /// those functions learn must be added here too.
 #[rustfmt::skip]
@@ -159,14 +163,15 @@ const fn special_filter() -> [u64; FILTER_WORDS] {
     t
 }
 
-/// One of [`SPECIAL_NAMES`]. (A linear search: the filter of [`is_special`] lets few heads
+/// One of [`SPECIAL_NAMES`]. (A linear search: the filter of [`is_special_basename`] lets few heads
 /// get this far.)
 fn is_special_name(base: &str) -> bool {
     SPECIAL_NAMES.contains(&base)
 }
 
-fn is_special(head: &str) -> bool {
-    let base = basename(head);
+/// Whether a head, by its basename, is read specially by some stage (plain text has no `\\`,
+/// so a head without `/` is its own basename).
+fn is_special_basename(base: &str) -> bool {
     let b = base.as_bytes();
     if b.is_empty() {
         return false;
@@ -178,7 +183,7 @@ fn is_special(head: &str) -> bool {
     hit && is_special_base(base)
 }
 
-/// [`is_special`] for a basename that passed the filter. Kept out of line, so that the usual
+/// [`is_special_basename`] for a basename that passed the filter. Kept out of line, so that the usual
 /// miss does not pay for its registers.
 #[inline(never)]
 fn is_special_base(base: &str) -> bool {
@@ -208,6 +213,8 @@ pub(crate) struct Plain {
     amp_or_pipe: bool,
     /// Some segment normalizes to other text than its own (quotes, runs of spaces, assignments).
     rewritten: bool,
+    /// The [`FLAGS`] of every byte read (only [`COLON`] is asked for).
+    seen: u8,
     /// The first segment has a directory in its head or a word before it.
     first_slash: bool,
     /// Some segment, raw or normalized, is not inert (see [`inert_segment`]).
@@ -289,6 +296,7 @@ impl Plain {
         self.amp_or_pipe = false;
         self.rewritten = false;
         self.derives = false;
+        self.seen = 0;
     }
 
     /// Reads the segment at `start` and the operator after it; returns where the next one
@@ -334,6 +342,7 @@ impl Plain {
             }
             let w = self.scan_word(b, *i)?;
             *i = w.end;
+            self.seen |= w.flags;
             if seg.words == 0 {
                 seg.start = w.start;
             }
@@ -342,9 +351,14 @@ impl Plain {
             seg.quoted |= w.quote.is_some();
             let text = c.get(w.start..w.end).unwrap_or("");
             if w.flags & EQUALS == 0 {
+                let base = if w.flags & SLASH != 0 {
+                    basename(text)
+                } else {
+                    text
+                };
                 let special = w.quote.is_some()
                     || (w.flags & GT != 0 && redirection_len(text) > 0)
-                    || is_special(text);
+                    || is_special_basename(base);
                 seg.head_start = w.start;
                 return (!special).then_some(Head::Read);
             }
@@ -369,7 +383,7 @@ impl Plain {
             // The run of word bytes, then the byte that stopped it.
             while let Some(&c) = b.get(i) {
                 let f = flags(c);
-                if f & STOP != 0 {
+                if f & (BREAK | SPACE) != 0 {
                     break;
                 }
                 w.flags |= f;
@@ -379,7 +393,7 @@ impl Plain {
                 Some(&q @ (b'\'' | b'"')) => {
                     w.quote = w.quote.or(Some(i));
                     self.single_quote |= q == b'\'';
-                    i = quoted_end(b, i)?;
+                    i = quoted_end(b, i, &mut self.seen)?;
                 }
                 Some(b'&') if self.redirection_amp(b, i)? => i += 1,
                 Some(b' ' | b'&' | b'|' | b';' | b'\n') | None => break,
@@ -394,18 +408,12 @@ impl Plain {
     /// ends it (or the text) is.
     fn read_tail(&mut self, b: &[u8], mut i: usize, seg: &mut Segment) -> Option<usize> {
         loop {
-            while b.get(i).is_some_and(|&c| flags(c) & STOP == 0) {
-                i += 1;
-            }
+            i = skip_words(b, i, &mut seg.spaced, &mut self.seen);
             match b.get(i) {
-                Some(b' ') => {
-                    i += 1;
-                    seg.spaced |= b.get(i) == Some(&b' ');
-                }
                 Some(&q @ (b'\'' | b'"')) => {
                     seg.quoted = true;
                     self.single_quote |= q == b'\'';
-                    i = quoted_end(b, i)?;
+                    i = quoted_end(b, i, &mut self.seen)?;
                 }
                 Some(b'&') if self.redirection_amp(b, i)? => i += 1,
                 Some(b'&' | b'|' | b';' | b'\n') | None => return Some(i),
@@ -512,6 +520,11 @@ impl Plain {
             .map(|r| self.names_text.get(r.clone()).unwrap_or(""))
     }
 
+    /// The text has a colon (which the PowerShell assignments of plain text need).
+    pub(crate) fn has_colon(&self) -> bool {
+        self.seen & COLON != 0
+    }
+
     /// The text may have a cmd.exe reading of its own: `restrictive::dialects` reads one for a
     /// `'` with `&` or `|` (plain text has no `^`, `&>` or backtick, its other reasons).
     pub(crate) fn may_read_as_cmd(&self) -> bool {
@@ -594,8 +607,9 @@ fn assignment_name<'t>(text: &'t str, w: &Word) -> Option<&'t str> {
 
 /// The index after the quote that closes the one at `open`, if the quoted part is plain: word
 /// bytes separated by single spaces, none at either end. So a quoted part never adds an
-/// operator, an empty word or a run of spaces to the normalized text.
-fn quoted_end(b: &[u8], open: usize) -> Option<usize> {
+/// operator, an empty word or a run of spaces to the normalized text. Adds the flags of its
+/// bytes to `seen`.
+fn quoted_end(b: &[u8], open: usize, seen: &mut u8) -> Option<usize> {
     let q = *b.get(open)?;
     let word_byte = |at: usize| b.get(at).is_some_and(|&c| is_word_byte(c));
     let mut i = open + 1;
@@ -603,7 +617,8 @@ fn quoted_end(b: &[u8], open: usize) -> Option<usize> {
         return None;
     }
     loop {
-        while word_byte(i) {
+        while let Some(&c) = b.get(i).filter(|&&c| is_word_byte(c)) {
+            *seen |= flags(c);
             i += 1;
         }
         match *b.get(i)? {
@@ -612,6 +627,38 @@ fn quoted_end(b: &[u8], open: usize) -> Option<usize> {
             _ => return None,
         }
     }
+}
+
+/// The index of the first byte at or after `i` that is neither a word byte nor a space (or the
+/// end); sets `spaced` on a run of spaces, and adds the flags of the bytes to `seen`. Eight bytes
+/// at a time while none of them ends the run: most of a command is such bytes.
+fn skip_words(b: &[u8], mut i: usize, spaced: &mut bool, seen: &mut u8) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let space_before = |at: usize| at.checked_sub(1).and_then(|p| b.get(p)) == Some(&b' ');
+    while let Some(chunk) = b.get(i..i + 8) {
+        let flags_here = chunk.iter().fold(0, |acc, &c| acc | flags(c));
+        if flags_here & BREAK != 0 {
+            break;
+        }
+        *seen |= flags_here;
+        if flags_here & SPACE != 0 {
+            let w = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default());
+            let s = zero_bytes(w ^ (u64::from(b' ') * ONES));
+            // Two spaces side by side in the chunk, or one first after one before it.
+            *spaced |= s & (s << 8) != 0 || (s & 0x80 != 0 && space_before(i));
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        let f = flags(c);
+        if f & BREAK != 0 {
+            break;
+        }
+        *spaced |= f & SPACE != 0 && space_before(i);
+        *seen |= f;
+        i += 1;
+    }
+    i
 }
 
 /// The index of the first byte at or after `i` that is not a space.
@@ -640,6 +687,10 @@ pub(crate) fn inert_segment(seg: &str) -> bool {
 /// The last space-separated word of `text` is `fi`, `done` or `esac`.
 fn keyword_last(text: &str) -> bool {
     let b = text.as_bytes();
+    // Most words end in another letter.
+    if !matches!(b.last(), Some(b'i' | b'e' | b'c')) {
+        return false;
+    }
     let last_word_is = |w: &[u8]| {
         b.ends_with(w) && (b.len() == w.len() || b.get(b.len() - w.len() - 1) == Some(&b' '))
     };
@@ -652,6 +703,10 @@ mod tests {
     use super::*;
     use alloc::vec::Vec;
     use proptest::prelude::*;
+
+    fn is_special(head: &str) -> bool {
+        is_special_basename(basename(head))
+    }
 
     fn both_paths(cmd: &str) -> (CommandReadings, CommandReadings) {
         let mut fast = CommandReadings::default();
@@ -736,6 +791,20 @@ mod tests {
         assert_eq!(p.normalized(), "a b && c && a b && c");
         assert_eq!(p.components().collect::<Vec<_>>(), ["a b", "c"]);
         assert_eq!(p.segments(), 4);
+    }
+
+    /// A run of spaces is found wherever it falls in the eight-byte scan of a segment's tail:
+    /// in a lane, across two chunks, or in the bytes after the last chunk.
+    #[test]
+    fn runs_of_spaces_in_every_position() {
+        let mut p = Plain::default();
+        for at in 1..20 {
+            let word = "a".repeat(at);
+            let cmd = alloc::format!("ls {word}  b x");
+            assert!(p.read(&cmd), "{cmd:?}");
+            assert_eq!(p.normalized(), alloc::format!("ls {word} b x"), "{cmd:?}");
+            assert_same(&cmd);
+        }
     }
 
     #[test]

@@ -366,6 +366,13 @@ pub(crate) fn byte_flags(b: &[u8], table: &[u8; 256]) -> u8 {
     b.iter().fold(0u8, |acc, &c| acc | table[usize::from(c)])
 }
 
+/// The high bit of each byte of `x` that is zero, and no other bit (the exact form of the
+/// classic "has a zero byte" test: no borrow crosses from one byte into the next).
+pub(crate) fn zero_bytes(x: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    !(((x & LOW7) + LOW7) | x) & !LOW7
+}
+
 /// Whether `b` holds `&>` (bash's redirection of both streams; cmd.exe splits there). Callers
 /// ask only when [`byte_flags`] saw both `&` and `>`.
 pub(crate) fn contains_amp_gt(b: &[u8]) -> bool {
