@@ -92,8 +92,8 @@ fn atoms_agree_with_the_reference_matchers() {
         let r = rampart_runtime::shell::read_command(&command);
         inputs.push(r.raw.clone());
         inputs.push(r.normalized.clone());
-        inputs.extend(r.components.iter().cloned());
-        inputs.extend(r.restrictive.iter().cloned());
+        inputs.extend(r.components.iter().map(String::from));
+        inputs.extend(r.restrictive.iter().map(String::from));
         inputs.extend(command.split_whitespace().map(str::to_string));
     }
     inputs.sort();

@@ -211,8 +211,8 @@ fn normalize_fd(argv: &str) -> String {
 fn check(sb: &Sandbox, cmd: &str) -> usize {
     let executed = sb.run(cmd);
     let r = read_command(cmd);
-    let ours: Vec<String> = r.components.iter().map(|c| comparable(c)).collect();
-    let readings: Vec<String> = r.restrictive.iter().map(|c| comparable(c)).collect();
+    let ours: Vec<String> = r.components.iter().map(comparable).collect();
+    let readings: Vec<String> = r.restrictive.iter().map(comparable).collect();
     let grouped = ["(", "{", "if ", "while ", "until ", "case ", "! "]
         .iter()
         .any(|k| cmd.contains(k));

@@ -150,6 +150,6 @@ proptest! {
     fn arbitrary_argv_never_panics(argv in prop::collection::vec(command(), 0..6)) {
         let words: Vec<&str> = argv.iter().map(String::as_str).collect();
         let r = read_argv(&words);
-        prop_assert!(r.restrictive.first().is_none_or(|f| *f == r.raw.trim()));
+        prop_assert!(r.restrictive.first().is_none_or(|f| f == r.raw.trim()));
     }
 }

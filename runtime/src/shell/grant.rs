@@ -15,7 +15,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::set::Dedup;
+use super::set::{Dedup, Texts};
 use super::split::{split, SplitDialect};
 use super::subcommands::{eval_payloads, substitutions};
 use super::Scratch;
@@ -28,7 +28,7 @@ pub(crate) fn analyze(
     cmd: &str,
     sc: &mut Scratch,
     normalized: &mut String,
-    comps: &mut Vec<String>,
+    comps: &mut Texts,
     set: &mut Dedup,
 ) -> bool {
     normalized.clear();
@@ -49,7 +49,7 @@ pub(crate) fn analyze(
 pub(crate) fn substitution_components(
     cmd: &str,
     sc: &mut Scratch,
-    comps: &mut Vec<String>,
+    comps: &mut Texts,
     set: &mut Dedup,
     depth: usize,
 ) -> bool {
@@ -77,12 +77,7 @@ pub(crate) fn substitution_components(
 }
 
 /// Pushes the POSIX segments of `normalized`; returns how many there were.
-fn push_segments(
-    normalized: &str,
-    sc: &mut Scratch,
-    comps: &mut Vec<String>,
-    set: &mut Dedup,
-) -> usize {
+fn push_segments(normalized: &str, sc: &mut Scratch, comps: &mut Texts, set: &mut Dedup) -> usize {
     sc.segs.clear();
     split(normalized, SplitDialect::Literal, &mut sc.segs);
     for seg in &sc.segs {
@@ -95,10 +90,10 @@ fn push_segments(
 mod tests {
     use super::*;
 
-    fn grant(cmd: &str) -> (String, Vec<String>, bool) {
+    fn grant(cmd: &str) -> (String, Texts, bool) {
         let mut sc = Scratch::default();
         let mut n = String::new();
-        let mut comps = Vec::new();
+        let mut comps = Texts::default();
         let composite = analyze(cmd, &mut sc, &mut n, &mut comps, &mut Dedup::default());
         (n, comps, composite)
     }
@@ -147,7 +142,7 @@ mod tests {
             &cmd,
             &mut sc,
             &mut String::new(),
-            &mut Vec::new(),
+            &mut Texts::default(),
             &mut Dedup::default(),
         );
         assert!(sc.overflow);

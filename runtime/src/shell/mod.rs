@@ -46,6 +46,7 @@ use alloc::vec::Vec;
 use core::ops::Range;
 
 use set::Dedup;
+pub use set::{Iter as TextsIter, Texts};
 use tokenize::Tokens;
 
 /// Everything the evaluator needs to know about one command string.
@@ -57,13 +58,13 @@ pub struct CommandReadings {
     pub normalized: String,
     /// Grant components: the normalized segments of the command plus the normalized segments of every
     /// subcommand ($(..), backticks, <(..), >(..), eval), in order, without duplicates.
-    pub components: Vec<String>,
+    pub components: Texts,
     /// More than one segment, or any subcommand (upstream's `composite`).
     pub composite: bool,
     /// Every restrictive reading (§2.6 "Restrictive match" items 1-6 and the rm/find canonical aliases
     /// of item 4, plus our improvements), deduplicated, `raw` first. A deny/ask rule matches when any
     /// of these matches.
-    pub restrictive: Vec<String>,
+    pub restrictive: Texts,
     /// The reading hit a limit (more than 256 rm/find aliases, nesting deeper than the bound, too many
     /// readings): restrictive rules must treat the command as matching (fail closed).
     pub overflow: bool,
@@ -271,9 +272,9 @@ pub fn quote_word(word: &str, out: &mut String) {
 fn clear(out: &mut CommandReadings, sc: &mut Scratch) {
     out.raw.clear();
     out.normalized.clear();
-    sc.components.recycle(&mut out.components);
+    sc.components.reset(&mut out.components);
     out.composite = false;
-    sc.readings.set.recycle(&mut out.restrictive);
+    sc.readings.set.reset(&mut out.restrictive);
     out.overflow = false;
     out.env_assignments.clear();
 }

@@ -468,8 +468,9 @@ impl Plain {
     /// plain.
     fn close(&mut self, c: &str, seg: &Segment) -> Option<()> {
         let raw = c.get(seg.start..seg.end).unwrap_or("");
+        let raw_keyword_last = keyword_last(raw);
         // A trailing keyword has a body reading.
-        if (seg.end == c.len() && keyword_last(raw)) || self.segs.len() >= MAX_SEGMENTS {
+        if (seg.end == c.len() && raw_keyword_last) || self.segs.len() >= MAX_SEGMENTS {
             return None;
         }
         if self.segs.is_empty() {
@@ -488,7 +489,7 @@ impl Plain {
         }
         self.rewritten |= self.normalized.len() - start != raw.len();
         let normalized = self.normalized.get(start..).unwrap_or("");
-        self.derives |= seg.slash || keyword_last(raw) || keyword_last(normalized);
+        self.derives |= seg.slash || raw_keyword_last || keyword_last(normalized);
         self.push_component(start);
         Some(())
     }
@@ -649,12 +650,15 @@ fn skip_words(b: &[u8], mut i: usize, spaced: &mut bool, seen: &mut u8) -> usize
         }
         i += 8;
     }
+    let mut after_space = space_before(i);
     while let Some(&c) = b.get(i) {
         let f = flags(c);
         if f & BREAK != 0 {
             break;
         }
-        *spaced |= f & SPACE != 0 && space_before(i);
+        let space = f & SPACE != 0;
+        *spaced |= space && after_space;
+        after_space = space;
         *seen |= f;
         i += 1;
     }

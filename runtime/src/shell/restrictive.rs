@@ -26,7 +26,7 @@ use super::grant;
 use super::normalize::{command_head, wrapper, Wrap};
 use super::plain;
 use super::see_through::{payloads, Payload};
-use super::set::Dedup;
+use super::set::{Dedup, Texts};
 use super::split::{split, SplitDialect};
 use super::subcommands::here_string;
 use super::tokenize::{byte_flags, contains_amp_gt, tokenize, Dialect, Tokens};
@@ -42,7 +42,7 @@ pub(crate) const MAX_ALIASES: usize = 256;
 
 /// The reading list under construction.
 struct Readings<'o> {
-    list: &'o mut Vec<String>,
+    list: &'o mut Texts,
     set: Dedup,
     /// Per reading: derivation depth, or `None` for a final alias.
     depth: Vec<Option<u8>>,
@@ -122,14 +122,14 @@ fn trim(s: &str) -> &str {
 pub(crate) fn read(
     raw: &str,
     normalized: &str,
-    components: &[String],
+    components: &Texts,
     components_are_raws: bool,
     plain_raw: bool,
     sc: &mut Scratch,
-    out: &mut Vec<String>,
+    out: &mut Texts,
 ) {
     let mut buffers = core::mem::take(&mut sc.readings);
-    buffers.set.recycle(out);
+    buffers.set.reset(out);
     buffers.depth.clear();
     let mut r = Readings {
         list: out,
@@ -235,7 +235,7 @@ fn expand(c: &str, d: u8, skip_components: bool, sc: &mut Scratch, r: &mut Readi
 /// The normalized form of `c` and its grant components.
 fn components(c: &str, d: u8, sc: &mut Scratch, r: &mut Readings<'_>) {
     let mut normalized = String::new();
-    let mut comps = Vec::new();
+    let mut comps = Texts::default();
     grant::analyze(c, sc, &mut normalized, &mut comps, &mut Dedup::default());
     r.add(&normalized, d);
     for comp in &comps {
@@ -416,7 +416,7 @@ mod tests {
     use super::*;
 
     fn body(c: &str) -> Option<String> {
-        let mut list = Vec::new();
+        let mut list = Texts::default();
         let mut r = Readings {
             list: &mut list,
             set: Dedup::default(),
@@ -425,7 +425,7 @@ mod tests {
             overflow: false,
         };
         bodies(c, 1, &mut r);
-        list.pop()
+        list.iter().last().map(String::from)
     }
 
     #[test]

@@ -1,25 +1,163 @@
-//! A deduplicating list of strings.
+//! Lists of distinct texts: the restrictive readings and the grant components.
 //!
-//! Readings and components are lists without duplicates, in first-seen order. A linear search per
-//! insert would make 2,000 distinct segments cost four million comparisons, so a small open
-//! addressing table of indices sits beside the list. `no_std` has no `HashSet`; this needs none.
+//! Readings and components are lists without duplicates, in first-seen order. They are built for
+//! every command, so a [`Texts`] keeps its entries back to back in one string: clearing it for
+//! the next command keeps its memory, and adding an entry is one copy, not a string of its own.
+//! A linear search per insert would make 2,000 distinct segments cost four million comparisons,
+//! so [`Dedup`], a small open addressing table of indices, sits beside a long list. `no_std` has
+//! no `HashSet`; this needs none.
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt;
+use core::ops::Index;
 
-/// An index over a `Vec<String>` that the caller owns (it is the output).
+/// Texts in the order they were added, each once (see [`Dedup`]).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Texts {
+    /// The entries, back to back.
+    text: String,
+    /// Where each entry ends in `text` (each starts where the one before it ends).
+    ends: Vec<usize>,
+}
+
+impl Texts {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The entry at `k`.
+    pub fn get(&self, k: usize) -> Option<&str> {
+        let start = match k {
+            0 => 0,
+            _ => *self.ends.get(k - 1)?,
+        };
+        self.text.get(start..*self.ends.get(k)?)
+    }
+
+    pub fn first(&self) -> Option<&str> {
+        self.get(0)
+    }
+
+    /// The entries in order.
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            text: &self.text,
+            start: 0,
+            ends: self.ends.iter(),
+        }
+    }
+
+    pub fn contains(&self, s: &str) -> bool {
+        let mut start = 0;
+        self.ends.iter().any(|&end| {
+            let hit = end - start == s.len()
+                && self.text.as_bytes().get(start..end) == Some(s.as_bytes());
+            start = end;
+            hit
+        })
+    }
+
+    /// Empties the list, keeping its memory.
+    pub(crate) fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+
+    /// Appends `s`, which the caller knows is not in the list yet.
+    fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.ends.push(self.text.len());
+    }
+}
+
+impl Index<usize> for Texts {
+    type Output = str;
+
+    fn index(&self, k: usize) -> &str {
+        match self.get(k) {
+            Some(entry) => entry,
+            None => panic!("entry {k} of a list of {}", self.len()),
+        }
+    }
+}
+
+/// The entries of a [`Texts`], in order.
+#[derive(Clone, Debug)]
+pub struct Iter<'t> {
+    text: &'t str,
+    start: usize,
+    ends: core::slice::Iter<'t, usize>,
+}
+
+impl<'t> Iterator for Iter<'t> {
+    type Item = &'t str;
+
+    fn next(&mut self) -> Option<&'t str> {
+        let end = *self.ends.next()?;
+        let entry = self.text.get(self.start..end).unwrap_or("");
+        self.start = end;
+        Some(entry)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.ends.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
+impl<'t> IntoIterator for &'t Texts {
+    type Item = &'t str;
+    type IntoIter = Iter<'t>;
+
+    fn into_iter(self) -> Iter<'t> {
+        self.iter()
+    }
+}
+
+impl fmt::Debug for Texts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<S: AsRef<str>> PartialEq<[S]> for Texts {
+    fn eq(&self, other: &[S]) -> bool {
+        self.len() == other.len() && self.iter().zip(other).all(|(a, b)| a == b.as_ref())
+    }
+}
+
+impl<S: AsRef<str>, const N: usize> PartialEq<[S; N]> for Texts {
+    fn eq(&self, other: &[S; N]) -> bool {
+        *self == other[..]
+    }
+}
+
+impl<S: AsRef<str>> PartialEq<Vec<S>> for Texts {
+    fn eq(&self, other: &Vec<S>) -> bool {
+        *self == other[..]
+    }
+}
+
+impl<S: AsRef<str>> PartialEq<&[S]> for Texts {
+    fn eq(&self, other: &&[S]) -> bool {
+        *self == **other
+    }
+}
+
+/// An index over a [`Texts`] that the caller owns (it is the output).
 #[derive(Debug, Default)]
 pub(crate) struct Dedup {
     /// `u32::MAX` is empty; otherwise an index into the list. Valid only while `indexed`.
     slots: Vec<u32>,
     /// The list is long enough to be indexed by `slots` (a short one is searched in place).
     indexed: bool,
-    /// Strings of an earlier list, whose memory the next inserts reuse.
-    spare: Vec<String>,
 }
-
-/// Spare strings kept at most (enough for typical commands; the rest are freed).
-const MAX_SPARE: usize = 64;
 
 /// Lists shorter than this are searched in place. Most commands have a handful of readings,
 /// and comparing lengths (then bytes) is cheaper than hashing, and than clearing a table that
@@ -29,28 +167,20 @@ const LINEAR: usize = 16;
 const EMPTY: u32 = u32::MAX;
 
 impl Dedup {
-    /// Forgets every entry (for a new, empty list), keeping the table's memory unless it is
-    /// large: one long command must not make every later command pay for its table.
-    pub(crate) fn clear(&mut self) {
+    /// Empties `list` and forgets every entry, keeping the table's memory unless it is large:
+    /// one long command must not make every later command pay for its table.
+    pub(crate) fn reset(&mut self, list: &mut Texts) {
+        list.clear();
         if self.slots.len() > 1024 {
             self.slots = Vec::new();
         }
         self.indexed = false;
     }
 
-    /// Empties `list` for a new command, keeping its strings for the next inserts.
-    pub(crate) fn recycle(&mut self, list: &mut Vec<String>) {
-        self.clear();
-        let room = MAX_SPARE.saturating_sub(self.spare.len());
-        list.truncate(room);
-        // Moves the strings in one copy (a `drain` moves them one by one).
-        self.spare.append(list);
-    }
-
-    /// Pushes `s` unless it is already in `list`; true when pushed.
-    pub(crate) fn insert(&mut self, list: &mut Vec<String>, s: &str) -> bool {
+    /// Appends `s` unless it is already in `list`; true when appended.
+    pub(crate) fn insert(&mut self, list: &mut Texts, s: &str) -> bool {
         if list.len() < LINEAR && !self.indexed {
-            if list.iter().any(|x| x == s) {
+            if list.contains(s) {
                 return false;
             }
         } else {
@@ -59,15 +189,12 @@ impl Dedup {
                 Err(at) => self.slots[at] = list.len() as u32,
             }
         }
-        let mut owned = self.spare.pop().unwrap_or_default();
-        owned.clear();
-        owned.push_str(s);
-        list.push(owned);
+        list.push(s);
         true
     }
 
     /// `Ok` when `s` is in the (indexed) list, else the empty slot where it goes.
-    fn find(&mut self, list: &[String], s: &str) -> Result<(), usize> {
+    fn find(&mut self, list: &Texts, s: &str) -> Result<(), usize> {
         self.grow_for(list.len() + 1, list);
         let mask = self.slots.len() - 1;
         let mut at = hash(s) as usize & mask;
@@ -76,16 +203,16 @@ impl Dedup {
             if slot == EMPTY {
                 return Err(at);
             }
-            if list.get(slot as usize).is_some_and(|x| x == s) {
+            if list.get(slot as usize) == Some(s) {
                 return Ok(());
             }
             at = (at + 1) & mask;
         }
     }
 
-    fn place(&mut self, list: &[String], k: usize) {
+    fn place(&mut self, list: &Texts, k: usize) {
         let mask = self.slots.len() - 1;
-        let mut at = hash(&list[k]) as usize & mask;
+        let mut at = hash(list.get(k).unwrap_or("")) as usize & mask;
         while self.slots[at] != EMPTY {
             at = (at + 1) & mask;
         }
@@ -94,7 +221,7 @@ impl Dedup {
 
     /// Indexes the list (every entry before `count - 1`, the one about to be inserted), keeping
     /// the load factor at or under one half.
-    fn grow_for(&mut self, count: usize, list: &[String]) {
+    fn grow_for(&mut self, count: usize, list: &Texts) {
         if self.indexed && count * 2 <= self.slots.len() {
             return;
         }
@@ -133,7 +260,7 @@ mod tests {
 
     #[test]
     fn dedups_in_order() {
-        let mut list = Vec::new();
+        let mut list = Texts::default();
         let mut d = Dedup::default();
         for (i, w) in ["a", "b", "a", "c", "b"].iter().enumerate() {
             let fresh = d.insert(&mut list, w);
