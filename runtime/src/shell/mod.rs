@@ -297,6 +297,8 @@ pub(crate) struct Scratch {
     pub(crate) components: Dedup,
     /// The restrictive stage's index, derivation depths and current reading.
     pub(crate) readings: restrictive::Buffers,
+    /// The restrictive stage's analysis of one reading's components.
+    pub(crate) analysis: restrictive::Analysis,
 }
 
 impl Scratch {

@@ -14,8 +14,8 @@
 //!   contents are word bytes separated by single spaces; it does not contain `&>`, and it starts
 //!   with a word byte;
 //! * the head word of every segment is bare (unquoted), not an assignment, not a redirection and
-//!   not a name any stage treats specially ([`is_special_basename`], any directory; cmd.exe and PowerShell
-//!   in any case); the words before it are assignments whose names are unquoted;
+//!   not a name any stage treats specially ([`is_special_basename`], any directory; cmd.exe and
+//!   PowerShell in any case); the words before it are assignments whose names are unquoted;
 //! * its last word is not `fi`, `done` or `esac`.
 //!
 //! Why that is enough, stage by stage (each claim is also checked against the full model by the
@@ -31,12 +31,15 @@
 //!   command is the segments so read joined with ` && `, and re-splitting it gives back those
 //!   segments (the components);
 //! * no `(`, `{`, `!`, keyword head or trailing keyword: no grouping or control-flow body;
-//! * no `^`, `&>` or backtick, and `'` only with `&` or `|` ([`Plain::may_read_as_cmd`]): no
-//!   cmd.exe or PowerShell reading other than the text's own;
+//! * no `^`, `&>` or backtick: no PowerShell reading, and a cmd.exe reading of its own only
+//!   when a `'` meets an `&` or `|` ([`Plain::may_read_as_cmd`]), which the caller derives;
 //! * one segment: its head has no directory and is not `busybox`/`toybox`/a shell/`sudo`/
 //!   `doas`/`su`/`xargs`/`find`/`rm`: no alternates and no rm/find aliases;
 //! * no `export`/`declare`/`set`/`setx`… head and no `$`: no environment assignment except the
 //!   leading ones and what the textual PowerShell scan finds.
+//!
+//! When, moreover, none of its readings derives another ([`Plain::readings_are_final`]), the
+//! caller lists them directly instead of running the restrictive stage's worklist.
 
 use alloc::string::String;
 use alloc::vec::Vec;

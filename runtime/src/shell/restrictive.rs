@@ -58,6 +58,15 @@ pub(crate) struct Buffers {
     cur: String,
 }
 
+/// What [`components`] fills for each reading it analyses, kept between readings (and
+/// commands) so that its memory is reused.
+#[derive(Debug, Default)]
+pub(crate) struct Analysis {
+    normalized: String,
+    comps: Texts,
+    set: Dedup,
+}
+
 /// Bytes of readings expanded (and of substitutions analysed) per byte of input, plus a floor,
 /// before the command counts as unreadable. Agent commands use a small fraction of it; a hostile
 /// nest of substitutions whose every level is a new reading does not.
@@ -142,8 +151,8 @@ pub(crate) fn read(
     // The segments of plain text are plain too, and derive only themselves and their normalized
     // form, which is already a component (see `plain::Plain::inert_segment`).
     let expand_segment = |c: &str| !plain_raw || !plain::inert_segment(c);
-    // Plain raw text whose components are its own derives nothing more unless it has a quote
-    // (its cmd.exe reading); `sc.plain` still holds it (see `expand`). The reading is the
+    // Plain raw text whose components are its own derives nothing more unless it may have a
+    // cmd.exe reading; `sc.plain` still holds it (see `expand`). The reading is the
     // trimmed text, which may not be plain (`ls fi ` is, `ls fi` is not).
     let trimmed = trim(raw).len() == raw.len();
     let raw_derives = !(plain_raw && components_are_raws && trimmed) || sc.plain.may_read_as_cmd();
@@ -204,8 +213,8 @@ pub(crate) fn read(
 /// Adds the readings derived from `c` at depth `d`.
 fn expand(c: &str, d: u8, skip_components: bool, sc: &mut Scratch, r: &mut Readings<'_>) {
     if !sc.full && sc.plain.read(c) {
-        // Plain text derives only its normalized form and components, and with a quote its
-        // cmd.exe reading (see `plain`).
+        // Plain text derives only its normalized form and components, and maybe its cmd.exe
+        // reading (see `plain`).
         if !skip_components {
             r.add(sc.plain.normalized(), d);
             for comp in sc.plain.components() {
@@ -234,13 +243,14 @@ fn expand(c: &str, d: u8, skip_components: bool, sc: &mut Scratch, r: &mut Readi
 
 /// The normalized form of `c` and its grant components.
 fn components(c: &str, d: u8, sc: &mut Scratch, r: &mut Readings<'_>) {
-    let mut normalized = String::new();
-    let mut comps = Texts::default();
-    grant::analyze(c, sc, &mut normalized, &mut comps, &mut Dedup::default());
-    r.add(&normalized, d);
-    for comp in &comps {
+    let mut b = core::mem::take(&mut sc.analysis);
+    b.set.reset(&mut b.comps);
+    grant::analyze(c, sc, &mut b.normalized, &mut b.comps, &mut b.set);
+    r.add(&b.normalized, d);
+    for comp in &b.comps {
         r.add(comp, d);
     }
+    sc.analysis = b;
 }
 
 /// Upstream's POSIX body readings: grouping and control-flow words peeled off both ends.
