@@ -149,22 +149,32 @@ fn read_command_with(cmd: &str, out: &mut CommandReadings, sc: &mut Scratch) {
 
 /// The readings of plain text whose readings derive nothing further (see `plain`): its own
 /// normalized form and components, and as restrictive readings the text, its normalized form,
-/// its components and (when they differ from those) its raw segments.
+/// its components and (when they are not the components) its raw segments.
+///
+/// Most are known to be distinct, so they are not searched for: the components are (`plain`
+/// keeps one of each), and with one segment the component is the normalized form. With more,
+/// no component is the text or its normalized form: each of those holds an operator or ` && `,
+/// which no segment does.
 fn plain_readings(out: &mut CommandReadings, sc: &mut Scratch) {
     let plain = &sc.plain;
     out.normalized.push_str(plain.normalized());
     for comp in plain.components() {
-        sc.components.insert(&mut out.components, comp);
+        out.components.push(comp);
     }
-    out.composite = plain.segments() > 1;
+    let composite = plain.segments() > 1;
+    out.composite = composite;
     let list = &mut out.restrictive;
-    let set = &mut sc.readings.set;
-    set.insert(list, &out.raw);
-    set.insert(list, plain.normalized());
-    for comp in plain.components() {
-        set.insert(list, comp);
+    list.push(&out.raw);
+    if out.normalized != out.raw {
+        list.push(&out.normalized);
     }
-    if plain.segments() > 1 && !plain.segments_are_components() {
+    if composite {
+        for comp in plain.components() {
+            list.push(comp);
+        }
+    }
+    if composite && !plain.segments_are_components() {
+        let set = &mut sc.readings.set;
         for seg in plain.segment_ranges() {
             set.insert(list, out.raw.get(seg.clone()).unwrap_or(""));
         }

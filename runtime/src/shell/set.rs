@@ -69,7 +69,7 @@ impl Texts {
     }
 
     /// Appends `s`, which the caller knows is not in the list yet.
-    fn push(&mut self, s: &str) {
+    pub(crate) fn push(&mut self, s: &str) {
         self.text.push_str(s);
         self.ends.push(self.text.len());
     }
