@@ -216,6 +216,8 @@ pub(crate) struct Plain {
     amp_or_pipe: bool,
     /// Some segment normalizes to other text than its own (quotes, runs of spaces, assignments).
     rewritten: bool,
+    /// Where the text's quote bytes are, in order.
+    quotes: Vec<usize>,
     /// The [`FLAGS`] of every byte read (only [`COLON`] is asked for).
     seen: u8,
     /// The first segment has a directory in its head or a word before it.
@@ -300,6 +302,7 @@ impl Plain {
         self.rewritten = false;
         self.derives = false;
         self.seen = 0;
+        self.quotes.clear();
     }
 
     /// Reads the segment at `start` and the operator after it; returns where the next one
@@ -393,10 +396,9 @@ impl Plain {
                 i += 1;
             }
             match b.get(i) {
-                Some(&q @ (b'\'' | b'"')) => {
+                Some(b'\'' | b'"') => {
                     w.quote = w.quote.or(Some(i));
-                    self.single_quote |= q == b'\'';
-                    i = quoted_end(b, i, &mut self.seen)?;
+                    i = self.read_quoted(b, i)?;
                 }
                 Some(b'&') if self.redirection_amp(b, i)? => i += 1,
                 Some(b' ' | b'&' | b'|' | b';' | b'\n') | None => break,
@@ -413,16 +415,23 @@ impl Plain {
         loop {
             i = skip_words(b, i, &mut seg.spaced, &mut self.seen);
             match b.get(i) {
-                Some(&q @ (b'\'' | b'"')) => {
+                Some(b'\'' | b'"') => {
                     seg.quoted = true;
-                    self.single_quote |= q == b'\'';
-                    i = quoted_end(b, i, &mut self.seen)?;
+                    i = self.read_quoted(b, i)?;
                 }
                 Some(b'&') if self.redirection_amp(b, i)? => i += 1,
                 Some(b'&' | b'|' | b';' | b'\n') | None => return Some(i),
                 Some(_) => return None,
             }
         }
+    }
+
+    /// Reads the quoted part at `i` (see [`quoted_end`]), recording where its quotes are.
+    fn read_quoted(&mut self, b: &[u8], i: usize) -> Option<usize> {
+        let end = quoted_end(b, i, &mut self.seen)?;
+        self.single_quote |= b.get(i) == Some(&b'\'');
+        self.quotes.extend([i, end - 1]);
+        Some(end)
     }
 
     /// Whether the `&` at `i` belongs to a redirection (`2>&1`) rather than being an operator;
@@ -485,8 +494,11 @@ impl Plain {
         }
         let start = self.normalized.len();
         let from_head = c.get(seg.head_start..seg.end).unwrap_or("");
-        if seg.quoted || seg.spaced {
-            push_unquoted(from_head, seg.spaced, &mut self.normalized);
+        if seg.spaced {
+            push_collapsed(from_head, &mut self.normalized);
+        } else if seg.quoted {
+            let quotes = self.quotes.iter().map(|&q| q.wrapping_sub(seg.head_start));
+            push_without(from_head, quotes, &mut self.normalized);
         } else {
             self.normalized.push_str(from_head);
         }
@@ -577,23 +589,27 @@ fn operator_len(b: &[u8], i: usize) -> Option<usize> {
 }
 
 /// Appends `words`, plain words from a segment's head to its end, as its normalized text: its
-/// quote bytes left out and, when `spaced`, its runs of spaces collapsed. That is the words,
-/// unquoted, joined with single spaces, because a quoted part of plain text holds no quote, and
-/// no space at its ends or next to another (see [`Plain::quoted_end`]).
-fn push_unquoted(words: &str, spaced: bool, out: &mut String) {
-    // Copied in runs between the bytes left out (all ASCII, so every index is a boundary).
+/// quote bytes left out and its runs of spaces collapsed. That is the words, unquoted, joined
+/// with single spaces, because a quoted part of plain text holds no quote, and no space at its
+/// ends or next to another (see [`quoted_end`]).
+fn push_collapsed(words: &str, out: &mut String) {
     let b = words.as_bytes();
+    let skipped = (0..b.len()).filter(|&i| match b.get(i) {
+        Some(b'\'' | b'"') => true,
+        Some(b' ') => b.get(i + 1) == Some(&b' '),
+        _ => false,
+    });
+    push_without(words, skipped, out);
+}
+
+/// Appends `words` without the bytes at `skipped` (ascending offsets; those outside `words` are
+/// ignored), copied in runs between them. The bytes skipped are ASCII, so every offset is a
+/// character boundary.
+fn push_without(words: &str, skipped: impl Iterator<Item = usize>, out: &mut String) {
     let mut from = 0;
-    let mut at = 0;
-    let stop = |c: &u8| *c == b'\'' || *c == b'"' || (spaced && *c == b' ');
-    while let Some(n) = b.get(at..).and_then(|rest| rest.iter().position(stop)) {
-        at += n;
-        // A space is left out only before another.
-        if b.get(at) != Some(&b' ') || b.get(at + 1) == Some(&b' ') {
-            out.push_str(words.get(from..at).unwrap_or(""));
-            from = at + 1;
-        }
-        at += 1;
+    for at in skipped.filter(|&at| at < words.len()) {
+        out.push_str(words.get(from..at).unwrap_or(""));
+        from = at + 1;
     }
     out.push_str(words.get(from..).unwrap_or(""));
 }
@@ -615,22 +631,12 @@ fn assignment_name<'t>(text: &'t str, w: &Word) -> Option<&'t str> {
 /// bytes to `seen`.
 fn quoted_end(b: &[u8], open: usize, seen: &mut u8) -> Option<usize> {
     let q = *b.get(open)?;
-    let word_byte = |at: usize| b.get(at).is_some_and(|&c| is_word_byte(c));
-    let mut i = open + 1;
-    if !word_byte(i) {
-        return None;
-    }
-    loop {
-        while let Some(&c) = b.get(i).filter(|&&c| is_word_byte(c)) {
-            *seen |= flags(c);
-            i += 1;
-        }
-        match *b.get(i)? {
-            c if c == q => return Some(i + 1),
-            b' ' if word_byte(i + 1) => i += 1,
-            _ => return None,
-        }
-    }
+    let (mut spaced, mut body) = (false, 0);
+    let close = skip_words(b, open + 1, &mut spaced, &mut body);
+    let (first, last) = (b.get(open + 1)?, b.get(close.checked_sub(1)?)?);
+    let solid = close > open + 1 && *first != b' ' && *last != b' ';
+    *seen |= body;
+    (b.get(close) == Some(&q) && solid && !spaced && body & GT == 0).then_some(close + 1)
 }
 
 /// The index of the first byte at or after `i` that is neither a word byte nor a space (or the
