@@ -22,7 +22,7 @@ use super::normalize::{launcher, skip_assignments, wrapper, Launch, Wrap};
 use super::see_through::sudo_command;
 use super::split::{split, SplitDialect};
 use super::subcommands::{eval_payloads, substitutions};
-use super::tokenize::{tokenize, zero_bytes, Dialect, Tokens};
+use super::tokenize::{tokenize, word_at, zero_bytes, Dialect, Tokens};
 use super::words::{assignment_name, basename, contains_ignore_case, is_name};
 use super::Scratch;
 
@@ -41,12 +41,12 @@ pub(crate) fn collect(cmd: &str, plain: bool, sc: &mut Scratch, out: &mut Vec<St
 
 /// The names plain text assigns: those of its leading assignments (the only ones in command
 /// position, see `plain`), then what the textual PowerShell scan finds. Plain text has no `$`
-/// or `(`, so that scan can only find `Set-Item env:X` or `New-Item env:X`, which need a colon.
+/// or `(`, so that scan can only find `Set-Item env:X` or `New-Item env:X`, which need `env:`.
 fn plain_names(cmd: &str, sc: &Scratch, out: &mut Vec<String>) {
     for name in sc.plain.names() {
         push(out, name);
     }
-    if sc.plain.has_colon() && contains_dash_item(cmd.as_bytes()) {
+    if sc.plain.has_colon() && contains_env_colon(cmd.as_bytes()) {
         powershell(cmd, out);
     }
 }
@@ -238,6 +238,28 @@ fn may_assign_powershell(b: &[u8]) -> bool {
     b.iter().any(|&c| c == b'$' || c == b'(') || contains_dash_item(b)
 }
 
+/// `env:` in any case: colons found eight bytes at a time, then the bytes before each.
+fn contains_env_colon(b: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let env_before = |at: usize| {
+        at.checked_sub(3)
+            .and_then(|from| b.get(from..at))
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"env"))
+    };
+    let mut at = 0;
+    while let Some(w) = word_at(b, at) {
+        let mut colons = zero_bytes(w ^ (u64::from(b':') * ONES));
+        while colons != 0 {
+            if env_before(at + (colons.trailing_zeros() / 8) as usize) {
+                return true;
+            }
+            colons &= colons - 1;
+        }
+        at += 8;
+    }
+    (at..b.len()).any(|k| b.get(k) == Some(&b':') && env_before(k))
+}
+
 /// `-item` in any case.
 fn contains_dash_item(b: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
@@ -245,15 +267,10 @@ fn contains_dash_item(b: &[u8]) -> bool {
         b.get(at + 1..at + 5)
             .is_some_and(|w| w.eq_ignore_ascii_case(b"item"))
     };
-    let word = |at: usize| {
-        b.get(at..at + 8)
-            .and_then(|w| <[u8; 8]>::try_from(w).ok())
-            .map(u64::from_le_bytes)
-    };
     // Most commands have dashes and no `-item`: a candidate is a dash followed by `i` or `I`,
     // found eight positions at a time from two overlapping loads.
     let mut at = 0;
-    while let (Some(here), Some(next)) = (word(at), word(at + 1)) {
+    while let (Some(here), Some(next)) = (word_at(b, at), word_at(b, at + 1)) {
         let dashes = zero_bytes(here ^ (u64::from(b'-') * ONES));
         let is = zero_bytes((next | (0x20 * ONES)) ^ (u64::from(b'i') * ONES));
         let mut candidates = dashes & is;
@@ -276,6 +293,23 @@ mod tests {
         let mut out = Vec::new();
         collect(cmd, false, &mut Scratch::default(), &mut out);
         out
+    }
+
+    /// `env:` is found in any case wherever its colon falls in the eight-byte scan; a colon
+    /// after other bytes is not.
+    #[test]
+    fn env_colon_in_every_position() {
+        for at in 0..20 {
+            let pad = "x".repeat(at);
+            for env in ["env:", "ENV:", "Env:"] {
+                let text = alloc::format!("{pad}{env}X");
+                assert!(contains_env_colon(text.as_bytes()), "{text:?}");
+            }
+            let text = alloc::format!("{pad}en:v: nv: https://e.v");
+            assert!(!contains_env_colon(text.as_bytes()), "{text:?}");
+        }
+        assert!(!contains_env_colon(b":"));
+        assert!(!contains_env_colon(b""));
     }
 
     /// `-item` is found in any case and in every lane of the eight-byte scan, also across two

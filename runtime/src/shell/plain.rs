@@ -45,7 +45,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::ops::Range;
 
-use super::tokenize::{redirection_len, zero_bytes};
+use super::tokenize::{redirection_len, word_at, zero_bytes};
 use super::words::{basename, contains_ignore_case, is_cmd, is_name, is_powershell};
 
 /// Segments beyond this take the full path: the components are deduplicated by a linear scan.
@@ -652,7 +652,7 @@ fn skip_words(b: &[u8], mut i: usize, spaced: &mut bool, seen: &mut u8) -> usize
         }
         *seen |= flags_here;
         if flags_here & SPACE != 0 {
-            let w = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default());
+            let w = word_at(b, i).unwrap_or_default();
             let s = zero_bytes(w ^ (u64::from(b' ') * ONES));
             // Two spaces side by side in the chunk, or one first after one before it.
             *spaced |= s & (s << 8) != 0 || (s & 0x80 != 0 && space_before(i));

@@ -373,6 +373,12 @@ pub(crate) fn zero_bytes(x: u64) -> u64 {
     !(((x & LOW7) + LOW7) | x) & !LOW7
 }
 
+/// The eight bytes of `b` from `at`, as a little-endian word (for the zero-byte tests).
+pub(crate) fn word_at(b: &[u8], at: usize) -> Option<u64> {
+    let bytes = b.get(at..at.checked_add(8)?)?;
+    <[u8; 8]>::try_from(bytes).ok().map(u64::from_le_bytes)
+}
+
 /// Whether `b` holds `&>` (bash's redirection of both streams; cmd.exe splits there). Callers
 /// ask only when [`byte_flags`] saw both `&` and `>`.
 pub(crate) fn contains_amp_gt(b: &[u8]) -> bool {
