@@ -175,15 +175,31 @@ fn is_special_name(base: &str) -> bool {
 /// Whether a head, by its basename, is read specially by some stage (plain text has no `\\`,
 /// so a head without `/` is its own basename).
 fn is_special_basename(base: &str) -> bool {
-    let b = base.as_bytes();
-    if b.is_empty() {
-        return false;
-    }
+    special_filter_hit(base.as_bytes()) && is_special_base(base)
+}
+
+/// Whether the word `w` of `c`, a segment's head, is quoted, a redirection or special. The
+/// usual head misses the filter of [`is_special_basename`] and is never sliced as text.
+fn is_special_head(c: &str, w: &Word) -> bool {
+    let slash = w.flags & SLASH != 0;
+    let b = c.as_bytes().get(w.start..w.end).unwrap_or(&[]);
+    let base = match b.iter().rposition(|&x| x == b'/') {
+        Some(at) if slash => b.get(at + 1..).unwrap_or(&[]),
+        _ => b,
+    };
+    let text = || c.get(w.start..w.end).unwrap_or("");
+    w.quote.is_some()
+        || (w.flags & GT != 0 && redirection_len(text()) > 0)
+        || (special_filter_hit(base) && is_special_basename(basename(text())))
+}
+
+/// The basename `b` may be special: it is set in [`SPECIAL_FILTER`].
+fn special_filter_hit(b: &[u8]) -> bool {
     let h = special_hash(b);
-    let hit = SPECIAL_FILTER
-        .get(h / 64)
-        .is_some_and(|w| w & (1 << (h % 64)) != 0);
-    hit && is_special_base(base)
+    !b.is_empty()
+        && SPECIAL_FILTER
+            .get(h / 64)
+            .is_some_and(|w| w & (1 << (h % 64)) != 0)
 }
 
 /// [`is_special_basename`] for a basename that passed the filter. Kept out of line, so that the usual
@@ -355,20 +371,12 @@ impl Plain {
             seg.words += 1;
             seg.slash |= w.flags & SLASH != 0;
             seg.quoted |= w.quote.is_some();
-            let text = c.get(w.start..w.end).unwrap_or("");
             if w.flags & EQUALS == 0 {
-                let base = if w.flags & SLASH != 0 {
-                    basename(text)
-                } else {
-                    text
-                };
-                let special = w.quote.is_some()
-                    || (w.flags & GT != 0 && redirection_len(text) > 0)
-                    || is_special_basename(base);
                 seg.head_start = w.start;
-                return (!special).then_some(Head::Read);
+                return (!is_special_head(c, &w)).then_some(Head::Read);
             }
             // A head with `=` that is not an assignment is not plain.
+            let text = c.get(w.start..w.end).unwrap_or("");
             let name = assignment_name(text, &w)?;
             self.take_assignment(c, text, name, &w, seg)?;
             *i = skip_spaces(b, *i);
@@ -479,7 +487,7 @@ impl Plain {
     /// Records a segment read to its end, and writes its normalized text; `None` when it is not
     /// plain.
     fn close(&mut self, c: &str, seg: &Segment) -> Option<()> {
-        let raw = c.get(seg.start..seg.end).unwrap_or("");
+        let raw = c.as_bytes().get(seg.start..seg.end).unwrap_or(&[]);
         let raw_keyword_last = keyword_last(raw);
         // A trailing keyword has a body reading.
         if (seg.end == c.len() && raw_keyword_last) || self.segs.len() >= MAX_SEGMENTS {
@@ -503,7 +511,7 @@ impl Plain {
             self.normalized.push_str(from_head);
         }
         self.rewritten |= self.normalized.len() - start != raw.len();
-        let normalized = self.normalized.get(start..).unwrap_or("");
+        let normalized = self.normalized.as_bytes().get(start..).unwrap_or(&[]);
         self.derives |= seg.slash || raw_keyword_last || keyword_last(normalized);
         self.push_component(start);
         Some(())
@@ -565,11 +573,9 @@ impl Plain {
     /// Records `normalized[start..]`, the segment just written, as a component unless it is one.
     fn push_component(&mut self, start: usize) {
         let new = start..self.normalized.len();
-        let text = self.normalized.get(new.clone());
-        let seen = self
-            .components
-            .iter()
-            .any(|r| self.normalized.get(r.clone()) == text);
+        let b = self.normalized.as_bytes();
+        let text = b.get(new.clone());
+        let seen = self.components.iter().any(|r| b.get(r.clone()) == text);
         if !seen {
             self.components.push(new);
         }
@@ -694,12 +700,11 @@ pub(crate) fn inert_segment(seg: &str) -> bool {
     let b = seg.as_bytes();
     let first_end = b.iter().position(|&c| c == b' ').unwrap_or(b.len());
     let first = b.get(..first_end).unwrap_or(b);
-    !keyword_last(seg) && !first.iter().any(|&c| c == b'/' || c == b'=')
+    !keyword_last(b) && !first.iter().any(|&c| c == b'/' || c == b'=')
 }
 
 /// The last space-separated word of `text` is `fi`, `done` or `esac`.
-fn keyword_last(text: &str) -> bool {
-    let b = text.as_bytes();
+fn keyword_last(b: &[u8]) -> bool {
     // Most words end in another letter.
     if !matches!(b.last(), Some(b'i' | b'e' | b'c')) {
         return false;
