@@ -104,6 +104,10 @@ exec_cmds=$(grep -c '"tool":"exec"' "$corpus")
 shell_instr=$(per_op "$exec_cmds" shell "$corpus" --)
 record shell_instructions_per_command "$shell_instr" instr \
   "read_command_into, mean over the $exec_cmds corpus commands"
+plain_cmds=$(field "$("$gate" shell "$corpus" 0 --plain-bytes)" selected)
+plain_instr=$(per_op "$plain_cmds" shell "$corpus" -- --plain-bytes)
+record shell_plain_instructions_per_command "$plain_instr" instr \
+  "read_command_into, mean over the $plain_cmds corpus commands of words and operators only"
 open_instr=$(per_op 50 open "$work/standard.bin" --)
 record open_unchecked_instructions "$open_instr" instr \
   "Bundle::open_unchecked + Evaluator::new, standard profile"
