@@ -467,7 +467,8 @@ impl Plain {
         // Each dialect picks the segment's first word, quotes trimmed, as its head.
         if seg.words == 1 {
             let head = text.trim_matches(['"', '\'']);
-            if is_cmd(head) || is_powershell(head) {
+            let may_be = special_filter_hit(basename(head).as_bytes());
+            if may_be && (is_cmd(head) || is_powershell(head)) {
                 return None;
             }
         }
