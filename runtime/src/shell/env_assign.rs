@@ -241,48 +241,52 @@ fn may_assign_powershell(b: &[u8]) -> bool {
 /// `env:` in any case: colons found eight bytes at a time, then the bytes before each.
 fn contains_env_colon(b: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
+    let colons = |at| word_at(b, at).map(|w| zero_bytes(w ^ (u64::from(b':') * ONES)));
     let env_before = |at: usize| {
         at.checked_sub(3)
             .and_then(|from| b.get(from..at))
             .is_some_and(|w| w.eq_ignore_ascii_case(b"env"))
     };
-    let mut at = 0;
-    while let Some(w) = word_at(b, at) {
-        let mut colons = zero_bytes(w ^ (u64::from(b':') * ONES));
-        while colons != 0 {
-            if env_before(at + (colons.trailing_zeros() / 8) as usize) {
-                return true;
-            }
-            colons &= colons - 1;
-        }
-        at += 8;
-    }
-    (at..b.len()).any(|k| b.get(k) == Some(&b':') && env_before(k))
+    any_candidate(b, colons, b':', env_before)
 }
 
 /// `-item` in any case.
 fn contains_dash_item(b: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
+    // Most commands have dashes and no `-item`: a candidate is a dash followed by `i` or `I`,
+    // found eight positions at a time from two overlapping loads.
+    let candidates = |at| {
+        let (here, next) = (word_at(b, at)?, word_at(b, at + 1)?);
+        let dashes = zero_bytes(here ^ (u64::from(b'-') * ONES));
+        Some(dashes & zero_bytes((next | (0x20 * ONES)) ^ (u64::from(b'i') * ONES)))
+    };
     let item = |at: usize| {
         b.get(at + 1..at + 5)
             .is_some_and(|w| w.eq_ignore_ascii_case(b"item"))
     };
-    // Most commands have dashes and no `-item`: a candidate is a dash followed by `i` or `I`,
-    // found eight positions at a time from two overlapping loads.
+    any_candidate(b, candidates, b'-', item)
+}
+
+/// Whether `check` holds at a candidate position of `b`. `lanes(at)` marks (with the high bit
+/// of a byte lane) the candidates among the eight positions from `at`, and is `None` where the
+/// chunked search stops; every later position holding `first` is a candidate.
+fn any_candidate(
+    b: &[u8],
+    lanes: impl Fn(usize) -> Option<u64>,
+    first: u8,
+    check: impl Fn(usize) -> bool,
+) -> bool {
     let mut at = 0;
-    while let (Some(here), Some(next)) = (word_at(b, at), word_at(b, at + 1)) {
-        let dashes = zero_bytes(here ^ (u64::from(b'-') * ONES));
-        let is = zero_bytes((next | (0x20 * ONES)) ^ (u64::from(b'i') * ONES));
-        let mut candidates = dashes & is;
-        while candidates != 0 {
-            if item(at + (candidates.trailing_zeros() / 8) as usize) {
+    while let Some(mut marked) = lanes(at) {
+        while marked != 0 {
+            if check(at + (marked.trailing_zeros() / 8) as usize) {
                 return true;
             }
-            candidates &= candidates - 1;
+            marked &= marked - 1;
         }
         at += 8;
     }
-    (at..b.len()).any(|k| b.get(k) == Some(&b'-') && item(k))
+    (at..b.len()).any(|k| b.get(k) == Some(&first) && check(k))
 }
 
 #[cfg(test)]
