@@ -202,8 +202,8 @@ fn special_filter_hit(b: &[u8]) -> bool {
             .is_some_and(|w| w & (1 << (h % 64)) != 0)
 }
 
-/// [`is_special_basename`] for a basename that passed the filter. Kept out of line, so that the usual
-/// miss does not pay for its registers.
+/// [`is_special_basename`] for a basename that passed the filter. Kept out of line, so that
+/// the usual miss does not pay for its registers.
 #[inline(never)]
 fn is_special_base(base: &str) -> bool {
     is_special_name(base)
