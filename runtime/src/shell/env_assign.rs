@@ -22,7 +22,7 @@ use super::normalize::{launcher, skip_assignments, wrapper, Launch, Wrap};
 use super::see_through::sudo_command;
 use super::split::{split, SplitDialect};
 use super::subcommands::{eval_payloads, substitutions};
-use super::tokenize::{tokenize, word_at, zero_bytes, Dialect, Tokens};
+use super::tokenize::{bytes_equal, splat, tokenize, word_at, Dialect, Tokens};
 use super::words::{assignment_name, basename, contains_ignore_case, is_name};
 use super::Scratch;
 
@@ -240,8 +240,7 @@ fn may_assign_powershell(b: &[u8]) -> bool {
 
 /// `env:` in any case: colons found eight bytes at a time, then the bytes before each.
 fn contains_env_colon(b: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    let colons = |at| word_at(b, at).map(|w| zero_bytes(w ^ (u64::from(b':') * ONES)));
+    let colons = |at| word_at(b, at).map(|w| bytes_equal(w, b':'));
     let env_before = |at: usize| {
         at.checked_sub(3)
             .and_then(|from| b.get(from..at))
@@ -252,13 +251,11 @@ fn contains_env_colon(b: &[u8]) -> bool {
 
 /// `-item` in any case.
 fn contains_dash_item(b: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
     // Most commands have dashes and no `-item`: a candidate is a dash followed by `i` or `I`,
     // found eight positions at a time from two overlapping loads.
     let candidates = |at| {
         let (here, next) = (word_at(b, at)?, word_at(b, at + 1)?);
-        let dashes = zero_bytes(here ^ (u64::from(b'-') * ONES));
-        Some(dashes & zero_bytes((next | (0x20 * ONES)) ^ (u64::from(b'i') * ONES)))
+        Some(bytes_equal(here, b'-') & bytes_equal(next | splat(0x20), b'i'))
     };
     let item = |at: usize| {
         b.get(at + 1..at + 5)

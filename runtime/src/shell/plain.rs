@@ -45,7 +45,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::ops::Range;
 
-use super::tokenize::{redirection_len, word_at, zero_bytes};
+use super::tokenize::{bytes_equal, redirection_len, word_at};
 use super::words::{basename, contains_ignore_case, is_cmd, is_name, is_powershell};
 
 /// Segments beyond this take the full path: the components are deduplicated by a linear scan.
@@ -650,7 +650,6 @@ fn quoted_end(b: &[u8], open: usize, seen: &mut u8) -> Option<usize> {
 /// end); sets `spaced` on a run of spaces, and adds the flags of the bytes to `seen`. Eight bytes
 /// at a time while none of them ends the run: most of a command is such bytes.
 fn skip_words(b: &[u8], mut i: usize, spaced: &mut bool, seen: &mut u8) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
     let space_before = |at: usize| at.checked_sub(1).and_then(|p| b.get(p)) == Some(&b' ');
     while let Some(chunk) = b.get(i..i + 8) {
         let flags_here = chunk.iter().fold(0, |acc, &c| acc | flags(c));
@@ -660,7 +659,7 @@ fn skip_words(b: &[u8], mut i: usize, spaced: &mut bool, seen: &mut u8) -> usize
         *seen |= flags_here;
         if flags_here & SPACE != 0 {
             let w = word_at(b, i).unwrap_or_default();
-            let s = zero_bytes(w ^ (u64::from(b' ') * ONES));
+            let s = bytes_equal(w, b' ');
             // Two spaces side by side in the chunk, or one first after one before it.
             *spaced |= s & (s << 8) != 0 || (s & 0x80 != 0 && space_before(i));
         }
@@ -813,16 +812,23 @@ mod tests {
     }
 
     /// A run of spaces is found wherever it falls in the eight-byte scan of a segment's tail:
-    /// in a lane, across two chunks, or in the bytes after the last chunk.
+    /// in a lane, across two chunks (more text follows, so the second is a whole chunk too), or
+    /// in the bytes after the last chunk.
     #[test]
     fn runs_of_spaces_in_every_position() {
         let mut p = Plain::default();
         for at in 1..20 {
             let word = "a".repeat(at);
-            let cmd = alloc::format!("ls {word}  b x");
-            assert!(p.read(&cmd), "{cmd:?}");
-            assert_eq!(p.normalized(), alloc::format!("ls {word} b x"), "{cmd:?}");
-            assert_same(&cmd);
+            for tail in ["b x", "b x and more words after it"] {
+                let cmd = alloc::format!("ls {word}  {tail}");
+                assert!(p.read(&cmd), "{cmd:?}");
+                assert_eq!(
+                    p.normalized(),
+                    alloc::format!("ls {word} {tail}"),
+                    "{cmd:?}"
+                );
+                assert_same(&cmd);
+            }
         }
     }
 

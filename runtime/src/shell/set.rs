@@ -138,12 +138,6 @@ impl<S: AsRef<str>, const N: usize> PartialEq<[S; N]> for Texts {
     }
 }
 
-impl<S: AsRef<str>> PartialEq<Vec<S>> for Texts {
-    fn eq(&self, other: &Vec<S>) -> bool {
-        *self == other[..]
-    }
-}
-
 impl<S: AsRef<str>> PartialEq<&[S]> for Texts {
     fn eq(&self, other: &&[S]) -> bool {
         *self == **other

@@ -373,6 +373,16 @@ pub(crate) fn zero_bytes(x: u64) -> u64 {
     !(((x & LOW7) + LOW7) | x) & !LOW7
 }
 
+/// The high bit of each byte of `w` that equals `c` (see [`zero_bytes`]).
+pub(crate) fn bytes_equal(w: u64, c: u8) -> u64 {
+    zero_bytes(w ^ splat(c))
+}
+
+/// `c` in every byte of a word.
+pub(crate) const fn splat(c: u8) -> u64 {
+    c as u64 * 0x0101_0101_0101_0101
+}
+
 /// The eight bytes of `b` from `at`, as a little-endian word (for the zero-byte tests).
 pub(crate) fn word_at(b: &[u8], at: usize) -> Option<u64> {
     let bytes = b.get(at..at.checked_add(8)?)?;
