@@ -38,6 +38,9 @@ pub struct ThreatCase {
     pub workdir: Option<String>,
     /// The shell dialect a command is written in (`posix`, `cmd`, `powershell`, `macos`), if any.
     pub dialect: Option<String>,
+    /// The catalogue entry the case draws on (an ATT&CK id such as `T1048.003`, or
+    /// `GTFOBins:<binary>:<function>`, `LOLBAS:<binary>:<function>`), if the file names one.
+    pub technique: Option<String>,
     #[serde(serialize_with = "action_name")]
     pub expect: Action,
     pub reason: String,
@@ -63,6 +66,8 @@ struct RawCase {
     workdir: Option<String>,
     #[serde(default)]
     dialect: Option<String>,
+    #[serde(default)]
+    technique: Option<String>,
     expect: String,
     reason: String,
 }
@@ -129,6 +134,7 @@ fn checked_case(class: &str, raw: RawCase) -> Result<ThreatCase, String> {
         agent: raw.agent.unwrap_or_else(|| DEFAULT_AGENT.to_string()),
         workdir: raw.workdir,
         dialect: raw.dialect,
+        technique: raw.technique,
         expect,
         reason: raw.reason,
     })
@@ -390,13 +396,14 @@ mod tests {
 
     #[test]
     fn parses_a_corpus_file() {
-        let text = "class: destructive\ncases:\n  - id: d-1\n    tool: exec\n    params: {command: \"rm -rf ~\"}\n    dialect: posix\n    expect: deny\n    reason: home\n";
+        let text = "class: destructive\ncases:\n  - id: d-1\n    tool: exec\n    params: {command: \"rm -rf ~\"}\n    dialect: posix\n    technique: T1485\n    expect: deny\n    reason: home\n";
         let cases = parse_file(text).expect("parses");
         assert_eq!(cases.len(), 1);
         assert_eq!(cases[0].class, "destructive");
         assert_eq!(cases[0].expect, Action::Deny);
         assert_eq!(cases[0].params, json!({"command": "rm -rf ~"}));
         assert_eq!(cases[0].agent, DEFAULT_AGENT);
+        assert_eq!(cases[0].technique.as_deref(), Some("T1485"));
     }
 
     #[test]
