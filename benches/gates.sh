@@ -108,6 +108,9 @@ plain_cmds=$(field "$("$gate" shell "$corpus" 0 --plain-bytes)" selected)
 plain_instr=$(per_op "$plain_cmds" shell "$corpus" -- --plain-bytes)
 record shell_plain_instructions_per_command "$plain_instr" instr \
   "read_command_into, mean over the $plain_cmds corpus commands of words and operators only"
+plain_cold_instr=$(per_op "$plain_cmds" shell "$corpus" -- --plain-bytes --cold)
+record shell_plain_cold_instructions_per_command "$plain_cold_instr" instr \
+  "read_command with new buffers for each, as a process deciding once does (same commands)"
 open_instr=$(per_op 50 open "$work/standard.bin" --)
 record open_unchecked_instructions "$open_instr" instr \
   "Bundle::open_unchecked + Evaluator::new, standard profile"
