@@ -18,6 +18,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::grant::MAX_SUBSTITUTION_DEPTH;
+use super::heads::{Assigner, Head, HeadWord, SeeThrough};
 use super::normalize::{launcher, skip_assignments, wrapper, Launch, Wrap};
 use super::see_through::sudo_command;
 use super::split::{split, SplitDialect};
@@ -106,8 +107,9 @@ fn words(t: &Tokens, wrap_depth: usize, sub_depth: usize, sc: &mut Scratch, out:
             push(out, name);
             i += 1;
         }
-        i = skip_assignments(t, i);
-        match launcher(t, i, &mut |w| push(out, assignment_name(w).unwrap_or(""))) {
+        let at = HeadWord::at(t, skip_assignments(t, i));
+        i = at.index;
+        match launcher(t, at, &mut |w| push(out, assignment_name(w).unwrap_or(""))) {
             Some(Launch::Next(j)) => {
                 i = j;
                 continue;
@@ -119,8 +121,8 @@ fn words(t: &Tokens, wrap_depth: usize, sub_depth: usize, sc: &mut Scratch, out:
             None => {}
         }
         let head = t.value(i);
-        match basename(head) {
-            "sudo" => {
+        match at.class {
+            Some(Head::SeeThrough(SeeThrough::Sudo)) => {
                 let (j, _) = sudo_command(t, i + 1);
                 (i + 1..j).for_each(|k| push(out, assignment_name(t.value(k)).unwrap_or("")));
                 if j > i + 1 && j < t.len() {
@@ -128,21 +130,23 @@ fn words(t: &Tokens, wrap_depth: usize, sub_depth: usize, sc: &mut Scratch, out:
                     continue;
                 }
             }
-            "export" | "declare" | "typeset" | "local" | "readonly" => {
+            Some(Head::Assigns(builtin)) => {
+                // `export NAME` hands the variable on, but only when the word is `export` itself.
+                let exports = builtin == Assigner::Export && basename(head) == head;
                 for k in i + 1..t.len() {
                     let w = t.value(k);
                     match assignment_name(w) {
                         Some(name) => push(out, name),
-                        None if head == "export" && is_name(w) => push(out, w),
+                        None if exports && is_name(w) => push(out, w),
                         None => {}
                     }
                 }
             }
-            _ if head.eq_ignore_ascii_case("set") => cmd_set(t, i + 1, out),
-            _ if head.eq_ignore_ascii_case("setx") => cmd_setx(t, i + 1, out),
+            Some(Head::Set) => cmd_set(t, i + 1, out),
+            Some(Head::Setx) => cmd_setx(t, i + 1, out),
             _ => {}
         }
-        match wrapper(t, i) {
+        match wrapper(t, at) {
             Some(Wrap::Words(j)) => i = j,
             Some(Wrap::Text(payload, _)) if wrap_depth < MAX_WRAPPER_DEPTH => {
                 text(&payload, wrap_depth + 1, sub_depth, sc, out);

@@ -30,6 +30,7 @@
 mod aliases;
 mod env_assign;
 mod grant;
+pub mod heads;
 mod normalize;
 mod plain;
 mod restrictive;

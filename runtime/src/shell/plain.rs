@@ -14,9 +14,9 @@
 //!   contents are word bytes separated by single spaces; it does not contain `&>`, and it starts
 //!   with a word byte;
 //! * the head word of every segment is bare (unquoted), not an assignment, not a redirection and
-//!   not a name any stage treats specially ([`is_special_basename`], any directory; cmd.exe and
-//!   PowerShell in any case); the words before it are assignments whose names are unquoted;
-//! * its last word is not `fi`, `done` or `esac`.
+//!   not a name any stage treats specially (one of [`heads::HEADS`], any directory, in the case
+//!   its entry allows); the words before it are assignments whose names are unquoted;
+//! * its last word does not close a body (`fi`, `done`, `esac`: [`heads::CLOSERS`]).
 //!
 //! Why that is enough, stage by stage (each claim is also checked against the full model by the
 //! tests below, on a table and on generated text):
@@ -45,8 +45,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::ops::Range;
 
+use super::heads::{self, Head, CLOSERS};
 use super::tokenize::{bytes_equal, redirection_len, word_at};
-use super::words::{basename, contains_ignore_case, is_cmd, is_name, is_powershell};
+use super::words::{contains_ignore_case, is_name};
 
 /// Segments beyond this take the full path: the components are deduplicated by a linear scan.
 const MAX_SEGMENTS: usize = 16;
@@ -96,90 +97,9 @@ fn is_word_byte(c: u8) -> bool {
     flags(c) & (BREAK | SPACE | GT) == 0
 }
 
-/// Head words that some stage reads specially: launchers, wrappers, see-through wrappers, rm/find,
-/// eval, keywords and the assignment builtins. (cmd.exe, PowerShell and `set`/`setx` are matched
-/// in any case by [`is_special_basename`].)
-#[rustfmt::skip]
-const SPECIAL_NAMES: &[&str] = &[
-    // Launchers (normalize).
-    "command", "exec", "env", "nohup", "nice", "timeout", "setsid", "stdbuf",
-    // POSIX shells (wrappers, here-strings).
-    "sh", "bash", "zsh", "dash", "ash", "ksh",
-    // Applets, see-through wrappers and the rm/find aliases.
-    "busybox", "toybox", "sudo", "doas", "su", "xargs", "find", "rm",
-    // Substitutions.
-    "eval",
-    // Bodies.
-    "if", "elif", "while", "until", "then", "do", "else", "case",
-    // Environment assignments.
-    "export", "declare", "typeset", "local", "readonly",
-];
-
-/// The names [`is_special_basename`] matches in any case: every name `words::is_cmd` and
-/// `words::is_powershell` accept, and `set`/`setx`. The filter is built from this list, so a name
-/// those functions learn must be added here too.
-#[rustfmt::skip]
-const SPECIAL_ANY_CASE: &[&str] = &[
-    "cmd", "cmd.exe", "powershell", "powershell.exe", "pwsh", "pwsh.exe", "set", "setx",
-];
-
-/// A Bloom filter over the special names: a bit per name, at [`special_hash`] of its length and
-/// of its first, second and last bytes in lower case. Nearly every head misses it, so the name
-/// comparisons, which cost more than the rest of a plain segment's reading, are rare. (Keyed on
-/// three bytes: `du` shares its first byte with `do` and its last with `su`.)
-static SPECIAL_FILTER: [u64; FILTER_WORDS] = special_filter();
-
-const FILTER_WORDS: usize = 16;
-
-/// The filter's bit for a name of bytes `b`, the same in any case.
-const fn special_hash(b: &[u8]) -> usize {
-    let (first, second) = match b {
-        [] => (0, 0),
-        [only] => (*only, 0),
-        [first, second, ..] => (*first, *second),
-    };
-    let last = match b {
-        [] => 0,
-        [.., last] => *last,
-    };
-    let h = b.len() * 97 + low(first) * 31 + low(second) * 7 + low(last);
-    h % (FILTER_WORDS * 64)
-}
-
-const fn low(c: u8) -> usize {
-    c.to_ascii_lowercase() as usize
-}
-
-const fn special_filter() -> [u64; FILTER_WORDS] {
-    let mut t = [0u64; FILTER_WORDS];
-    let lists = [SPECIAL_NAMES, SPECIAL_ANY_CASE];
-    let mut l = 0;
-    while l < lists.len() {
-        let mut k = 0;
-        while k < lists[l].len() {
-            let h = special_hash(lists[l][k].as_bytes());
-            t[h / 64] |= 1 << (h % 64);
-            k += 1;
-        }
-        l += 1;
-    }
-    t
-}
-
-/// One of [`SPECIAL_NAMES`]. (A linear search: the filter of [`is_special_basename`] lets few heads
-/// get this far.)
-fn is_special_name(base: &str) -> bool {
-    SPECIAL_NAMES.contains(&base)
-}
-
-/// Whether a head, by its basename, is read specially by some stage (plain text has no `\\`,
-/// so a head without `/` is its own basename).
-fn is_special_basename(base: &str) -> bool {
-    special_filter_hit(base.as_bytes()) && is_special_base(base)
-}
-
-/// Whether the word `w` of `c`, a segment's head, is quoted, a redirection or special. The
-/// usual head misses the filter of [`is_special_basename`] and is never sliced as text.
+/// Whether the word `w` of `c`, a segment's head, is quoted, a redirection or a name some stage
+/// reads specially (see [`heads`](super::heads), whatever its directory). The usual head misses
+/// the table of [`heads::is_special_basename`] and is never sliced as text.
 fn is_special_head(c: &str, w: &Word) -> bool {
     let slash = w.flags & SLASH != 0;
     let b = c.as_bytes().get(w.start..w.end).unwrap_or(&[]);
@@ -190,27 +110,7 @@ fn is_special_head(c: &str, w: &Word) -> bool {
     let text = || c.get(w.start..w.end).unwrap_or("");
     w.quote.is_some()
         || (w.flags & GT != 0 && redirection_len(text()) > 0)
-        || (special_filter_hit(base) && is_special_basename(basename(text())))
-}
-
-/// The basename `b` may be special: it is set in [`SPECIAL_FILTER`].
-fn special_filter_hit(b: &[u8]) -> bool {
-    let h = special_hash(b);
-    !b.is_empty()
-        && SPECIAL_FILTER
-            .get(h / 64)
-            .is_some_and(|w| w & (1 << (h % 64)) != 0)
-}
-
-/// [`is_special_basename`] for a basename that passed the filter. Kept out of line, so that
-/// the usual miss does not pay for its registers.
-#[inline(never)]
-fn is_special_base(base: &str) -> bool {
-    is_special_name(base)
-        || is_cmd(base)
-        || is_powershell(base)
-        || base.eq_ignore_ascii_case("set")
-        || base.eq_ignore_ascii_case("setx")
+        || heads::is_special_basename(base)
 }
 
 /// Plain text split into its segments.
@@ -272,7 +172,7 @@ struct Segment {
 }
 
 /// How a segment's head words end.
-enum Head {
+enum HeadEnd {
     /// The head word was read.
     Read,
     /// The text or an operator came first: an empty segment, or assignments alone.
@@ -328,7 +228,7 @@ impl Plain {
         let b = c.as_bytes();
         let mut seg = Segment::default();
         let mut i = skip_spaces(b, start);
-        if let Head::Missing = self.read_head(c, &mut i, &mut seg)? {
+        if let HeadEnd::Missing = self.read_head(c, &mut i, &mut seg)? {
             // A segment without words (`a && ; b`) is no segment, as `split` drops it.
             return if seg.words == 0 {
                 self.operator_end(b, i)
@@ -355,11 +255,11 @@ impl Plain {
     }
 
     /// Reads the leading assignments and the head word, leaving `i` after the head.
-    fn read_head(&mut self, c: &str, i: &mut usize, seg: &mut Segment) -> Option<Head> {
+    fn read_head(&mut self, c: &str, i: &mut usize, seg: &mut Segment) -> Option<HeadEnd> {
         let b = c.as_bytes();
         loop {
             match b.get(*i) {
-                None | Some(b'&' | b'|' | b';' | b'\n') => return Some(Head::Missing),
+                None | Some(b'&' | b'|' | b';' | b'\n') => return Some(HeadEnd::Missing),
                 Some(_) => {}
             }
             let w = self.scan_word(b, *i)?;
@@ -373,7 +273,7 @@ impl Plain {
             seg.quoted |= w.quote.is_some();
             if w.flags & EQUALS == 0 {
                 seg.head_start = w.start;
-                return (!is_special_head(c, &w)).then_some(Head::Read);
+                return (!is_special_head(c, &w)).then_some(HeadEnd::Read);
             }
             // A head with `=` that is not an assignment is not plain.
             let text = c.get(w.start..w.end).unwrap_or("");
@@ -467,8 +367,7 @@ impl Plain {
         // Each dialect picks the segment's first word, quotes trimmed, as its head.
         if seg.words == 1 {
             let head = text.trim_matches(['"', '\'']);
-            let may_be = special_filter_hit(basename(head).as_bytes());
-            if may_be && (is_cmd(head) || is_powershell(head)) {
+            if matches!(heads::classify(head), Some(Head::Cmd | Head::PowerShell)) {
                 return None;
             }
         }
@@ -703,17 +602,30 @@ pub(crate) fn inert_segment(seg: &str) -> bool {
     !keyword_last(b) && !first.iter().any(|&c| c == b'/' || c == b'=')
 }
 
-/// The last space-separated word of `text` is `fi`, `done` or `esac`.
+/// The last space-separated word of `text` closes a body (`fi`, `done`, `esac`: [`CLOSERS`]).
 fn keyword_last(b: &[u8]) -> bool {
-    // Most words end in another letter.
-    if !matches!(b.last(), Some(b'i' | b'e' | b'c')) {
+    // Most words end in another byte.
+    if !b.last().is_some_and(|&c| CLOSER_ENDS[usize::from(c)]) {
         return false;
     }
-    let last_word_is = |w: &[u8]| {
+    CLOSERS.iter().any(|w| {
+        let w = w.as_bytes();
         b.ends_with(w) && (b.len() == w.len() || b.get(b.len() - w.len() - 1) == Some(&b' '))
-    };
-    last_word_is(b"fi") || last_word_is(b"done") || last_word_is(b"esac")
+    })
 }
+
+/// The last bytes of the [`CLOSERS`].
+static CLOSER_ENDS: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut k = 0;
+    while k < CLOSERS.len() {
+        if let [.., last] = CLOSERS[k].as_bytes() {
+            t[*last as usize] = true;
+        }
+        k += 1;
+    }
+    t
+};
 
 #[cfg(test)]
 mod tests {
@@ -721,10 +633,6 @@ mod tests {
     use super::*;
     use alloc::vec::Vec;
     use proptest::prelude::*;
-
-    fn is_special(head: &str) -> bool {
-        is_special_basename(basename(head))
-    }
 
     fn both_paths(cmd: &str) -> (CommandReadings, CommandReadings) {
         let mut fast = CommandReadings::default();
@@ -779,26 +687,81 @@ mod tests {
         }
     }
 
-    /// The quick filter of `is_special` lets every special name through, in any case where
-    /// the name is matched in any case, and stops ordinary heads.
+    /// Every name a stage reads specially (each entry of `heads::HEADS`, in every spelling the
+    /// stage accepts), and every closing keyword, keeps text from being plain, alone or after
+    /// another segment.
     #[test]
-    fn special_names_pass_the_filter() {
-        for name in SPECIAL_NAMES {
-            assert!(is_special(name), "{name}");
-            assert!(is_special_name(name), "{name}");
-            assert!(is_special(&alloc::format!("/usr/bin/{name}")), "{name}");
+    fn every_special_head_is_special_to_the_fast_path() {
+        let mut p = Plain::default();
+        for e in heads::HEADS {
+            for head in e.spellings() {
+                for cmd in [alloc::format!("{head} x"), alloc::format!("ls && {head} x")] {
+                    assert!(!p.read(&cmd), "{cmd:?} is plain");
+                }
+            }
         }
-        for name in SPECIAL_ANY_CASE {
-            assert!(is_special(name), "{name}");
-            assert!(is_special(&name.to_ascii_uppercase()), "{name}");
+        for closer in CLOSERS {
+            for cmd in [
+                alloc::format!("ls {closer}"),
+                alloc::format!("ls && x {closer}"),
+            ] {
+                assert!(!p.read(&cmd), "{cmd:?} is plain");
+            }
         }
-        for name in ["PowerShell.exe", "Cmd", "SetX", "C:\\x\\PWSH.EXE"] {
-            assert!(is_special(name), "{name}");
+    }
+
+    /// Every string literal of the shell model's sources that could be a command name (whatever
+    /// a stage compares a word with is one, whether or not it went through `heads`).
+    fn names_in_the_sources() -> alloc::collections::BTreeSet<String> {
+        extern crate std;
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/shell");
+        let mut names = alloc::collections::BTreeSet::new();
+        for file in std::fs::read_dir(dir).expect("the shell sources") {
+            let text = std::fs::read_to_string(file.expect("a directory entry").path())
+                .expect("a source file");
+            for (k, part) in text.split('"').enumerate() {
+                let first = part.bytes().next();
+                let name_shaped = first.is_some_and(|c| c.is_ascii_alphabetic() || c == b'!')
+                    && part
+                        .bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || b"!._+-".contains(&c));
+                // Any literal's contents sit between two quotes, so both parities are tried.
+                if name_shaped && part.len() <= 24 && k > 0 {
+                    names.insert(String::from(part));
+                }
+            }
         }
-        for name in [
-            "git", "cargo", "du", "ls", "Rm", "SUDO", "sets", "commands", "",
-        ] {
-            assert!(!is_special(name), "{name}");
+        assert!(names.len() > 100, "{} names", names.len());
+        names
+    }
+
+    /// Whatever name a stage compares a command's head with reads the same on the fast path
+    /// as in the full model. The heads are every name-shaped literal in the sources, so a name
+    /// added to one stage alone (a new launcher in `normalize`, say) fails here even when no
+    /// table lists it; the tails make each kind of head do its work (a launcher's or wrapper's
+    /// payload, rm's and find's aliases, an assignment).
+    #[test]
+    fn no_stage_reads_a_head_the_fast_path_calls_ordinary() {
+        let tails = [
+            "rm -fr //",
+            "-c rm",
+            "/c rm",
+            "/ -delete",
+            "-fr //",
+            "A=1",
+            "A 1",
+        ];
+        for name in names_in_the_sources() {
+            for head in [
+                name.clone(),
+                name.to_ascii_uppercase(),
+                alloc::format!("/bin/{name}"),
+            ] {
+                for tail in tails {
+                    assert_same(&alloc::format!("{head} {tail}"));
+                    assert_same(&alloc::format!("ls && {head} {tail}"));
+                }
+            }
         }
     }
 
@@ -979,34 +942,49 @@ mod tests {
         }
     }
 
-    /// Mostly plain words, with every special head and operator mixed in.
+    /// Words, operators, quotes and the bytes that are never plain; the heads come from
+    /// [`head_tokens`].
     #[rustfmt::skip]
     const ALPHABET: &[&str] = &[
         "ls", "git", "status", "-la", "x", "./a", "/tmp/b", "a=b", "..", "-j4", "*.rs", "?", "~",
         " ", " ", " ", " ", "  ", " && ", " || ", "; ", ";", " | ", "|", "&", " & ", "\n", ">",
-        " >out", " 2>&1", ">&", "&>", " fi", " done", "esac", "if ", "then ", "case ", "rm ",
-        "-rf ", "/", "find ", "-delete", "xargs ", "sudo ", "env ", "nohup ", "bash ", "-c ",
-        "cmd ", "/c ", "pwsh ", "busybox ", "eval ", "export ", "set ", "setx ", "X=1 ",
-        "set-item ", "env:Y", "$", "'", "\"", "(", ")", "`", "^", "\\", "<", "\t", "#", "é",
-        "CMD.EXE ", "/bin/", "sh", "'a b'", "'x'", "\"y z\"", "' '", "''", "'a  b'", "'fi'",
-        "'a&b'", "A='1 2' ", "B=\"x\" ",
+        " >out", " 2>&1", ">&", "&>", "-rf ", "/", "-delete", "-c ", "/c ", "X=1 ", "set-item ",
+        "env:Y", "$", "'", "\"", "(", ")", "`", "^", "\\", "<", "\t", "#", "é", "/bin/", "'a b'",
+        "'x'", "\"y z\"", "' '", "''", "'a  b'", "'fi'", "'a&b'", "A='1 2' ", "B=\"x\" ",
     ];
 
-    fn command() -> impl Strategy<Value = String> {
-        prop::collection::vec(prop::sample::select(ALPHABET), 0..24).prop_map(|v| v.concat())
+    /// Every spelling of every special head (`heads::HEADS`) with a space after it, and every
+    /// closing keyword with a space before it: the tests meet whatever a stage reads specially.
+    fn head_tokens() -> Vec<String> {
+        let heads = heads::HEADS.iter().flat_map(|e| e.spellings());
+        let closers = CLOSERS.iter().map(|c| alloc::format!(" {c}"));
+        heads.map(|h| h + " ").chain(closers).collect()
     }
 
-    /// Plain words and operators only, so that most inputs take the fast path.
+    /// Mostly plain words, with every special head and operator mixed in.
+    fn command() -> impl Strategy<Value = String> {
+        let token = prop_oneof![
+            3 => prop::sample::select(ALPHABET).prop_map(String::from),
+            1 => prop::sample::select(head_tokens()),
+        ];
+        prop::collection::vec(token, 0..24).prop_map(|v| v.concat())
+    }
+
+    /// Plain words and operators only; with [`head_tokens`] now and then, so that most inputs
+    /// take the fast path.
     #[rustfmt::skip]
     const PLAIN_ALPHABET: &[&str] = &[
         "ls", "git", "status", "-la", "x", "./a", "/tmp/b", "a=b", "..", " ", " ", " ", "  ", "*",
-        "~/x?", " && ", " || ", ";", " | ", "&", "\n", ">", " 2>&1", ">&", " fi", "then", "rm",
-        "-rf", "/", "sudo", "X=1", "set", "'a b'", "'x'", "\"y z\"", "'fi'", "\"-item\"", "X=1 ",
-        "A='1 2' ", "'", "/x/cmd",
+        "~/x?", " && ", " || ", ";", " | ", "&", "\n", ">", " 2>&1", ">&", "-rf", "/", "X=1",
+        "'a b'", "'x'", "\"y z\"", "'fi'", "\"-item\"", "X=1 ", "A='1 2' ", "'", "/x/",
     ];
 
     fn plain_command() -> impl Strategy<Value = String> {
-        prop::collection::vec(prop::sample::select(PLAIN_ALPHABET), 0..24).prop_map(|v| v.concat())
+        let token = prop_oneof![
+            6 => prop::sample::select(PLAIN_ALPHABET).prop_map(String::from),
+            1 => prop::sample::select(head_tokens()),
+        ];
+        prop::collection::vec(token, 0..24).prop_map(|v| v.concat())
     }
 
     proptest! {

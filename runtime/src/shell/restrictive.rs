@@ -23,6 +23,7 @@ use alloc::vec::Vec;
 
 use super::aliases::{applet_head, canonical_alias, rm_find_aliases};
 use super::grant;
+use super::heads::{self, Head, HeadWord, CLOSERS};
 use super::normalize::{command_head, wrapper, Wrap};
 use super::plain;
 use super::see_through::{payloads, Payload};
@@ -30,7 +31,7 @@ use super::set::{Dedup, Texts};
 use super::split::{split, SplitDialect};
 use super::subcommands::here_string;
 use super::tokenize::{byte_flags, contains_amp_gt, tokenize, Dialect, Tokens};
-use super::words::{basename, is_posix_shell};
+use super::words::basename;
 use super::Scratch;
 
 /// Derivation steps from the raw command before a reading counts as too deep.
@@ -235,9 +236,11 @@ fn expand(c: &str, d: u8, skip_components: bool, sc: &mut Scratch, r: &mut Readi
     split(c, SplitDialect::Posix, &mut sc.segs);
     if sc.segs.len() == 1 {
         let toks = sc.posix.get(c);
-        alternates(c, toks, d, r);
+        let head = command_head(toks, 0);
+        let applet = applet_head(toks, head);
+        alternates(c, toks, head, applet, d, r);
         let mut buf = String::new();
-        rm_find_aliases(toks, c, &mut |op| r.add_alias(op, &mut buf));
+        rm_find_aliases(toks, c, applet, &mut |op| r.add_alias(op, &mut buf));
     }
 }
 
@@ -274,15 +277,12 @@ fn bodies(c: &str, d: u8, r: &mut Readings<'_>) {
     }
 }
 
-const LEADING_WORDS: &[&str] = &["if", "elif", "while", "until", "then", "do", "else", "!"];
-const TRAILING_WORDS: &[&str] = &["fi", "done", "esac"];
-
 fn strip_leading(mut s: &str) -> &str {
     loop {
         let before = s;
         s = s.trim_start_matches(|c: char| c == '(' || c == '{' || c.is_ascii_whitespace());
         let word_end = s.find([' ', '\t', '\n']).unwrap_or(s.len());
-        if LEADING_WORDS.contains(&&s[..word_end]) {
+        if heads::is(&s[..word_end], Head::Opens) {
             s = &s[word_end..];
         }
         if s == before {
@@ -314,7 +314,7 @@ fn strip_trailing(mut s: &str) -> &str {
             braces -= 1;
         }
         let word_start = s.rfind([' ', '\t', '\n']).map_or(0, |i| i + 1);
-        if TRAILING_WORDS.contains(&&s[word_start..]) {
+        if CLOSERS.contains(&&s[word_start..]) {
             s = s[..word_start].trim_end();
         }
         if s == before {
@@ -325,12 +325,14 @@ fn strip_trailing(mut s: &str) -> &str {
 
 /// `case x in x) BODY` -> BODY; also a later arm `pat) BODY` (its own segment after `;;`).
 fn case_arm(s: &str) -> Option<&str> {
-    if let Some(rest) = s.strip_prefix("case ") {
-        let close = rest.find(')')?;
-        return Some(rest[close + 1..].trim_start());
-    }
     let word_end = s.find([' ', '\t', '\n']).unwrap_or(s.len());
     let word = &s[..word_end];
+    if let Some(rest) = s[word_end..].strip_prefix(' ') {
+        if heads::is(word, Head::Case) {
+            let close = rest.find(')')?;
+            return Some(rest[close + 1..].trim_start());
+        }
+    }
     let unbalanced = word.ends_with(')') && word.matches(')').count() > word.matches('(').count();
     (unbalanced && !word.contains(['$', '`'])).then(|| s[word_end..].trim_start())
 }
@@ -390,9 +392,10 @@ fn dialect_reading(
     sc.segs = segs;
 }
 
-/// Readings of a single segment that look past its head.
-fn alternates(c: &str, t: &Tokens, d: u8, r: &mut Readings<'_>) {
-    let h = command_head(t, 0);
+/// Readings of a single segment that look past its head (its [`command_head`], and that with
+/// applets skipped).
+fn alternates(c: &str, t: &Tokens, at: HeadWord, applet: HeadWord, d: u8, r: &mut Readings<'_>) {
+    let h = at.index;
     let head = t.value(h);
     let base = basename(head);
     let path_like = base
@@ -403,19 +406,18 @@ fn alternates(c: &str, t: &Tokens, d: u8, r: &mut Readings<'_>) {
         s.push_str(c.get(t.raw(h).end..).unwrap_or(""));
         r.add(&s, d);
     }
-    let applet = applet_head(t, h);
-    if applet != h {
-        r.add(c.get(t.raw(applet).start..).unwrap_or(""), d);
+    if applet.index != h {
+        r.add(c.get(t.raw(applet.index).start..).unwrap_or(""), d);
     }
-    if is_posix_shell(head) {
-        if let Some(Wrap::Text(payload, _)) = wrapper(t, h) {
+    if at.is(Head::PosixShell) {
+        if let Some(Wrap::Text(payload, _)) = wrapper(t, at) {
             r.add(&payload, d);
         }
         if let Some(payload) = here_string(t, c, h) {
             r.add(payload, d);
         }
     }
-    payloads(t, c, h, &mut |p| match p {
+    payloads(t, c, at, &mut |p| match p {
         Payload::From(at) => r.add(c.get(at..).unwrap_or(""), d),
         Payload::Text(text) => r.add(text, d),
     });
