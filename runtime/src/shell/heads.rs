@@ -1,10 +1,10 @@
 //! The command heads that the stages read specially, in one table.
 //!
-//! The threat: the fast path ([`plain`](super::plain)) skips every stage for text whose heads
-//! are ordinary words. If a stage learned a name that the fast path did not know (a new launcher,
-//! say), `<new-launcher> rm -rf /` would be read as plain text, its `rm -rf /` reading would never
-//! be made, and a deny rule would not fire. Three hand-kept lists (the stages' own matches, the
-//! fast path's, the tests' alphabets) drift apart silently.
+//! The threat: the fast path (`plain`) skips every stage for text whose heads are ordinary
+//! words. If a stage learned a name that the fast path did not know (a new launcher, say),
+//! `<new-launcher> rm -rf /` would be read as plain text, its `rm -rf /` reading would never be
+//! made, and a deny rule would not fire. Three hand-kept lists (the stages' own matches, the fast
+//! path's, the tests' alphabets) drift apart silently.
 //!
 //! So every name that a stage reads specially is listed once, in [`HEADS`], with what it makes
 //! the stage do ([`Head`]). The stages dispatch on [`classify`]'s answer and hold no names of
@@ -15,7 +15,7 @@
 //! differ and their readings must not change: normalizing drops a launcher only when the word is
 //! exactly `env` (`/usr/bin/env` stays, and the restrictive stage reads the `env` alternate), a
 //! shell or `sudo` counts whatever its directory, cmd.exe and PowerShell in any case. The fast
-//! path asks the loosest question ([`is_special_basename`]: the basename, in the case the entry
+//! path asks the loosest question (`is_special_basename`: the basename, in the case the entry
 //! allows), so it never calls ordinary a word that some stage reads.
 
 use super::tokenize::Tokens;

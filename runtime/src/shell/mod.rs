@@ -46,6 +46,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::ops::Range;
 
+use plain::{PlainReader, PlainText};
 use set::Dedup;
 pub use set::{Iter as TextsIter, Texts};
 use tokenize::Tokens;
@@ -82,14 +83,33 @@ pub struct CommandReadings {
 /// allocate it again. It carries no meaning: a clone starts empty, and any two compare equal.
 /// Boxed, so that taking it out for a call moves a pointer rather than the whole scratch.
 #[derive(Default)]
-struct Reuse(Option<alloc::boxed::Box<Scratch>>);
+struct Reuse(Option<alloc::boxed::Box<Buffers>>);
 
 impl Reuse {
-    /// The kept scratch, made ready for a new command (a new one the first time).
-    fn take(&mut self) -> alloc::boxed::Box<Scratch> {
-        let mut sc = self.0.take().unwrap_or_default();
-        sc.reset();
-        sc
+    /// The kept buffers, made ready for a new command (new ones the first time).
+    fn take(&mut self) -> alloc::boxed::Box<Buffers> {
+        let mut b = self.0.take().unwrap_or_default();
+        b.stages.reset();
+        b
+    }
+}
+
+/// The buffers of one reading: the fast path's reading of the raw command, which the stages
+/// receive, apart from the stages' scratch.
+#[derive(Debug, Default)]
+struct Buffers {
+    raw: plain::PlainReader,
+    stages: Scratch,
+}
+
+#[cfg(test)]
+impl Buffers {
+    /// Buffers that never take the fast path (the tests compare it with the full model).
+    fn full_model() -> Buffers {
+        let mut b = Buffers::default();
+        b.raw.off = true;
+        b.stages.plain.off = true;
+        b
     }
 }
 
@@ -122,30 +142,44 @@ pub fn read_command(cmd: &str) -> CommandReadings {
 
 /// Same, reusing the buffers of `out` (cleared first) so a hot loop does not reallocate.
 pub fn read_command_into(cmd: &str, out: &mut CommandReadings) {
-    let mut sc = out.reuse.take();
-    read_command_with(cmd, out, &mut sc);
-    out.reuse.0 = Some(sc);
+    let mut b = out.reuse.take();
+    read_command_with(cmd, out, &mut b);
+    out.reuse.0 = Some(b);
 }
 
-fn read_command_with(cmd: &str, out: &mut CommandReadings, sc: &mut Scratch) {
+fn read_command_with(cmd: &str, out: &mut CommandReadings, b: &mut Buffers) {
+    let sc = &mut b.stages;
     clear(out, sc);
-    if !sc.full && sc.plain.read(cmd) && sc.plain.readings_are_final() {
+    if let Some(plain) = b.raw.read(cmd) {
         // Plain text is printable ASCII and newlines, which sanitizing keeps.
         out.raw.push_str(cmd);
-        plain_readings(out, sc);
+        if plain.readings_are_final() {
+            plain_readings(out, plain, sc);
+        } else {
+            read_in_full(out, Some(plain), sc);
+        }
         return;
     }
     sanitize::sanitize(cmd, &mut out.raw);
+    // Sanitizing only removes bytes, and what it removes may have kept the text from being plain.
+    let changed = out.raw.len() != cmd.len();
+    let plain = if changed { b.raw.read(&out.raw) } else { None };
+    read_in_full(out, plain, sc);
+}
+
+/// The stages in turn, for the raw text `out.raw`, whose fast-path reading is `plain`.
+fn read_in_full(out: &mut CommandReadings, plain: Option<&PlainText>, sc: &mut Scratch) {
     let mut set = core::mem::take(&mut sc.components);
     out.composite = grant::analyze(
         &out.raw,
+        plain,
         sc,
         &mut out.normalized,
         &mut out.components,
         &mut set,
     );
     sc.components = set;
-    finish(out, sc, true);
+    finish(out, plain, sc, true);
 }
 
 /// The readings of plain text whose readings derive nothing further (see `plain`): its own
@@ -156,8 +190,7 @@ fn read_command_with(cmd: &str, out: &mut CommandReadings, sc: &mut Scratch) {
 /// keeps one of each), and with one segment the component is the normalized form. With more,
 /// no component is the text or its normalized form: each of those holds an operator or ` && `,
 /// which no segment does.
-fn plain_readings(out: &mut CommandReadings, sc: &mut Scratch) {
-    let plain = &sc.plain;
+fn plain_readings(out: &mut CommandReadings, plain: &PlainText, sc: &mut Scratch) {
     out.normalized.push_str(plain.normalized());
     for comp in plain.components() {
         out.components.push(comp);
@@ -180,7 +213,7 @@ fn plain_readings(out: &mut CommandReadings, sc: &mut Scratch) {
             set.insert(list, out.raw.get(seg.clone()).unwrap_or(""));
         }
     }
-    env_assign::collect(&out.raw, true, sc, &mut out.env_assignments);
+    env_assign::collect(&out.raw, Some(plain), sc, &mut out.env_assignments);
 }
 
 /// The preload path: the kernel already split the words. `raw` is upstream's quoted join (§4.2:
@@ -195,12 +228,13 @@ pub fn read_argv(argv: &[&str]) -> CommandReadings {
 
 /// Same as [`read_argv`], reusing the buffers of `out`.
 pub fn read_argv_into(argv: &[&str], out: &mut CommandReadings) {
-    let mut sc = out.reuse.take();
-    read_argv_with(argv, out, &mut sc);
-    out.reuse.0 = Some(sc);
+    let mut b = out.reuse.take();
+    read_argv_with(argv, out, &mut b);
+    out.reuse.0 = Some(b);
 }
 
-fn read_argv_with(argv: &[&str], out: &mut CommandReadings, sc: &mut Scratch) {
+fn read_argv_with(argv: &[&str], out: &mut CommandReadings, b: &mut Buffers) {
+    let sc = &mut b.stages;
     clear(out, sc);
     let mut words = Tokens::default();
     let mut clean = String::new();
@@ -224,6 +258,7 @@ fn read_argv_with(argv: &[&str], out: &mut CommandReadings, sc: &mut Scratch) {
         Some(payload) => {
             out.composite = grant::analyze(
                 &payload,
+                b.raw.read(&payload),
                 sc,
                 &mut out.normalized,
                 &mut out.components,
@@ -232,31 +267,30 @@ fn read_argv_with(argv: &[&str], out: &mut CommandReadings, sc: &mut Scratch) {
         }
     }
     sc.components = set;
-    finish(out, sc, false);
+    finish(out, b.raw.read(&out.raw), sc, false);
 }
 
-/// The readings every entry point derives the same way once raw, normalized and components are set.
-/// `components_are_raws`: the components were split from `raw` itself (not from an argv join).
-fn finish(out: &mut CommandReadings, sc: &mut Scratch, components_are_raws: bool) {
-    // Asked once here: the stages below read other texts in between. The assignments of plain
-    // text are read first, while `sc.plain` still holds it (they raise no flag the restrictive
-    // stage reads).
-    let plain_raw = !sc.full && sc.plain.read(&out.raw);
-    if plain_raw {
-        env_assign::collect(&out.raw, true, sc, &mut out.env_assignments);
-    }
+/// The readings every entry point derives the same way once raw, normalized and components are
+/// set. `plain`: the fast path's reading of `raw`; `components_are_raws`: the components were
+/// split from `raw` itself (not from an argv join).
+fn finish(
+    out: &mut CommandReadings,
+    plain: Option<&PlainText>,
+    sc: &mut Scratch,
+    components_are_raws: bool,
+) {
     restrictive::read(
         &out.raw,
         &out.normalized,
         &out.components,
         components_are_raws,
-        plain_raw,
+        plain,
         sc,
         &mut out.restrictive,
     );
-    if !plain_raw {
-        env_assign::collect(&out.raw, false, sc, &mut out.env_assignments);
-    }
+    // After the restrictive readings: a substitution too deep to read here raises `overflow`,
+    // which would stop the restrictive stage's worklist before its end.
+    env_assign::collect(&out.raw, plain, sc, &mut out.env_assignments);
     out.overflow = sc.overflow || sc.norm.overflow;
 }
 
@@ -298,9 +332,8 @@ pub(crate) struct Scratch {
     /// The POSIX words of the text read last (shared by the stages that read it in turn).
     pub(crate) posix: tokenize::PosixWords,
     pub(crate) segs: Vec<Range<usize>>,
-    pub(crate) plain: plain::Plain,
-    /// Never take the plain fast path (the tests compare the two paths).
-    pub(crate) full: bool,
+    /// The fast path, for the texts the stages derive.
+    pub(crate) plain: PlainReader,
     pub(crate) overflow: bool,
     /// Bytes processed so far, against the restrictive stage's work budget.
     pub(crate) work: usize,

@@ -32,13 +32,13 @@
 //!   segments (the components);
 //! * no `(`, `{`, `!`, keyword head or trailing keyword: no grouping or control-flow body;
 //! * no `^`, `&>` or backtick: no PowerShell reading, and a cmd.exe reading of its own only
-//!   when a `'` meets an `&` or `|` ([`Plain::may_read_as_cmd`]), which the caller derives;
+//!   when a `'` meets an `&` or `|` ([`PlainText::may_read_as_cmd`]), which the caller derives;
 //! * one segment: its head has no directory and is not `busybox`/`toybox`/a shell/`sudo`/
 //!   `doas`/`su`/`xargs`/`find`/`rm`: no alternates and no rm/find aliases;
 //! * no `export`/`declare`/`set`/`setx`… head and no `$`: no environment assignment except the
 //!   leading ones and what the textual PowerShell scan finds.
 //!
-//! When, moreover, none of its readings derives another ([`Plain::readings_are_final`]), the
+//! When, moreover, none of its readings derives another ([`PlainText::readings_are_final`]), the
 //! caller lists them directly instead of running the restrictive stage's worklist.
 
 use alloc::string::String;
@@ -113,9 +113,30 @@ fn is_special_head(c: &str, w: &Word) -> bool {
         || heads::is_special_basename(base)
 }
 
-/// Plain text split into its segments.
+/// Reads texts with the fast path. It keeps one [`PlainText`] whose buffers every read reuses,
+/// so a reading lives until the next read.
 #[derive(Debug, Default)]
-pub(crate) struct Plain {
+pub(crate) struct PlainReader {
+    text: PlainText,
+    /// Never read text as plain (the tests compare the fast path with the full model).
+    pub(crate) off: bool,
+}
+
+impl PlainReader {
+    /// `c` read as plain text, or `None` when it is not plain (the empty text is not).
+    pub(crate) fn read(&mut self, c: &str) -> Option<&PlainText> {
+        if self.off {
+            return None;
+        }
+        self.text.read(c)?;
+        Some(&self.text)
+    }
+}
+
+/// Plain text as the fast path read it: its segments, normalized form, components and what the
+/// stages need to know about it.
+#[derive(Debug, Default)]
+pub(crate) struct PlainText {
     /// The POSIX segments of the text.
     segs: Vec<Range<usize>>,
     /// The normalized form: the segments' words, quotes removed, with single spaces, joined
@@ -140,9 +161,8 @@ pub(crate) struct Plain {
     first_slash: bool,
     /// Some segment, raw or normalized, is not inert (see [`inert_segment`]).
     derives: bool,
-    /// The text last read, and whether it was plain (the empty text is not).
-    text: String,
-    plain: bool,
+    /// The text ends in a space or a newline.
+    untrimmed: bool,
 }
 
 /// A word of plain text as the scan found it: where it is, the [`FLAGS`] of its bytes, and
@@ -179,23 +199,13 @@ enum HeadEnd {
     Missing,
 }
 
-impl Plain {
-    /// Reads `c`; false (and nothing usable) when it is not plain. Several stages ask about the
-    /// raw command in turn, so the answer for the last text read is kept.
-    pub(crate) fn read(&mut self, c: &str) -> bool {
-        if self.text == c {
-            return self.plain;
-        }
-        self.text.clear();
-        self.text.push_str(c);
-        self.plain = self.read_uncached(c).is_some();
-        self.plain
-    }
-
-    /// The one pass, segment by segment; `None` when the text is not plain.
-    fn read_uncached(&mut self, c: &str) -> Option<()> {
+impl PlainText {
+    /// Reads `c` in one pass, segment by segment; `None` (and nothing usable) when the text is
+    /// not plain.
+    fn read(&mut self, c: &str) -> Option<()> {
         self.clear();
         let b = c.as_bytes();
+        self.untrimmed = matches!(b.last(), Some(b' ' | b'\n'));
         if !b.first().is_some_and(|&f| is_word_byte(f)) {
             return None;
         }
@@ -461,8 +471,7 @@ impl Plain {
     /// text whose normalized form is its component. Then the restrictive readings are those
     /// texts alone.
     pub(crate) fn readings_are_final(&self) -> bool {
-        let trimmed = !matches!(self.text.as_bytes().last(), Some(b' ' | b'\n'));
-        trimmed && !self.may_read_as_cmd() && !self.derives
+        !self.untrimmed && !self.may_read_as_cmd() && !self.derives
     }
 
     /// Every segment is its own normalized form, so the segments are the components.
@@ -629,20 +638,20 @@ static CLOSER_ENDS: [bool; 256] = {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{read_argv_with, read_command_with, CommandReadings, Scratch};
+    use super::super::{read_argv_with, read_command_with, Buffers, CommandReadings};
     use super::*;
     use alloc::vec::Vec;
     use proptest::prelude::*;
 
+    fn is_plain(cmd: &str) -> bool {
+        PlainReader::default().read(cmd).is_some()
+    }
+
     fn both_paths(cmd: &str) -> (CommandReadings, CommandReadings) {
         let mut fast = CommandReadings::default();
-        read_command_with(cmd, &mut fast, &mut Scratch::default());
+        read_command_with(cmd, &mut fast, &mut Buffers::default());
         let mut full = CommandReadings::default();
-        let mut sc = Scratch {
-            full: true,
-            ..Scratch::default()
-        };
-        read_command_with(cmd, &mut full, &mut sc);
+        read_command_with(cmd, &mut full, &mut Buffers::full_model());
         (fast, full)
     }
 
@@ -650,13 +659,9 @@ mod tests {
     fn both_argv_paths(cmd: &str) -> (CommandReadings, CommandReadings) {
         let argv: Vec<&str> = cmd.split(' ').collect();
         let mut fast = CommandReadings::default();
-        read_argv_with(&argv, &mut fast, &mut Scratch::default());
+        read_argv_with(&argv, &mut fast, &mut Buffers::default());
         let mut full = CommandReadings::default();
-        let mut sc = Scratch {
-            full: true,
-            ..Scratch::default()
-        };
-        read_argv_with(&argv, &mut full, &mut sc);
+        read_argv_with(&argv, &mut full, &mut Buffers::full_model());
         (fast, full)
     }
 
@@ -683,7 +688,7 @@ mod tests {
             "RUSTFLAGS='-C target-cpu=native' cargo bench",
             "A=1 B=2 ./x.sh && ls",
         ] {
-            assert!(Plain::default().read(cmd), "{cmd:?}");
+            assert!(is_plain(cmd), "{cmd:?}");
         }
     }
 
@@ -692,11 +697,10 @@ mod tests {
     /// another segment.
     #[test]
     fn every_special_head_is_special_to_the_fast_path() {
-        let mut p = Plain::default();
         for e in heads::HEADS {
             for head in e.spellings() {
                 for cmd in [alloc::format!("{head} x"), alloc::format!("ls && {head} x")] {
-                    assert!(!p.read(&cmd), "{cmd:?} is plain");
+                    assert!(!is_plain(&cmd), "{cmd:?} is plain");
                 }
             }
         }
@@ -705,7 +709,7 @@ mod tests {
                 alloc::format!("ls {closer}"),
                 alloc::format!("ls && x {closer}"),
             ] {
-                assert!(!p.read(&cmd), "{cmd:?} is plain");
+                assert!(!is_plain(&cmd), "{cmd:?} is plain");
             }
         }
     }
@@ -767,8 +771,8 @@ mod tests {
 
     #[test]
     fn normalized_and_components() {
-        let mut p = Plain::default();
-        assert!(p.read("a  b && c |  a b ; c"));
+        let mut reader = PlainReader::default();
+        let p = reader.read("a  b && c |  a b ; c").expect("plain");
         assert_eq!(p.normalized(), "a b && c && a b && c");
         assert_eq!(p.components().collect::<Vec<_>>(), ["a b", "c"]);
         assert_eq!(p.segments(), 4);
@@ -779,12 +783,12 @@ mod tests {
     /// in the bytes after the last chunk.
     #[test]
     fn runs_of_spaces_in_every_position() {
-        let mut p = Plain::default();
+        let mut reader = PlainReader::default();
         for at in 1..20 {
             let word = "a".repeat(at);
             for tail in ["b x", "b x and more words after it"] {
                 let cmd = alloc::format!("ls {word}  {tail}");
-                assert!(p.read(&cmd), "{cmd:?}");
+                let p = reader.read(&cmd).expect("plain");
                 assert_eq!(
                     p.normalized(),
                     alloc::format!("ls {word} {tail}"),
@@ -840,7 +844,7 @@ mod tests {
             "SET A=1",
             "echo é",
         ] {
-            assert!(!Plain::default().read(cmd), "{cmd:?}");
+            assert!(!is_plain(cmd), "{cmd:?}");
         }
     }
 
@@ -935,7 +939,7 @@ mod tests {
     fn fast_paths_agree_with_the_full_model_on_the_corpus() {
         let cmds = corpus_commands();
         assert_eq!(cmds.len(), 269);
-        let plain = cmds.iter().filter(|c| Plain::default().read(c)).count();
+        let plain = cmds.iter().filter(|c| is_plain(c)).count();
         assert!(plain > 100, "{plain} plain commands");
         for cmd in &cmds {
             assert_same(cmd);

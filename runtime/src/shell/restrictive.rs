@@ -25,7 +25,7 @@ use super::aliases::{applet_head, canonical_alias, rm_find_aliases};
 use super::grant;
 use super::heads::{self, Head, HeadWord, CLOSERS};
 use super::normalize::{command_head, wrapper, Wrap};
-use super::plain;
+use super::plain::{self, PlainText};
 use super::see_through::{payloads, Payload};
 use super::set::{Dedup, Texts};
 use super::split::{split, SplitDialect};
@@ -128,13 +128,13 @@ fn trim(s: &str) -> &str {
 
 /// Fills `out` with the restrictive readings of `raw`, seeded with its `normalized` form and the
 /// grant `components`. When `components_are_raws` is set these are the raw command's own, so the
-/// raw reading does not recompute them. `plain_raw`: `raw` is plain text (see `plain`).
+/// raw reading does not recompute them. `plain`: the fast path's reading of `raw`.
 pub(crate) fn read(
     raw: &str,
     normalized: &str,
     components: &Texts,
     components_are_raws: bool,
-    plain_raw: bool,
+    plain: Option<&PlainText>,
     sc: &mut Scratch,
     out: &mut Texts,
 ) {
@@ -150,13 +150,16 @@ pub(crate) fn read(
     };
     sc.work = 0;
     // The segments of plain text are plain too, and derive only themselves and their normalized
-    // form, which is already a component (see `plain::Plain::inert_segment`).
-    let expand_segment = |c: &str| !plain_raw || !plain::inert_segment(c);
+    // form, which is already a component (see `plain::inert_segment`).
+    let expand_segment = |c: &str| plain.is_none() || !plain::inert_segment(c);
     // Plain raw text whose components are its own derives nothing more unless it may have a
-    // cmd.exe reading; `sc.plain` still holds it (see `expand`). The reading is the
-    // trimmed text, which may not be plain (`ls fi ` is, `ls fi` is not).
+    // cmd.exe reading (see `expand`). The reading is the trimmed text, which may not be plain
+    // (`ls fi ` is, `ls fi` is not).
     let trimmed = trim(raw).len() == raw.len();
-    let raw_derives = !(plain_raw && components_are_raws && trimmed) || sc.plain.may_read_as_cmd();
+    let raw_derives = match plain {
+        Some(plain) => !(components_are_raws && trimmed) || plain.may_read_as_cmd(),
+        None => true,
+    };
     r.add_maybe_final(raw, 0, |_| raw_derives);
     // The normalized form of plain text is plain, reads as itself and has the same components.
     r.add_maybe_final(normalized, 1, expand_segment);
@@ -167,12 +170,11 @@ pub(crate) fn read(
     // quotes: behind a keyword (`if X='a b' rm -rf /`) or inside a payload with a literal quote,
     // only the raw segment still reads as `rm -rf /`.
     sc.segs.clear();
-    if plain_raw && components_are_raws && sc.plain.segments_are_components() {
+    match plain {
         // Already added: they are the components.
-    } else if plain_raw {
-        sc.segs.extend_from_slice(sc.plain.segment_ranges());
-    } else {
-        split(raw, SplitDialect::Posix, &mut sc.segs);
+        Some(plain) if components_are_raws && plain.segments_are_components() => {}
+        Some(plain) => sc.segs.extend_from_slice(plain.segment_ranges()),
+        None => split(raw, SplitDialect::Posix, &mut sc.segs),
     }
     if sc.segs.len() > 1 {
         let segs = core::mem::take(&mut sc.segs);
@@ -199,7 +201,10 @@ pub(crate) fn read(
             cur.clear();
             cur.push_str(&r.list[k]);
             let skip_components = k == 0 && components_are_raws;
-            expand(&cur, depth + 1, skip_components, sc, &mut r);
+            // The first reading is the raw command when that is trimmed (and not empty, or
+            // there would be no reading): its fast-path reading is known.
+            let known = (k == 0 && trimmed && !raw.is_empty()).then_some(plain);
+            expand(&cur, known, depth + 1, skip_components, sc, &mut r);
         }
         k += 1;
     }
@@ -211,22 +216,44 @@ pub(crate) fn read(
     };
 }
 
-/// Adds the readings derived from `c` at depth `d`.
-fn expand(c: &str, d: u8, skip_components: bool, sc: &mut Scratch, r: &mut Readings<'_>) {
-    if !sc.full && sc.plain.read(c) {
-        // Plain text derives only its normalized form and components, and maybe its cmd.exe
-        // reading (see `plain`).
-        if !skip_components {
-            r.add(sc.plain.normalized(), d);
-            for comp in sc.plain.components() {
-                r.add(comp, d);
+/// Adds the readings derived from `c` at depth `d`. `known`: the fast path's reading of `c`,
+/// when the caller has it (else `c` is read here).
+fn expand(
+    c: &str,
+    known: Option<Option<&PlainText>>,
+    d: u8,
+    skip_components: bool,
+    sc: &mut Scratch,
+    r: &mut Readings<'_>,
+) {
+    let plain = match known {
+        Some(plain) => plain,
+        None => sc.plain.read(c),
+    };
+    match plain {
+        Some(plain) => {
+            if expand_plain(plain, d, skip_components, r) {
+                dialects(c, d, sc, r);
             }
         }
-        if sc.plain.may_read_as_cmd() {
-            dialects(c, d, sc, r);
-        }
-        return;
+        None => expand_in_full(c, d, skip_components, sc, r),
     }
+}
+
+/// Plain text derives only its normalized form and components, and maybe its cmd.exe reading
+/// (see `plain`), which the caller adds when this returns true.
+fn expand_plain(plain: &PlainText, d: u8, skip_components: bool, r: &mut Readings<'_>) -> bool {
+    if !skip_components {
+        r.add(plain.normalized(), d);
+        for comp in plain.components() {
+            r.add(comp, d);
+        }
+    }
+    plain.may_read_as_cmd()
+}
+
+/// [`expand`] for text that is not plain: every stage.
+fn expand_in_full(c: &str, d: u8, skip_components: bool, sc: &mut Scratch, r: &mut Readings<'_>) {
     if !skip_components {
         components(c, d, sc, r);
     }
@@ -244,11 +271,11 @@ fn expand(c: &str, d: u8, skip_components: bool, sc: &mut Scratch, r: &mut Readi
     }
 }
 
-/// The normalized form of `c` and its grant components.
+/// The normalized form of `c`, which is not plain, and its grant components.
 fn components(c: &str, d: u8, sc: &mut Scratch, r: &mut Readings<'_>) {
     let mut b = core::mem::take(&mut sc.analysis);
     b.set.reset(&mut b.comps);
-    grant::analyze(c, sc, &mut b.normalized, &mut b.comps, &mut b.set);
+    grant::analyze(c, None, sc, &mut b.normalized, &mut b.comps, &mut b.set);
     r.add(&b.normalized, d);
     for comp in &b.comps {
         r.add(comp, d);
