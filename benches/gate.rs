@@ -27,7 +27,7 @@ use rampart_compiler::call_json::call_from_json;
 use rampart_runtime::bundle::{AlignedBuf, Bundle};
 use rampart_runtime::call::Call;
 use rampart_runtime::eval::{EvalContext, Evaluator};
-use rampart_runtime::shell::{read_command, read_command_into, CommandReadings};
+use rampart_runtime::shell::{read_command, Reader};
 use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -139,15 +139,16 @@ fn shell(corpus_path: &str, n: &str, options: &[&str]) -> Result<(), String> {
         .filter(|cmd| !plain_bytes || cmd.bytes().all(word_or_operator))
         .collect();
     println!("selected={}", commands.len());
-    let mut out = CommandReadings::default();
+    // One reader for every command, as a process deciding many calls keeps; `cold`: a new one
+    // for each, as a process deciding once makes.
+    let mut reader = Reader::new();
     let mut readings = 0usize;
     for cmd in commands.iter().cycle().take(n) {
-        if cold {
-            readings += read_command(black_box(cmd)).restrictive.len();
+        readings += if cold {
+            read_command(black_box(cmd)).restrictive.len()
         } else {
-            read_command_into(black_box(cmd), &mut out);
-            readings += out.restrictive.len();
-        }
+            reader.read_command(black_box(cmd)).restrictive.len()
+        };
     }
     println!("commands={n} readings={readings}");
     Ok(())

@@ -22,7 +22,10 @@
 //! [`subcommands`](subcommands) → [`tokenize`](tokenize) → [`normalize`](normalize) →
 //! [`grant`](grant) components → [`restrictive`](restrictive) readings (with
 //! [`aliases`](aliases) for rm/find and [`see_through`](see_through)) and
-//! [`env_assign`](env_assign) for `command_env_assignments`.
+//! [`env_assign`](env_assign) for `command_env_assignments`. Most agent commands are plain words
+//! and operators, which a fast path (`plain`) reads in one pass; the names that need the full
+//! model are listed once, in [`heads`]. A [`Reader`] keeps the stages' working memory between
+//! commands, apart from the [`CommandReadings`] it returns.
 //!
 //! Everything is bounded: nesting depth, unwrap rounds, the number of readings and aliases. Work
 //! is linear in the input per reading, so 8 KiB of operators or open parentheses reads quickly.
@@ -75,22 +78,44 @@ pub struct CommandReadings {
     /// `[Environment]::SetEnvironmentVariable(`), all three dialects tried, wrappers unwrapped to depth 4,
     /// substitutions included; `printf 'LD_PRELOAD=%s'` assigns nothing.
     pub env_assignments: Vec<String>,
-    /// Buffers the `_into` functions keep between calls.
-    reuse: Reuse,
 }
 
-/// Working memory kept in a [`CommandReadings`] so that a hot loop of `_into` calls does not
-/// allocate it again. It carries no meaning: a clone starts empty, and any two compare equal.
-/// Boxed, so that taking it out for a call moves a pointer rather than the whole scratch.
+/// Reads command strings, keeping its working memory from one command to the next.
+///
+/// Reading a command fills a dozen strings and lists: the readings themselves, tokens, indexes,
+/// the fast path's reading. A process that decides many commands (a server thread, `rampart
+/// check` over a stream) keeps one `Reader` per thread and reads every command with it, so that
+/// those buffers are allocated once; a process that decides once (the preload, a hook) makes one
+/// for its command, or calls [`read_command`]. As with regex-automata's `Cache` beside its
+/// `Regex`, the memory is kept apart from what is computed: a command's readings are a value
+/// that nothing of the previous command's reading leaks into, valid until the next read.
 #[derive(Default)]
-struct Reuse(Option<alloc::boxed::Box<Buffers>>);
+pub struct Reader {
+    readings: CommandReadings,
+    buffers: Buffers,
+}
 
-impl Reuse {
-    /// The kept buffers, made ready for a new command (new ones the first time).
-    fn take(&mut self) -> alloc::boxed::Box<Buffers> {
-        let mut b = self.0.take().unwrap_or_default();
-        b.stages.reset();
-        b
+impl Reader {
+    pub fn new() -> Reader {
+        Reader::default()
+    }
+
+    /// Reads a command string (the exec tool's `command`).
+    pub fn read_command(&mut self, cmd: &str) -> &CommandReadings {
+        read_command_with(cmd, &mut self.readings, &mut self.buffers);
+        &self.readings
+    }
+
+    /// Reads a command that the kernel already split into words (see [`read_argv`]).
+    pub fn read_argv(&mut self, argv: &[&str]) -> &CommandReadings {
+        read_argv_with(argv, &mut self.readings, &mut self.buffers);
+        &self.readings
+    }
+}
+
+impl core::fmt::Debug for Reader {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Reader").finish_non_exhaustive()
     }
 }
 
@@ -113,38 +138,11 @@ impl Buffers {
     }
 }
 
-impl Clone for Reuse {
-    fn clone(&self) -> Self {
-        Self::default()
-    }
-}
-
-impl PartialEq for Reuse {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl Eq for Reuse {}
-
-impl core::fmt::Debug for Reuse {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("Reuse")
-    }
-}
-
-/// Reads a command string (the exec tool's `command`).
+/// Reads a command string (the exec tool's `command`) with a [`Reader`] of its own.
 pub fn read_command(cmd: &str) -> CommandReadings {
-    let mut out = CommandReadings::default();
-    read_command_into(cmd, &mut out);
-    out
-}
-
-/// Same, reusing the buffers of `out` (cleared first) so a hot loop does not reallocate.
-pub fn read_command_into(cmd: &str, out: &mut CommandReadings) {
-    let mut b = out.reuse.take();
-    read_command_with(cmd, out, &mut b);
-    out.reuse.0 = Some(b);
+    let mut reader = Reader::new();
+    reader.read_command(cmd);
+    reader.readings
 }
 
 fn read_command_with(cmd: &str, out: &mut CommandReadings, b: &mut Buffers) {
@@ -219,18 +217,12 @@ fn plain_readings(out: &mut CommandReadings, plain: &PlainText, sc: &mut Scratch
 /// The preload path: the kernel already split the words. `raw` is upstream's quoted join (§4.2:
 /// bare when every byte is in [A-Za-z0-9_@%+=:,./-], else '...' with ' as '\'' ; empty word is '').
 /// The readings are built from the argv words directly (no re-tokenising of the quoted join), except
-/// that shell wrappers' payloads (`sh -c PAYLOAD`) are parsed as shell.
+/// that shell wrappers' payloads (`sh -c PAYLOAD`) are parsed as shell. With a [`Reader`] of its
+/// own.
 pub fn read_argv(argv: &[&str]) -> CommandReadings {
-    let mut out = CommandReadings::default();
-    read_argv_into(argv, &mut out);
-    out
-}
-
-/// Same as [`read_argv`], reusing the buffers of `out`.
-pub fn read_argv_into(argv: &[&str], out: &mut CommandReadings) {
-    let mut b = out.reuse.take();
-    read_argv_with(argv, out, &mut b);
-    out.reuse.0 = Some(b);
+    let mut reader = Reader::new();
+    reader.read_argv(argv);
+    reader.readings
 }
 
 fn read_argv_with(argv: &[&str], out: &mut CommandReadings, b: &mut Buffers) {
@@ -313,8 +305,10 @@ pub fn quote_word(word: &str, out: &mut String) {
     }
 }
 
-/// Empties `out`; the strings of its lists go to the indexes that refill them.
+/// Empties `out` (the strings of its lists go to the indexes that refill them) and lowers the
+/// scratch's flags.
 fn clear(out: &mut CommandReadings, sc: &mut Scratch) {
+    sc.reset();
     out.raw.clear();
     out.normalized.clear();
     sc.components.reset(&mut out.components);
@@ -346,7 +340,7 @@ pub(crate) struct Scratch {
 }
 
 impl Scratch {
-    /// Makes kept buffers ready for a new command: flags down (`clear` empties the indexes).
+    /// Lowers the flags of the command read before (`clear` empties the indexes).
     fn reset(&mut self) {
         self.overflow = false;
         self.work = 0;

@@ -1010,20 +1010,20 @@ mod tests {
             prop_assert_eq!(fast, full);
         }
 
-        /// The buffers kept in a reused `CommandReadings` never leak into the next reading.
+        /// The buffers a `Reader` keeps never leak into the next reading.
         #[test]
         fn reused_buffers_read_like_fresh_ones(
             cmds in prop::collection::vec(prop_oneof![command(), plain_command()], 1..8)
         ) {
-            let mut reused = CommandReadings::default();
+            let mut reader = super::super::Reader::new();
             for cmd in &cmds {
-                super::super::read_command_into(cmd, &mut reused);
-                prop_assert_eq!(&reused, &super::super::read_command(cmd));
+                let reused = reader.read_command(cmd);
+                prop_assert_eq!(reused, &super::super::read_command(cmd));
                 let (_, full) = both_paths(cmd);
-                prop_assert_eq!(&reused, &full);
+                prop_assert_eq!(reused, &full);
                 let argv: Vec<&str> = cmd.split(' ').collect();
-                super::super::read_argv_into(&argv, &mut reused);
-                prop_assert_eq!(&reused, &super::super::read_argv(&argv));
+                let reused = reader.read_argv(&argv);
+                prop_assert_eq!(reused, &super::super::read_argv(&argv));
             }
         }
     }
