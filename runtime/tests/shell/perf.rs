@@ -1,6 +1,6 @@
 //! A quick latency probe for `Reader::read_command` on typical agent commands. Not a gate (timed
 //! tests are flaky on shared machines): run it by hand in release mode,
-//! `cargo test --release -p rampart-runtime --test shell_perf -- --ignored --nocapture`.
+//! `cargo test --release -p rampart-runtime --test tests -- shell::perf --ignored --nocapture`.
 
 use std::time::Instant;
 
