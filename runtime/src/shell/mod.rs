@@ -123,7 +123,7 @@ impl core::fmt::Debug for Reader {
 /// receive, apart from the stages' scratch.
 #[derive(Debug, Default)]
 struct Buffers {
-    raw: plain::PlainReader,
+    raw: PlainReader,
     stages: Scratch,
 }
 
