@@ -18,7 +18,7 @@ use fixture::{calls_of, corpus, evaluator, exec_call, NOW};
 use percentiles::{per_item, Summary};
 use rampart_runtime::call::Call;
 use rampart_runtime::eval::{Action, EvalContext};
-use rampart_runtime::shell::{read_argv_into, CommandReadings};
+use rampart_runtime::shell::read_argv;
 
 const TOOLS: [&str; 5] = ["exec", "read", "write", "edit", "fetch"];
 
@@ -103,15 +103,14 @@ const PRELOAD_ARGV: [&str; 4] = [
     "fix: handle empty input in the tokenizer",
 ];
 
-/// What the preload does per intercepted exec once the bundle is mapped.
+/// What the preload does per intercepted exec once the bundle is mapped (a new reader each
+/// time, as every decision there has).
 #[divan::bench]
 fn preload_hot_path(bencher: Bencher) {
     let argv = PRELOAD_ARGV;
-    let mut readings = CommandReadings::default();
     bencher.bench_local(|| {
-        read_argv_into(&argv, &mut readings);
         evaluator()
-            .evaluate_exec("claude-code", "repo/main", &readings, NOW)
+            .evaluate_exec("claude-code", "repo/main", &read_argv(&argv), NOW)
             .action as u8
     });
 }
@@ -150,11 +149,9 @@ fn main() {
     let all: Vec<&Call> = corpus().iter().map(|c| &c.call).collect();
     add(format!("whole_corpus ({} calls)", all.len()), all, 100);
     if percentiles::selected("preload_hot_path") {
-        let mut readings = CommandReadings::default();
         let samples = per_item(&[PRELOAD_ARGV; 1], 20_000, |argv| {
-            read_argv_into(argv, &mut readings);
             evaluator()
-                .evaluate_exec("claude-code", "repo/main", &readings, NOW)
+                .evaluate_exec("claude-code", "repo/main", &read_argv(argv), NOW)
                 .action as u8
         });
         out.push(Summary::from_samples(

@@ -9,9 +9,11 @@
 //! ```text
 //! gate compile (FILE.yaml | --upstream-sized) OUT.bin   compile; print bytes and milliseconds
 //! gate eval BUNDLE CORPUS N [--repeat R]                evaluate the first N corpus calls R times
-//! gate shell CORPUS N [--plain-bytes]                   shell readings of N exec commands in turn
+//! gate shell CORPUS N [--plain-bytes] [--cold]          shell readings of N exec commands in turn
 //!                                                       (--plain-bytes: those made of word bytes,
-//!                                                       spaces, quotes and operators only)
+//!                                                       spaces, quotes and operators only; --cold:
+//!                                                       each with new buffers, as a process that
+//!                                                       decides once does)
 //! gate open BUNDLE N [--validated]                      open the bundle N times (+ Evaluator::new)
 //! ```
 //!
@@ -25,7 +27,7 @@ use rampart_compiler::call_json::call_from_json;
 use rampart_runtime::bundle::{AlignedBuf, Bundle};
 use rampart_runtime::call::Call;
 use rampart_runtime::eval::{EvalContext, Evaluator};
-use rampart_runtime::shell::{read_command_into, CommandReadings};
+use rampart_runtime::shell::{read_command, Reader};
 use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -42,8 +44,7 @@ fn main() -> ExitCode {
         ["compile", policy, out] => compile(policy, out),
         ["eval", bundle, corpus, n] => eval(bundle, corpus, n, "1"),
         ["eval", bundle, corpus, n, "--repeat", r] => eval(bundle, corpus, n, r),
-        ["shell", corpus, n] => shell(corpus, n, false),
-        ["shell", corpus, n, "--plain-bytes"] => shell(corpus, n, true),
+        ["shell", corpus, n, options @ ..] => shell(corpus, n, options),
         ["open", bundle, n] => open(bundle, n, false),
         ["open", bundle, n, "--validated"] => open(bundle, n, true),
         _ => Err("usage: see the module documentation of benches/gate.rs".to_string()),
@@ -120,8 +121,16 @@ fn eval(bundle: &str, corpus_path: &str, n: &str, repeat: &str) -> Result<(), St
 /// commands look like (words, spaces, quotes, `&&`, `|`, `;`, `>`: no `$`, backtick, bracket or
 /// backslash); the mean over those follows the fast path that sets the readings' p50, which the
 /// mean over every command, dominated by the slow 40%, barely shows.
-fn shell(corpus_path: &str, n: &str, plain_bytes: bool) -> Result<(), String> {
+fn shell(corpus_path: &str, n: &str, options: &[&str]) -> Result<(), String> {
     let n = count(n)?;
+    let (mut plain_bytes, mut cold) = (false, false);
+    for option in options {
+        match *option {
+            "--plain-bytes" => plain_bytes = true,
+            "--cold" => cold = true,
+            other => return Err(format!("unknown shell option {other}")),
+        }
+    }
     let word_or_operator =
         |c: u8| c.is_ascii_alphanumeric() || b" _@%+=:,./*?~'\"&|;>-".contains(&c);
     let commands: Vec<String> = corpus(corpus_path)?
@@ -130,11 +139,16 @@ fn shell(corpus_path: &str, n: &str, plain_bytes: bool) -> Result<(), String> {
         .filter(|cmd| !plain_bytes || cmd.bytes().all(word_or_operator))
         .collect();
     println!("selected={}", commands.len());
-    let mut out = CommandReadings::default();
+    // One reader for every command, as a process deciding many calls keeps; `cold`: a new one
+    // for each, as a process deciding once makes.
+    let mut reader = Reader::new();
     let mut readings = 0usize;
     for cmd in commands.iter().cycle().take(n) {
-        read_command_into(black_box(cmd), &mut out);
-        readings += out.restrictive.len();
+        readings += if cold {
+            read_command(black_box(cmd)).restrictive.len()
+        } else {
+            reader.read_command(black_box(cmd)).restrictive.len()
+        };
     }
     println!("commands={n} readings={readings}");
     Ok(())

@@ -103,11 +103,14 @@ record eval_instructions_per_call "$eval_instr" instr \
 exec_cmds=$(grep -c '"tool":"exec"' "$corpus")
 shell_instr=$(per_op "$exec_cmds" shell "$corpus" --)
 record shell_instructions_per_command "$shell_instr" instr \
-  "read_command_into, mean over the $exec_cmds corpus commands"
+  "Reader::read_command, one reader kept, mean over the $exec_cmds corpus commands"
 plain_cmds=$(field "$("$gate" shell "$corpus" 0 --plain-bytes)" selected)
 plain_instr=$(per_op "$plain_cmds" shell "$corpus" -- --plain-bytes)
 record shell_plain_instructions_per_command "$plain_instr" instr \
-  "read_command_into, mean over the $plain_cmds corpus commands of words and operators only"
+  "Reader::read_command, one reader kept, mean over the $plain_cmds corpus commands of words and operators only"
+plain_cold_instr=$(per_op "$plain_cmds" shell "$corpus" -- --plain-bytes --cold)
+record shell_plain_cold_instructions_per_command "$plain_cold_instr" instr \
+  "read_command, a new reader for each command (a process deciding once), same $plain_cmds commands"
 open_instr=$(per_op 50 open "$work/standard.bin" --)
 record open_unchecked_instructions "$open_instr" instr \
   "Bundle::open_unchecked + Evaluator::new, standard profile"

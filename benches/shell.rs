@@ -1,7 +1,10 @@
 //! The shell model's readings alone (budget: p50 <= 1 us for typical 40-200 byte commands).
 //!
-//! `read_command_into` reuses its buffers, as the evaluator's hot loop does; `read_argv_into` is the
-//! preload's entry (argv words from execve). Commands are the corpus's exec commands by length.
+//! Two paths run in production, and both are measured. A process that decides many commands (a
+//! server thread, `rampart check` over a stream) keeps one `shell::Reader` and reads every
+//! command with it (`read_command`); a process that decides once (the preload, a hook) reads its
+//! command with a new reader (`read_command_cold`, and `read_argv`, the preload's entry: argv
+//! words from execve). Commands are the corpus's exec commands by length.
 //!
 //! `cargo bench --bench shell [-- FILTER]`
 
@@ -14,7 +17,7 @@ use divan::counter::{BytesCount, ItemsCount};
 use divan::Bencher;
 use fixture::commands;
 use percentiles::{per_item, Summary};
-use rampart_runtime::shell::{read_argv_into, read_command_into, CommandReadings};
+use rampart_runtime::shell::{read_argv, read_command, Reader};
 
 /// Length classes of the corpus's commands.
 const CLASSES: [(&str, usize, usize); 3] = [
@@ -28,24 +31,33 @@ fn class(name: &str) -> Vec<&'static str> {
     commands(*lo..=*hi)
 }
 
-#[divan::bench(args = ["short_under_40B", "typical_40_200B", "long_over_200B"])]
-fn read_command(bencher: Bencher, name: &str) {
+fn bench_class(bencher: Bencher, name: &str, mut read: impl FnMut(&str) -> usize) {
     let cmds = class(name);
     let bytes: usize = cmds.iter().map(|c| c.len()).sum();
-    let mut out = CommandReadings::default();
     bencher
         .counter(ItemsCount::new(cmds.len()))
         .counter(BytesCount::new(bytes))
-        .bench_local(|| {
-            for cmd in &cmds {
-                read_command_into(cmd, &mut out);
-            }
-            out.restrictive.len()
-        });
+        .bench_local(|| cmds.iter().map(|cmd| read(cmd)).sum::<usize>());
 }
 
+/// One reader for every command, as a process deciding many calls keeps.
+#[divan::bench(args = ["short_under_40B", "typical_40_200B", "long_over_200B"])]
+fn read_command_reused(bencher: Bencher, name: &str) {
+    let mut reader = Reader::new();
+    bench_class(bencher, name, |cmd| {
+        reader.read_command(cmd).restrictive.len()
+    });
+}
+
+/// A new reader for each command, as a process deciding once makes.
+#[divan::bench(args = ["short_under_40B", "typical_40_200B", "long_over_200B"])]
+fn read_command_cold(bencher: Bencher, name: &str) {
+    bench_class(bencher, name, |cmd| read_command(cmd).restrictive.len());
+}
+
+/// The preload's reading of an exec's argv, with a new reader as each decision there has.
 #[divan::bench]
-fn read_argv(bencher: Bencher) {
+fn read_argv_cold(bencher: Bencher) {
     let argv = [
         "cargo",
         "test",
@@ -55,11 +67,7 @@ fn read_argv(bencher: Bencher) {
         "--",
         "shell::tests",
     ];
-    let mut out = CommandReadings::default();
-    bencher.bench_local(|| {
-        read_argv_into(&argv, &mut out);
-        out.restrictive.len()
-    });
+    bencher.bench_local(|| read_argv(&argv).restrictive.len());
 }
 
 fn main() {
@@ -68,15 +76,20 @@ fn main() {
         return;
     }
     let mut out = Vec::new();
-    let mut readings = CommandReadings::default();
+    let mut reader = Reader::new();
     for (name, _, _) in CLASSES {
         let cmds = class(name);
-        let label = format!("read_command/{name} ({} cmds)", cmds.len());
+        let rounds = 20_000 / cmds.len();
+        let label = format!("read_command_reused/{name} ({} cmds)", cmds.len());
         if percentiles::selected(&label) {
-            let samples = per_item(&cmds, 20_000 / cmds.len(), |cmd| {
-                read_command_into(cmd, &mut readings);
-                readings.restrictive.len()
+            let samples = per_item(&cmds, rounds, |cmd| {
+                reader.read_command(cmd).restrictive.len()
             });
+            out.push(Summary::from_samples(&label, samples));
+        }
+        let label = format!("read_command_cold/{name} ({} cmds)", cmds.len());
+        if percentiles::selected(&label) {
+            let samples = per_item(&cmds, rounds, |cmd| read_command(cmd).restrictive.len());
             out.push(Summary::from_samples(&label, samples));
         }
     }

@@ -5,7 +5,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use rampart_runtime::eval::Evaluator;
-use rampart_runtime::shell::{read_argv, read_command, CommandReadings};
+use rampart_runtime::shell::{CommandReadings, Reader};
 
 use crate::command::Command;
 use crate::policy::{self, State};
@@ -102,7 +102,8 @@ fn verdict(command: &Command, s: &Settings) -> Verdict {
             };
         }
     };
-    let mut v = evaluate(&loaded.evaluator, s, &readings(command));
+    let mut reader = Reader::new();
+    let mut v = evaluate(&loaded.evaluator, s, readings(command, &mut reader));
     if loaded.needs_server || v.decision == "ask" {
         v.allowed = ask::approved(&s.url, &s.token, &s.agent, &s.session, &command.text);
         if !v.allowed && v.message.is_empty() {
@@ -112,13 +113,16 @@ fn verdict(command: &Command, s: &Settings) -> Verdict {
     v
 }
 
-fn readings(command: &Command) -> CommandReadings {
+/// The readings of `command`, with a reader made for this decision: its buffers come from the
+/// hook's arena, which is reset when the hook returns (see `arena`), so no reader can be kept
+/// for the next decision.
+fn readings<'r>(command: &Command, reader: &'r mut Reader) -> &'r CommandReadings {
     match &command.words {
         Some(words) => {
             let words: Vec<&str> = words.iter().map(String::as_str).collect();
-            read_argv(&words)
+            reader.read_argv(&words)
         }
-        None => read_command(&command.text),
+        None => reader.read_command(&command.text),
     }
 }
 

@@ -30,7 +30,7 @@ use crate::paths::PathResolver;
 use crate::program::{
     AtomRange, Confirm, DfaRef, Field, FieldTable, PolicyProgram, Program, RuleProgram, Words,
 };
-use crate::shell::CommandReadings;
+use crate::shell::{CommandReadings, Reader};
 use automata::Automata;
 
 pub use crate::program::Action;
@@ -147,15 +147,26 @@ impl<'a> Evaluator<'a> {
         &self.program
     }
 
-    /// Decides a tool call (reference §2.2).
+    /// Decides a tool call (reference §2.2), reading its command with a [`Reader`] of its own.
     pub fn evaluate(&self, call: &Call, ctx: &EvalContext<'_>) -> Decision {
-        match self.call_facts(call, ctx) {
-            Ok((facts_input, readings)) => {
-                let facts = self.facts(facts_input.with_command(readings.as_ref()));
-                self.decide(&facts, ctx)
-            }
-            Err(e) => Decision::plain(Action::Deny, &e.to_string()),
-        }
+        self.evaluate_with(&mut Reader::new(), call, ctx)
+    }
+
+    /// Decides a tool call, reading its command with `reader`. A caller deciding many calls keeps
+    /// one reader per thread, whose buffers then serve every command (see [`Reader`]).
+    pub fn evaluate_with(
+        &self,
+        reader: &mut Reader,
+        call: &Call,
+        ctx: &EvalContext<'_>,
+    ) -> Decision {
+        let canon = match canonicalize(call, &self.program.tool_params) {
+            Ok(canon) => canon,
+            Err(e) => return Decision::plain(Action::Deny, &e.to_string()),
+        };
+        let readings = canon.command.map(|cmd| reader.read_command(cmd));
+        let facts = self.facts(facts_inputs(call, &self.program, &canon, readings, ctx));
+        self.decide(&facts, ctx)
     }
 
     /// Decides a call of tool `exec` whose command was already read (the preload's entry point:
@@ -352,19 +363,6 @@ impl<'a> Evaluator<'a> {
                 .with_sparse(confirm.number, |d| matches_in(d, &at)),
         }
         .unwrap_or(false)
-    }
-
-    fn call_facts<'c>(
-        &self,
-        call: &'c Call,
-        ctx: &EvalContext<'_>,
-    ) -> Result<(Inputs<'c>, Option<CommandReadings>), InputError> {
-        let canon = canonicalize(call, &self.program.tool_params)?;
-        let readings = canon.command.map(crate::shell::read_command);
-        Ok((
-            facts_inputs(call, &self.program, &canon, None, ctx),
-            readings,
-        ))
     }
 
     pub(crate) fn policy(&self, pi: usize) -> Option<&PolicyProgram> {
@@ -615,12 +613,5 @@ fn deny_message(program: &Program, policy: &PolicyProgram, rule: &RuleProgram) -
         alloc::format!("{PROJECT_PREFIX}{message}")
     } else {
         message.into()
-    }
-}
-
-impl<'r> Inputs<'r> {
-    fn with_command(mut self, readings: Option<&'r CommandReadings>) -> Inputs<'r> {
-        self.command = readings;
-        self
     }
 }

@@ -13,15 +13,16 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::normalize::command_head;
+use super::heads::{Head, HeadWord};
 use super::tokenize::{redirection_len, Tokens};
-use super::words::basename;
 
-/// Calls `emit` with the operand of every canonical alias of the command in `t` (words of `src`).
-pub(crate) fn rm_find_aliases(t: &Tokens, src: &str, emit: &mut dyn FnMut(&str)) {
-    let h = applet_head(t, command_head(t, 0));
-    match basename(t.value(h)) {
-        "rm" => {
+/// Calls `emit` with the operand of every canonical alias of the command in `t` (words of `src`)
+/// whose head, launchers and applets skipped, is `head` (see `normalize::command_head` and
+/// [`applet_head`]).
+pub(crate) fn rm_find_aliases(t: &Tokens, src: &str, head: HeadWord, emit: &mut dyn FnMut(&str)) {
+    let h = head.index;
+    match head.class {
+        Some(Head::Rm) => {
             let rm = parse_rm(t, src, h + 1, t.len());
             if rm.recursive && rm.force {
                 for &k in &rm.operands {
@@ -29,17 +30,17 @@ pub(crate) fn rm_find_aliases(t: &Tokens, src: &str, emit: &mut dyn FnMut(&str))
                 }
             }
         }
-        "find" => find_aliases(t, src, h, emit),
+        Some(Head::Find) => find_aliases(t, src, h, emit),
         _ => {}
     }
 }
 
 /// Skips `busybox`/`toybox` (any path): `busybox rm -rf /` runs the `rm` applet.
-pub(crate) fn applet_head(t: &Tokens, mut h: usize) -> usize {
-    while h + 1 < t.len() && matches!(basename(t.value(h)), "busybox" | "toybox") {
-        h += 1;
+pub(crate) fn applet_head(t: &Tokens, mut head: HeadWord) -> HeadWord {
+    while head.index + 1 < t.len() && head.is(Head::Applet) {
+        head = HeadWord::at(t, head.index + 1);
     }
-    h
+    head
 }
 
 struct Rm {
@@ -140,9 +141,9 @@ fn find_aliases(t: &Tokens, src: &str, h: usize, emit: &mut dyn FnMut(&str)) {
             each_target(emit, "{}");
         } else if is_exec_action(w) {
             let end = exec_end(t, k + 1);
-            let head = applet_head(t, k + 1);
-            if head < end && basename(t.value(head)) == "rm" {
-                let rm = parse_rm(t, src, head + 1, end);
+            let head = applet_head(t, HeadWord::at(t, k + 1));
+            if head.index < end && head.is(Head::Rm) {
+                let rm = parse_rm(t, src, head.index + 1, end);
                 if rm.recursive && rm.force {
                     for &op in &rm.operands {
                         let operand = t.value(op);
@@ -204,6 +205,7 @@ pub(crate) fn clean_path(p: &str, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::normalize::command_head;
     use super::super::tokenize::{tokenize, Dialect};
     use super::*;
 
@@ -211,7 +213,8 @@ mod tests {
         let mut t = Tokens::default();
         tokenize(cmd, Dialect::Posix, &mut t);
         let mut out = Vec::new();
-        rm_find_aliases(&t, cmd, &mut |op| {
+        let head = applet_head(&t, command_head(&t, 0));
+        rm_find_aliases(&t, cmd, head, &mut |op| {
             let mut s = String::new();
             canonical_alias(op, &mut s);
             out.push(s);

@@ -18,7 +18,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::grant::MAX_SUBSTITUTION_DEPTH;
+use super::heads::{Assigner, Head, HeadWord, SeeThrough};
 use super::normalize::{launcher, skip_assignments, wrapper, Launch, Wrap};
+use super::plain::PlainText;
 use super::see_through::sudo_command;
 use super::split::{split, SplitDialect};
 use super::subcommands::{eval_payloads, substitutions};
@@ -29,24 +31,29 @@ use super::Scratch;
 /// Upstream unwraps shell wrappers this deep when looking for assignments.
 pub(crate) const MAX_WRAPPER_DEPTH: usize = 4;
 
-/// Appends the names `cmd` assigns to `out` (deduplicated, first-seen order). `plain`: `cmd` is
-/// plain text, and the text `sc.plain` read last.
-pub(crate) fn collect(cmd: &str, plain: bool, sc: &mut Scratch, out: &mut Vec<String>) {
-    if plain {
-        plain_names(cmd, sc, out);
-        return;
+/// Appends the names `cmd`, whose fast-path reading is `plain`, assigns to `out` (deduplicated,
+/// first-seen order).
+pub(crate) fn collect(
+    cmd: &str,
+    plain: Option<&PlainText>,
+    sc: &mut Scratch,
+    out: &mut Vec<String>,
+) {
+    match plain {
+        Some(plain) => plain_names(cmd, plain, out),
+        None if may_assign(cmd) => text_in_full(cmd, 0, 0, sc, out),
+        None => {}
     }
-    text(cmd, 0, 0, sc, out);
 }
 
 /// The names plain text assigns: those of its leading assignments (the only ones in command
 /// position, see `plain`), then what the textual PowerShell scan finds. Plain text has no `$`
 /// or `(`, so that scan can only find `Set-Item env:X` or `New-Item env:X`, which need `env:`.
-fn plain_names(cmd: &str, sc: &Scratch, out: &mut Vec<String>) {
-    for name in sc.plain.names() {
+fn plain_names(cmd: &str, plain: &PlainText, out: &mut Vec<String>) {
+    for name in plain.names() {
         push(out, name);
     }
-    if sc.plain.has_colon() && contains_env_colon(cmd.as_bytes()) {
+    if plain.has_colon() && contains_env_colon(cmd.as_bytes()) {
         powershell(cmd, out);
     }
 }
@@ -57,15 +64,30 @@ fn push(out: &mut Vec<String>, name: &str) {
     }
 }
 
+/// Every form needs an `=` or one of `export`/`set`/`$env:`/`Set-Item`.
+fn may_assign(src: &str) -> bool {
+    src.contains(['=', 'e', 'E'])
+}
+
+/// The names `src`, a text met on the way (a payload, a substitution), assigns.
 fn text(src: &str, wrap_depth: usize, sub_depth: usize, sc: &mut Scratch, out: &mut Vec<String>) {
-    if !src.contains(['=', 'e', 'E']) {
-        // Every form needs an `=` or one of `export`/`set`/`$env:`/`Set-Item`.
+    if !may_assign(src) {
         return;
     }
-    if !sc.full && sc.plain.read(src) {
-        plain_names(src, sc, out);
-        return;
+    match sc.plain.read(src) {
+        Some(plain) => plain_names(src, plain, out),
+        None => text_in_full(src, wrap_depth, sub_depth, sc, out),
     }
+}
+
+/// [`text`] for text that is not plain.
+fn text_in_full(
+    src: &str,
+    wrap_depth: usize,
+    sub_depth: usize,
+    sc: &mut Scratch,
+    out: &mut Vec<String>,
+) {
     let mut segs = Vec::new();
     split(src, SplitDialect::Posix, &mut segs);
     // Borrowed from the scratch for the loops below (a nested call gets fresh buffers).
@@ -106,8 +128,9 @@ fn words(t: &Tokens, wrap_depth: usize, sub_depth: usize, sc: &mut Scratch, out:
             push(out, name);
             i += 1;
         }
-        i = skip_assignments(t, i);
-        match launcher(t, i, &mut |w| push(out, assignment_name(w).unwrap_or(""))) {
+        let at = HeadWord::at(t, skip_assignments(t, i));
+        i = at.index;
+        match launcher(t, at, &mut |w| push(out, assignment_name(w).unwrap_or(""))) {
             Some(Launch::Next(j)) => {
                 i = j;
                 continue;
@@ -119,8 +142,8 @@ fn words(t: &Tokens, wrap_depth: usize, sub_depth: usize, sc: &mut Scratch, out:
             None => {}
         }
         let head = t.value(i);
-        match basename(head) {
-            "sudo" => {
+        match at.class {
+            Some(Head::SeeThrough(SeeThrough::Sudo)) => {
                 let (j, _) = sudo_command(t, i + 1);
                 (i + 1..j).for_each(|k| push(out, assignment_name(t.value(k)).unwrap_or("")));
                 if j > i + 1 && j < t.len() {
@@ -128,21 +151,23 @@ fn words(t: &Tokens, wrap_depth: usize, sub_depth: usize, sc: &mut Scratch, out:
                     continue;
                 }
             }
-            "export" | "declare" | "typeset" | "local" | "readonly" => {
+            Some(Head::Assigns(builtin)) => {
+                // `export NAME` hands the variable on, but only when the word is `export` itself.
+                let exports = builtin == Assigner::Export && basename(head) == head;
                 for k in i + 1..t.len() {
                     let w = t.value(k);
                     match assignment_name(w) {
                         Some(name) => push(out, name),
-                        None if head == "export" && is_name(w) => push(out, w),
+                        None if exports && is_name(w) => push(out, w),
                         None => {}
                     }
                 }
             }
-            _ if head.eq_ignore_ascii_case("set") => cmd_set(t, i + 1, out),
-            _ if head.eq_ignore_ascii_case("setx") => cmd_setx(t, i + 1, out),
+            Some(Head::Set) => cmd_set(t, i + 1, out),
+            Some(Head::Setx) => cmd_setx(t, i + 1, out),
             _ => {}
         }
-        match wrapper(t, i) {
+        match wrapper(t, at) {
             Some(Wrap::Words(j)) => i = j,
             Some(Wrap::Text(payload, _)) if wrap_depth < MAX_WRAPPER_DEPTH => {
                 text(&payload, wrap_depth + 1, sub_depth, sc, out);
@@ -292,7 +317,7 @@ mod tests {
 
     fn names(cmd: &str) -> Vec<String> {
         let mut out = Vec::new();
-        collect(cmd, false, &mut Scratch::default(), &mut out);
+        text(cmd, 0, 0, &mut Scratch::default(), &mut out);
         out
     }
 

@@ -15,6 +15,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use super::plain::PlainText;
 use super::set::{Dedup, Texts};
 use super::split::{split, SplitDialect};
 use super::subcommands::{eval_payloads, substitutions};
@@ -23,21 +24,23 @@ use super::Scratch;
 /// Substitution nesting beyond this is not read; the reading fails closed.
 pub(crate) const MAX_SUBSTITUTION_DEPTH: usize = 16;
 
-/// Fills `normalized` and appends the components of `cmd` to `comps`. Returns `composite`.
+/// Fills `normalized` and appends the components of `cmd`, whose fast-path reading is `plain`,
+/// to `comps`. Returns `composite`.
 pub(crate) fn analyze(
     cmd: &str,
+    plain: Option<&PlainText>,
     sc: &mut Scratch,
     normalized: &mut String,
     comps: &mut Texts,
     set: &mut Dedup,
 ) -> bool {
     normalized.clear();
-    if !sc.full && sc.plain.read(cmd) {
-        normalized.push_str(sc.plain.normalized());
-        for comp in sc.plain.components() {
+    if let Some(plain) = plain {
+        normalized.push_str(plain.normalized());
+        for comp in plain.components() {
             set.insert(comps, comp);
         }
-        return sc.plain.segments() > 1;
+        return plain.segments() > 1;
     }
     sc.norm.command(cmd, normalized);
     let segments = push_segments(normalized, sc, comps, set);
@@ -88,13 +91,22 @@ fn push_segments(normalized: &str, sc: &mut Scratch, comps: &mut Texts, set: &mu
 
 #[cfg(test)]
 mod tests {
+    use super::super::plain::PlainReader;
     use super::*;
 
     fn grant(cmd: &str) -> (String, Texts, bool) {
         let mut sc = Scratch::default();
         let mut n = String::new();
         let mut comps = Texts::default();
-        let composite = analyze(cmd, &mut sc, &mut n, &mut comps, &mut Dedup::default());
+        let mut plain = PlainReader::default();
+        let composite = analyze(
+            cmd,
+            plain.read(cmd),
+            &mut sc,
+            &mut n,
+            &mut comps,
+            &mut Dedup::default(),
+        );
         (n, comps, composite)
     }
 
@@ -140,6 +152,7 @@ mod tests {
         let mut sc = Scratch::default();
         analyze(
             &cmd,
+            None,
             &mut sc,
             &mut String::new(),
             &mut Texts::default(),

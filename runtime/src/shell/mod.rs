@@ -22,7 +22,10 @@
 //! [`subcommands`](subcommands) → [`tokenize`](tokenize) → [`normalize`](normalize) →
 //! [`grant`](grant) components → [`restrictive`](restrictive) readings (with
 //! [`aliases`](aliases) for rm/find and [`see_through`](see_through)) and
-//! [`env_assign`](env_assign) for `command_env_assignments`.
+//! [`env_assign`](env_assign) for `command_env_assignments`. Most agent commands are plain words
+//! and operators, which a fast path (`plain`) reads in one pass; the names that need the full
+//! model are listed once, in [`heads`]. A [`Reader`] keeps the stages' working memory between
+//! commands, apart from the [`CommandReadings`] it returns.
 //!
 //! Everything is bounded: nesting depth, unwrap rounds, the number of readings and aliases. Work
 //! is linear in the input per reading, so 8 KiB of operators or open parentheses reads quickly.
@@ -30,6 +33,7 @@
 mod aliases;
 mod env_assign;
 mod grant;
+pub mod heads;
 mod normalize;
 mod plain;
 mod restrictive;
@@ -45,6 +49,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::ops::Range;
 
+use plain::{PlainReader, PlainText};
 use set::Dedup;
 pub use set::{Iter as TextsIter, Texts};
 use tokenize::Tokens;
@@ -73,78 +78,106 @@ pub struct CommandReadings {
     /// `[Environment]::SetEnvironmentVariable(`), all three dialects tried, wrappers unwrapped to depth 4,
     /// substitutions included; `printf 'LD_PRELOAD=%s'` assigns nothing.
     pub env_assignments: Vec<String>,
-    /// Buffers the `_into` functions keep between calls.
-    reuse: Reuse,
 }
 
-/// Working memory kept in a [`CommandReadings`] so that a hot loop of `_into` calls does not
-/// allocate it again. It carries no meaning: a clone starts empty, and any two compare equal.
-/// Boxed, so that taking it out for a call moves a pointer rather than the whole scratch.
+/// Reads command strings, keeping its working memory from one command to the next.
+///
+/// Reading a command fills a dozen strings and lists: the readings themselves, tokens, indexes,
+/// the fast path's reading. A process that decides many commands (a server thread, `rampart
+/// check` over a stream) keeps one `Reader` per thread and reads every command with it, so that
+/// those buffers are allocated once; a process that decides once (the preload, a hook) makes one
+/// for its command, or calls [`read_command`]. As with regex-automata's `Cache` beside its
+/// `Regex`, the memory is kept apart from what is computed: a command's readings are a value
+/// that nothing of the previous command's reading leaks into, valid until the next read.
 #[derive(Default)]
-struct Reuse(Option<alloc::boxed::Box<Scratch>>);
+pub struct Reader {
+    readings: CommandReadings,
+    buffers: Buffers,
+}
 
-impl Reuse {
-    /// The kept scratch, made ready for a new command (a new one the first time).
-    fn take(&mut self) -> alloc::boxed::Box<Scratch> {
-        let mut sc = self.0.take().unwrap_or_default();
-        sc.reset();
-        sc
+impl Reader {
+    pub fn new() -> Reader {
+        Reader::default()
+    }
+
+    /// Reads a command string (the exec tool's `command`).
+    pub fn read_command(&mut self, cmd: &str) -> &CommandReadings {
+        read_command_with(cmd, &mut self.readings, &mut self.buffers);
+        &self.readings
+    }
+
+    /// Reads a command that the kernel already split into words (see [`read_argv`]).
+    pub fn read_argv(&mut self, argv: &[&str]) -> &CommandReadings {
+        read_argv_with(argv, &mut self.readings, &mut self.buffers);
+        &self.readings
     }
 }
 
-impl Clone for Reuse {
-    fn clone(&self) -> Self {
-        Self::default()
-    }
-}
-
-impl PartialEq for Reuse {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl Eq for Reuse {}
-
-impl core::fmt::Debug for Reuse {
+impl core::fmt::Debug for Reader {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("Reuse")
+        f.debug_struct("Reader").finish_non_exhaustive()
     }
 }
 
-/// Reads a command string (the exec tool's `command`).
+/// The buffers of one reading: the fast path's reading of the raw command, which the stages
+/// receive, apart from the stages' scratch.
+#[derive(Debug, Default)]
+struct Buffers {
+    raw: PlainReader,
+    stages: Scratch,
+}
+
+#[cfg(test)]
+impl Buffers {
+    /// Buffers that never take the fast path (the tests compare it with the full model).
+    fn full_model() -> Buffers {
+        let mut b = Buffers::default();
+        b.raw.off = true;
+        b.stages.plain.off = true;
+        b
+    }
+}
+
+/// Reads a command string (the exec tool's `command`) with a [`Reader`] of its own.
 pub fn read_command(cmd: &str) -> CommandReadings {
-    let mut out = CommandReadings::default();
-    read_command_into(cmd, &mut out);
-    out
+    let mut reader = Reader::new();
+    reader.read_command(cmd);
+    reader.readings
 }
 
-/// Same, reusing the buffers of `out` (cleared first) so a hot loop does not reallocate.
-pub fn read_command_into(cmd: &str, out: &mut CommandReadings) {
-    let mut sc = out.reuse.take();
-    read_command_with(cmd, out, &mut sc);
-    out.reuse.0 = Some(sc);
-}
-
-fn read_command_with(cmd: &str, out: &mut CommandReadings, sc: &mut Scratch) {
+fn read_command_with(cmd: &str, out: &mut CommandReadings, b: &mut Buffers) {
+    let sc = &mut b.stages;
     clear(out, sc);
-    if !sc.full && sc.plain.read(cmd) && sc.plain.readings_are_final() {
+    if let Some(plain) = b.raw.read(cmd) {
         // Plain text is printable ASCII and newlines, which sanitizing keeps.
         out.raw.push_str(cmd);
-        plain_readings(out, sc);
+        if plain.readings_are_final() {
+            plain_readings(out, plain, sc);
+        } else {
+            read_in_full(out, Some(plain), sc);
+        }
         return;
     }
     sanitize::sanitize(cmd, &mut out.raw);
+    // Sanitizing only removes bytes, and what it removes may have kept the text from being plain.
+    let changed = out.raw.len() != cmd.len();
+    let plain = if changed { b.raw.read(&out.raw) } else { None };
+    read_in_full(out, plain, sc);
+}
+
+/// The stages in turn, for the raw text `out.raw`, whose fast-path reading is `plain`.
+fn read_in_full(out: &mut CommandReadings, plain: Option<&PlainText>, sc: &mut Scratch) {
     let mut set = core::mem::take(&mut sc.components);
     out.composite = grant::analyze(
         &out.raw,
+        plain,
         sc,
         &mut out.normalized,
         &mut out.components,
         &mut set,
     );
     sc.components = set;
-    finish(out, sc, true);
+    finish(out, plain, sc, true);
 }
 
 /// The readings of plain text whose readings derive nothing further (see `plain`): its own
@@ -155,8 +188,7 @@ fn read_command_with(cmd: &str, out: &mut CommandReadings, sc: &mut Scratch) {
 /// keeps one of each), and with one segment the component is the normalized form. With more,
 /// no component is the text or its normalized form: each of those holds an operator or ` && `,
 /// which no segment does.
-fn plain_readings(out: &mut CommandReadings, sc: &mut Scratch) {
-    let plain = &sc.plain;
+fn plain_readings(out: &mut CommandReadings, plain: &PlainText, sc: &mut Scratch) {
     out.normalized.push_str(plain.normalized());
     for comp in plain.components() {
         out.components.push(comp);
@@ -179,27 +211,22 @@ fn plain_readings(out: &mut CommandReadings, sc: &mut Scratch) {
             set.insert(list, out.raw.get(seg.clone()).unwrap_or(""));
         }
     }
-    env_assign::collect(&out.raw, true, sc, &mut out.env_assignments);
+    env_assign::collect(&out.raw, Some(plain), sc, &mut out.env_assignments);
 }
 
 /// The preload path: the kernel already split the words. `raw` is upstream's quoted join (§4.2:
 /// bare when every byte is in [A-Za-z0-9_@%+=:,./-], else '...' with ' as '\'' ; empty word is '').
 /// The readings are built from the argv words directly (no re-tokenising of the quoted join), except
-/// that shell wrappers' payloads (`sh -c PAYLOAD`) are parsed as shell.
+/// that shell wrappers' payloads (`sh -c PAYLOAD`) are parsed as shell. With a [`Reader`] of its
+/// own.
 pub fn read_argv(argv: &[&str]) -> CommandReadings {
-    let mut out = CommandReadings::default();
-    read_argv_into(argv, &mut out);
-    out
+    let mut reader = Reader::new();
+    reader.read_argv(argv);
+    reader.readings
 }
 
-/// Same as [`read_argv`], reusing the buffers of `out`.
-pub fn read_argv_into(argv: &[&str], out: &mut CommandReadings) {
-    let mut sc = out.reuse.take();
-    read_argv_with(argv, out, &mut sc);
-    out.reuse.0 = Some(sc);
-}
-
-fn read_argv_with(argv: &[&str], out: &mut CommandReadings, sc: &mut Scratch) {
+fn read_argv_with(argv: &[&str], out: &mut CommandReadings, b: &mut Buffers) {
+    let sc = &mut b.stages;
     clear(out, sc);
     let mut words = Tokens::default();
     let mut clean = String::new();
@@ -223,6 +250,7 @@ fn read_argv_with(argv: &[&str], out: &mut CommandReadings, sc: &mut Scratch) {
         Some(payload) => {
             out.composite = grant::analyze(
                 &payload,
+                b.raw.read(&payload),
                 sc,
                 &mut out.normalized,
                 &mut out.components,
@@ -231,31 +259,30 @@ fn read_argv_with(argv: &[&str], out: &mut CommandReadings, sc: &mut Scratch) {
         }
     }
     sc.components = set;
-    finish(out, sc, false);
+    finish(out, b.raw.read(&out.raw), sc, false);
 }
 
-/// The readings every entry point derives the same way once raw, normalized and components are set.
-/// `components_are_raws`: the components were split from `raw` itself (not from an argv join).
-fn finish(out: &mut CommandReadings, sc: &mut Scratch, components_are_raws: bool) {
-    // Asked once here: the stages below read other texts in between. The assignments of plain
-    // text are read first, while `sc.plain` still holds it (they raise no flag the restrictive
-    // stage reads).
-    let plain_raw = !sc.full && sc.plain.read(&out.raw);
-    if plain_raw {
-        env_assign::collect(&out.raw, true, sc, &mut out.env_assignments);
-    }
+/// The readings every entry point derives the same way once raw, normalized and components are
+/// set. `plain`: the fast path's reading of `raw`; `components_are_raws`: the components were
+/// split from `raw` itself (not from an argv join).
+fn finish(
+    out: &mut CommandReadings,
+    plain: Option<&PlainText>,
+    sc: &mut Scratch,
+    components_are_raws: bool,
+) {
     restrictive::read(
         &out.raw,
         &out.normalized,
         &out.components,
         components_are_raws,
-        plain_raw,
+        plain,
         sc,
         &mut out.restrictive,
     );
-    if !plain_raw {
-        env_assign::collect(&out.raw, false, sc, &mut out.env_assignments);
-    }
+    // After the restrictive readings: a substitution too deep to read here raises `overflow`,
+    // which would stop the restrictive stage's worklist before its end.
+    env_assign::collect(&out.raw, plain, sc, &mut out.env_assignments);
     out.overflow = sc.overflow || sc.norm.overflow;
 }
 
@@ -278,8 +305,10 @@ pub fn quote_word(word: &str, out: &mut String) {
     }
 }
 
-/// Empties `out`; the strings of its lists go to the indexes that refill them.
+/// Empties `out` (the strings of its lists go to the indexes that refill them) and lowers the
+/// scratch's flags.
 fn clear(out: &mut CommandReadings, sc: &mut Scratch) {
+    sc.reset();
     out.raw.clear();
     out.normalized.clear();
     sc.components.reset(&mut out.components);
@@ -297,9 +326,8 @@ pub(crate) struct Scratch {
     /// The POSIX words of the text read last (shared by the stages that read it in turn).
     pub(crate) posix: tokenize::PosixWords,
     pub(crate) segs: Vec<Range<usize>>,
-    pub(crate) plain: plain::Plain,
-    /// Never take the plain fast path (the tests compare the two paths).
-    pub(crate) full: bool,
+    /// The fast path, for the texts the stages derive.
+    pub(crate) plain: PlainReader,
     pub(crate) overflow: bool,
     /// Bytes processed so far, against the restrictive stage's work budget.
     pub(crate) work: usize,
@@ -312,7 +340,7 @@ pub(crate) struct Scratch {
 }
 
 impl Scratch {
-    /// Makes kept buffers ready for a new command: flags down (`clear` empties the indexes).
+    /// Lowers the flags of the command read before (`clear` empties the indexes).
     fn reset(&mut self) {
         self.overflow = false;
         self.work = 0;

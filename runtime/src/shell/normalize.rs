@@ -23,25 +23,22 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::ops::Range;
 
+use super::heads::{classify, Head, HeadWord, Launcher};
 use super::quote_word;
 use super::split::{split, SplitDialect};
 use super::tokenize::{redirection_len, tokenize, Dialect, Tokens};
-use super::words::{head_word, is_assignment, is_cmd, is_posix_shell, is_powershell};
+use super::words::{head_word, is_assignment};
 
 /// Rounds of launcher/wrapper stripping before a segment counts as too deep.
 pub(crate) const MAX_UNWRAP: usize = 64;
 
 /// The dialect a segment is tokenized in, picked by its head word.
 pub(crate) fn dialect_of(segment: &str, default: Dialect) -> Dialect {
-    let head = head_word(segment);
-    if is_cmd(head) {
-        Dialect::Cmd
-    } else if is_powershell(head) {
-        Dialect::PowerShell
-    } else if is_posix_shell(head) {
-        Dialect::Posix
-    } else {
-        default
+    match classify(head_word(segment)) {
+        Some(Head::Cmd) => Dialect::Cmd,
+        Some(Head::PowerShell) => Dialect::PowerShell,
+        Some(Head::PosixShell) => Dialect::Posix,
+        _ => default,
     }
 }
 
@@ -111,13 +108,14 @@ impl Normalizer {
         self.toks.clone_from(words);
         let mut i = 0;
         for _ in 0..MAX_UNWRAP {
-            i = skip_assignments(&self.toks, i);
-            match launcher(&self.toks, i, &mut |_| {}) {
+            let head = HeadWord::at(&self.toks, skip_assignments(&self.toks, i));
+            i = head.index;
+            match launcher(&self.toks, head, &mut |_| {}) {
                 Some(Launch::Next(j)) => i = j,
                 Some(Launch::SplitString { text, rest }) => {
                     return Some(split_string_text(text, &self.toks, rest))
                 }
-                None => match wrapper(&self.toks, i) {
+                None => match wrapper(&self.toks, head) {
                     Some(Wrap::Words(j)) => i = j,
                     Some(Wrap::Text(payload, _)) => return Some(payload),
                     None => {
@@ -142,8 +140,9 @@ impl Normalizer {
                 self.overflow = true;
                 break;
             }
-            i = skip_assignments(&self.toks, i);
-            let reparse = match launcher(&self.toks, i, &mut |_| {}) {
+            let head = HeadWord::at(&self.toks, skip_assignments(&self.toks, i));
+            i = head.index;
+            let reparse = match launcher(&self.toks, head, &mut |_| {}) {
                 Some(Launch::Next(j)) => {
                     i = j;
                     continue;
@@ -151,7 +150,7 @@ impl Normalizer {
                 Some(Launch::SplitString { text, rest }) => {
                     (split_string_text(text, &self.toks, rest), Dialect::Posix)
                 }
-                None => match wrapper(&self.toks, i) {
+                None => match wrapper(&self.toks, head) {
                     Some(Wrap::Words(j)) => {
                         i = j;
                         continue;
@@ -246,29 +245,36 @@ pub(crate) fn skip_redirections(src: &str, t: &Tokens, mut i: usize) -> usize {
 
 /// The head of the command once assignments and transparent launchers are skipped (but not
 /// wrappers, and not `env -S`, whose string needs re-tokenizing).
-pub(crate) fn command_head(t: &Tokens, mut i: usize) -> usize {
+pub(crate) fn command_head(t: &Tokens, mut i: usize) -> HeadWord {
     for _ in 0..MAX_UNWRAP {
-        i = skip_assignments(t, i);
-        match launcher(t, i, &mut |_| {}) {
+        let head = HeadWord::at(t, skip_assignments(t, i));
+        match launcher(t, head, &mut |_| {}) {
             Some(Launch::Next(j)) => i = j,
-            _ => break,
+            _ => return head,
         }
     }
-    i
+    HeadWord::at(t, i)
 }
 
-/// A transparent launcher at word `i`. `on_assign` sees every `NAME=value` that `env` sets.
-pub(crate) fn launcher(t: &Tokens, i: usize, on_assign: &mut dyn FnMut(&str)) -> Option<Launch> {
-    let j = match t.value(i) {
-        "command" => command_opts(t, i + 1)?,
-        "exec" => exec_opts(t, i + 1)?,
-        "env" => return env_opts(t, i + 1, on_assign),
-        "nohup" => skip_dashdash(t, i + 1),
-        "nice" => nice_opts(t, i + 1),
-        "timeout" => timeout_opts(t, i + 1)?,
-        "setsid" => flag_opts(t, i + 1, "cfw", &["--ctty", "--fork", "--wait"])?,
-        "stdbuf" => stdbuf_opts(t, i + 1)?,
-        _ => return None,
+/// A transparent launcher at `head`. `on_assign` sees every `NAME=value` that `env` sets.
+pub(crate) fn launcher(
+    t: &Tokens,
+    head: HeadWord,
+    on_assign: &mut dyn FnMut(&str),
+) -> Option<Launch> {
+    let Some(Head::Launcher(launcher)) = head.class else {
+        return None;
+    };
+    let i = head.index;
+    let j = match launcher {
+        Launcher::Command => command_opts(t, i + 1)?,
+        Launcher::Exec => exec_opts(t, i + 1)?,
+        Launcher::Env => return env_opts(t, i + 1, on_assign),
+        Launcher::Nohup => skip_dashdash(t, i + 1),
+        Launcher::Nice => nice_opts(t, i + 1),
+        Launcher::Timeout => timeout_opts(t, i + 1)?,
+        Launcher::Setsid => flag_opts(t, i + 1, "cfw", &["--ctty", "--fork", "--wait"])?,
+        Launcher::Stdbuf => stdbuf_opts(t, i + 1)?,
     };
     (j < t.len()).then_some(Launch::Next(j))
 }
@@ -440,18 +446,15 @@ fn stdbuf_opts(t: &Tokens, mut j: usize) -> Option<usize> {
     }
 }
 
-/// A shell wrapper at word `i`: a POSIX shell with a `c` flag, `cmd /c|/k`, or
+/// A shell wrapper at `head`: a POSIX shell with a `c` flag, `cmd /c|/k`, or
 /// `powershell|pwsh -Command`.
-pub(crate) fn wrapper(t: &Tokens, i: usize) -> Option<Wrap> {
-    let head = t.value(i);
-    if is_posix_shell(head) {
-        posix_wrapper(t, i + 1)
-    } else if is_cmd(head) {
-        cmd_wrapper(t, i + 1)
-    } else if is_powershell(head) {
-        powershell_wrapper(t, i + 1)
-    } else {
-        None
+pub(crate) fn wrapper(t: &Tokens, head: HeadWord) -> Option<Wrap> {
+    let i = head.index;
+    match head.class {
+        Some(Head::PosixShell) => posix_wrapper(t, i + 1),
+        Some(Head::Cmd) => cmd_wrapper(t, i + 1),
+        Some(Head::PowerShell) => powershell_wrapper(t, i + 1),
+        _ => None,
     }
 }
 

@@ -23,14 +23,15 @@ use alloc::vec::Vec;
 
 use super::aliases::{applet_head, canonical_alias, rm_find_aliases};
 use super::grant;
+use super::heads::{self, Head, HeadWord, CLOSERS};
 use super::normalize::{command_head, wrapper, Wrap};
-use super::plain;
+use super::plain::{self, PlainText};
 use super::see_through::{payloads, Payload};
 use super::set::{Dedup, Texts};
 use super::split::{split, SplitDialect};
 use super::subcommands::here_string;
 use super::tokenize::{byte_flags, contains_amp_gt, tokenize, Dialect, Tokens};
-use super::words::{basename, is_posix_shell};
+use super::words::basename;
 use super::Scratch;
 
 /// Derivation steps from the raw command before a reading counts as too deep.
@@ -127,13 +128,13 @@ fn trim(s: &str) -> &str {
 
 /// Fills `out` with the restrictive readings of `raw`, seeded with its `normalized` form and the
 /// grant `components`. When `components_are_raws` is set these are the raw command's own, so the
-/// raw reading does not recompute them. `plain_raw`: `raw` is plain text (see `plain`).
+/// raw reading does not recompute them. `plain`: the fast path's reading of `raw`.
 pub(crate) fn read(
     raw: &str,
     normalized: &str,
     components: &Texts,
     components_are_raws: bool,
-    plain_raw: bool,
+    plain: Option<&PlainText>,
     sc: &mut Scratch,
     out: &mut Texts,
 ) {
@@ -149,13 +150,16 @@ pub(crate) fn read(
     };
     sc.work = 0;
     // The segments of plain text are plain too, and derive only themselves and their normalized
-    // form, which is already a component (see `plain::Plain::inert_segment`).
-    let expand_segment = |c: &str| !plain_raw || !plain::inert_segment(c);
+    // form, which is already a component (see `plain::inert_segment`).
+    let expand_segment = |c: &str| plain.is_none() || !plain::inert_segment(c);
     // Plain raw text whose components are its own derives nothing more unless it may have a
-    // cmd.exe reading; `sc.plain` still holds it (see `expand`). The reading is the
-    // trimmed text, which may not be plain (`ls fi ` is, `ls fi` is not).
+    // cmd.exe reading (see `expand`). The reading is the trimmed text, which may not be plain
+    // (`ls fi ` is, `ls fi` is not).
     let trimmed = trim(raw).len() == raw.len();
-    let raw_derives = !(plain_raw && components_are_raws && trimmed) || sc.plain.may_read_as_cmd();
+    let raw_derives = match plain {
+        Some(plain) => !(components_are_raws && trimmed) || plain.may_read_as_cmd(),
+        None => true,
+    };
     r.add_maybe_final(raw, 0, |_| raw_derives);
     // The normalized form of plain text is plain, reads as itself and has the same components.
     r.add_maybe_final(normalized, 1, expand_segment);
@@ -166,12 +170,11 @@ pub(crate) fn read(
     // quotes: behind a keyword (`if X='a b' rm -rf /`) or inside a payload with a literal quote,
     // only the raw segment still reads as `rm -rf /`.
     sc.segs.clear();
-    if plain_raw && components_are_raws && sc.plain.segments_are_components() {
+    match plain {
         // Already added: they are the components.
-    } else if plain_raw {
-        sc.segs.extend_from_slice(sc.plain.segment_ranges());
-    } else {
-        split(raw, SplitDialect::Posix, &mut sc.segs);
+        Some(plain) if components_are_raws && plain.segments_are_components() => {}
+        Some(plain) => sc.segs.extend_from_slice(plain.segment_ranges()),
+        None => split(raw, SplitDialect::Posix, &mut sc.segs),
     }
     if sc.segs.len() > 1 {
         let segs = core::mem::take(&mut sc.segs);
@@ -198,7 +201,10 @@ pub(crate) fn read(
             cur.clear();
             cur.push_str(&r.list[k]);
             let skip_components = k == 0 && components_are_raws;
-            expand(&cur, depth + 1, skip_components, sc, &mut r);
+            // The first reading is the raw command when that is trimmed (and not empty, or
+            // there would be no reading): its fast-path reading is known.
+            let known = (k == 0 && trimmed && !raw.is_empty()).then_some(plain);
+            expand(&cur, known, depth + 1, skip_components, sc, &mut r);
         }
         k += 1;
     }
@@ -210,22 +216,44 @@ pub(crate) fn read(
     };
 }
 
-/// Adds the readings derived from `c` at depth `d`.
-fn expand(c: &str, d: u8, skip_components: bool, sc: &mut Scratch, r: &mut Readings<'_>) {
-    if !sc.full && sc.plain.read(c) {
-        // Plain text derives only its normalized form and components, and maybe its cmd.exe
-        // reading (see `plain`).
-        if !skip_components {
-            r.add(sc.plain.normalized(), d);
-            for comp in sc.plain.components() {
-                r.add(comp, d);
+/// Adds the readings derived from `c` at depth `d`. `known`: the fast path's reading of `c`,
+/// when the caller has it (else `c` is read here).
+fn expand(
+    c: &str,
+    known: Option<Option<&PlainText>>,
+    d: u8,
+    skip_components: bool,
+    sc: &mut Scratch,
+    r: &mut Readings<'_>,
+) {
+    let plain = match known {
+        Some(plain) => plain,
+        None => sc.plain.read(c),
+    };
+    match plain {
+        Some(plain) => {
+            if expand_plain(plain, d, skip_components, r) {
+                dialects(c, d, sc, r);
             }
         }
-        if sc.plain.may_read_as_cmd() {
-            dialects(c, d, sc, r);
-        }
-        return;
+        None => expand_in_full(c, d, skip_components, sc, r),
     }
+}
+
+/// Plain text derives only its normalized form and components, and maybe its cmd.exe reading
+/// (see `plain`), which the caller adds when this returns true.
+fn expand_plain(plain: &PlainText, d: u8, skip_components: bool, r: &mut Readings<'_>) -> bool {
+    if !skip_components {
+        r.add(plain.normalized(), d);
+        for comp in plain.components() {
+            r.add(comp, d);
+        }
+    }
+    plain.may_read_as_cmd()
+}
+
+/// [`expand`] for text that is not plain: every stage.
+fn expand_in_full(c: &str, d: u8, skip_components: bool, sc: &mut Scratch, r: &mut Readings<'_>) {
     if !skip_components {
         components(c, d, sc, r);
     }
@@ -235,17 +263,19 @@ fn expand(c: &str, d: u8, skip_components: bool, sc: &mut Scratch, r: &mut Readi
     split(c, SplitDialect::Posix, &mut sc.segs);
     if sc.segs.len() == 1 {
         let toks = sc.posix.get(c);
-        alternates(c, toks, d, r);
+        let head = command_head(toks, 0);
+        let applet = applet_head(toks, head);
+        alternates(c, toks, head, applet, d, r);
         let mut buf = String::new();
-        rm_find_aliases(toks, c, &mut |op| r.add_alias(op, &mut buf));
+        rm_find_aliases(toks, c, applet, &mut |op| r.add_alias(op, &mut buf));
     }
 }
 
-/// The normalized form of `c` and its grant components.
+/// The normalized form of `c`, which is not plain, and its grant components.
 fn components(c: &str, d: u8, sc: &mut Scratch, r: &mut Readings<'_>) {
     let mut b = core::mem::take(&mut sc.analysis);
     b.set.reset(&mut b.comps);
-    grant::analyze(c, sc, &mut b.normalized, &mut b.comps, &mut b.set);
+    grant::analyze(c, None, sc, &mut b.normalized, &mut b.comps, &mut b.set);
     r.add(&b.normalized, d);
     for comp in &b.comps {
         r.add(comp, d);
@@ -274,15 +304,12 @@ fn bodies(c: &str, d: u8, r: &mut Readings<'_>) {
     }
 }
 
-const LEADING_WORDS: &[&str] = &["if", "elif", "while", "until", "then", "do", "else", "!"];
-const TRAILING_WORDS: &[&str] = &["fi", "done", "esac"];
-
 fn strip_leading(mut s: &str) -> &str {
     loop {
         let before = s;
         s = s.trim_start_matches(|c: char| c == '(' || c == '{' || c.is_ascii_whitespace());
         let word_end = s.find([' ', '\t', '\n']).unwrap_or(s.len());
-        if LEADING_WORDS.contains(&&s[..word_end]) {
+        if heads::is(&s[..word_end], Head::Opens) {
             s = &s[word_end..];
         }
         if s == before {
@@ -314,7 +341,7 @@ fn strip_trailing(mut s: &str) -> &str {
             braces -= 1;
         }
         let word_start = s.rfind([' ', '\t', '\n']).map_or(0, |i| i + 1);
-        if TRAILING_WORDS.contains(&&s[word_start..]) {
+        if CLOSERS.contains(&&s[word_start..]) {
             s = s[..word_start].trim_end();
         }
         if s == before {
@@ -325,12 +352,14 @@ fn strip_trailing(mut s: &str) -> &str {
 
 /// `case x in x) BODY` -> BODY; also a later arm `pat) BODY` (its own segment after `;;`).
 fn case_arm(s: &str) -> Option<&str> {
-    if let Some(rest) = s.strip_prefix("case ") {
-        let close = rest.find(')')?;
-        return Some(rest[close + 1..].trim_start());
-    }
     let word_end = s.find([' ', '\t', '\n']).unwrap_or(s.len());
     let word = &s[..word_end];
+    if let Some(rest) = s[word_end..].strip_prefix(' ') {
+        if heads::is(word, Head::Case) {
+            let close = rest.find(')')?;
+            return Some(rest[close + 1..].trim_start());
+        }
+    }
     let unbalanced = word.ends_with(')') && word.matches(')').count() > word.matches('(').count();
     (unbalanced && !word.contains(['$', '`'])).then(|| s[word_end..].trim_start())
 }
@@ -390,9 +419,10 @@ fn dialect_reading(
     sc.segs = segs;
 }
 
-/// Readings of a single segment that look past its head.
-fn alternates(c: &str, t: &Tokens, d: u8, r: &mut Readings<'_>) {
-    let h = command_head(t, 0);
+/// Readings of a single segment that look past its head (its [`command_head`], and that with
+/// applets skipped).
+fn alternates(c: &str, t: &Tokens, at: HeadWord, applet: HeadWord, d: u8, r: &mut Readings<'_>) {
+    let h = at.index;
     let head = t.value(h);
     let base = basename(head);
     let path_like = base
@@ -403,19 +433,18 @@ fn alternates(c: &str, t: &Tokens, d: u8, r: &mut Readings<'_>) {
         s.push_str(c.get(t.raw(h).end..).unwrap_or(""));
         r.add(&s, d);
     }
-    let applet = applet_head(t, h);
-    if applet != h {
-        r.add(c.get(t.raw(applet).start..).unwrap_or(""), d);
+    if applet.index != h {
+        r.add(c.get(t.raw(applet.index).start..).unwrap_or(""), d);
     }
-    if is_posix_shell(head) {
-        if let Some(Wrap::Text(payload, _)) = wrapper(t, h) {
+    if at.is(Head::PosixShell) {
+        if let Some(Wrap::Text(payload, _)) = wrapper(t, at) {
             r.add(&payload, d);
         }
         if let Some(payload) = here_string(t, c, h) {
             r.add(payload, d);
         }
     }
-    payloads(t, c, h, &mut |p| match p {
+    payloads(t, c, at, &mut |p| match p {
         Payload::From(at) => r.add(c.get(at..).unwrap_or(""), d),
         Payload::Text(text) => r.add(text, d),
     });

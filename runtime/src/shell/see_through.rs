@@ -12,8 +12,9 @@
 use alloc::string::String;
 
 use super::aliases::{exec_end, find_targets, is_exec_action};
+use super::heads::{Head, HeadWord, SeeThrough};
 use super::tokenize::Tokens;
-use super::words::{basename, is_assignment};
+use super::words::is_assignment;
 
 /// A payload found behind a wrapper.
 pub(crate) enum Payload<'a> {
@@ -23,21 +24,26 @@ pub(crate) enum Payload<'a> {
     Text(&'a str),
 }
 
-/// Calls `emit` with every payload that the wrapper at word `h` of `t` (words of `src`) runs.
-pub(crate) fn payloads(t: &Tokens, src: &str, h: usize, emit: &mut dyn FnMut(Payload<'_>)) {
-    match basename(t.value(h)) {
-        "sudo" => {
+/// Calls `emit` with every payload that the wrapper at `head` of `t` (words of `src`) runs.
+pub(crate) fn payloads(t: &Tokens, src: &str, head: HeadWord, emit: &mut dyn FnMut(Payload<'_>)) {
+    let h = head.index;
+    match head.class {
+        Some(Head::SeeThrough(SeeThrough::Sudo)) => {
             let (k, shell) = sudo_command(t, h + 1);
             emit_from(t, k, shell, emit);
         }
-        "doas" => emit_from(t, doas_command(t, h + 1), false, emit),
-        "su" => {
+        Some(Head::SeeThrough(SeeThrough::Doas)) => {
+            emit_from(t, doas_command(t, h + 1), false, emit)
+        }
+        Some(Head::SeeThrough(SeeThrough::Su)) => {
             if let Some(text) = su_command(t, h + 1) {
                 emit(Payload::Text(text));
             }
         }
-        "xargs" => emit_from(t, xargs_command(t, h + 1), false, emit),
-        "find" => find_payloads(t, src, h, emit),
+        Some(Head::SeeThrough(SeeThrough::Xargs)) => {
+            emit_from(t, xargs_command(t, h + 1), false, emit)
+        }
+        Some(Head::Find) => find_payloads(t, src, h, emit),
         _ => {}
     }
 }
@@ -220,7 +226,7 @@ mod tests {
         let mut t = Tokens::default();
         tokenize(cmd, Dialect::Posix, &mut t);
         let mut out = Vec::new();
-        payloads(&t, cmd, 0, &mut |p| {
+        payloads(&t, cmd, HeadWord::at(&t, 0), &mut |p| {
             out.push(match p {
                 Payload::From(at) => cmd[at..].into(),
                 Payload::Text(s) => s.into(),

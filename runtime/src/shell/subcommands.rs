@@ -14,9 +14,10 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use super::heads::{classify, Head, EVAL};
 use super::split::{split, SplitDialect};
 use super::tokenize::{find_byte, redirection_len, PosixWords, Tokens};
-use super::words::{contains_bytes, is_assignment, is_posix_shell};
+use super::words::{contains_bytes, is_assignment};
 
 /// Appends the bodies of the substitutions in `src` (outermost only, in order) to `out`.
 pub(crate) fn substitutions(src: &str, out: &mut Vec<String>) {
@@ -43,7 +44,7 @@ pub(crate) fn substitutions(src: &str, out: &mut Vec<String>) {
 /// (beyond upstream, which reads them only for deny rules) of every here-string fed to a shell
 /// (`bash <<< 'a b'` -> `a b`).
 pub(crate) fn eval_payloads(src: &str, words: &mut PosixWords, out: &mut Vec<String>) {
-    if !contains_bytes(src, "eval") && !contains_bytes(src, "<<<") {
+    if !contains_bytes(src, EVAL) && !contains_bytes(src, "<<<") {
         return;
     }
     let mut segs = Vec::new();
@@ -51,16 +52,21 @@ pub(crate) fn eval_payloads(src: &str, words: &mut PosixWords, out: &mut Vec<Str
     for seg in segs {
         let toks = words.get(slice(src, seg.start, seg.end));
         let head = (0..toks.len()).find(|&i| !is_assignment(toks.value(i)));
-        if let Some(h) = head {
-            if toks.value(h) == "eval" && h + 1 < toks.len() {
+        let Some(h) = head else {
+            continue;
+        };
+        match classify(toks.value(h)) {
+            Some(Head::Eval) if h + 1 < toks.len() => {
                 let mut payload = String::new();
                 toks.join_from(h + 1, &mut payload);
                 out.push(payload);
-            } else if is_posix_shell(toks.value(h)) {
+            }
+            Some(Head::PosixShell) => {
                 if let Some(payload) = here_string(toks, slice(src, seg.start, seg.end), h) {
                     out.push(payload.into());
                 }
             }
+            _ => {}
         }
     }
 }

@@ -1,7 +1,8 @@
-//! Classifying single words: assignments, command names, shells.
+//! Classifying single words: assignments, variable names, paths.
 //!
-//! Several stages ask the same questions about a word ("is this `NAME=value`?", "is this head a
-//! POSIX shell, whatever its directory?"); answering them in one place keeps the stages agreeing.
+//! Several stages ask the same questions about a word ("is this `NAME=value`?", "what is this
+//! head without its directory?"); answering them in one place keeps the stages agreeing. Which
+//! command names are special is [`heads`](super::heads)' question.
 
 /// `NAME=value` with a POSIX variable name.
 pub(crate) fn is_assignment(word: &str) -> bool {
@@ -30,35 +31,6 @@ pub(crate) fn basename(word: &str) -> &str {
     match word.bytes().rposition(|c| c == b'/' || c == b'\\') {
         Some(i) => word.get(i + 1..).unwrap_or(""),
         None => word,
-    }
-}
-
-/// A POSIX shell that takes `-c PAYLOAD`.
-pub(crate) fn is_posix_shell(head: &str) -> bool {
-    matches!(
-        basename(head),
-        "sh" | "bash" | "zsh" | "dash" | "ash" | "ksh"
-    )
-}
-
-/// `cmd` or `cmd.exe`, any case, any directory.
-pub(crate) fn is_cmd(head: &str) -> bool {
-    let b = basename(head);
-    b.eq_ignore_ascii_case("cmd") || b.eq_ignore_ascii_case("cmd.exe")
-}
-
-/// `powershell`/`pwsh`, with or without `.exe`, any case, any directory.
-pub(crate) fn is_powershell(head: &str) -> bool {
-    let b = basename(head);
-    let b = strip_suffix_ignore_case(b, ".exe");
-    b.eq_ignore_ascii_case("powershell") || b.eq_ignore_ascii_case("pwsh")
-}
-
-pub(crate) fn strip_suffix_ignore_case<'a>(s: &'a str, suffix: &str) -> &'a str {
-    let n = s.len().wrapping_sub(suffix.len());
-    match s.get(n..) {
-        Some(tail) if s.len() >= suffix.len() && tail.eq_ignore_ascii_case(suffix) => &s[..n],
-        _ => s,
     }
 }
 
@@ -117,15 +89,9 @@ mod tests {
     }
 
     #[test]
-    fn heads() {
+    fn words_and_substrings() {
         assert_eq!(basename("/bin/rm"), "rm");
         assert_eq!(basename("C:\\Windows\\cmd.exe"), "cmd.exe");
-        assert!(is_posix_shell("/usr/bin/bash"));
-        assert!(!is_posix_shell("fish"));
-        assert!(is_cmd("CMD.EXE"));
-        assert!(is_powershell("C:/x/PowerShell.exe"));
-        assert!(is_powershell("pwsh"));
-        assert!(!is_powershell("exe"));
         assert_eq!(head_word("  'bash' -c x"), "bash");
         for (h, n, want) in [
             ("eval x", "eval", true),

@@ -1,10 +1,10 @@
-//! A quick latency probe for `read_command_into` on typical agent commands. Not a gate (timed
+//! A quick latency probe for `Reader::read_command` on typical agent commands. Not a gate (timed
 //! tests are flaky on shared machines): run it by hand in release mode,
-//! `cargo test --release -p rampart-runtime --test shell_perf -- --ignored --nocapture`.
+//! `cargo test --release -p rampart-runtime --test tests -- shell::perf --ignored --nocapture`.
 
 use std::time::Instant;
 
-use rampart_runtime::shell::{read_command_into, CommandReadings};
+use rampart_runtime::shell::Reader;
 
 const COMMANDS: &[&str] = &[
     "git status",
@@ -19,12 +19,13 @@ const COMMANDS: &[&str] = &[
 #[test]
 #[ignore = "benchmark: run by hand in release mode"]
 fn read_command_latency() {
-    let mut out = CommandReadings::default();
+    let mut reader = Reader::new();
     for cmd in COMMANDS {
         let mut samples = Vec::with_capacity(20_000);
+        let mut readings = 0;
         for _ in 0..20_000 {
             let t = Instant::now();
-            read_command_into(cmd, &mut out);
+            readings = reader.read_command(cmd).restrictive.len();
             samples.push(t.elapsed().as_nanos());
         }
         samples.sort_unstable();
@@ -34,7 +35,7 @@ fn read_command_latency() {
             cmd.len(),
             p(0.5),
             p(0.99),
-            out.restrictive.len()
+            readings
         );
     }
 }
