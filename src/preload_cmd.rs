@@ -4,6 +4,7 @@
 //! it, set the environment it reads at load time (LD_PRELOAD, RAMPART_*), and exec. `setup codex`
 //! installs a small wrapper so that plain `codex` runs that way.
 
+use rampart_runtime::settings::{Mode, ENV_AGENT, ENV_DEBUG, ENV_MODE, ENV_POLICY, ENV_SESSION};
 use std::ffi::OsString;
 use std::io;
 use std::os::unix::process::CommandExt;
@@ -46,7 +47,7 @@ pub fn prepare(opts: &PreloadOptions) -> io::Result<Command> {
         invalid("rampart preload: no command given (usage: rampart preload -- CMD...)".into())
     })?;
     if let Some(mode) = &opts.mode {
-        if !matches!(mode.as_str(), "enforce" | "monitor" | "disabled") {
+        if Mode::parse(mode.as_bytes(), &Mode::PRELOAD).is_none() {
             return Err(invalid(format!(
                 "rampart preload: --mode must be enforce, monitor or disabled, not {mode:?}"
             )));
@@ -84,12 +85,12 @@ pub fn prepare(opts: &PreloadOptions) -> io::Result<Command> {
     command
         .args(args)
         .env("LD_PRELOAD", preload)
-        .env("RAMPART_POLICY", &policy);
+        .env(ENV_POLICY, &policy);
     let settings = [
-        ("RAMPART_MODE", opts.mode.as_deref()),
-        ("RAMPART_AGENT", opts.agent.as_deref()),
-        ("RAMPART_SESSION", opts.session.as_deref()),
-        ("RAMPART_DEBUG", opts.debug.then_some("1")),
+        (ENV_MODE, opts.mode.as_deref()),
+        (ENV_AGENT, opts.agent.as_deref()),
+        (ENV_SESSION, opts.session.as_deref()),
+        (ENV_DEBUG, opts.debug.then_some("1")),
     ];
     for (name, value) in settings {
         if let Some(value) = value {

@@ -26,5 +26,6 @@ pub mod explain;
 pub mod glob;
 pub mod paths;
 pub mod program;
+pub mod settings;
 pub mod shell;
 pub mod url;
