@@ -21,10 +21,10 @@
 #[path = "support/upstream_sized.rs"]
 mod upstream_sized;
 
-use rampart_compiler::call_json::call_from_json;
 use rampart_runtime::bundle::{AlignedBuf, Bundle};
 use rampart_runtime::call::Call;
 use rampart_runtime::eval::{EvalContext, Evaluator};
+use rampart_runtime::json::call_from_json;
 use rampart_runtime::shell::{read_command_into, CommandReadings};
 use std::hint::black_box;
 use std::process::ExitCode;

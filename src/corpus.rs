@@ -14,8 +14,8 @@
 //! This module depends only on the compiler and runtime crates, so the integration test can include
 //! it by path (`#[path = "../src/corpus.rs"]`) without the binary's other modules.
 
-use rampart_compiler::call_json::call_from_json;
 use rampart_runtime::eval::{Action, EvalContext, Evaluator};
+use rampart_runtime::json::call_from_json;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 use std::collections::{BTreeMap, HashSet};

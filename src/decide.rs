@@ -1,10 +1,10 @@
 //! The CLI's way to decide calls: an opened bundle, its evaluator, and the JSON shapes of a decision.
 
 use crate::source::LoadedBundle;
-use rampart_compiler::call_json::call_from_json;
 use rampart_runtime::bundle::Bundle;
 use rampart_runtime::eval::{Decision, EvalContext, Evaluator};
 use rampart_runtime::explain::Explanation;
+use rampart_runtime::json::call_from_json;
 use rampart_runtime::paths::FsResolver;
 use serde_json::{json, Value};
 

@@ -8,10 +8,10 @@
 #[path = "../src/corpus.rs"]
 mod corpus;
 
-use rampart_compiler::call_json::call_from_json;
 use rampart_compiler::lint::Severity;
 use rampart_runtime::bundle::{AlignedBuf, Bundle};
 use rampart_runtime::eval::{Action, EvalContext, Evaluator};
+use rampart_runtime::json::call_from_json;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 

@@ -5,10 +5,10 @@
 
 #![allow(dead_code)] // each benchmark uses part of the fixture
 
-use rampart_compiler::call_json::call_from_json;
 use rampart_runtime::bundle::{AlignedBuf, Bundle};
 use rampart_runtime::call::Call;
 use rampart_runtime::eval::Evaluator;
+use rampart_runtime::json::call_from_json;
 use std::sync::OnceLock;
 
 /// The fixed "now" of every evaluation (2027-01-15).

@@ -1,6 +1,5 @@
 //! The rampart policy compiler.
 pub mod build;
-pub mod call_json;
 pub mod error;
 pub mod lint;
 pub mod load;

@@ -1,11 +1,11 @@
 //! Whole-policy decisions: YAML -> load -> compile -> bundle -> evaluate, one table per concern.
 
 use rampart_compiler::build::compile;
-use rampart_compiler::call_json::call_from_json;
 use rampart_compiler::load::load_str;
 use rampart_runtime::bundle::{AlignedBuf, Bundle};
 use rampart_runtime::counter::MemoryCounter;
 use rampart_runtime::eval::{Action, Decision, EvalContext, Evaluator};
+use rampart_runtime::json::call_from_json;
 use rampart_runtime::shell::read_command;
 use serde_json::{json, Value};
 

@@ -15,10 +15,10 @@
 //! is believed wrong: they are run and listed, but do not fail the test.
 
 use rampart_compiler::build::compile;
-use rampart_compiler::call_json::call_from_json;
 use rampart_compiler::load::load_str;
 use rampart_runtime::bundle::{AlignedBuf, Bundle};
 use rampart_runtime::eval::{Decision, EvalContext, Evaluator};
+use rampart_runtime::json::call_from_json;
 use serde_json::Value;
 
 const KNOWN_FAILURES: &str = "known-failures.yaml";

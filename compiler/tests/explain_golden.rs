@@ -4,10 +4,10 @@
 //! and reviewed: rerun with `UPDATE_GOLDEN=1` to accept a change, then read the diff.
 
 use rampart_compiler::build::compile;
-use rampart_compiler::call_json::call_from_json;
 use rampart_compiler::load::load_str;
 use rampart_runtime::bundle::{AlignedBuf, Bundle};
 use rampart_runtime::eval::{EvalContext, Evaluator};
+use rampart_runtime::json::call_from_json;
 use serde_json::Value;
 use std::path::Path;
 

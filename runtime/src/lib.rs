@@ -24,6 +24,8 @@ pub mod eval;
 #[cfg(feature = "std")]
 pub mod explain;
 pub mod glob;
+#[cfg(feature = "json")]
+pub mod json;
 pub mod paths;
 pub mod program;
 pub mod settings;
