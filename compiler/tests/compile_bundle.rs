@@ -3,7 +3,9 @@
 use rampart_compiler::build::compile;
 use rampart_compiler::load::load_str;
 use rampart_compiler::write::write_atomic;
-use rampart_runtime::bundle::{AlignedBuf, Bundle, BundleError, DfaForm, MappedBundle, HEADER_LEN};
+use rampart_runtime::bundle::{
+    AlignedBuf, Bundle, BundleError, BundleWriter, DfaForm, MappedBundle, SectionKind, HEADER_LEN,
+};
 use rampart_runtime::call::Call;
 use rampart_runtime::eval::{Action, EvalContext, Evaluator};
 
@@ -206,7 +208,6 @@ fn a_dfa_that_does_not_load_fails_closed() {
 /// lies about its length is found by the first match through it, and fails the call closed.
 #[test]
 fn a_dfa_record_with_a_wrong_atom_list_fails_closed() {
-    use rampart_runtime::bundle::SectionKind;
     use rampart_runtime::program::{DfaRef, Field};
     let bytes = bundle_bytes();
     let buf = AlignedBuf::from_bytes(&bytes);
@@ -229,4 +230,45 @@ fn a_dfa_record_with_a_wrong_atom_list_fails_closed() {
     let d = ev.evaluate(&call, &EvalContext::at(0));
     assert_eq!(d.action, Action::Deny);
     assert_eq!(d.message, rampart_runtime::eval::MSG_BROKEN_AUTOMATON);
+}
+
+/// `bytes` with each section passed through `f` (`None` drops it), resealed.
+fn rewritten(bytes: &[u8], f: impl Fn(SectionKind, &[u8]) -> Option<Vec<u8>>) -> AlignedBuf {
+    let buf = AlignedBuf::from_bytes(bytes);
+    let bundle = Bundle::open(buf.as_bytes()).unwrap();
+    let mut writer = BundleWriter::new(bundle.header().flags);
+    for section in bundle.sections() {
+        if let Some(data) = f(section.kind, bundle.section_bytes(section)) {
+            writer.add(section.kind, data);
+        }
+    }
+    AlignedBuf::from_bytes(&writer.finish())
+}
+
+#[test]
+fn each_part_that_fails_is_named() {
+    let bytes = bundle_bytes();
+    let no_words = rewritten(&bytes, |kind, data| {
+        (kind != SectionKind::Words).then(|| data.to_vec())
+    });
+    let bundle = Bundle::open(no_words.as_bytes()).unwrap();
+    let err = Evaluator::new(&bundle).err().unwrap();
+    assert_eq!(err, BundleError::ProgramReferences);
+    assert!(err.to_string().contains("refers to"), "{err}");
+
+    let bad_metadata = rewritten(&bytes, |kind, data| {
+        Some(match kind {
+            SectionKind::Metadata => vec![0xff; 3],
+            _ => data.to_vec(),
+        })
+    });
+    let bundle = Bundle::open(bad_metadata.as_bytes()).unwrap();
+    let ev = Evaluator::new(&bundle).unwrap();
+    let call = Call::new("exec", "a", &[("command", "ls")]);
+    let err = ev.explain(&bundle, &call, &EvalContext::at(0)).unwrap_err();
+    assert_eq!(err, BundleError::MetadataUndecodable);
+    assert_eq!(
+        err.to_string(),
+        "policy bundle metadata section does not decode"
+    );
 }

@@ -173,8 +173,13 @@ pub enum BundleError {
     BadAutomaton {
         index: u32,
     },
-    /// The program or metadata section did not decode.
-    BadProgram(&'static str),
+    /// The program section (the rule tables) did not decode.
+    ProgramUndecodable,
+    /// The program decoded, but its field tables do not match the bundle: a wrong number of
+    /// fields, or a reference to an automaton or a word list the bundle does not hold.
+    ProgramReferences,
+    /// The metadata section (names, pattern texts, source map) did not decode.
+    MetadataUndecodable,
     /// The buffer is not 4-byte aligned (read files into [`AlignedBuf`] or map them).
     Misaligned,
     /// Dense DFAs are stored little-endian; this host is not.
@@ -206,7 +211,11 @@ impl fmt::Display for BundleError {
             BadSectionTable(why) => write!(f, "policy bundle section table is corrupt: {why}"),
             MissingSection(what) => write!(f, "policy bundle has no {what} section"),
             BadAutomaton { index } => write!(f, "policy bundle automaton {index} is corrupt"),
-            BadProgram(what) => write!(f, "policy bundle {what} section does not decode"),
+            ProgramUndecodable => f.write_str("policy bundle program section does not decode"),
+            ProgramReferences => f.write_str(
+                "policy bundle program refers to automata or word lists the bundle does not hold",
+            ),
+            MetadataUndecodable => f.write_str("policy bundle metadata section does not decode"),
             Misaligned => f.write_str("policy bundle buffer is not 4-byte aligned"),
             BigEndianHost => f.write_str("policy bundles are little-endian; this host is big-endian"),
         }

@@ -118,8 +118,7 @@ impl<'a> Evaluator<'a> {
         let bytes = bundle
             .section(SectionKind::Program)
             .ok_or(BundleError::MissingSection("program"))?;
-        let program =
-            crate::program::flat::decode(bytes).ok_or(BundleError::BadProgram("program"))?;
+        let program = crate::program::flat::decode(bytes).ok_or(BundleError::ProgramUndecodable)?;
         let words = Words::new(bundle.section(SectionKind::Words).unwrap_or(&[]));
         let automata = Automata::new(bundle);
         if program.fields.len() != Field::ALL.len()
@@ -128,7 +127,7 @@ impl<'a> Evaluator<'a> {
                 .iter()
                 .all(|f| references_hold(f, &words, &automata))
         {
-            return Err(BundleError::BadProgram("program"));
+            return Err(BundleError::ProgramReferences);
         }
         Ok(Evaluator {
             program,
