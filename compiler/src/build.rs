@@ -24,6 +24,7 @@ use rampart_runtime::program::{
     RuleProgram, SessionCond, Span, WordsWriter,
 };
 
+use crate::error::Error;
 use crate::lower::{dfa_builder, lower_contains, lower_parts, Flavour, Part, Parts, Shape};
 use crate::model::{Condition, Located, Policy, PolicySet, Rule, SourcePos};
 
@@ -46,26 +47,8 @@ pub struct CompileStats {
     pub millis: u128,
 }
 
-/// A policy that could not be lowered, with the place it was written.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CompileError {
-    pub pos: Option<SourcePos>,
-    pub message: String,
-}
-
-impl std::fmt::Display for CompileError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.pos {
-            Some(pos) => write!(f, "{pos}: {}", self.message),
-            None => f.write_str(&self.message),
-        }
-    }
-}
-
-impl std::error::Error for CompileError {}
-
 /// Compiles `set` into the bytes of a bundle.
-pub fn compile(set: &PolicySet) -> Result<(Vec<u8>, CompileStats), CompileError> {
+pub fn compile(set: &PolicySet) -> Result<(Vec<u8>, CompileStats), Error> {
     let started = Instant::now();
     let mut lowering = Lowering::default();
     let mut enabled: Vec<&Policy> = set.policies.iter().filter(|p| p.enabled).collect();
@@ -107,7 +90,7 @@ pub fn compile(set: &PolicySet) -> Result<(Vec<u8>, CompileStats), CompileError>
         program.fields.push(table);
         meta.atoms.push(atoms.into_iter().map(|a| a.meta).collect());
     }
-    let metadata = postcard::to_allocvec(&meta).map_err(|e| CompileError {
+    let metadata = postcard::to_allocvec(&meta).map_err(|e| Error {
         pos: None,
         message: format!("cannot encode the metadata: {e}"),
     })?;
@@ -207,7 +190,7 @@ impl Lowering {
     }
 
     /// Lowers `p`; its strings go to `program`'s text and its tool params to its list.
-    fn policy(&mut self, p: &Policy, program: &mut Program) -> Result<PolicyProgram, CompileError> {
+    fn policy(&mut self, p: &Policy, program: &mut Program) -> Result<PolicyProgram, Error> {
         let basename = p.source.rsplit(['/', '\\']).next().unwrap_or(&p.source);
         let durable = DURABLE_SOURCES.contains(&basename);
         let agent = self.push(
@@ -241,7 +224,7 @@ impl Lowering {
         r: &Rule,
         durable: bool,
         program: &mut Program,
-    ) -> Result<RuleProgram, CompileError> {
+    ) -> Result<RuleProgram, Error> {
         let act = r.action.value;
         // Durable-allow policies always use the grant logic (reference §2.6).
         let grant = !act.is_restrictive() || durable;
@@ -350,14 +333,14 @@ impl Lowering {
         out
     }
 
-    fn response(&mut self, w: &Condition) -> Result<Option<ResponseCond>, CompileError> {
+    fn response(&mut self, w: &Condition) -> Result<Option<ResponseCond>, Error> {
         if w.response_matches.is_empty() && w.response_not_matches.is_empty() {
             return Ok(None);
         }
         let range = |this: &mut Self,
                      regexes: &[Located<String>],
                      positive: bool|
-         -> Result<AtomRange, CompileError> {
+         -> Result<AtomRange, Error> {
             let start = this.fields[Field::Response.index()].len() as u32;
             for re in regexes {
                 let mut text = response_regex(re)?;
@@ -396,7 +379,7 @@ fn is_composite(glob: &str) -> bool {
 
 /// RE2 semantics on bytes: ASCII `\w \d \s \b` as in Go, `.` not matching newline. A pattern that
 /// needs Unicode classes (`\pL`) is compiled in Unicode mode instead.
-fn response_regex(re: &Located<String>) -> Result<String, CompileError> {
+fn response_regex(re: &Located<String>) -> Result<String, Error> {
     let ascii = syntax::Config::new().unicode(false).utf8(false);
     if syntax::parse_with(&re.value, &ascii).is_ok() {
         return Ok(re.value.clone());
@@ -404,7 +387,7 @@ fn response_regex(re: &Located<String>) -> Result<String, CompileError> {
     let unicode = syntax::Config::new().utf8(false);
     match syntax::parse_with(&re.value, &unicode) {
         Ok(_) => Ok(format!("(?u:{})", re.value)),
-        Err(e) => Err(CompileError {
+        Err(e) => Err(Error {
             pos: Some(re.pos.clone()),
             message: format!("invalid response regex: {e}"),
         }),
@@ -491,7 +474,7 @@ fn build_anchored(
     group: &[(u32, &str)],
     writer: &mut Sections,
     out: &mut Vec<DfaRef>,
-) -> Result<(), CompileError> {
+) -> Result<(), Error> {
     let mut builder = if field == Field::Response {
         response_builder()
     } else {
@@ -522,7 +505,7 @@ fn build_anchored(
             let text = atom
                 .and_then(|a| a.meta.patterns.first())
                 .map_or("", |p| p.text.as_str());
-            Err(CompileError {
+            Err(Error {
                 pos: atom.map(|a| a.pos.clone()),
                 message: format!(
                     "{} pattern {text:?} needs an automaton over the {} MiB limit: {e}",
@@ -646,11 +629,7 @@ fn alternation(pieces: &[&str]) -> String {
 
 /// Builds the DFAs of one field: a shared DFA per group of anchored alternatives, prefilter
 /// alternations, and one small confirming DFA per unanchored alternative.
-fn build_field(
-    field: Field,
-    atoms: &[Atom],
-    writer: &mut Sections,
-) -> Result<FieldTable, CompileError> {
+fn build_field(field: Field, atoms: &[Atom], writer: &mut Sections) -> Result<FieldTable, Error> {
     let mut table = FieldTable {
         atoms: atoms.len() as u32,
         ..FieldTable::default()
@@ -707,7 +686,7 @@ fn index_confirms(
     mut confirms: Vec<Confirm>,
     atoms: u32,
     prefilters: u32,
-) -> Result<(Vec<Confirm>, Vec<u32>), CompileError> {
+) -> Result<(Vec<Confirm>, Vec<u32>), Error> {
     // Slot 0: no prefilter; slot k + 1: prefilter bit atoms + k.
     let slot = |c: &Confirm| match c.prefilter {
         None => Some(0),
@@ -718,7 +697,7 @@ fn index_confirms(
     };
     let ordered = |c: &Confirm| c.atom < atoms || c.prefilter.is_none_or(|p| p < c.atom);
     if !confirms.iter().all(|c| slot(c).is_some() && ordered(c)) {
-        return Err(CompileError {
+        return Err(Error {
             pos: None,
             message: "internal: a confirm's prefilter bit is out of order".to_string(),
         });
@@ -741,7 +720,7 @@ fn build_response(
     atoms: &[Atom],
     writer: &mut Sections,
     mut table: FieldTable,
-) -> Result<FieldTable, CompileError> {
+) -> Result<FieldTable, Error> {
     let field = Field::Response;
     let mut dfas = Vec::new();
     for (id, atom) in atoms.iter().enumerate() {
@@ -770,7 +749,7 @@ fn build_confirm(
     atom: u32,
     regex: &str,
     writer: &mut Sections,
-) -> Result<(DfaForm, u32), CompileError> {
+) -> Result<(DfaForm, u32), Error> {
     let mut builder = dfa_builder(DFA_SIZE_LIMIT);
     // One pattern's DFA is small, so minimizing it costs little and makes its dense form smaller.
     builder.configure(dense::Config::new().minimize(true));
@@ -819,12 +798,12 @@ fn pattern_error(
     atoms: &[Atom],
     atom: u32,
     e: &regex_automata::dfa::dense::BuildError,
-) -> CompileError {
+) -> Error {
     let atom = atoms.get(atom as usize);
     let text = atom
         .and_then(|a| a.meta.patterns.first())
         .map_or("", |p| p.text.as_str());
-    CompileError {
+    Error {
         pos: atom.map(|a| a.pos.clone()),
         message: if e.is_size_limit_exceeded() {
             format!(
@@ -845,7 +824,7 @@ fn build_group(
     form: Form,
     writer: &mut Sections,
     out: &mut Vec<DfaRef>,
-) -> Result<(), CompileError> {
+) -> Result<(), Error> {
     let builder = if field == Field::Response {
         response_builder()
     } else {

@@ -6,3 +6,5 @@ pub mod load;
 pub mod lower;
 pub mod model;
 pub mod write;
+
+pub use error::Error;
