@@ -64,8 +64,9 @@ fn embed_profiles(out: &Path) {
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         let set = rampart_compiler::load::load_str(&format!("embedded:{name}"), &text)
             .unwrap_or_else(|e| panic!("{e}"));
-        let (bytes, _) =
-            rampart_compiler::build::compile(&set).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let bytes = rampart_compiler::compile(&set)
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
+            .bytes;
         std::fs::write(out.join(format!("{name}.bin")), bytes)
             .unwrap_or_else(|e| panic!("writing {name}.bin: {e}"));
     }

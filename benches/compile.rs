@@ -22,7 +22,9 @@ fn standard_yaml() -> String {
 /// Loads and compiles `yaml`; returns the bundle size.
 fn build(name: &str, yaml: &str) -> usize {
     let set = rampart_compiler::load::load_str(name, yaml).expect("policy loads");
-    let (bytes, _) = rampart_compiler::build::compile(&set).expect("policy compiles");
+    let bytes = rampart_compiler::compile(&set)
+        .expect("policy compiles")
+        .bytes;
     bytes.len()
 }
 

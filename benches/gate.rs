@@ -77,7 +77,9 @@ fn compile(policy: &str, out: &str) -> Result<(), String> {
     };
     let start = Instant::now();
     let set = rampart_compiler::load::load_str(&name, &yaml).map_err(|e| e.to_string())?;
-    let (bytes, _) = rampart_compiler::build::compile(&set).map_err(|e| e.to_string())?;
+    let bytes = rampart_compiler::compile(&set)
+        .map_err(|e| e.to_string())?
+        .bytes;
     let millis = start.elapsed().as_millis();
     std::fs::write(out, &bytes).map_err(|e| format!("{out}: {e}"))?;
     println!("bytes={} millis={millis}", bytes.len());

@@ -4,7 +4,7 @@
 //! then the embedded standard profile. The embedded profiles are compiled by `build.rs`, so the common
 //! case (no policy of one's own) pays no compile time at all.
 
-use rampart_compiler::build::{compile, CompileStats};
+use rampart_compiler::compile::{compile, CompileStats};
 use rampart_compiler::load::{load_paths, load_str, merge_over};
 use rampart_compiler::model::PolicySet;
 use rampart_runtime::bundle::{AlignedBuf, Bundle};
@@ -113,7 +113,7 @@ impl PolicySource {
             PolicySource::Embedded => Ok(LoadedBundle::Static(profile!("standard").bundle)),
             _ => {
                 let set = self.load()?;
-                let (bytes, _) = compile(&set).map_err(|e| e.to_string())?;
+                let bytes = compile(&set).map_err(|e| e.to_string())?.bytes;
                 Ok(LoadedBundle::owned(&bytes))
             }
         }
@@ -183,7 +183,7 @@ fn summary(stats: &CompileStats, millis: f64) -> String {
 pub fn compile_to_file(paths: &[PathBuf], output: &Path) -> Result<ExitCode, String> {
     let started = Instant::now();
     let set = load_paths(paths).map_err(|e| e.to_string())?;
-    let (bytes, stats) = compile(&set).map_err(|e| e.to_string())?;
+    let rampart_compiler::Compiled { bytes, stats } = compile(&set).map_err(|e| e.to_string())?;
     rampart_compiler::write::write_atomic(output, &bytes)
         .map_err(|e| format!("{}: {e}", output.display()))?;
     let millis = started.elapsed().as_secs_f64() * 1e3;
@@ -195,7 +195,7 @@ pub fn compile_to_file(paths: &[PathBuf], output: &Path) -> Result<ExitCode, Str
 pub fn check(source: &PolicySource) -> Result<ExitCode, String> {
     let started = Instant::now();
     let set = source.load()?;
-    let (_, stats) = compile(&set).map_err(|e| e.to_string())?;
+    let stats = compile(&set).map_err(|e| e.to_string())?.stats;
     let millis = started.elapsed().as_secs_f64() * 1e3;
     println!(
         "✓ Policy valid ({}): {}",

@@ -75,9 +75,9 @@ fn library() -> &'static Path {
 
 fn bundle(policy: &str) -> Vec<u8> {
     let set = rampart_compiler::load::load_str("test.yaml", policy).expect("test policy loads");
-    rampart_compiler::build::compile(&set)
+    rampart_compiler::compile(&set)
         .expect("test policy compiles")
-        .0
+        .bytes
 }
 
 /// A scratch HOME with ~/.rampart/policy.bin, and a directory for marker files.

@@ -30,8 +30,9 @@ fn compiled(profile: &str) -> AlignedBuf {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let set = rampart_compiler::load::load_str(&format!("embedded:{profile}"), &text)
         .unwrap_or_else(|e| panic!("{profile}: {e}"));
-    let (bytes, _) =
-        rampart_compiler::build::compile(&set).unwrap_or_else(|e| panic!("{profile}: {e}"));
+    let bytes = rampart_compiler::compile(&set)
+        .unwrap_or_else(|e| panic!("{profile}: {e}"))
+        .bytes;
     AlignedBuf::from_bytes(&bytes)
 }
 

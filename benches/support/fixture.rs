@@ -25,7 +25,9 @@ pub fn standard_bundle() -> &'static AlignedBuf {
         let path = repo_path("policies/standard.yaml");
         let yaml = std::fs::read_to_string(&path).expect("policies/standard.yaml is readable");
         let set = rampart_compiler::load::load_str("standard.yaml", &yaml).expect("standard loads");
-        let (bytes, _) = rampart_compiler::build::compile(&set).expect("standard compiles");
+        let bytes = rampart_compiler::compile(&set)
+            .expect("standard compiles")
+            .bytes;
         AlignedBuf::from_bytes(&bytes)
     })
 }

@@ -1,5 +1,5 @@
 //! The rampart policy compiler.
-pub mod build;
+pub mod compile;
 pub mod error;
 pub mod lint;
 pub mod load;
@@ -7,4 +7,5 @@ pub mod lower;
 pub mod model;
 pub mod write;
 
+pub use compile::{compile, compile_str, Compiled};
 pub use error::Error;

@@ -1,6 +1,6 @@
 //! A compiled bundle survives a round trip, and every damaged form of it is a clear error.
 
-use rampart_compiler::build::compile;
+use rampart_compiler::compile;
 use rampart_compiler::load::load_str;
 use rampart_compiler::write::write_atomic;
 use rampart_runtime::bundle::{
@@ -25,7 +25,7 @@ policies:
 "#;
 
 fn bundle_bytes() -> Vec<u8> {
-    compile(&load_str("p.yaml", POLICY).unwrap()).unwrap().0
+    compile(&load_str("p.yaml", POLICY).unwrap()).unwrap().bytes
 }
 
 fn open(bytes: &[u8]) -> Result<(), BundleError> {

@@ -1,6 +1,6 @@
 //! Whole-policy decisions: YAML -> load -> compile -> bundle -> evaluate, one table per concern.
 
-use rampart_compiler::build::compile;
+use rampart_compiler::compile;
 use rampart_compiler::load::load_str;
 use rampart_runtime::bundle::{AlignedBuf, Bundle};
 use rampart_runtime::counter::MemoryCounter;
@@ -20,7 +20,9 @@ impl Engine {
 
     fn named(name: &str, yaml: &str) -> Engine {
         let set = load_str(name, yaml).unwrap_or_else(|e| panic!("load: {e}"));
-        let (bytes, _) = compile(&set).unwrap_or_else(|e| panic!("compile: {e}"));
+        let bytes = compile(&set)
+            .unwrap_or_else(|e| panic!("compile: {e}"))
+            .bytes;
         Engine {
             buf: AlignedBuf::from_bytes(&bytes),
         }
@@ -624,7 +626,7 @@ policies:
     let mut set = load_str("standard.yaml", base).unwrap();
     let extra = load_str("user-overrides.yaml", overrides).unwrap();
     set.policies.extend(extra.policies);
-    let (bytes, _) = compile(&set).unwrap();
+    let bytes = compile(&set).unwrap().bytes;
     let e = Engine {
         buf: AlignedBuf::from_bytes(&bytes),
     };

@@ -14,7 +14,7 @@
 //! `known-failures.yaml` holds cases where the reference and the engine disagree and the engine
 //! is believed wrong: they are run and listed, but do not fail the test.
 
-use rampart_compiler::build::compile;
+use rampart_compiler::compile;
 use rampart_compiler::load::load_str;
 use rampart_runtime::bundle::{AlignedBuf, Bundle};
 use rampart_runtime::eval::{Decision, EvalContext, Evaluator};
@@ -94,7 +94,9 @@ fn run_file(path: &std::path::Path) -> (usize, Vec<String>) {
     for group in groups(&name, &doc) {
         let set =
             load_str(&group.label, group.policy).unwrap_or_else(|e| panic!("{}: {e}", group.label));
-        let (bytes, _) = compile(&set).unwrap_or_else(|e| panic!("{}: {e}", group.label));
+        let bytes = compile(&set)
+            .unwrap_or_else(|e| panic!("{}: {e}", group.label))
+            .bytes;
         let buf = AlignedBuf::from_bytes(&bytes);
         let bundle = Bundle::open(buf.as_bytes()).unwrap();
         let ev = Evaluator::new(&bundle).unwrap();

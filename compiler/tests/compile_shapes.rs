@@ -9,7 +9,7 @@ use rampart_compiler::load::load_str;
 fn bundle_sections() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/standard.yaml");
     let set = load_str("standard.yaml", &std::fs::read_to_string(path).unwrap()).unwrap();
-    let (bytes, stats) = rampart_compiler::build::compile(&set).unwrap();
+    let rampart_compiler::Compiled { bytes, stats } = rampart_compiler::compile(&set).unwrap();
     println!("{stats:?}");
     let buf = rampart_runtime::bundle::AlignedBuf::from_bytes(&bytes);
     let b = rampart_runtime::bundle::Bundle::open(buf.as_bytes()).unwrap();

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use rampart_compiler::build::compile;
+use rampart_compiler::compile;
 use rampart_compiler::load::load_str;
 use rampart_runtime::bundle::{AlignedBuf, Bundle};
 use rampart_runtime::call::Call;
@@ -64,7 +64,8 @@ fn generated_policy() -> String {
 fn measure(name: &str, yaml: &str) -> Vec<u8> {
     let set = load_str(name, yaml).unwrap_or_else(|e| panic!("{e}"));
     let started = Instant::now();
-    let (bytes, stats) = compile(&set).unwrap_or_else(|e| panic!("{e}"));
+    let rampart_compiler::Compiled { bytes, stats } =
+        compile(&set).unwrap_or_else(|e| panic!("{e}"));
     let took = started.elapsed();
     println!("{name}: {stats:?} in {took:?}");
     assert!(
@@ -121,7 +122,7 @@ policies:
     priority: 10000
     rules: [{action: allow, when: {default: true}}]
 "#;
-    let (bytes, _) = compile(&load_str("t.yaml", yaml).unwrap()).unwrap();
+    let bytes = compile(&load_str("t.yaml", yaml).unwrap()).unwrap().bytes;
     let buf = AlignedBuf::from_bytes(&bytes);
     let ev = Evaluator::new(&Bundle::open(buf.as_bytes()).unwrap()).unwrap();
     let calls = [

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use rampart_compiler::build::compile;
+use rampart_compiler::compile;
 use rampart_compiler::load::load_str;
 use rampart_runtime::bundle::{AlignedBuf, Bundle, SectionKind};
 use rampart_runtime::eval::Evaluator;
@@ -17,7 +17,8 @@ fn standard() -> Vec<u8> {
     let yaml = std::fs::read_to_string(path).expect("policies/standard.yaml");
     let set = load_str("standard.yaml", &yaml).unwrap_or_else(|e| panic!("{e}"));
     let started = Instant::now();
-    let (bytes, stats) = compile(&set).unwrap_or_else(|e| panic!("{e}"));
+    let rampart_compiler::Compiled { bytes, stats } =
+        compile(&set).unwrap_or_else(|e| panic!("{e}"));
     println!("standard.yaml: {stats:?} in {:?}", started.elapsed());
     bytes
 }

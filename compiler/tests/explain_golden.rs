@@ -3,7 +3,7 @@
 //! `--json` prints). The explanation is user-facing output, so any change to it should be seen
 //! and reviewed: rerun with `UPDATE_GOLDEN=1` to accept a change, then read the diff.
 
-use rampart_compiler::build::compile;
+use rampart_compiler::compile;
 use rampart_compiler::load::load_str;
 use rampart_runtime::bundle::{AlignedBuf, Bundle};
 use rampart_runtime::eval::{EvalContext, Evaluator};
@@ -41,7 +41,7 @@ fn explain_snapshots() {
     let update = std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1");
     let policy = std::fs::read_to_string(dir().join("policy.yaml")).unwrap();
     let set = load_str(POLICY_NAME, &policy).unwrap_or_else(|e| panic!("{e}"));
-    let (bytes, _) = compile(&set).unwrap_or_else(|e| panic!("{e}"));
+    let bytes = compile(&set).unwrap_or_else(|e| panic!("{e}")).bytes;
     let buf = AlignedBuf::from_bytes(&bytes);
     let bundle = Bundle::open(buf.as_bytes()).unwrap();
     let ev = Evaluator::new(&bundle).unwrap();
