@@ -596,6 +596,58 @@ impl AlignedBuf {
     }
 }
 
+/// A bundle in memory this process owns: compiled in this process (by `rampart_compiler::compile`)
+/// or received as bytes. The owned twin of [`MappedBundle`]: both give the one way from bytes to
+/// an [`Evaluator`](crate::eval::Evaluator), [`OwnedBundle::evaluator`].
+#[cfg(feature = "std")]
+#[derive(Clone, Debug)]
+pub struct OwnedBundle {
+    buf: AlignedBuf,
+}
+
+#[cfg(feature = "std")]
+impl OwnedBundle {
+    /// Copies `bytes` to memory aligned for the DFAs and validates them fully (see
+    /// [`Bundle::open`]).
+    pub fn open(bytes: &[u8]) -> Result<OwnedBundle, BundleError> {
+        let buf = AlignedBuf::from_bytes(bytes);
+        Bundle::open(buf.as_bytes())?;
+        Ok(OwnedBundle { buf })
+    }
+
+    /// Copies `bytes` to aligned memory, checking only the header, the section table and the
+    /// bounds (see [`Bundle::open_unchecked`]): for a bundle this very process just compiled,
+    /// where validating the checksum and every DFA would only repeat what the compiler did.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Bundle::open_unchecked`]: the bytes were written by [`BundleWriter`] of this crate
+    /// version and not modified since.
+    pub unsafe fn open_unchecked(bytes: &[u8]) -> Result<OwnedBundle, BundleError> {
+        let buf = AlignedBuf::from_bytes(bytes);
+        // SAFETY: the caller's promise about `bytes`, which `buf` copies exactly.
+        unsafe { Bundle::open_unchecked(buf.as_bytes()) }?;
+        Ok(OwnedBundle { buf })
+    }
+
+    /// The bundle view (re-parses the header and table only; opening checked the rest).
+    pub fn bundle(&self) -> Result<Bundle<'_>, BundleError> {
+        // SAFETY: `open` validated exactly these bytes, or the caller of `open_unchecked` vouched
+        // for them, and the buffer is never written after.
+        unsafe { Bundle::open_unchecked(self.buf.as_bytes()) }
+    }
+
+    /// The bundle's bytes, aligned.
+    pub fn bytes(&self) -> &[u8] {
+        self.buf.as_bytes()
+    }
+
+    /// An evaluator over the bundle.
+    pub fn evaluator(&self) -> Result<crate::eval::Evaluator<'_>, BundleError> {
+        crate::eval::Evaluator::new(&self.bundle()?)
+    }
+}
+
 /// A bundle mapped from a file, owning the mapping. The server and CLI open bundles this way.
 #[cfg(feature = "std")]
 pub struct MappedBundle {
