@@ -7,7 +7,7 @@
 use rampart_compiler::compile::{compile, CompileStats};
 use rampart_compiler::load::{load_paths, load_str, merge_over};
 use rampart_compiler::model::PolicySet;
-use rampart_runtime::bundle::{AlignedBuf, Bundle};
+use rampart_runtime::bundle::{Bundle, OwnedBundle};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -114,38 +114,40 @@ impl PolicySource {
             _ => {
                 let set = self.load()?;
                 let bytes = compile(&set).map_err(|e| e.to_string())?.bytes;
-                Ok(LoadedBundle::owned(&bytes))
+                // SAFETY: the compiler of this very process wrote these bytes just now; checking
+                // the checksum and every DFA again would only repeat its work.
+                let owned = unsafe { OwnedBundle::open_unchecked(&bytes) }
+                    .map_err(|e| format!("policy bundle: {e}"))?;
+                Ok(LoadedBundle::Owned(owned))
             }
         }
     }
 }
 
-/// Bundle bytes held at an alignment the DFAs accept.
+/// A bundle this process can decide with: embedded in the executable, or compiled just now.
 pub enum LoadedBundle {
     Static(&'static [u8]),
-    Owned(AlignedBuf),
+    Owned(OwnedBundle),
 }
 
 impl LoadedBundle {
-    pub fn owned(bytes: &[u8]) -> LoadedBundle {
-        LoadedBundle::Owned(AlignedBuf::from_bytes(bytes))
-    }
-
     pub fn bytes(&self) -> &[u8] {
         match self {
             LoadedBundle::Static(b) => b,
-            LoadedBundle::Owned(buf) => buf.as_bytes(),
+            LoadedBundle::Owned(owned) => owned.bytes(),
         }
     }
 
     /// Opens the bundle without the full validation (sha256 and every DFA, ~10 ms for the
     /// standard profile, which a one-call `rampart check` paid in every process).
     pub fn open(&self) -> Result<Bundle<'_>, String> {
-        // SAFETY: both kinds are bytes this very build's compiler wrote and nobody could have
-        // modified since: the embedded profiles were compiled by build.rs into the executable,
-        // and an owned bundle was compiled in this process. Files from disk go through
-        // `MappedBundle::open`, which validates.
-        unsafe { Bundle::open_unchecked(self.bytes()) }.map_err(|e| format!("policy bundle: {e}"))
+        let bundle = match self {
+            // SAFETY: build.rs compiled these bytes into the executable with this build's
+            // compiler; nobody could have modified them since.
+            LoadedBundle::Static(bytes) => unsafe { Bundle::open_unchecked(bytes) },
+            LoadedBundle::Owned(owned) => owned.bundle(),
+        };
+        bundle.map_err(|e| format!("policy bundle: {e}"))
     }
 }
 

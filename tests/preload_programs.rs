@@ -74,8 +74,7 @@ fn library() -> &'static Path {
 }
 
 fn bundle(policy: &str) -> Vec<u8> {
-    let set = rampart_compiler::load::load_str("test.yaml", policy).expect("test policy loads");
-    rampart_compiler::compile(&set)
+    rampart_compiler::compile_str("test.yaml", policy)
         .expect("test policy compiles")
         .bytes
 }

@@ -9,7 +9,7 @@
 mod corpus;
 
 use rampart_compiler::lint::Severity;
-use rampart_runtime::bundle::{AlignedBuf, Bundle};
+use rampart_runtime::bundle::OwnedBundle;
 use rampart_runtime::eval::{Action, EvalContext, Evaluator};
 use rampart_runtime::json::call_from_json;
 use serde_json::json;
@@ -24,22 +24,20 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Loads and compiles a built-in profile; the bytes are kept aligned for the DFAs.
-fn compiled(profile: &str) -> AlignedBuf {
+/// Loads and compiles a built-in profile.
+fn compiled(profile: &str) -> OwnedBundle {
     let path = root().join("policies").join(format!("{profile}.yaml"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let set = rampart_compiler::load::load_str(&format!("embedded:{profile}"), &text)
+    let compiled = rampart_compiler::compile_str(&format!("embedded:{profile}"), &text)
         .unwrap_or_else(|e| panic!("{profile}: {e}"));
-    let bytes = rampart_compiler::compile(&set)
-        .unwrap_or_else(|e| panic!("{profile}: {e}"))
-        .bytes;
-    AlignedBuf::from_bytes(&bytes)
+    OwnedBundle::open(&compiled.bytes).unwrap_or_else(|e| panic!("{profile}: {e}"))
 }
 
 fn with_evaluator<T>(profile: &str, f: impl FnOnce(&Evaluator<'_>) -> T) -> T {
-    let buf = compiled(profile);
-    let bundle = Bundle::open(buf.as_bytes()).unwrap_or_else(|e| panic!("{profile}: {e}"));
-    let eval = Evaluator::new(&bundle).unwrap_or_else(|e| panic!("{profile}: {e}"));
+    let bundle = compiled(profile);
+    let eval = bundle
+        .evaluator()
+        .unwrap_or_else(|e| panic!("{profile}: {e}"));
     f(&eval)
 }
 
