@@ -4,10 +4,7 @@
 //! deny or ask about a call labelled allow or watch: a firewall that gets in the way of ordinary
 //! work gets switched off. Paranoid and yolo are checked for what their names promise.
 
-#[allow(dead_code)]
-#[path = "../src/corpus.rs"]
-mod corpus;
-
+use rampart::corpus;
 use rampart_compiler::lint::Severity;
 use rampart_runtime::bundle::OwnedBundle;
 use rampart_runtime::eval::{Action, EvalContext, Evaluator};
@@ -24,17 +21,11 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Loads and compiles a built-in profile.
-fn compiled(profile: &str) -> OwnedBundle {
-    let path = root().join("policies").join(format!("{profile}.yaml"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let compiled = rampart_compiler::compile_str(&format!("embedded:{profile}"), &text)
-        .unwrap_or_else(|e| panic!("{profile}: {e}"));
-    OwnedBundle::open(&compiled.bytes).unwrap_or_else(|e| panic!("{profile}: {e}"))
-}
-
+/// Decides with a built-in profile as the CLI does: its bundle embedded in the executable (here
+/// validated, checksum and automata, on the way).
 fn with_evaluator<T>(profile: &str, f: impl FnOnce(&Evaluator<'_>) -> T) -> T {
-    let bundle = compiled(profile);
+    let embedded = rampart::profiles::profile(profile).expect("a built-in profile");
+    let bundle = OwnedBundle::open(embedded.bundle).unwrap_or_else(|e| panic!("{profile}: {e}"));
     let eval = bundle
         .evaluator()
         .unwrap_or_else(|e| panic!("{profile}: {e}"));

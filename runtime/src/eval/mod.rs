@@ -101,6 +101,16 @@ impl<'x> EvalContext<'x> {
             resolver: None,
         }
     }
+
+    /// A context at the system clock's current second (0 if the clock is before 1970), with no
+    /// counter and lexical path candidates only.
+    #[cfg(feature = "std")]
+    pub fn now() -> EvalContext<'x> {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        EvalContext::at(secs)
+    }
 }
 
 /// Decides calls against one bundle. Borrows the bundle's bytes (DFAs and word lists are read in
