@@ -1,6 +1,6 @@
 //! Measurement (not a check): where the bytes of the standard profile's bundle go, per section
 //! and per field. Run with
-//! `cargo test -p rampart-compiler --test compile_shapes -- --ignored --nocapture`.
+//! `cargo test -p rampart-compiler --test tests compile_shapes -- --ignored --nocapture`.
 
 use rampart_compiler::compile_str;
 use rampart_runtime::bundle::OwnedBundle;
