@@ -629,7 +629,7 @@ fn monitor_allows_and_records_disabled_does_nothing() {
 }
 
 /// Added cost per process: spawn loop of /bin/true with and without the library, interleaved.
-/// Run with `cargo test --release --test preload_programs -- --ignored --nocapture overhead`.
+/// Run with `cargo test --release --test tests -- --ignored --nocapture overhead`.
 #[test]
 #[ignore = "a measurement, not a check"]
 fn overhead() {
