@@ -7,6 +7,7 @@
 use rampart::corpus;
 use rampart_compiler::lint::Severity;
 use rampart_runtime::bundle::OwnedBundle;
+use rampart_runtime::call::Call;
 use rampart_runtime::eval::{Action, EvalContext, Evaluator};
 use rampart_runtime::json::call_from_json;
 use serde_json::json;
@@ -66,6 +67,28 @@ fn standard_decides_the_corpus_as_labelled() {
         "standard decides {:.1}% of the corpus as labelled (< {MIN_COVERAGE}%)",
         report.coverage()
     );
+}
+
+/// The preload decides an exec from its own readings through `evaluate_exec`; every other surface
+/// decides a `Call` through `evaluate`. One decide path: on every exec of the corpus they agree.
+#[test]
+fn the_preload_entry_decides_every_exec_as_evaluate_does() {
+    let cases = corpus::load_corpus(&root().join("golden/threats")).expect("corpus loads");
+    let execs: Vec<_> = cases
+        .iter()
+        .filter(|c| c.tool == "exec")
+        .filter_map(|c| Some((c, c.params["command"].as_str()?)))
+        .collect();
+    assert!(execs.len() >= MIN_CASES / 2, "{} exec cases", execs.len());
+    with_evaluator("standard", |eval| {
+        for (case, command) in execs {
+            let call = Call::new("exec", &case.agent, &[("command", command)]);
+            let via_call = eval.evaluate(&call, &EvalContext::at(0));
+            let readings = rampart_runtime::shell::read_command(command);
+            let via_exec = eval.evaluate_exec(&case.agent, "", &readings, 0);
+            assert_eq!(via_exec, via_call, "{}: {command:?}", case.id);
+        }
+    });
 }
 
 #[test]

@@ -9,8 +9,10 @@
 //!    combine exactly as upstream does (deny short-circuits with the "deny tail" of remaining
 //!    in-scope policies; webhook > ask > watch > allow; durable allows; default-action messages).
 //!
-//! The core is `no_std` + `alloc`: the preload calls [`Evaluator::evaluate_exec`] with readings it
-//! computed from argv, and the server and CLI call [`Evaluator::evaluate`].
+//! The core is `no_std` + `alloc`. Every surface decides a [`Call`] with [`Evaluator::evaluate`],
+//! whose documentation is the contract they share (what it reads, what it never does, how it
+//! fails closed); the preload calls [`Evaluator::evaluate_exec`] with readings it computed from
+//! argv, which decides an exec the same way.
 
 mod automata;
 mod bits;
@@ -156,7 +158,29 @@ impl<'a> Evaluator<'a> {
         &self.program
     }
 
-    /// Decides a tool call (reference §2.2).
+    /// Decides a tool call (reference §2.2): the decide path every surface shares.
+    ///
+    /// Each surface that receives tool calls (the CLI, the agent hooks, the server, the MCP
+    /// proxy, the `$SHELL` wrapper) turns its input into a [`Call`] (with the `json` feature,
+    /// `json::call_from_json`) and decides it here; the preload, which holds argv rather
+    /// than a call, enters through [`Evaluator::evaluate_exec`], which decides an exec the same
+    /// way. The contract:
+    ///
+    /// - **What it reads**: the call; the bundle this evaluator was built over (its program and
+    ///   words, and its automata, each loaded on first use); and what `ctx` hands it: the clock
+    ///   (`now_unix`: rule expiry, call_count windows), the counter (only for call_count rules)
+    ///   and the resolver (only for a path's resolved candidates).
+    /// - **What it never does**: write anything, take a lock, touch the network, the environment
+    ///   or (but through `ctx.resolver`) the filesystem, or return without a decision. It does
+    ///   not apply a mode (monitor, disabled) and does not record the decision: those belong to
+    ///   the surface, which records every decision it answers with. An unknown tool is decided by
+    ///   the policy like any other (nothing in scope: the default action); refusing tools a host
+    ///   does not know is that host's adapter's job.
+    /// - **How it fails closed**: whatever it cannot decide is an [`Action::Deny`] whose message
+    ///   says why: a call whose aliases disagree, whose security field is not a string, or whose
+    ///   matched value is over [`MAX_MATCH_INPUT`] (the [`InputError`] messages); an automaton or
+    ///   a program reference that does not load ([`MSG_BROKEN_AUTOMATON`]); a counter that fails
+    ///   ([`MSG_COUNTER_FAILED`]).
     pub fn evaluate(&self, call: &Call, ctx: &EvalContext<'_>) -> Decision {
         match self.call_facts(call, ctx) {
             Ok((facts_input, readings)) => {
@@ -238,7 +262,9 @@ impl<'a> Evaluator<'a> {
                 continue;
             };
             fired.push((pi, ri));
-            let rule = &policy.rules[ri];
+            let Some(rule) = policy.rules.get(ri) else {
+                continue;
+            };
             if matches!(rule.action, Action::Deny | Action::Ask | Action::Webhook) {
                 return self.decision(
                     Action::Deny,
@@ -432,7 +458,9 @@ impl<'a> Evaluator<'a> {
                 Err(CounterFailed) => return Decision::plain(Action::Deny, MSG_COUNTER_FAILED),
             };
             fired.push((pi, ri));
-            let rule = &policy.rules[ri];
+            let Some(rule) = policy.rules.get(ri) else {
+                continue;
+            };
             if rule.action == Action::Deny {
                 let mut d = self.decision(
                     Action::Deny,
@@ -440,7 +468,7 @@ impl<'a> Evaluator<'a> {
                     &fired,
                     (pi, ri),
                 );
-                let tail = scope[k + 1..].iter().filter_map(|&p| self.policy(p));
+                let tail = scope.iter().skip(k + 1).filter_map(|&p| self.policy(p));
                 d.matched_policies
                     .extend(tail.map(|p| self.program.text(p.name).into()));
                 return d;
