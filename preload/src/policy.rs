@@ -31,6 +31,7 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
 use rampart_runtime::bundle::{Bundle, BundleError};
 use rampart_runtime::eval::Evaluator;
+use rampart_runtime::settings::ENV_FAIL_OPEN;
 
 use crate::{arena, sys};
 
@@ -285,29 +286,38 @@ hot_static! {
 /// never exec stay quiet.
 pub fn announce(path: &[u8], error: Option<&Unusable>, fail_open: bool) {
     let path = path.strip_suffix(b"\0").unwrap_or(path);
-    let consequence: &[u8] = if fail_open {
-        b"; allowing (RAMPART_FAIL_OPEN)"
+    // `; allowing (RAMPART_FAIL_OPEN)` or `; denying (RAMPART_FAIL_OPEN=0)`.
+    let (verdict, setting): (&[u8], &[u8]) = if fail_open {
+        (b"; allowing (", b")")
     } else {
-        b"; denying (RAMPART_FAIL_OPEN=0)"
+        (b"; denying (", b"=0)")
     };
+    let fail_open_name = ENV_FAIL_OPEN.as_bytes();
     match error {
         None => {
             if !SAID_MISSING.swap(true, Ordering::Relaxed) {
-                crate::say::line(&[b"no policy bundle at ", path, consequence]);
+                crate::say::line(&[
+                    b"no policy bundle at ",
+                    path,
+                    verdict,
+                    fail_open_name,
+                    setting,
+                ]);
             }
         }
         Some(e) => {
             if !SAID_CORRUPT.swap(true, Ordering::Relaxed) {
                 let mut why = alloc::string::String::new();
                 let _ = core::fmt::write(&mut why, format_args!("{e}"));
-                let parts: [&[u8]; 5] = [
+                crate::say::line(&[
                     b"unusable policy bundle ",
                     path,
                     b": ",
                     why.as_bytes(),
-                    consequence,
-                ];
-                crate::say::line(&parts);
+                    verdict,
+                    fail_open_name,
+                    setting,
+                ]);
             }
         }
     }

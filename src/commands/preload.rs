@@ -7,7 +7,9 @@
 use crate::bundle;
 use crate::source::{user_home, PolicySource};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use rampart_runtime::settings::{Mode, ENV_AGENT, ENV_DEBUG, ENV_MODE, ENV_POLICY, ENV_SESSION};
+use rampart_runtime::settings::{
+    Mode, ENV_AGENT, ENV_DEBUG, ENV_FAIL_OPEN, ENV_MODE, ENV_POLICY, ENV_SESSION,
+};
 use std::ffi::OsString;
 use std::io;
 use std::os::unix::process::CommandExt;
@@ -111,7 +113,7 @@ pub fn prepare(opts: &PreloadOptions) -> io::Result<Command> {
     let policy = std::path::absolute(&policy).unwrap_or(policy);
     if !policy.exists() {
         eprintln!(
-            "rampart preload: warning: no policy bundle at {}; the library will follow RAMPART_FAIL_OPEN",
+            "rampart preload: warning: no policy bundle at {}; the library will follow {ENV_FAIL_OPEN}",
             policy.display()
         );
     }
