@@ -145,6 +145,22 @@ impl Linter<'_> {
         result.map_err(|e| self.load_error(e)).ok()
     }
 
+    /// The entries of `node`, or an error that it is not `expected` (a mapping of some kind).
+    fn mapping<'n>(
+        &mut self,
+        node: &'n Node,
+        path: &str,
+        expected: &str,
+    ) -> Option<&'n [(Node, Node)]> {
+        let entries = node.entries();
+        if entries.is_none() {
+            let found = node.describe();
+            let message = format!("expected {expected}, found {found}");
+            self.at(Severity::Error, node, path, message);
+        }
+        entries
+    }
+
     /// Reports keys that are not in `allowed`; returns the entries (empty if not a mapping).
     fn entries<'n>(
         &mut self,
@@ -152,14 +168,7 @@ impl Linter<'_> {
         path: &str,
         allowed: &[&'static str],
     ) -> &'n [(Node, Node)] {
-        let Some(entries) = node.entries() else {
-            let found = node.describe();
-            self.at(
-                Severity::Error,
-                node,
-                path,
-                format!("expected a mapping, found {found}"),
-            );
+        let Some(entries) = self.mapping(node, path, "a mapping") else {
             return &[];
         };
         for (key, _) in entries {
@@ -645,14 +654,8 @@ impl Linter<'_> {
     }
 
     fn tool_params(&mut self, node: &Node, path: &str) {
-        let Some(entries) = node.entries() else {
-            let found = node.describe();
-            self.at(
-                Severity::Error,
-                node,
-                path,
-                format!("expected a mapping of parameter names to patterns, found {found}"),
-            );
+        let Some(entries) = self.mapping(node, path, "a mapping of parameter names to patterns")
+        else {
             return;
         };
         for (key, value) in entries {

@@ -185,11 +185,7 @@ fn a_dfa_that_does_not_load_fails_closed() {
     }
     // SAFETY: the label check runs in `from_bytes_unchecked` too; nothing past it is read.
     let damaged = unsafe { OwnedBundle::open_unchecked(&damaged) }.unwrap();
-    let ev = damaged.evaluator().unwrap();
-    let call = Call::new("exec", "a", &[("command", "ls")]);
-    let d = ev.evaluate(&call, &EvalContext::at(0));
-    assert_eq!(d.action, Action::Deny);
-    assert_eq!(d.message, rampart_runtime::eval::MSG_BROKEN_AUTOMATON);
+    assert_fails_closed(&damaged, "ls");
     // The validated open refuses the same bytes outright.
     assert!(matches!(
         OwnedBundle::open(damaged.bytes()),
@@ -215,10 +211,17 @@ fn a_dfa_record_with_a_wrong_atom_list_fails_closed() {
     }
     // SAFETY: only the atom lists' lengths changed; every DFA is intact.
     let damaged = unsafe { OwnedBundle::open_unchecked(&damaged) }.unwrap();
-    let ev = damaged.evaluator().unwrap();
-    let call = Call::new("exec", "a", &[("command", "rm -rf /tmp/x")]);
-    let d = ev.evaluate(&call, &EvalContext::at(0));
-    assert_eq!(d.action, Action::Deny);
+    assert_fails_closed(&damaged, "rm -rf /tmp/x");
+}
+
+/// Deciding `command` with `bundle` meets its damage and denies, saying so.
+fn assert_fails_closed(bundle: &OwnedBundle, command: &str) {
+    let call = Call::new("exec", "a", &[("command", command)]);
+    let d = bundle
+        .evaluator()
+        .unwrap()
+        .evaluate(&call, &EvalContext::at(0));
+    assert_eq!(d.action, Action::Deny, "{command}");
     assert_eq!(d.message, rampart_runtime::eval::MSG_BROKEN_AUTOMATON);
 }
 

@@ -7,7 +7,6 @@
 //! a big trie of literals pays its whole alphabet per state.
 
 use regex_automata::dfa::{dense, StartKind};
-use regex_automata::nfa::thompson;
 use regex_automata::util::syntax;
 use regex_automata::MatchKind;
 
@@ -252,18 +251,11 @@ fn builder_for(field: Field) -> dense::Builder {
     }
 }
 
-/// Response regexes keep their own syntax (RE2 on bytes: `.` does not match a newline).
+/// The glob builder with the response regexes' own syntax: RE2 on bytes, ASCII classes, `.` not
+/// matching a newline (the syntax is replaced whole, not merged).
 fn response_builder() -> dense::Builder {
-    let mut b = dense::Builder::new();
-    b.configure(
-        dense::Config::new()
-            .match_kind(MatchKind::All)
-            .start_kind(StartKind::Unanchored)
-            .dfa_size_limit(Some(DFA_SIZE_LIMIT))
-            .determinize_size_limit(Some(DFA_SIZE_LIMIT)),
-    )
-    .syntax(syntax::Config::new().unicode(false).utf8(false))
-    .thompson(thompson::Config::new().utf8(false));
+    let mut b = dfa_builder(DFA_SIZE_LIMIT);
+    b.syntax(syntax::Config::new().unicode(false).utf8(false));
     b
 }
 
