@@ -12,13 +12,13 @@
 //!
 //! Five jobs, one module each, in the order a policy goes through them:
 //!
-//! 1. [`program`]: lowering policies and rules to the rule program and its atoms;
-//! 2. [`routing`]: sorting each field's lowered alternatives by shape, into shared anchored DFAs,
+//! 1. `program`: lowering policies and rules to the rule program and its atoms;
+//! 2. `routing`: sorting each field's lowered alternatives by shape, into shared anchored DFAs,
 //!    prefilters and the confirming DFAs behind them;
-//! 3. [`automata`]: building those DFAs, in the form (dense or sparse) each is best stored in;
-//! 4. [`relax`]: response regexes read with RE2's semantics, and their large counted repetitions
+//! 3. `automata`: building those DFAs, in the form (dense or sparse) each is best stored in;
+//! 4. `relax`: response regexes read with RE2's semantics, and their large counted repetitions
 //!    widened so that a DFA can hold them;
-//! 5. [`assemble`]: the program, the metadata, the words and the automata put into one bundle.
+//! 5. `assemble`: the program, the metadata, the words and the automata put into one bundle.
 
 mod assemble;
 mod automata;
