@@ -75,7 +75,7 @@ pub enum Unusable {
     Bundle(BundleError),
     /// The library's persistent arena had no room left for the evaluator (or for the error).
     ArenaExhausted,
-    /// Asked of a record with no mapping (the file is missing or empty).
+    /// Asked of a record with no mapping (no file at the path).
     NotMapped,
 }
 
