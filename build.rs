@@ -62,11 +62,9 @@ fn embed_profiles(out: &Path) {
         let path = format!("policies/{name}.yaml");
         println!("cargo:rerun-if-changed={path}");
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        let set = rampart_compiler::load::load_str(&format!("embedded:{name}"), &text)
-            .unwrap_or_else(|e| panic!("{e}"));
-        let (bytes, _) =
-            rampart_compiler::build::compile(&set).unwrap_or_else(|e| panic!("{path}: {e}"));
-        std::fs::write(out.join(format!("{name}.bin")), bytes)
+        let compiled = rampart_compiler::compile_str(&format!("embedded:{name}"), &text)
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        std::fs::write(out.join(format!("{name}.bin")), compiled.bytes)
             .unwrap_or_else(|e| panic!("writing {name}.bin: {e}"));
     }
 }

@@ -21,9 +21,8 @@ fn standard_yaml() -> String {
 
 /// Loads and compiles `yaml`; returns the bundle size.
 fn build(name: &str, yaml: &str) -> usize {
-    let set = rampart_compiler::load::load_str(name, yaml).expect("policy loads");
-    let (bytes, _) = rampart_compiler::build::compile(&set).expect("policy compiles");
-    bytes.len()
+    let compiled = rampart_compiler::compile_str(name, yaml).expect("policy compiles");
+    compiled.bytes.len()
 }
 
 #[divan::bench(sample_count = 5, sample_size = 1)]

@@ -56,7 +56,7 @@ fn outcome(name: &str) -> Vec<Call> {
 fn read_call(path: &str) -> Call {
     let json =
         serde_json::json!({"tool": "read", "params": {"file_path": path}, "agent": "claude-code"});
-    let call = rampart_compiler::call_json::call_from_json(&json).expect("read call");
+    let call = rampart_runtime::json::call_from_json(&json).expect("read call");
     assert_eq!(
         decide(&call),
         Action::Deny,

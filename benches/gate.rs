@@ -23,10 +23,10 @@
 #[path = "support/upstream_sized.rs"]
 mod upstream_sized;
 
-use rampart_compiler::call_json::call_from_json;
-use rampart_runtime::bundle::{AlignedBuf, Bundle};
+use rampart_runtime::bundle::{AlignedBuf, Bundle, OwnedBundle};
 use rampart_runtime::call::Call;
 use rampart_runtime::eval::{EvalContext, Evaluator};
+use rampart_runtime::json::call_from_json;
 use rampart_runtime::shell::{read_command, Reader};
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -77,8 +77,9 @@ fn compile(policy: &str, out: &str) -> Result<(), String> {
         (policy.to_string(), text)
     };
     let start = Instant::now();
-    let set = rampart_compiler::load::load_str(&name, &yaml).map_err(|e| e.to_string())?;
-    let (bytes, _) = rampart_compiler::build::compile(&set).map_err(|e| e.to_string())?;
+    let bytes = rampart_compiler::compile_str(&name, &yaml)
+        .map_err(|e| e.to_string())?
+        .bytes;
     let millis = start.elapsed().as_millis();
     std::fs::write(out, &bytes).map_err(|e| format!("{out}: {e}"))?;
     println!("bytes={} millis={millis}", bytes.len());
@@ -102,9 +103,8 @@ fn corpus(path: &str) -> Result<Vec<(Call, Option<String>)>, String> {
 fn eval(bundle: &str, corpus_path: &str, n: &str, repeat: &str) -> Result<(), String> {
     let (n, repeat) = (count(n)?, count(repeat)?);
     let calls = corpus(corpus_path)?;
-    let buf = AlignedBuf::from_bytes(&read(bundle)?);
-    let bundle = Bundle::open(buf.as_bytes()).map_err(|e| e.to_string())?;
-    let evaluator = Evaluator::new(&bundle).map_err(|e| e.to_string())?;
+    let bundle = OwnedBundle::open(&read(bundle)?).map_err(|e| e.to_string())?;
+    let evaluator = bundle.evaluator().map_err(|e| e.to_string())?;
     let ctx = EvalContext::at(NOW);
     let mut denies = 0usize;
     for (call, _) in calls.iter().cycle().take(n) {

@@ -24,7 +24,7 @@ use rampart_runtime::eval::Evaluator;
 use std::path::PathBuf;
 
 fn bytes() -> &'static [u8] {
-    standard_bundle().as_bytes()
+    standard_bundle().bytes()
 }
 
 fn validated() -> usize {

@@ -10,12 +10,9 @@
 //! Two numbers matter and are kept apart: *coverage* (decided as labelled) and *false blocks*
 //! (a call labelled allow or watch that was denied or asked). A policy that asks about everything
 //! would score well on threats and be useless; false blocks say so.
-//!
-//! This module depends only on the compiler and runtime crates, so the integration test can include
-//! it by path (`#[path = "../src/corpus.rs"]`) without the binary's other modules.
 
-use rampart_compiler::call_json::call_from_json;
 use rampart_runtime::eval::{Action, EvalContext, Evaluator};
+use rampart_runtime::json::call_from_json;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Json};
 use std::collections::{BTreeMap, HashSet};
@@ -356,10 +353,7 @@ impl fmt::Display for CaseOutcome {
 
 /// Decides every case with `eval` (request phase, no call counter, lexical paths only).
 pub fn run_corpus(eval: &Evaluator<'_>, cases: &[ThreatCase]) -> CorpusReport {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-    let ctx = EvalContext::at(now);
+    let ctx = EvalContext::now();
     let outcomes: Vec<CaseOutcome> = cases.iter().map(|c| decide(eval, &ctx, c)).collect();
     let table = CoverageTable::from_outcomes(&outcomes);
     CorpusReport { outcomes, table }

@@ -1,10 +1,10 @@
 //! The CLI's way to decide calls: an opened bundle, its evaluator, and the JSON shapes of a decision.
 
-use crate::source::LoadedBundle;
-use rampart_compiler::call_json::call_from_json;
+use crate::bundle::Loaded;
 use rampart_runtime::bundle::Bundle;
 use rampart_runtime::eval::{Decision, EvalContext, Evaluator};
 use rampart_runtime::explain::Explanation;
+use rampart_runtime::json::call_from_json;
 use rampart_runtime::paths::FsResolver;
 use serde_json::{json, Value};
 
@@ -14,7 +14,7 @@ pub struct Decider<'a> {
 }
 
 impl<'a> Decider<'a> {
-    pub fn new(loaded: &'a LoadedBundle) -> Result<Decider<'a>, String> {
+    pub fn new(loaded: &'a Loaded) -> Result<Decider<'a>, String> {
         let bundle = loaded.open()?;
         let evaluator = Evaluator::new(&bundle).map_err(|e| format!("policy bundle: {e}"))?;
         Ok(Decider { bundle, evaluator })
@@ -40,16 +40,11 @@ impl<'a> Decider<'a> {
 }
 
 /// Previews never count calls (upstream's plain evaluation), and resolve symlinks on this machine.
-pub fn context() -> EvalContext<'static> {
-    let mut ctx = EvalContext::at(now_unix());
-    ctx.resolver = Some(&FsResolver);
-    ctx
-}
-
-pub fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+fn context() -> EvalContext<'static> {
+    EvalContext {
+        resolver: Some(&FsResolver),
+        ..EvalContext::now()
+    }
 }
 
 /// The call a single CLI argument stands for: a command for exec, a path for file tools, a URL for the
@@ -67,8 +62,8 @@ pub fn call_for_argument(
         _ => "command",
     };
     let mut call = json!({"tool": tool, "agent": agent, "session": session, "params": {key: arg}});
-    if let Some(dir) = workdir {
-        call["workdir"] = json!(dir);
+    if let (Some(dir), Some(obj)) = (workdir, call.as_object_mut()) {
+        obj.insert("workdir".into(), json!(dir));
     }
     call
 }
@@ -86,8 +81,8 @@ pub fn decision_json(d: &Decision) -> Value {
         "message": d.message,
         "matched_policies": matched,
     });
-    if let Some(first) = d.matched_policies.first() {
-        out["policy"] = json!(first);
+    if let (Some(first), Some(obj)) = (d.matched_policies.first(), out.as_object_mut()) {
+        obj.insert("policy".into(), json!(first));
     }
     out
 }

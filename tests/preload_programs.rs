@@ -74,10 +74,9 @@ fn library() -> &'static Path {
 }
 
 fn bundle(policy: &str) -> Vec<u8> {
-    let set = rampart_compiler::load::load_str("test.yaml", policy).expect("test policy loads");
-    rampart_compiler::build::compile(&set)
+    rampart_compiler::compile_str("test.yaml", policy)
         .expect("test policy compiles")
-        .0
+        .bytes
 }
 
 /// A scratch HOME with ~/.rampart/policy.bin, and a directory for marker files.
@@ -630,7 +629,7 @@ fn monitor_allows_and_records_disabled_does_nothing() {
 }
 
 /// Added cost per process: spawn loop of /bin/true with and without the library, interleaved.
-/// Run with `cargo test --release --test preload_programs -- --ignored --nocapture overhead`.
+/// Run with `cargo test --release --test tests -- --ignored --nocapture overhead`.
 #[test]
 #[ignore = "a measurement, not a check"]
 fn overhead() {

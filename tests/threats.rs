@@ -4,14 +4,12 @@
 //! deny or ask about a call labelled allow or watch: a firewall that gets in the way of ordinary
 //! work gets switched off. Paranoid and yolo are checked for what their names promise.
 
-#[allow(dead_code)]
-#[path = "../src/corpus.rs"]
-mod corpus;
-
-use rampart_compiler::call_json::call_from_json;
+use rampart::corpus;
 use rampart_compiler::lint::Severity;
-use rampart_runtime::bundle::{AlignedBuf, Bundle};
+use rampart_runtime::bundle::OwnedBundle;
+use rampart_runtime::call::Call;
 use rampart_runtime::eval::{Action, EvalContext, Evaluator};
+use rampart_runtime::json::call_from_json;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -24,21 +22,14 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Loads and compiles a built-in profile; the bytes are kept aligned for the DFAs.
-fn compiled(profile: &str) -> AlignedBuf {
-    let path = root().join("policies").join(format!("{profile}.yaml"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let set = rampart_compiler::load::load_str(&format!("embedded:{profile}"), &text)
-        .unwrap_or_else(|e| panic!("{profile}: {e}"));
-    let (bytes, _) =
-        rampart_compiler::build::compile(&set).unwrap_or_else(|e| panic!("{profile}: {e}"));
-    AlignedBuf::from_bytes(&bytes)
-}
-
+/// Decides with a built-in profile as the CLI does: its bundle embedded in the executable (here
+/// validated, checksum and automata, on the way).
 fn with_evaluator<T>(profile: &str, f: impl FnOnce(&Evaluator<'_>) -> T) -> T {
-    let buf = compiled(profile);
-    let bundle = Bundle::open(buf.as_bytes()).unwrap_or_else(|e| panic!("{profile}: {e}"));
-    let eval = Evaluator::new(&bundle).unwrap_or_else(|e| panic!("{profile}: {e}"));
+    let embedded = rampart::profiles::profile(profile).expect("a built-in profile");
+    let bundle = OwnedBundle::open(embedded.bundle).unwrap_or_else(|e| panic!("{profile}: {e}"));
+    let eval = bundle
+        .evaluator()
+        .unwrap_or_else(|e| panic!("{profile}: {e}"));
     f(&eval)
 }
 
@@ -76,6 +67,28 @@ fn standard_decides_the_corpus_as_labelled() {
         "standard decides {:.1}% of the corpus as labelled (< {MIN_COVERAGE}%)",
         report.coverage()
     );
+}
+
+/// The preload decides an exec from its own readings through `evaluate_exec`; every other surface
+/// decides a `Call` through `evaluate`. One decide path: on every exec of the corpus they agree.
+#[test]
+fn the_preload_entry_decides_every_exec_as_evaluate_does() {
+    let cases = corpus::load_corpus(&root().join("golden/threats")).expect("corpus loads");
+    let execs: Vec<_> = cases
+        .iter()
+        .filter(|c| c.tool == "exec")
+        .filter_map(|c| Some((c, c.params["command"].as_str()?)))
+        .collect();
+    assert!(execs.len() >= MIN_CASES / 2, "{} exec cases", execs.len());
+    with_evaluator("standard", |eval| {
+        for (case, command) in execs {
+            let call = Call::new("exec", &case.agent, &[("command", command)]);
+            let via_call = eval.evaluate(&call, &EvalContext::at(0));
+            let readings = rampart_runtime::shell::read_command(command);
+            let via_exec = eval.evaluate_exec(&case.agent, "", &readings, 0);
+            assert_eq!(via_exec, via_call, "{}: {command:?}", case.id);
+        }
+    });
 }
 
 #[test]

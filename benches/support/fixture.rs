@@ -5,10 +5,10 @@
 
 #![allow(dead_code)] // each benchmark uses part of the fixture
 
-use rampart_compiler::call_json::call_from_json;
-use rampart_runtime::bundle::{AlignedBuf, Bundle};
+use rampart_runtime::bundle::OwnedBundle;
 use rampart_runtime::call::Call;
 use rampart_runtime::eval::Evaluator;
+use rampart_runtime::json::call_from_json;
 use std::sync::OnceLock;
 
 /// The fixed "now" of every evaluation (2027-01-15).
@@ -18,24 +18,25 @@ pub fn repo_path(rel: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
-/// The standard profile compiled from `policies/standard.yaml`, aligned for the DFAs.
-pub fn standard_bundle() -> &'static AlignedBuf {
-    static BUNDLE: OnceLock<AlignedBuf> = OnceLock::new();
+/// The standard profile compiled from `policies/standard.yaml`, validated once.
+pub fn standard_bundle() -> &'static OwnedBundle {
+    static BUNDLE: OnceLock<OwnedBundle> = OnceLock::new();
     BUNDLE.get_or_init(|| {
         let path = repo_path("policies/standard.yaml");
         let yaml = std::fs::read_to_string(&path).expect("policies/standard.yaml is readable");
-        let set = rampart_compiler::load::load_str("standard.yaml", &yaml).expect("standard loads");
-        let (bytes, _) = rampart_compiler::build::compile(&set).expect("standard compiles");
-        AlignedBuf::from_bytes(&bytes)
+        let compiled =
+            rampart_compiler::compile_str("standard.yaml", &yaml).expect("standard compiles");
+        OwnedBundle::open(&compiled.bytes).expect("standard bundle opens")
     })
 }
 
-/// An evaluator over [`standard_bundle`], validated once.
+/// An evaluator over [`standard_bundle`].
 pub fn evaluator() -> &'static Evaluator<'static> {
     static EVALUATOR: OnceLock<Evaluator<'static>> = OnceLock::new();
     EVALUATOR.get_or_init(|| {
-        let bundle = Bundle::open(standard_bundle().as_bytes()).expect("standard bundle opens");
-        Evaluator::new(&bundle).expect("standard bundle evaluates")
+        standard_bundle()
+            .evaluator()
+            .expect("standard bundle evaluates")
     })
 }
 

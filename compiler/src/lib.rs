@@ -1,9 +1,11 @@
 //! The rampart policy compiler.
-pub mod build;
-pub mod call_json;
+pub mod compile;
 pub mod error;
 pub mod lint;
 pub mod load;
 pub mod lower;
 pub mod model;
 pub mod write;
+
+pub use compile::{compile, compile_str, Compiled};
+pub use error::Error;

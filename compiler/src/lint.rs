@@ -8,7 +8,7 @@
 //! what is an error (reference §1.7, plus unknown keys at every level, which the strict loader
 //! rejects).
 
-use crate::error::LoadError;
+use crate::error::Error;
 use crate::load::check;
 use crate::load::decode::{at_path, child, index, key_hint, Reader};
 use crate::load::schema::{
@@ -73,19 +73,19 @@ pub fn lint_str(name: &str, text: &str) -> Vec<Finding> {
 }
 
 /// Lints a file. Only a file that cannot be read at all is an `Err`.
-pub fn lint_path(path: &Path) -> Result<Vec<Finding>, LoadError> {
+pub fn lint_path(path: &Path) -> Result<Vec<Finding>, Error> {
     let name = path.display().to_string();
-    let io_error = |e: std::io::Error| LoadError::new(format!("{name}: {e}"));
+    let io_error = |e: std::io::Error| Error::new(format!("{name}: {e}"));
     let size = std::fs::metadata(path).map_err(io_error)?.len();
     if size > yaml::MAX_FILE_SIZE as u64 {
-        return Err(LoadError::new(format!(
+        return Err(Error::new(format!(
             "{name}: policy file is {size} bytes; the limit is {} bytes (1 MiB)",
             yaml::MAX_FILE_SIZE
         )));
     }
     let bytes = std::fs::read(path).map_err(io_error)?;
     let text = String::from_utf8(bytes)
-        .map_err(|_| LoadError::new(format!("{name}: policy file is not valid UTF-8")))?;
+        .map_err(|_| Error::new(format!("{name}: policy file is not valid UTF-8")))?;
     Ok(lint_str(&name, &text))
 }
 
@@ -135,14 +135,30 @@ impl Linter<'_> {
         self.push(severity, pos, at_path(path, message));
     }
 
-    fn load_error(&mut self, e: LoadError) {
+    fn load_error(&mut self, e: Error) {
         let pos = e.pos.unwrap_or_else(|| self.start());
         self.push(Severity::Error, pos, e.message);
     }
 
     /// Keeps a value that read well; a read error becomes a finding.
-    fn take<T>(&mut self, result: Result<T, LoadError>) -> Option<T> {
+    fn take<T>(&mut self, result: Result<T, Error>) -> Option<T> {
         result.map_err(|e| self.load_error(e)).ok()
+    }
+
+    /// The entries of `node`, or an error that it is not `expected` (a mapping of some kind).
+    fn mapping<'n>(
+        &mut self,
+        node: &'n Node,
+        path: &str,
+        expected: &str,
+    ) -> Option<&'n [(Node, Node)]> {
+        let entries = node.entries();
+        if entries.is_none() {
+            let found = node.describe();
+            let message = format!("expected {expected}, found {found}");
+            self.at(Severity::Error, node, path, message);
+        }
+        entries
     }
 
     /// Reports keys that are not in `allowed`; returns the entries (empty if not a mapping).
@@ -152,14 +168,7 @@ impl Linter<'_> {
         path: &str,
         allowed: &[&'static str],
     ) -> &'n [(Node, Node)] {
-        let Some(entries) = node.entries() else {
-            let found = node.describe();
-            self.at(
-                Severity::Error,
-                node,
-                path,
-                format!("expected a mapping, found {found}"),
-            );
+        let Some(entries) = self.mapping(node, path, "a mapping") else {
             return &[];
         };
         for (key, _) in entries {
@@ -645,14 +654,8 @@ impl Linter<'_> {
     }
 
     fn tool_params(&mut self, node: &Node, path: &str) {
-        let Some(entries) = node.entries() else {
-            let found = node.describe();
-            self.at(
-                Severity::Error,
-                node,
-                path,
-                format!("expected a mapping of parameter names to patterns, found {found}"),
-            );
+        let Some(entries) = self.mapping(node, path, "a mapping of parameter names to patterns")
+        else {
             return;
         };
         for (key, value) in entries {

@@ -1,6 +1,6 @@
 //! The checked policy model: what a policy file means once it has been loaded and validated.
 //!
-//! The loader ([`crate::load`]) turns YAML into these types; the lowering ([`crate::build`]) turns
+//! The loader ([`crate::load`]) turns YAML into these types; the compiler ([`crate::compile`]) turns
 //! them into a bundle. Every pattern keeps the position it was written at ([`Located`]) so that the
 //! source map, lint and `policy explain` can point at `file:line:column`.
 

@@ -1,9 +1,10 @@
 //! A compiled bundle survives a round trip, and every damaged form of it is a clear error.
 
-use rampart_compiler::build::compile;
-use rampart_compiler::load::load_str;
+use rampart_compiler::compile_str;
 use rampart_compiler::write::write_atomic;
-use rampart_runtime::bundle::{AlignedBuf, Bundle, BundleError, DfaForm, MappedBundle, HEADER_LEN};
+use rampart_runtime::bundle::{
+    Bundle, BundleError, BundleWriter, DfaForm, MappedBundle, OwnedBundle, SectionKind, HEADER_LEN,
+};
 use rampart_runtime::call::Call;
 use rampart_runtime::eval::{Action, EvalContext, Evaluator};
 
@@ -23,13 +24,11 @@ policies:
 "#;
 
 fn bundle_bytes() -> Vec<u8> {
-    compile(&load_str("p.yaml", POLICY).unwrap()).unwrap().0
+    compile_str("p.yaml", POLICY).unwrap().bytes
 }
 
 fn open(bytes: &[u8]) -> Result<(), BundleError> {
-    let buf = AlignedBuf::from_bytes(bytes);
-    let b = Bundle::open(buf.as_bytes())?;
-    Evaluator::new(&b).map(|_| ())
+    OwnedBundle::open(bytes)?.evaluator().map(|_| ())
 }
 
 #[test]
@@ -155,12 +154,10 @@ fn foreign_files_are_rejected_clearly() {
 #[test]
 fn unchecked_open_rejects_bad_headers_too() {
     let bytes = bundle_bytes();
-    let buf = AlignedBuf::from_bytes(&bytes[..bytes.len() - 1]);
-    let err = unsafe { Bundle::open_unchecked(buf.as_bytes()) }.unwrap_err();
+    let err = unsafe { OwnedBundle::open_unchecked(&bytes[..bytes.len() - 1]) }.unwrap_err();
     assert!(matches!(err, BundleError::Truncated { .. }));
-    let buf = AlignedBuf::from_bytes(b"NOTABUNDLE");
     assert_eq!(
-        unsafe { Bundle::open_unchecked(buf.as_bytes()) }.unwrap_err(),
+        unsafe { OwnedBundle::open_unchecked(b"NOTABUNDLE") }.unwrap_err(),
         BundleError::BadMagic
     );
 }
@@ -175,29 +172,23 @@ fn sample_bundle_is_small() {
 /// not load is found by a search: that decision, and every later one, is a fail-closed deny.
 #[test]
 fn a_dfa_that_does_not_load_fails_closed() {
-    let bytes = bundle_bytes();
-    let buf = AlignedBuf::from_bytes(&bytes);
-    let bundle = Bundle::open(buf.as_bytes()).unwrap();
-    let mut damaged = bytes.clone();
+    let owned = OwnedBundle::open(&bundle_bytes()).unwrap();
+    let bundle = owned.bundle().unwrap();
+    let mut damaged = owned.bytes().to_vec();
     for form in [DfaForm::Dense, DfaForm::Sparse] {
         for number in 0..bundle.dfa_count(form) {
             let dfa = bundle.dfa_bytes(form, number).unwrap();
-            let at = dfa.as_ptr() as usize - buf.as_bytes().as_ptr() as usize;
+            let at = dfa.as_ptr() as usize - owned.bytes().as_ptr() as usize;
             assert!(at > HEADER_LEN);
             damaged[at] ^= 0xff; // the serialized label: loading stops at it
         }
     }
-    let buf = AlignedBuf::from_bytes(&damaged);
     // SAFETY: the label check runs in `from_bytes_unchecked` too; nothing past it is read.
-    let bundle = unsafe { Bundle::open_unchecked(buf.as_bytes()) }.unwrap();
-    let ev = Evaluator::new(&bundle).unwrap();
-    let call = Call::new("exec", "a", &[("command", "ls")]);
-    let d = ev.evaluate(&call, &EvalContext::at(0));
-    assert_eq!(d.action, Action::Deny);
-    assert_eq!(d.message, rampart_runtime::eval::MSG_BROKEN_AUTOMATON);
+    let damaged = unsafe { OwnedBundle::open_unchecked(&damaged) }.unwrap();
+    assert_fails_closed(&damaged, "ls");
     // The validated open refuses the same bytes outright.
     assert!(matches!(
-        Bundle::open(buf.as_bytes()),
+        OwnedBundle::open(damaged.bytes()),
         Err(BundleError::ChecksumMismatch)
     ));
 }
@@ -206,27 +197,70 @@ fn a_dfa_that_does_not_load_fails_closed() {
 /// lies about its length is found by the first match through it, and fails the call closed.
 #[test]
 fn a_dfa_record_with_a_wrong_atom_list_fails_closed() {
-    use rampart_runtime::bundle::SectionKind;
     use rampart_runtime::program::{DfaRef, Field};
-    let bytes = bundle_bytes();
-    let buf = AlignedBuf::from_bytes(&bytes);
-    let bundle = Bundle::open(buf.as_bytes()).unwrap();
-    let words = bundle.section(SectionKind::Words).unwrap();
-    let words_at = words.as_ptr() as usize - buf.as_bytes().as_ptr() as usize;
-    let ev = Evaluator::new(&bundle).unwrap();
+    let owned = OwnedBundle::open(&bundle_bytes()).unwrap();
+    let words = owned.bundle().unwrap().section(SectionKind::Words).unwrap();
+    let words_at = words.as_ptr() as usize - owned.bytes().as_ptr() as usize;
+    let ev = owned.evaluator().unwrap();
     let table = ev.program().field(Field::Command).unwrap();
-    let mut damaged = bytes.clone();
+    let mut damaged = owned.bytes().to_vec();
     for record in 0..table.dfas.len / DfaRef::WORDS {
         // The third word of a record is the length of its atom list.
         let word = (table.dfas.start + record * DfaRef::WORDS + 2) as usize;
         damaged[words_at + 4 * word..words_at + 4 * word + 4].copy_from_slice(&0u32.to_le_bytes());
     }
-    let buf = AlignedBuf::from_bytes(&damaged);
     // SAFETY: only the atom lists' lengths changed; every DFA is intact.
-    let bundle = unsafe { Bundle::open_unchecked(buf.as_bytes()) }.unwrap();
-    let ev = Evaluator::new(&bundle).unwrap();
-    let call = Call::new("exec", "a", &[("command", "rm -rf /tmp/x")]);
-    let d = ev.evaluate(&call, &EvalContext::at(0));
-    assert_eq!(d.action, Action::Deny);
+    let damaged = unsafe { OwnedBundle::open_unchecked(&damaged) }.unwrap();
+    assert_fails_closed(&damaged, "rm -rf /tmp/x");
+}
+
+/// Deciding `command` with `bundle` meets its damage and denies, saying so.
+fn assert_fails_closed(bundle: &OwnedBundle, command: &str) {
+    let call = Call::new("exec", "a", &[("command", command)]);
+    let d = bundle
+        .evaluator()
+        .unwrap()
+        .evaluate(&call, &EvalContext::at(0));
+    assert_eq!(d.action, Action::Deny, "{command}");
     assert_eq!(d.message, rampart_runtime::eval::MSG_BROKEN_AUTOMATON);
+}
+
+/// `bytes` with each section passed through `f` (`None` drops it), resealed.
+fn rewritten(bytes: &[u8], f: impl Fn(SectionKind, &[u8]) -> Option<Vec<u8>>) -> OwnedBundle {
+    let owned = OwnedBundle::open(bytes).unwrap();
+    let bundle = owned.bundle().unwrap();
+    let mut writer = BundleWriter::new(bundle.header().flags);
+    for section in bundle.sections() {
+        if let Some(data) = f(section.kind, bundle.section_bytes(section)) {
+            writer.add(section.kind, data);
+        }
+    }
+    OwnedBundle::open(&writer.finish()).unwrap()
+}
+
+#[test]
+fn each_part_that_fails_is_named() {
+    let bytes = bundle_bytes();
+    let no_words = rewritten(&bytes, |kind, data| {
+        (kind != SectionKind::Words).then(|| data.to_vec())
+    });
+    let err = no_words.evaluator().err().unwrap();
+    assert_eq!(err, BundleError::ProgramReferences);
+    assert!(err.to_string().contains("refers to"), "{err}");
+
+    let bad_metadata = rewritten(&bytes, |kind, data| {
+        Some(match kind {
+            SectionKind::Metadata => vec![0xff; 3],
+            _ => data.to_vec(),
+        })
+    });
+    let bundle = bad_metadata.bundle().unwrap();
+    let ev = bad_metadata.evaluator().unwrap();
+    let call = Call::new("exec", "a", &[("command", "ls")]);
+    let err = ev.explain(&bundle, &call, &EvalContext::at(0)).unwrap_err();
+    assert_eq!(err, BundleError::MetadataUndecodable);
+    assert_eq!(
+        err.to_string(),
+        "policy bundle metadata section does not decode"
+    );
 }

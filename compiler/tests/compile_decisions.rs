@@ -1,16 +1,16 @@
 //! Whole-policy decisions: YAML -> load -> compile -> bundle -> evaluate, one table per concern.
 
-use rampart_compiler::build::compile;
-use rampart_compiler::call_json::call_from_json;
 use rampart_compiler::load::load_str;
-use rampart_runtime::bundle::{AlignedBuf, Bundle};
+use rampart_compiler::{compile, compile_str};
+use rampart_runtime::bundle::OwnedBundle;
 use rampart_runtime::counter::MemoryCounter;
 use rampart_runtime::eval::{Action, Decision, EvalContext, Evaluator};
+use rampart_runtime::json::call_from_json;
 use rampart_runtime::shell::read_command;
 use serde_json::{json, Value};
 
 struct Engine {
-    buf: AlignedBuf,
+    bundle: OwnedBundle,
 }
 
 impl Engine {
@@ -19,17 +19,18 @@ impl Engine {
     }
 
     fn named(name: &str, yaml: &str) -> Engine {
-        let set = load_str(name, yaml).unwrap_or_else(|e| panic!("load: {e}"));
-        let (bytes, _) = compile(&set).unwrap_or_else(|e| panic!("compile: {e}"));
+        let compiled = compile_str(name, yaml).unwrap_or_else(|e| panic!("{e}"));
+        Engine::of(&compiled.bytes)
+    }
+
+    fn of(bytes: &[u8]) -> Engine {
         Engine {
-            buf: AlignedBuf::from_bytes(&bytes),
+            bundle: OwnedBundle::open(bytes).expect("bundle opens"),
         }
     }
 
     fn with<R>(&self, f: impl FnOnce(&Evaluator<'_>) -> R) -> R {
-        let bundle = Bundle::open(self.buf.as_bytes()).expect("bundle opens");
-        let ev = Evaluator::new(&bundle).expect("evaluator");
-        f(&ev)
+        f(&self.bundle.evaluator().expect("evaluator"))
     }
 
     fn decide_at(&self, call: Value, ctx: &EvalContext<'_>) -> Decision {
@@ -624,10 +625,7 @@ policies:
     let mut set = load_str("standard.yaml", base).unwrap();
     let extra = load_str("user-overrides.yaml", overrides).unwrap();
     set.policies.extend(extra.policies);
-    let (bytes, _) = compile(&set).unwrap();
-    let e = Engine {
-        buf: AlignedBuf::from_bytes(&bytes),
-    };
+    let e = Engine::of(&compile(&set).unwrap().bytes);
     assert_decision(
         &e.exec("npm install"),
         Action::Allow,
@@ -741,8 +739,8 @@ fn explain_agrees_with_evaluate() {
         json!({"tool": "exec", "params": {"command": "ls", "cmd": "rm"}}),
     ];
     for engine in [&e, &p] {
-        let bundle = Bundle::open(engine.buf.as_bytes()).unwrap();
-        let ev = Evaluator::new(&bundle).unwrap();
+        let bundle = engine.bundle.bundle().unwrap();
+        let ev = engine.bundle.evaluator().unwrap();
         let path_calls = [
             json!({"tool": "read", "params": {"path": "/etc/../etc/shadow"}}),
             json!({"tool": "edit", "params": {"path": "src/x.rs"}, "cwd": "/work"}),
@@ -768,8 +766,8 @@ fn explain_agrees_with_evaluate() {
             assert!(x.to_string().starts_with("decision: "));
         }
     }
-    let bundle = Bundle::open(e.buf.as_bytes()).unwrap();
-    let ev = Evaluator::new(&bundle).unwrap();
+    let bundle = e.bundle.bundle().unwrap();
+    let ev = e.bundle.evaluator().unwrap();
     let call = call_from_json(
         &json!({"tool": "exec", "params": {"command": "rm -rf /tmp/x && rm -rf /"}}),
     )

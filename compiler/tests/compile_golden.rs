@@ -14,11 +14,10 @@
 //! `known-failures.yaml` holds cases where the reference and the engine disagree and the engine
 //! is believed wrong: they are run and listed, but do not fail the test.
 
-use rampart_compiler::build::compile;
-use rampart_compiler::call_json::call_from_json;
-use rampart_compiler::load::load_str;
-use rampart_runtime::bundle::{AlignedBuf, Bundle};
-use rampart_runtime::eval::{Decision, EvalContext, Evaluator};
+use rampart_compiler::compile_str;
+use rampart_runtime::bundle::OwnedBundle;
+use rampart_runtime::eval::{Decision, EvalContext};
+use rampart_runtime::json::call_from_json;
 use serde_json::Value;
 
 const KNOWN_FAILURES: &str = "known-failures.yaml";
@@ -92,12 +91,10 @@ fn run_file(path: &std::path::Path) -> (usize, Vec<String>) {
     let mut ran = 0;
     let mut failures = Vec::new();
     for group in groups(&name, &doc) {
-        let set =
-            load_str(&group.label, group.policy).unwrap_or_else(|e| panic!("{}: {e}", group.label));
-        let (bytes, _) = compile(&set).unwrap_or_else(|e| panic!("{}: {e}", group.label));
-        let buf = AlignedBuf::from_bytes(&bytes);
-        let bundle = Bundle::open(buf.as_bytes()).unwrap();
-        let ev = Evaluator::new(&bundle).unwrap();
+        let compiled = compile_str(&group.label, group.policy)
+            .unwrap_or_else(|e| panic!("{}: {e}", group.label));
+        let bundle = OwnedBundle::open(&compiled.bytes).unwrap();
+        let ev = bundle.evaluator().unwrap();
         for case in group.calls {
             let call_json = expand(&case["call"]);
             let call = call_from_json(&call_json)

@@ -1,18 +1,18 @@
 //! Measurement (not a check): where the bytes of the standard profile's bundle go, per section
 //! and per field. Run with
-//! `cargo test -p rampart-compiler --test compile_shapes -- --ignored --nocapture`.
+//! `cargo test -p rampart-compiler --test tests compile_shapes -- --ignored --nocapture`.
 
-use rampart_compiler::load::load_str;
+use rampart_compiler::compile_str;
+use rampart_runtime::bundle::OwnedBundle;
 
 #[test]
 #[ignore = "a measurement"]
 fn bundle_sections() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/standard.yaml");
-    let set = load_str("standard.yaml", &std::fs::read_to_string(path).unwrap()).unwrap();
-    let (bytes, stats) = rampart_compiler::build::compile(&set).unwrap();
-    println!("{stats:?}");
-    let buf = rampart_runtime::bundle::AlignedBuf::from_bytes(&bytes);
-    let b = rampart_runtime::bundle::Bundle::open(buf.as_bytes()).unwrap();
+    let compiled = compile_str("standard.yaml", &std::fs::read_to_string(path).unwrap()).unwrap();
+    println!("{:?}", compiled.stats);
+    let owned = OwnedBundle::open(&compiled.bytes).unwrap();
+    let b = owned.bundle().unwrap();
     let mut secs: Vec<_> = b
         .sections()
         .iter()
@@ -23,7 +23,7 @@ fn bundle_sections() {
     for s in secs.iter().take(15) {
         println!("{s:?}");
     }
-    let ev = rampart_runtime::eval::Evaluator::new(&b).unwrap();
+    let ev = owned.evaluator().unwrap();
     for (i, f) in ev.program().fields.iter().enumerate() {
         println!(
             "field {i}: {} atoms, {} prefilters, dfas {:?}, {} confirms",

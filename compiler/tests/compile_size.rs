@@ -4,9 +4,8 @@
 
 use std::time::Instant;
 
-use rampart_compiler::build::compile;
-use rampart_compiler::load::load_str;
-use rampart_runtime::bundle::{AlignedBuf, Bundle};
+use rampart_compiler::compile_str;
+use rampart_runtime::bundle::{Bundle, OwnedBundle};
 use rampart_runtime::call::Call;
 use rampart_runtime::eval::{Action, EvalContext, Evaluator};
 
@@ -61,10 +60,10 @@ fn generated_policy() -> String {
     y
 }
 
-fn measure(name: &str, yaml: &str) -> Vec<u8> {
-    let set = load_str(name, yaml).unwrap_or_else(|e| panic!("{e}"));
+fn measure(name: &str, yaml: &str) -> OwnedBundle {
     let started = Instant::now();
-    let (bytes, stats) = compile(&set).unwrap_or_else(|e| panic!("{e}"));
+    let rampart_compiler::Compiled { bytes, stats } =
+        compile_str(name, yaml).unwrap_or_else(|e| panic!("{e}"));
     let took = started.elapsed();
     println!("{name}: {stats:?} in {took:?}");
     assert!(
@@ -73,14 +72,13 @@ fn measure(name: &str, yaml: &str) -> Vec<u8> {
         bytes.len()
     );
     assert!(took.as_secs() < 20, "{name}: compile took {took:?}");
-    bytes
+    OwnedBundle::open(&bytes).unwrap()
 }
 
 #[test]
 fn generated_upstream_sized_policy() {
-    let bytes = measure("generated.yaml", &generated_policy());
-    let buf = AlignedBuf::from_bytes(&bytes);
-    let ev = Evaluator::new(&Bundle::open(buf.as_bytes()).unwrap()).unwrap();
+    let bundle = measure("generated.yaml", &generated_policy());
+    let ev = bundle.evaluator().unwrap();
     let decide = |cmd: &str| {
         ev.evaluate(
             &Call::new("exec", "a", &[("command", cmd)]),
@@ -121,9 +119,8 @@ policies:
     priority: 10000
     rules: [{action: allow, when: {default: true}}]
 "#;
-    let (bytes, _) = compile(&load_str("t.yaml", yaml).unwrap()).unwrap();
-    let buf = AlignedBuf::from_bytes(&bytes);
-    let ev = Evaluator::new(&Bundle::open(buf.as_bytes()).unwrap()).unwrap();
+    let bundle = OwnedBundle::open(&compile_str("t.yaml", yaml).unwrap().bytes).unwrap();
+    let ev = bundle.evaluator().unwrap();
     let calls = [
         Call::new("exec", "a", &[("command", "git status")]),
         Call::new("exec", "a", &[("command", "rm -rf /")]),
@@ -144,7 +141,7 @@ policies:
     }
     let started = Instant::now();
     for _ in 0..1000 {
-        let b = unsafe { Bundle::open_unchecked(buf.as_bytes()) }.unwrap();
+        let b = unsafe { Bundle::open_unchecked(bundle.bytes()) }.unwrap();
         std::hint::black_box(Evaluator::new(&b).unwrap());
     }
     println!(

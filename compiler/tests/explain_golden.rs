@@ -3,11 +3,10 @@
 //! `--json` prints). The explanation is user-facing output, so any change to it should be seen
 //! and reviewed: rerun with `UPDATE_GOLDEN=1` to accept a change, then read the diff.
 
-use rampart_compiler::build::compile;
-use rampart_compiler::call_json::call_from_json;
-use rampart_compiler::load::load_str;
-use rampart_runtime::bundle::{AlignedBuf, Bundle};
-use rampart_runtime::eval::{EvalContext, Evaluator};
+use rampart_compiler::compile_str;
+use rampart_runtime::bundle::OwnedBundle;
+use rampart_runtime::eval::EvalContext;
+use rampart_runtime::json::call_from_json;
 use serde_json::Value;
 use std::path::Path;
 
@@ -40,11 +39,10 @@ fn compare(name: &str, actual: &str, update: bool) -> Option<String> {
 fn explain_snapshots() {
     let update = std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1");
     let policy = std::fs::read_to_string(dir().join("policy.yaml")).unwrap();
-    let set = load_str(POLICY_NAME, &policy).unwrap_or_else(|e| panic!("{e}"));
-    let (bytes, _) = compile(&set).unwrap_or_else(|e| panic!("{e}"));
-    let buf = AlignedBuf::from_bytes(&bytes);
-    let bundle = Bundle::open(buf.as_bytes()).unwrap();
-    let ev = Evaluator::new(&bundle).unwrap();
+    let compiled = compile_str(POLICY_NAME, &policy).unwrap_or_else(|e| panic!("{e}"));
+    let owned = OwnedBundle::open(&compiled.bytes).unwrap();
+    let bundle = owned.bundle().unwrap();
+    let ev = owned.evaluator().unwrap();
 
     let calls: Value =
         serde_saphyr::from_str(&std::fs::read_to_string(dir().join("calls.yaml")).unwrap())

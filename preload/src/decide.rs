@@ -63,7 +63,7 @@ pub fn decide(hook: &str, command: &Command, s: &Settings, report: bool) -> bool
             message: &verdict.message,
             matched_policies: &matched,
             hook,
-            mode: s.mode.name(),
+            mode: s.mode.as_str(),
         };
         let pid = sys::getpid() as u32;
         record::send(&s.home, &entry.to_json(record::now_ms(), pid));

@@ -217,16 +217,10 @@ struct Environment {
 }
 
 impl Environment {
-    const NAMES: [&'static [u8]; 1 + settings::MANAGED.len()] = {
-        let mut names: [&[u8]; 1 + settings::MANAGED.len()] =
-            [b"HOME"; 1 + settings::MANAGED.len()];
-        let mut k = 0;
-        while k < settings::MANAGED.len() {
-            names[k + 1] = settings::MANAGED[k];
-            k += 1;
-        }
-        names
-    };
+    const NAMES: [&'static [u8]; 1 + settings::MANAGED.len()] = settings::name_table(
+        &[b"HOME", b"LD_PRELOAD"],
+        &rampart_runtime::settings::ENV_ALL,
+    );
 
     fn read() -> Environment {
         let mut values = [None; Self::NAMES.len()];

@@ -31,6 +31,7 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
 use rampart_runtime::bundle::{Bundle, BundleError};
 use rampart_runtime::eval::Evaluator;
+use rampart_runtime::settings::ENV_FAIL_OPEN;
 
 use crate::{arena, sys};
 
@@ -64,7 +65,30 @@ pub enum State {
     /// No file at the path (or it cannot be opened or mapped).
     Missing,
     /// The file exists but cannot be a bundle (it is empty).
-    Corrupt(BundleError),
+    Corrupt(Unusable),
+}
+
+/// Why there is no evaluator for a bundle file that exists.
+#[derive(Debug)]
+pub enum Unusable {
+    /// The bundle itself: its header, section table, program or automata do not load.
+    Bundle(BundleError),
+    /// The library's persistent arena had no room left for the evaluator (or for the error).
+    ArenaExhausted,
+    /// Asked of a record with no mapping (no file at the path).
+    NotMapped,
+}
+
+impl core::fmt::Display for Unusable {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Unusable::Bundle(e) => e.fmt(f),
+            Unusable::ArenaExhausted => {
+                f.write_str("the library's memory arena is exhausted; no room for the evaluator")
+            }
+            Unusable::NotMapped => f.write_str("no policy bundle is mapped"),
+        }
+    }
 }
 
 /// An evaluator over a mapping, and whether its bundle sends every exec to the server.
@@ -78,13 +102,13 @@ pub struct Record {
     identity: Option<Identity>,
     pub state: State,
     loaded: AtomicPtr<Loaded>,
-    failed: AtomicPtr<BundleError>,
+    failed: AtomicPtr<Unusable>,
 }
 
 impl Record {
     /// The evaluator, built on first use. `Err` when the bundle's header, section table, program
-    /// or DFAs do not load.
-    pub fn loaded(&'static self) -> Result<&'static Loaded, &'static BundleError> {
+    /// or DFAs do not load, or when the arena has no room for the evaluator.
+    pub fn loaded(&'static self) -> Result<&'static Loaded, &'static Unusable> {
         // SAFETY: both pointers are null or persistent values published once.
         if let Some(l) = unsafe { self.loaded.load(Ordering::Acquire).as_ref() } {
             return Ok(l);
@@ -92,8 +116,13 @@ impl Record {
         if let Some(e) = unsafe { self.failed.load(Ordering::Acquire).as_ref() } {
             return Err(e);
         }
-        static INTERNAL: BundleError = BundleError::BadProgram("preload arena");
-        let bytes = self.state.bytes().ok_or(&INTERNAL)?;
+        static EXHAUSTED: Unusable = Unusable::ArenaExhausted;
+        static NOT_MAPPED: Unusable = Unusable::NotMapped;
+        let bytes = match &self.state {
+            State::Mapped { .. } => self.state.bytes().ok_or(&NOT_MAPPED)?,
+            State::Corrupt(e) => return Err(e),
+            State::Missing => return Err(&NOT_MAPPED),
+        };
         let built = arena::persistently(|| {
             // SAFETY: policy.bin is written atomically by `rampart compile` (see
             // Bundle::open_unchecked); this checks the header, the section table and the bounds.
@@ -106,7 +135,7 @@ impl Record {
         });
         match built {
             Ok(loaded) => {
-                let loaded = arena::persist(loaded).ok_or(&INTERNAL)?;
+                let loaded = arena::persist(loaded).ok_or(&EXHAUSTED)?;
                 let p = loaded as *const Loaded as *mut Loaded;
                 // A racing thread may have published first; either evaluator is equivalent.
                 let _ = self.loaded.compare_exchange(
@@ -119,11 +148,9 @@ impl Record {
                 Ok(unsafe { self.loaded.load(Ordering::Acquire).as_ref() }.unwrap_or(loaded))
             }
             Err(e) => {
-                let e = arena::persist(e).ok_or(&INTERNAL)?;
-                self.failed.store(
-                    e as *const BundleError as *mut BundleError,
-                    Ordering::Release,
-                );
+                let e = arena::persist(Unusable::Bundle(e)).ok_or(&EXHAUSTED)?;
+                self.failed
+                    .store(e as *const Unusable as *mut Unusable, Ordering::Release);
                 Err(e)
             }
         }
@@ -222,10 +249,10 @@ fn map_fd(fd: i32, size: i64) -> State {
         return State::Missing;
     };
     if len == 0 {
-        return State::Corrupt(BundleError::Truncated {
+        return State::Corrupt(Unusable::Bundle(BundleError::Truncated {
             needed: rampart_runtime::bundle::HEADER_LEN as u64,
             got: 0,
-        });
+        }));
     }
     // SAFETY: a private read-only mapping of an open regular file.
     let addr = unsafe {
@@ -257,31 +284,40 @@ hot_static! {
 /// Says once per process that there is no usable bundle, why, and what follows from it. Called
 /// when a hook has to decide without a bundle, not from the constructor, so that processes which
 /// never exec stay quiet.
-pub fn announce(path: &[u8], error: Option<&BundleError>, fail_open: bool) {
+pub fn announce(path: &[u8], error: Option<&Unusable>, fail_open: bool) {
     let path = path.strip_suffix(b"\0").unwrap_or(path);
-    let consequence: &[u8] = if fail_open {
-        b"; allowing (RAMPART_FAIL_OPEN)"
+    // `; allowing (RAMPART_FAIL_OPEN)` or `; denying (RAMPART_FAIL_OPEN=0)`.
+    let (verdict, setting): (&[u8], &[u8]) = if fail_open {
+        (b"; allowing (", b")")
     } else {
-        b"; denying (RAMPART_FAIL_OPEN=0)"
+        (b"; denying (", b"=0)")
     };
+    let fail_open_name = ENV_FAIL_OPEN.as_bytes();
     match error {
         None => {
             if !SAID_MISSING.swap(true, Ordering::Relaxed) {
-                crate::say::line(&[b"no policy bundle at ", path, consequence]);
+                crate::say::line(&[
+                    b"no policy bundle at ",
+                    path,
+                    verdict,
+                    fail_open_name,
+                    setting,
+                ]);
             }
         }
         Some(e) => {
             if !SAID_CORRUPT.swap(true, Ordering::Relaxed) {
                 let mut why = alloc::string::String::new();
                 let _ = core::fmt::write(&mut why, format_args!("{e}"));
-                let parts: [&[u8]; 5] = [
+                crate::say::line(&[
                     b"unusable policy bundle ",
                     path,
                     b": ",
                     why.as_bytes(),
-                    consequence,
-                ];
-                crate::say::line(&parts);
+                    verdict,
+                    fail_open_name,
+                    setting,
+                ]);
             }
         }
     }

@@ -10,51 +10,50 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicPtr, Ordering};
 
+pub use rampart_runtime::settings::Mode;
+use rampart_runtime::settings::{
+    ENV_AGENT, ENV_ALL, ENV_DEBUG, ENV_FAIL_OPEN, ENV_MODE, ENV_POLICY, ENV_SESSION, ENV_TOKEN,
+    ENV_URL,
+};
+
 use crate::text::lossy;
 
-/// What the library does with a decision.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// Deny what the policy denies.
-    Enforce,
-    /// Decide and record, but allow everything.
-    Monitor,
-    /// Do nothing at all.
-    Disabled,
-}
+/// Every variable the library owns in a child environment: LD_PRELOAD and the RAMPART_* settings
+/// ([`ENV_ALL`]). Caller entries with these names are dropped and replaced by the snapshot.
+pub const MANAGED: [&[u8]; 1 + ENV_ALL.len()] = name_table(&[b"LD_PRELOAD"], &ENV_ALL);
 
-impl Mode {
-    /// Upstream: any value other than `monitor` or `disabled` behaves like enforce.
-    pub fn parse(value: Option<&[u8]>) -> Mode {
-        match value {
-            Some(b"monitor") => Mode::Monitor,
-            Some(b"disabled") => Mode::Disabled,
-            _ => Mode::Enforce,
-        }
+/// `first` then `rest`, as the byte strings an environment is searched for, in an array of `M`
+/// (built at compile time: a wrong `M` fails the build).
+pub const fn name_table<const M: usize>(
+    first: &[&'static [u8]],
+    rest: &[&'static str],
+) -> [&'static [u8]; M] {
+    let mut out: [&'static [u8]; M] = [b""; M];
+    let (mut first, mut rest) = (first, rest);
+    let mut filled = 0;
+    // Slice patterns, not indexing: `get` is not a const fn.
+    let mut slots: &mut [&'static [u8]] = &mut out;
+    while let [slot, more @ ..] = slots {
+        *slot = match (first, rest) {
+            ([name, tail @ ..], _) => {
+                first = tail;
+                name
+            }
+            ([], [name, tail @ ..]) => {
+                rest = tail;
+                name.as_bytes()
+            }
+            ([], []) => break,
+        };
+        filled += 1;
+        slots = more;
     }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Mode::Enforce => "enforce",
-            Mode::Monitor => "monitor",
-            Mode::Disabled => "disabled",
-        }
-    }
+    assert!(
+        filled == M && first.is_empty() && rest.is_empty(),
+        "M must be the number of names"
+    );
+    out
 }
-
-/// Every variable the library owns in a child environment. Caller entries with these names are
-/// dropped and replaced by the snapshot.
-pub const MANAGED: [&[u8]; 9] = [
-    b"LD_PRELOAD",
-    b"RAMPART_URL",
-    b"RAMPART_TOKEN",
-    b"RAMPART_MODE",
-    b"RAMPART_FAIL_OPEN",
-    b"RAMPART_AGENT",
-    b"RAMPART_SESSION",
-    b"RAMPART_DEBUG",
-    b"RAMPART_POLICY",
-];
 
 pub const DEFAULT_URL: &[u8] = b"http://127.0.0.1:9090";
 
@@ -86,34 +85,34 @@ impl Settings {
         library: Option<&[u8]>,
     ) -> Settings {
         let non_empty = |name| get(name).filter(|v| !v.is_empty());
-        let mode = Mode::parse(get("RAMPART_MODE"));
-        let fail_open = matches!(get("RAMPART_FAIL_OPEN"), None | Some(b"1"));
-        let debug = get("RAMPART_DEBUG") == Some(b"1");
-        let url = non_empty("RAMPART_URL").unwrap_or(DEFAULT_URL).to_vec();
-        let token = get("RAMPART_TOKEN").unwrap_or(b"").to_vec();
-        let agent = non_empty("RAMPART_AGENT").map_or_else(|| String::from("preload"), lossy);
-        let session = non_empty("RAMPART_SESSION").map_or_else(|| default_session(pid), lossy);
-        let mut policy_path = match non_empty("RAMPART_POLICY") {
+        let mode = Mode::from_env(get(ENV_MODE), &Mode::PRELOAD);
+        let fail_open = matches!(get(ENV_FAIL_OPEN), None | Some(b"1"));
+        let debug = get(ENV_DEBUG) == Some(b"1");
+        let url = non_empty(ENV_URL).unwrap_or(DEFAULT_URL).to_vec();
+        let token = get(ENV_TOKEN).unwrap_or(b"").to_vec();
+        let agent = non_empty(ENV_AGENT).map_or_else(|| String::from("preload"), lossy);
+        let session = non_empty(ENV_SESSION).map_or_else(|| default_session(pid), lossy);
+        let mut policy_path = match non_empty(ENV_POLICY) {
             Some(p) => p.to_vec(),
             None => [home, b"/.rampart/policy.bin"].concat(),
         };
         let child_env = library.map(|lib| {
             let preload = with_library(get("LD_PRELOAD").unwrap_or(b""), lib);
             let mut entries = Vec::new();
-            let mut add = |name: &[u8], value: &[u8]| {
-                entries.push([name, b"=", value, b"\0"].concat());
+            let mut add = |name: &str, value: &[u8]| {
+                entries.push([name.as_bytes(), b"=", value, b"\0"].concat());
             };
-            add(b"LD_PRELOAD", &preload);
-            add(b"RAMPART_URL", &url);
+            add("LD_PRELOAD", &preload);
+            add(ENV_URL, &url);
             if !token.is_empty() {
-                add(b"RAMPART_TOKEN", &token);
+                add(ENV_TOKEN, &token);
             }
-            add(b"RAMPART_MODE", mode.name().as_bytes());
-            add(b"RAMPART_FAIL_OPEN", if fail_open { b"1" } else { b"0" });
-            add(b"RAMPART_AGENT", agent.as_bytes());
-            add(b"RAMPART_SESSION", session.as_bytes());
-            add(b"RAMPART_DEBUG", if debug { b"1" } else { b"0" });
-            add(b"RAMPART_POLICY", &policy_path);
+            add(ENV_MODE, mode.as_str().as_bytes());
+            add(ENV_FAIL_OPEN, if fail_open { b"1" } else { b"0" });
+            add(ENV_AGENT, agent.as_bytes());
+            add(ENV_SESSION, session.as_bytes());
+            add(ENV_DEBUG, if debug { b"1" } else { b"0" });
+            add(ENV_POLICY, &policy_path);
             entries
         });
         policy_path.push(0);
@@ -267,13 +266,16 @@ mod tests {
     fn mode_parsing_table() {
         for (value, mode) in [
             (None, Mode::Enforce),
-            (Some(&b"enforce"[..]), Mode::Enforce),
-            (Some(b"monitor"), Mode::Monitor),
-            (Some(b"disabled"), Mode::Disabled),
-            (Some(b"MONITOR"), Mode::Enforce),
-            (Some(b""), Mode::Enforce),
+            (Some("enforce"), Mode::Enforce),
+            (Some("monitor"), Mode::Monitor),
+            (Some("disabled"), Mode::Disabled),
+            (Some("MONITOR"), Mode::Enforce),
+            (Some(""), Mode::Enforce),
+            // The hook's word is not the library's: like any unknown value, it enforces.
+            (Some("audit"), Mode::Enforce),
         ] {
-            assert_eq!(Mode::parse(value), mode, "{value:?}");
+            let vars: Vec<(&str, &str)> = value.map(|v| ("RAMPART_MODE", v)).into_iter().collect();
+            assert_eq!(settings(&vars, None).mode, mode, "{value:?}");
         }
     }
 

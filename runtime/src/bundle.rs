@@ -173,8 +173,13 @@ pub enum BundleError {
     BadAutomaton {
         index: u32,
     },
-    /// The program or metadata section did not decode.
-    BadProgram(&'static str),
+    /// The program section (the rule tables) did not decode.
+    ProgramUndecodable,
+    /// The program decoded, but its field tables do not match the bundle: a wrong number of
+    /// fields, or a reference to an automaton or a word list the bundle does not hold.
+    ProgramReferences,
+    /// The metadata section (names, pattern texts, source map) did not decode.
+    MetadataUndecodable,
     /// The buffer is not 4-byte aligned (read files into [`AlignedBuf`] or map them).
     Misaligned,
     /// Dense DFAs are stored little-endian; this host is not.
@@ -206,7 +211,11 @@ impl fmt::Display for BundleError {
             BadSectionTable(why) => write!(f, "policy bundle section table is corrupt: {why}"),
             MissingSection(what) => write!(f, "policy bundle has no {what} section"),
             BadAutomaton { index } => write!(f, "policy bundle automaton {index} is corrupt"),
-            BadProgram(what) => write!(f, "policy bundle {what} section does not decode"),
+            ProgramUndecodable => f.write_str("policy bundle program section does not decode"),
+            ProgramReferences => f.write_str(
+                "policy bundle program refers to automata or word lists the bundle does not hold",
+            ),
+            MetadataUndecodable => f.write_str("policy bundle metadata section does not decode"),
             Misaligned => f.write_str("policy bundle buffer is not 4-byte aligned"),
             BigEndianHost => f.write_str("policy bundles are little-endian; this host is big-endian"),
         }
@@ -584,6 +593,58 @@ impl AlignedBuf {
         // SAFETY: the u64 buffer holds at least `len` initialised bytes, and u8 has no alignment
         // or validity requirements.
         unsafe { core::slice::from_raw_parts(self.words.as_ptr().cast::<u8>(), self.len) }
+    }
+}
+
+/// A bundle in memory this process owns: compiled in this process (by `rampart_compiler::compile`)
+/// or received as bytes. The owned twin of [`MappedBundle`]: both give the one way from bytes to
+/// an [`Evaluator`](crate::eval::Evaluator), [`OwnedBundle::evaluator`].
+#[cfg(feature = "std")]
+#[derive(Clone, Debug)]
+pub struct OwnedBundle {
+    buf: AlignedBuf,
+}
+
+#[cfg(feature = "std")]
+impl OwnedBundle {
+    /// Copies `bytes` to memory aligned for the DFAs and validates them fully (see
+    /// [`Bundle::open`]).
+    pub fn open(bytes: &[u8]) -> Result<OwnedBundle, BundleError> {
+        let buf = AlignedBuf::from_bytes(bytes);
+        Bundle::open(buf.as_bytes())?;
+        Ok(OwnedBundle { buf })
+    }
+
+    /// Copies `bytes` to aligned memory, checking only the header, the section table and the
+    /// bounds (see [`Bundle::open_unchecked`]): for a bundle this very process just compiled,
+    /// where validating the checksum and every DFA would only repeat what the compiler did.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Bundle::open_unchecked`]: the bytes were written by [`BundleWriter`] of this crate
+    /// version and not modified since.
+    pub unsafe fn open_unchecked(bytes: &[u8]) -> Result<OwnedBundle, BundleError> {
+        let buf = AlignedBuf::from_bytes(bytes);
+        // SAFETY: the caller's promise about `bytes`, which `buf` copies exactly.
+        unsafe { Bundle::open_unchecked(buf.as_bytes()) }?;
+        Ok(OwnedBundle { buf })
+    }
+
+    /// The bundle view (re-parses the header and table only; opening checked the rest).
+    pub fn bundle(&self) -> Result<Bundle<'_>, BundleError> {
+        // SAFETY: `open` validated exactly these bytes, or the caller of `open_unchecked` vouched
+        // for them, and the buffer is never written after.
+        unsafe { Bundle::open_unchecked(self.buf.as_bytes()) }
+    }
+
+    /// The bundle's bytes, aligned.
+    pub fn bytes(&self) -> &[u8] {
+        self.buf.as_bytes()
+    }
+
+    /// An evaluator over the bundle.
+    pub fn evaluator(&self) -> Result<crate::eval::Evaluator<'_>, BundleError> {
+        crate::eval::Evaluator::new(&self.bundle()?)
     }
 }
 

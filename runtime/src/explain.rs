@@ -74,7 +74,7 @@ impl<'a> Evaluator<'a> {
         let meta: Metadata = bundle
             .section(SectionKind::Metadata)
             .and_then(|b| postcard::from_bytes(b).ok())
-            .ok_or(BundleError::BadProgram("metadata"))?;
+            .ok_or(BundleError::MetadataUndecodable)?;
         let decision = self.evaluate(call, ctx);
         let mut out = Explanation {
             tool: call.tool.clone(),

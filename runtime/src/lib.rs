@@ -11,8 +11,14 @@
 //! * [`shell`]: how a command string is read: the restrictive readings and the grant components.
 //! * [`glob`]: the reference matchers for upstream's glob flavours (the compiler lowers them to DFAs;
 //!   these direct matchers are the oracle the lowering is tested against).
-//! * [`bundle`]: the `policy.bin` container: header, section table, zero-copy views.
+//! * [`bundle`]: the `policy.bin` container: header, section table, zero-copy views; with `std`,
+//!   a bundle mapped from a file ([`bundle::MappedBundle`]) or held in memory
+//!   ([`bundle::OwnedBundle`]), each giving its evaluator.
 //! * [`eval`]: the evaluator: readings x automata -> atom bits -> rules -> decision.
+//!   [`Evaluator::evaluate`] is the one decide path, `Call` -> `Decision`, that every surface
+//!   shares; its documentation is the contract.
+//! * [`settings`]: the `RAMPART_*` variables and the mode words, for every surface.
+//! * `json` (feature `json`): tool calls decoded from JSON.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -24,7 +30,13 @@ pub mod eval;
 #[cfg(feature = "std")]
 pub mod explain;
 pub mod glob;
+#[cfg(feature = "json")]
+pub mod json;
 pub mod paths;
 pub mod program;
+pub mod settings;
 pub mod shell;
 pub mod url;
+
+pub use call::Call;
+pub use eval::{Decision, EvalContext, Evaluator};

@@ -7,7 +7,7 @@
 
 use super::check;
 use super::yaml::{Node, Value};
-use crate::error::LoadError;
+use crate::error::Error;
 use crate::model::{Located, SourcePos};
 
 /// Reads the nodes of one file; `file` is the name positions carry.
@@ -59,11 +59,11 @@ impl Reader<'_> {
     }
 
     /// An error at `node`, prefixed by its key path.
-    pub fn error(&self, node: &Node, path: &str, message: impl std::fmt::Display) -> LoadError {
-        LoadError::at(self.pos(node), at_path(path, message))
+    pub fn error(&self, node: &Node, path: &str, message: impl std::fmt::Display) -> Error {
+        Error::at(self.pos(node), at_path(path, message))
     }
 
-    fn expected(&self, node: &Node, path: &str, what: &str) -> LoadError {
+    fn expected(&self, node: &Node, path: &str, what: &str) -> Error {
         self.error(
             node,
             path,
@@ -77,7 +77,7 @@ impl Reader<'_> {
         node: &'n Node,
         path: &str,
         allowed: &[&'static str],
-    ) -> Result<Fields<'n>, LoadError> {
+    ) -> Result<Fields<'n>, Error> {
         let entries = node
             .entries()
             .ok_or_else(|| self.expected(node, path, "a mapping"))?;
@@ -94,18 +94,18 @@ impl Reader<'_> {
     }
 
     /// Any scalar as text; null is "".
-    pub fn string(&self, node: &Node, path: &str) -> Result<String, LoadError> {
+    pub fn string(&self, node: &Node, path: &str) -> Result<String, Error> {
         node.as_text()
             .map(str::to_string)
             .ok_or_else(|| self.expected(node, path, "a string"))
     }
 
-    pub fn located_string(&self, node: &Node, path: &str) -> Result<Located<String>, LoadError> {
+    pub fn located_string(&self, node: &Node, path: &str) -> Result<Located<String>, Error> {
         Ok(Located::new(self.string(node, path)?, self.pos(node)))
     }
 
     /// An integer; null is 0. Whole floats are accepted (yaml.v3 converts them too).
-    pub fn int(&self, node: &Node, path: &str) -> Result<i64, LoadError> {
+    pub fn int(&self, node: &Node, path: &str) -> Result<i64, Error> {
         let value = match &node.value {
             Value::Null => Some(0),
             Value::Int(i, _) => i64::try_from(*i).ok(),
@@ -116,7 +116,7 @@ impl Reader<'_> {
     }
 
     /// A boolean; null is `None`. Accepts YAML 1.1 words as yaml.v3 does for bool fields.
-    pub fn opt_bool(&self, node: &Node, path: &str) -> Result<Option<bool>, LoadError> {
+    pub fn opt_bool(&self, node: &Node, path: &str) -> Result<Option<bool>, Error> {
         let value = match &node.value {
             Value::Null => return Ok(None),
             Value::Bool(b, _) => Some(*b),
@@ -132,18 +132,18 @@ impl Reader<'_> {
             .ok_or_else(|| self.expected(node, path, "true or false"))
     }
 
-    pub fn bool(&self, node: &Node, path: &str) -> Result<bool, LoadError> {
+    pub fn bool(&self, node: &Node, path: &str) -> Result<bool, Error> {
         Ok(self.opt_bool(node, path)?.unwrap_or(false))
     }
 
     /// The items of a list; null is empty.
-    pub fn list<'n>(&self, node: &'n Node, path: &str) -> Result<&'n [Node], LoadError> {
+    pub fn list<'n>(&self, node: &'n Node, path: &str) -> Result<&'n [Node], Error> {
         node.items()
             .ok_or_else(|| self.expected(node, path, "a list"))
     }
 
     /// A list of strings, each with its position.
-    pub fn strings(&self, node: &Node, path: &str) -> Result<Vec<Located<String>>, LoadError> {
+    pub fn strings(&self, node: &Node, path: &str) -> Result<Vec<Located<String>>, Error> {
         self.list(node, path)?
             .iter()
             .enumerate()
@@ -152,11 +152,7 @@ impl Reader<'_> {
     }
 
     /// A string or a list of strings (`match.tool`); null and "" are empty.
-    pub fn string_or_list(
-        &self,
-        node: &Node,
-        path: &str,
-    ) -> Result<Vec<Located<String>>, LoadError> {
+    pub fn string_or_list(&self, node: &Node, path: &str) -> Result<Vec<Located<String>>, Error> {
         match &node.value {
             Value::Seq(_) => self.strings(node, path),
             Value::Null => Ok(Vec::new()),

@@ -16,7 +16,7 @@ pub(crate) mod schema;
 pub(crate) mod time;
 pub(crate) mod yaml;
 
-use crate::error::LoadError;
+use crate::error::Error;
 use crate::model::{PolicySet, SourcePos, TestCase};
 use decode::Reader;
 use std::collections::HashMap;
@@ -26,9 +26,9 @@ use std::path::{Path, PathBuf};
 /// merges them by upstream's rules: the first file that sets `default_action` (or `notify`) wins, and
 /// a policy name defined in two files is an error, except `block-self-modification` in both
 /// `standard.yaml` and `openclaw.yaml` (both are kept). Positions name files as the paths given.
-pub fn load_paths(paths: &[PathBuf]) -> Result<PolicySet, LoadError> {
+pub fn load_paths(paths: &[PathBuf]) -> Result<PolicySet, Error> {
     if paths.is_empty() {
-        return Err(LoadError::new("no policy files given"));
+        return Err(Error::new("no policy files given"));
     }
     let mut set = PolicySet::default();
     for path in paths {
@@ -44,7 +44,7 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<PolicySet, LoadError> {
 
 /// Loads one document from memory; `name` is used in positions and as [`crate::model::Policy::source`]
 /// (e.g. `embedded:standard`, `policies/x.yaml`).
-pub fn load_str(name: &str, text: &str) -> Result<PolicySet, LoadError> {
+pub fn load_str(name: &str, text: &str) -> Result<PolicySet, Error> {
     load_text(name, name, text)
 }
 
@@ -83,7 +83,7 @@ pub struct TestSuite {
 }
 
 /// Loads a test suite with the same strict decoding as policies.
-pub fn load_suite(path: &Path) -> Result<TestSuite, LoadError> {
+pub fn load_suite(path: &Path) -> Result<TestSuite, Error> {
     let text = read_policy_file(path)?;
     let file = path.display().to_string();
     let reader = Reader { file: &file };
@@ -110,7 +110,7 @@ pub fn load_suite(path: &Path) -> Result<TestSuite, LoadError> {
 }
 
 /// Loads one text: `label` goes into positions, `source` into each policy's `source`.
-fn load_text(label: &str, source: &str, text: &str) -> Result<PolicySet, LoadError> {
+fn load_text(label: &str, source: &str, text: &str) -> Result<PolicySet, Error> {
     let mut set = PolicySet {
         files: vec![label.to_string()],
         ..PolicySet::default()
@@ -127,7 +127,7 @@ fn load_text(label: &str, source: &str, text: &str) -> Result<PolicySet, LoadErr
 }
 
 /// Adds one file's set to the merged set (reference §2.9).
-fn merge_file(set: &mut PolicySet, file: PolicySet) -> Result<(), LoadError> {
+fn merge_file(set: &mut PolicySet, file: PolicySet) -> Result<(), Error> {
     let mut seen: HashMap<&str, (&SourcePos, &str)> = HashMap::new();
     for p in &set.policies {
         seen.entry(&p.name.value)
@@ -136,7 +136,7 @@ fn merge_file(set: &mut PolicySet, file: PolicySet) -> Result<(), LoadError> {
     for p in &file.policies {
         if let Some((first, first_source)) = seen.get(p.name.value.as_str()) {
             if !allowed_duplicate(&p.name.value, first_source, &p.source) {
-                return Err(LoadError::at(
+                return Err(Error::at(
                     p.name.pos.clone(),
                     format!(
                         "duplicate policy name {:?}: already defined at {first}; names must be unique across files",
@@ -168,8 +168,8 @@ fn allowed_duplicate(name: &str, first: &str, second: &str) -> bool {
 }
 
 /// A file is itself; a directory is its `*.yaml` and `*.yml` files, sorted by name.
-fn policy_files(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
-    let io_error = |e: std::io::Error| LoadError::new(format!("{}: {e}", path.display()));
+fn policy_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
+    let io_error = |e: std::io::Error| Error::new(format!("{}: {e}", path.display()));
     if !path.is_dir() {
         // Let the read report a missing file with its own message.
         return Ok(vec![path.to_path_buf()]);
@@ -190,11 +190,11 @@ fn policy_files(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
 }
 
 /// Reads a policy or suite file, refusing files over 1 MiB before reading them.
-fn read_policy_file(path: &Path) -> Result<String, LoadError> {
-    let io_error = |e: std::io::Error| LoadError::new(format!("{}: {e}", path.display()));
+fn read_policy_file(path: &Path) -> Result<String, Error> {
+    let io_error = |e: std::io::Error| Error::new(format!("{}: {e}", path.display()));
     let size = std::fs::metadata(path).map_err(io_error)?.len();
     if size > yaml::MAX_FILE_SIZE as u64 {
-        return Err(LoadError::new(format!(
+        return Err(Error::new(format!(
             "{}: policy file is {size} bytes; the limit is {} bytes (1 MiB)",
             path.display(),
             yaml::MAX_FILE_SIZE
@@ -202,7 +202,7 @@ fn read_policy_file(path: &Path) -> Result<String, LoadError> {
     }
     let bytes = std::fs::read(path).map_err(io_error)?;
     String::from_utf8(bytes).map_err(|_| {
-        LoadError::new(format!(
+        Error::new(format!(
             "{}: policy file is not valid UTF-8",
             path.display()
         ))

@@ -4,7 +4,7 @@
 use super::check;
 use super::decode::{child, index, Fields, Reader};
 use super::yaml::{Node, Value};
-use crate::error::LoadError;
+use crate::error::Error;
 use crate::model::{
     Action, AgentDepth, AskOptions, CallCount, Condition, Located, Notify, Policy, Rule, TestCase,
     Webhook,
@@ -73,7 +73,7 @@ pub struct FileConfig {
 }
 
 /// Decodes and validates one file. `source` becomes [`Policy::source`].
-pub fn decode_file(r: &Reader, root: &Node, source: &str) -> Result<FileConfig, LoadError> {
+pub fn decode_file(r: &Reader, root: &Node, source: &str) -> Result<FileConfig, Error> {
     let top = r.fields(root, "", TOP_KEYS)?;
     if let Some(node) = top.get("version") {
         let version = r.string(node, "version")?;
@@ -107,7 +107,7 @@ pub fn decode_file(r: &Reader, root: &Node, source: &str) -> Result<FileConfig, 
     Ok(config)
 }
 
-fn notify(r: &Reader, node: &Node) -> Result<Notify, LoadError> {
+fn notify(r: &Reader, node: &Node) -> Result<Notify, Error> {
     let f = r.fields(node, "notify", NOTIFY_KEYS)?;
     let text = |key: &str| {
         f.get(key)
@@ -141,14 +141,14 @@ fn notify(r: &Reader, node: &Node) -> Result<Notify, LoadError> {
     })
 }
 
-fn policies(r: &Reader, node: &Node, source: &str) -> Result<Vec<Policy>, LoadError> {
+fn policies(r: &Reader, node: &Node, source: &str) -> Result<Vec<Policy>, Error> {
     let mut seen: HashMap<String, String> = HashMap::new();
     let mut out = Vec::new();
     for (i, item) in r.list(node, "policies")?.iter().enumerate() {
         let path = index("policies", i);
         let p = policy(r, item, &path, source)?;
         if let Some(first) = seen.get(&p.name.value) {
-            return Err(LoadError::at(
+            return Err(Error::at(
                 p.name.pos.clone(),
                 format!(
                     "{path}.name: duplicate policy name {:?} (first defined at {first})",
@@ -162,17 +162,14 @@ fn policies(r: &Reader, node: &Node, source: &str) -> Result<Vec<Policy>, LoadEr
     Ok(out)
 }
 
-fn policy(r: &Reader, node: &Node, path: &str, source: &str) -> Result<Policy, LoadError> {
+fn policy(r: &Reader, node: &Node, path: &str, source: &str) -> Result<Policy, Error> {
     let f = r.fields(node, path, POLICY_KEYS)?;
     let name = match f.get("name") {
         Some(n) => r.located_string(n, &child(path, "name"))?,
         None => Located::new(String::new(), r.pos(node)),
     };
     if name.value.trim().is_empty() {
-        return Err(LoadError::at(
-            name.pos,
-            format!("{path}: policy has no name"),
-        ));
+        return Err(Error::at(name.pos, format!("{path}: policy has no name")));
     }
     let priority = match f.get("priority") {
         Some(n) => r.int(n, &child(path, "priority"))?,
@@ -215,7 +212,7 @@ struct Scope {
 }
 
 /// `match:`; an absent or empty agent or session is `*`, positioned at the policy.
-fn scope(r: &Reader, node: Option<&Node>, policy: &Node, path: &str) -> Result<Scope, LoadError> {
+fn scope(r: &Reader, node: Option<&Node>, policy: &Node, path: &str) -> Result<Scope, Error> {
     let star = || Located::new("*".to_string(), r.pos(policy));
     let Some(node) = node else {
         return Ok(Scope {
@@ -225,7 +222,7 @@ fn scope(r: &Reader, node: Option<&Node>, policy: &Node, path: &str) -> Result<S
         });
     };
     let f = r.fields(node, path, MATCH_KEYS)?;
-    let glob = |key: &str| -> Result<Located<String>, LoadError> {
+    let glob = |key: &str| -> Result<Located<String>, Error> {
         let Some(n) = f.get(key) else {
             return Ok(star());
         };
@@ -253,12 +250,12 @@ fn scope(r: &Reader, node: Option<&Node>, policy: &Node, path: &str) -> Result<S
     })
 }
 
-fn check_glob(r: &Reader, node: &Node, path: &str, pattern: &str) -> Result<(), LoadError> {
+fn check_glob(r: &Reader, node: &Node, path: &str, pattern: &str) -> Result<(), Error> {
     check::glob(pattern).map_err(|e| r.error(node, path, e))
 }
 
 /// Checks each pattern of a list; the error points at the item.
-fn check_globs(node: &Node, path: &str, patterns: &[Located<String>]) -> Result<(), LoadError> {
+fn check_globs(node: &Node, path: &str, patterns: &[Located<String>]) -> Result<(), Error> {
     let is_list = matches!(node.value, Value::Seq(_));
     for (i, p) in patterns.iter().enumerate() {
         if let Err(e) = check::glob(&p.value) {
@@ -267,16 +264,13 @@ fn check_globs(node: &Node, path: &str, patterns: &[Located<String>]) -> Result<
             } else {
                 path.to_string()
             };
-            return Err(LoadError::at(
-                p.pos.clone(),
-                super::decode::at_path(&path, e),
-            ));
+            return Err(Error::at(p.pos.clone(), super::decode::at_path(&path, e)));
         }
     }
     Ok(())
 }
 
-fn rule(r: &Reader, node: &Node, path: &str) -> Result<Rule, LoadError> {
+fn rule(r: &Reader, node: &Node, path: &str) -> Result<Rule, Error> {
     let f = r.fields(node, path, RULE_KEYS)?;
     let action_path = child(path, "action");
     let (action, deprecated_log) = match f.get("action") {
@@ -293,7 +287,7 @@ fn rule(r: &Reader, node: &Node, path: &str) -> Result<Rule, LoadError> {
         None => None,
     };
     if action.value == Action::Webhook && webhook.as_ref().is_none_or(|w| w.url.trim().is_empty()) {
-        return Err(LoadError::at(
+        return Err(Error::at(
             action.pos.clone(),
             format!("{action_path}: action webhook needs `webhook.url`"),
         ));
@@ -317,17 +311,17 @@ fn rule(r: &Reader, node: &Node, path: &str) -> Result<Rule, LoadError> {
     })
 }
 
-fn optional_string(r: &Reader, f: &Fields, path: &str, key: &str) -> Result<String, LoadError> {
+fn optional_string(r: &Reader, f: &Fields, path: &str, key: &str) -> Result<String, Error> {
     f.get(key)
         .map_or(Ok(String::new()), |n| r.string(n, &child(path, key)))
 }
 
-fn optional_bool(r: &Reader, f: &Fields, path: &str, key: &str) -> Result<bool, LoadError> {
+fn optional_bool(r: &Reader, f: &Fields, path: &str, key: &str) -> Result<bool, Error> {
     f.get(key)
         .map_or(Ok(false), |n| r.bool(n, &child(path, key)))
 }
 
-fn ask(r: &Reader, f: &Fields, path: &str) -> Result<AskOptions, LoadError> {
+fn ask(r: &Reader, f: &Fields, path: &str) -> Result<AskOptions, Error> {
     let Some(node) = f.get("ask") else {
         return Ok(AskOptions::default());
     };
@@ -339,7 +333,7 @@ fn ask(r: &Reader, f: &Fields, path: &str) -> Result<AskOptions, LoadError> {
     })
 }
 
-fn webhook(r: &Reader, node: &Node, path: &str) -> Result<Webhook, LoadError> {
+fn webhook(r: &Reader, node: &Node, path: &str) -> Result<Webhook, Error> {
     let f = r.fields(node, path, WEBHOOK_KEYS)?;
     let timeout_ms = match f.get("timeout") {
         Some(n) => {
@@ -355,7 +349,7 @@ fn webhook(r: &Reader, node: &Node, path: &str) -> Result<Webhook, LoadError> {
     })
 }
 
-fn expires_at(r: &Reader, f: &Fields, path: &str) -> Result<Option<i64>, LoadError> {
+fn expires_at(r: &Reader, f: &Fields, path: &str) -> Result<Option<i64>, Error> {
     let Some(node) = f.get("expires_at") else {
         return Ok(None);
     };
@@ -370,9 +364,9 @@ fn expires_at(r: &Reader, f: &Fields, path: &str) -> Result<Option<i64>, LoadErr
 }
 
 /// The `when:` block. Every list is read and checked by the rules of its kind.
-fn condition(r: &Reader, node: &Node, path: &str) -> Result<Condition, LoadError> {
+fn condition(r: &Reader, node: &Node, path: &str) -> Result<Condition, Error> {
     let f = r.fields(node, path, WHEN_KEYS)?;
-    let globs = |key: &str| -> Result<Vec<Located<String>>, LoadError> {
+    let globs = |key: &str| -> Result<Vec<Located<String>>, Error> {
         let Some(n) = f.get(key) else {
             return Ok(Vec::new());
         };
@@ -387,7 +381,7 @@ fn condition(r: &Reader, node: &Node, path: &str) -> Result<Condition, LoadError
         let list = r.strings(n, &child(path, key))?;
         for (i, item) in list.iter().enumerate() {
             check(&item.value).map_err(|e| {
-                LoadError::at(
+                Error::at(
                     item.pos.clone(),
                     super::decode::at_path(&index(&child(path, key), i), e),
                 )
@@ -415,11 +409,7 @@ fn condition(r: &Reader, node: &Node, path: &str) -> Result<Condition, LoadError
     })
 }
 
-fn agent_depth(
-    r: &Reader,
-    node: Option<&Node>,
-    path: &str,
-) -> Result<Option<AgentDepth>, LoadError> {
+fn agent_depth(r: &Reader, node: Option<&Node>, path: &str) -> Result<Option<AgentDepth>, Error> {
     let Some(node) = node.filter(|n| !matches!(n.value, Value::Null)) else {
         return Ok(None);
     };
@@ -440,7 +430,7 @@ fn tool_params(
     r: &Reader,
     node: Option<&Node>,
     when_path: &str,
-) -> Result<Vec<(String, Located<String>)>, LoadError> {
+) -> Result<Vec<(String, Located<String>)>, Error> {
     let Some(node) = node else {
         return Ok(Vec::new());
     };
@@ -466,7 +456,7 @@ fn tool_params(
     Ok(out)
 }
 
-fn call_count(r: &Reader, node: Option<&Node>, path: &str) -> Result<Option<CallCount>, LoadError> {
+fn call_count(r: &Reader, node: Option<&Node>, path: &str) -> Result<Option<CallCount>, Error> {
     let Some(node) = node.filter(|n| !matches!(n.value, Value::Null)) else {
         return Ok(None);
     };
@@ -492,7 +482,7 @@ fn call_count(r: &Reader, node: Option<&Node>, path: &str) -> Result<Option<Call
 }
 
 /// Inline `tests:` of a policy file, or the `tests:` of a suite.
-pub fn tests(r: &Reader, node: &Node, path: &str) -> Result<Vec<TestCase>, LoadError> {
+pub fn tests(r: &Reader, node: &Node, path: &str) -> Result<Vec<TestCase>, Error> {
     r.list(node, path)?
         .iter()
         .enumerate()
@@ -500,7 +490,7 @@ pub fn tests(r: &Reader, node: &Node, path: &str) -> Result<Vec<TestCase>, LoadE
         .collect()
 }
 
-fn test_case(r: &Reader, node: &Node, path: &str) -> Result<TestCase, LoadError> {
+fn test_case(r: &Reader, node: &Node, path: &str) -> Result<TestCase, Error> {
     let f = r.fields(node, path, TEST_KEYS)?;
     let tool = optional_string(r, &f, path, "tool")?;
     if tool.trim().is_empty() {
@@ -541,7 +531,7 @@ fn test_case(r: &Reader, node: &Node, path: &str) -> Result<TestCase, LoadError>
 }
 
 /// Test parameters as JSON, the shape a tool call's params have.
-fn to_json(r: &Reader, node: &Node, path: &str) -> Result<serde_json::Value, LoadError> {
+fn to_json(r: &Reader, node: &Node, path: &str) -> Result<serde_json::Value, Error> {
     use serde_json::Value as J;
     Ok(match &node.value {
         Value::Null => J::Null,

@@ -10,7 +10,7 @@
 //! gives back the spelling. Its budget (nesting depth 64, alias expansion limits) keeps hostile input
 //! from exhausting the stack or memory, so the recursive code here is bounded.
 
-use crate::error::LoadError;
+use crate::error::Error;
 use crate::model::SourcePos;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::{DefaultMessageFormatter, MessageFormatter, Spanned};
@@ -100,9 +100,9 @@ impl Node {
 
 /// Parses `text` as exactly one YAML document. `None` means the text holds no document at all
 /// (empty, or only comments), which upstream loads as an empty configuration.
-pub fn parse_document(file: &str, text: &str) -> Result<Option<Node>, LoadError> {
+pub fn parse_document(file: &str, text: &str) -> Result<Option<Node>, Error> {
     if text.len() > MAX_FILE_SIZE {
-        return Err(LoadError::at(
+        return Err(Error::at(
             SourcePos {
                 file: file.to_string(),
                 line: 1,
@@ -121,7 +121,7 @@ pub fn parse_document(file: &str, text: &str) -> Result<Option<Node>, LoadError>
     let first = docs.next();
     if let Some(second) = docs.next() {
         let node = convert(second, text);
-        return Err(LoadError::at(
+        return Err(Error::at(
             node.pos(file),
             "policy must contain exactly one YAML document; a second one starts here",
         ));
@@ -130,7 +130,7 @@ pub fn parse_document(file: &str, text: &str) -> Result<Option<Node>, LoadError>
 }
 
 /// A parser error as one line: serde-saphyr's message without its own location suffix.
-fn syntax_error(file: &str, err: &serde_saphyr::Error) -> LoadError {
+fn syntax_error(file: &str, err: &serde_saphyr::Error) -> Error {
     let err = err.without_snippet();
     let text = match err {
         serde_saphyr::Error::DuplicateMappingKey { key: Some(key), .. } => {
@@ -152,7 +152,7 @@ fn syntax_error(file: &str, err: &serde_saphyr::Error) -> LoadError {
         line: saturate(l.line()),
         column: saturate(l.column()),
     });
-    LoadError {
+    Error {
         pos: pos.or_else(|| {
             Some(SourcePos {
                 file: file.to_string(),

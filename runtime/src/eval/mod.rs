@@ -9,8 +9,10 @@
 //!    combine exactly as upstream does (deny short-circuits with the "deny tail" of remaining
 //!    in-scope policies; webhook > ask > watch > allow; durable allows; default-action messages).
 //!
-//! The core is `no_std` + `alloc`: the preload calls [`Evaluator::evaluate_exec`] with readings it
-//! computed from argv, and the server and CLI call [`Evaluator::evaluate`].
+//! The core is `no_std` + `alloc`. Every surface decides a [`Call`] with [`Evaluator::evaluate`],
+//! whose documentation is the contract they share (what it reads, what it never does, how it
+//! fails closed); the preload calls [`Evaluator::evaluate_exec`] with readings it computed from
+//! argv, which decides an exec the same way.
 
 mod automata;
 mod bits;
@@ -101,6 +103,16 @@ impl<'x> EvalContext<'x> {
             resolver: None,
         }
     }
+
+    /// A context at the system clock's current second (0 if the clock is before 1970), with no
+    /// counter and lexical path candidates only.
+    #[cfg(feature = "std")]
+    pub fn now() -> EvalContext<'x> {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        EvalContext::at(secs)
+    }
 }
 
 /// Decides calls against one bundle. Borrows the bundle's bytes (DFAs and word lists are read in
@@ -118,8 +130,7 @@ impl<'a> Evaluator<'a> {
         let bytes = bundle
             .section(SectionKind::Program)
             .ok_or(BundleError::MissingSection("program"))?;
-        let program =
-            crate::program::flat::decode(bytes).ok_or(BundleError::BadProgram("program"))?;
+        let program = crate::program::flat::decode(bytes).ok_or(BundleError::ProgramUndecodable)?;
         let words = Words::new(bundle.section(SectionKind::Words).unwrap_or(&[]));
         let automata = Automata::new(bundle);
         if program.fields.len() != Field::ALL.len()
@@ -128,7 +139,7 @@ impl<'a> Evaluator<'a> {
                 .iter()
                 .all(|f| references_hold(f, &words, &automata))
         {
-            return Err(BundleError::BadProgram("program"));
+            return Err(BundleError::ProgramReferences);
         }
         Ok(Evaluator {
             program,
@@ -147,7 +158,30 @@ impl<'a> Evaluator<'a> {
         &self.program
     }
 
-    /// Decides a tool call (reference §2.2), reading its command with a [`Reader`] of its own.
+    /// Decides a tool call (reference §2.2): the decide path every surface shares. It reads the
+    /// command with a [`Reader`] of its own; [`Evaluator::evaluate_with`] takes a kept one.
+    ///
+    /// Each surface that receives tool calls (the CLI, the agent hooks, the server, the MCP
+    /// proxy, the `$SHELL` wrapper) turns its input into a [`Call`] (with the `json` feature,
+    /// `json::call_from_json`) and decides it here; the preload, which holds argv rather
+    /// than a call, enters through [`Evaluator::evaluate_exec`], which decides an exec the same
+    /// way. The contract:
+    ///
+    /// - **What it reads**: the call; the bundle this evaluator was built over (its program and
+    ///   words, and its automata, each loaded on first use); and what `ctx` hands it: the clock
+    ///   (`now_unix`: rule expiry, call_count windows), the counter (only for call_count rules)
+    ///   and the resolver (only for a path's resolved candidates).
+    /// - **What it never does**: write anything, take a lock, touch the network, the environment
+    ///   or (but through `ctx.resolver`) the filesystem, or return without a decision. It does
+    ///   not apply a mode (monitor, disabled) and does not record the decision: those belong to
+    ///   the surface, which records every decision it answers with. An unknown tool is decided by
+    ///   the policy like any other (nothing in scope: the default action); refusing tools a host
+    ///   does not know is that host's adapter's job.
+    /// - **How it fails closed**: whatever it cannot decide is an [`Action::Deny`] whose message
+    ///   says why: a call whose aliases disagree, whose security field is not a string, or whose
+    ///   matched value is over [`MAX_MATCH_INPUT`] (the [`InputError`] messages); an automaton or
+    ///   a program reference that does not load ([`MSG_BROKEN_AUTOMATON`]); a counter that fails
+    ///   ([`MSG_COUNTER_FAILED`]).
     pub fn evaluate(&self, call: &Call, ctx: &EvalContext<'_>) -> Decision {
         self.evaluate_with(&mut Reader::new(), call, ctx)
     }
@@ -240,7 +274,9 @@ impl<'a> Evaluator<'a> {
                 continue;
             };
             fired.push((pi, ri));
-            let rule = &policy.rules[ri];
+            let Some(rule) = policy.rules.get(ri) else {
+                continue;
+            };
             if matches!(rule.action, Action::Deny | Action::Ask | Action::Webhook) {
                 return self.decision(
                     Action::Deny,
@@ -421,7 +457,9 @@ impl<'a> Evaluator<'a> {
                 Err(CounterFailed) => return Decision::plain(Action::Deny, MSG_COUNTER_FAILED),
             };
             fired.push((pi, ri));
-            let rule = &policy.rules[ri];
+            let Some(rule) = policy.rules.get(ri) else {
+                continue;
+            };
             if rule.action == Action::Deny {
                 let mut d = self.decision(
                     Action::Deny,
@@ -429,7 +467,7 @@ impl<'a> Evaluator<'a> {
                     &fired,
                     (pi, ri),
                 );
-                let tail = scope[k + 1..].iter().filter_map(|&p| self.policy(p));
+                let tail = scope.iter().skip(k + 1).filter_map(|&p| self.policy(p));
                 d.matched_policies
                     .extend(tail.map(|p| self.program.text(p.name).into()));
                 return d;

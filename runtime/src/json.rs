@@ -1,10 +1,13 @@
 //! A tool call from JSON (`{"tool","params","input","agent","session","agent_depth","workdir"}`).
 //!
-//! The runtime has no JSON parser (the preload must stay small), so the conversion lives here,
-//! for the CLI (`policy explain`, `test`, `hook`) and the server. Non-string values keep Go's
-//! `fmt.Sprint` rendering, which is what tool_param_matches compares against.
+//! Every surface but the preload receives calls as JSON: the CLI (`check`, `policy explain`,
+//! `test`), the agent hooks, the server and the MCP proxy. The decoding lives on the runtime's
+//! `std` side, behind the `json` feature, so that following a decision never leads into the
+//! compiler; the `no_std` core, which the preload links, has no JSON parser at all.
+//! Non-string values keep Go's `fmt.Sprint` rendering, which is what tool_param_matches compares
+//! against.
 
-use rampart_runtime::call::{Call, Value};
+use crate::call::{Call, Value};
 use serde_json::Value as Json;
 
 /// Why a JSON call was refused.
@@ -105,8 +108,10 @@ fn go_float(f: f64) -> String {
         let s = format!("{f:e}");
         // Rust prints 1e21, Go prints 1e+21.
         match s.split_once('e') {
-            Some((m, e)) if !e.starts_with('-') => format!("{m}e+{e:0>2}"),
-            Some((m, e)) => format!("{m}e-{:0>2}", &e[1..]),
+            Some((m, e)) => match e.strip_prefix('-') {
+                Some(negative) => format!("{m}e-{negative:0>2}"),
+                None => format!("{m}e+{e:0>2}"),
+            },
             None => s,
         }
     } else {

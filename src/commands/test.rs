@@ -3,9 +3,9 @@
 //!
 //! Exit codes follow upstream: a suite exits 1 when any case fails; a single call always exits 0.
 
-use crate::decide::Decider;
+use crate::bundle;
+use crate::decide::{call_for_argument, decision_json, Decider};
 use crate::source::PolicySource;
-use clap::Args;
 use rampart_compiler::load::load_suite;
 use rampart_compiler::model::TestCase;
 use rampart_runtime::glob::match_glob;
@@ -14,8 +14,8 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-#[derive(Args)]
-pub struct TestArgs {
+#[derive(clap::Args)]
+pub struct Args {
     /// A suite file, a policy file with inline tests, or a command/path/URL to dry-run.
     pub target: Option<String>,
     /// Tool for a single dry-run call.
@@ -47,7 +47,7 @@ struct CaseResult {
     error: Option<String>,
 }
 
-pub fn run(config: Option<PathBuf>, args: &TestArgs) -> Result<ExitCode, String> {
+pub fn run(args: &Args, config: Option<PathBuf>) -> Result<ExitCode, String> {
     let target = match &args.target {
         Some(t) => t.clone(),
         None => default_target()?,
@@ -85,7 +85,7 @@ fn suite_and_policy(
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     if text.lines().any(|l| l.starts_with("policies:")) {
         let source = PolicySource::Paths(vec![path.to_path_buf()]);
-        let tests = source.load()?.tests;
+        let tests = bundle::policy_set(&source)?.tests;
         return Ok((source, tests));
     }
     let suite = load_suite(path).map_err(|e| e.to_string())?;
@@ -96,12 +96,8 @@ fn suite_and_policy(
     Ok((source, suite.tests))
 }
 
-fn run_cases(
-    source: &PolicySource,
-    tests: &[TestCase],
-    args: &TestArgs,
-) -> Result<ExitCode, String> {
-    let loaded = source.bundle()?;
+fn run_cases(source: &PolicySource, tests: &[TestCase], args: &Args) -> Result<ExitCode, String> {
+    let loaded = bundle::load(source)?;
     let decider = Decider::new(&loaded)?;
     let selected = tests
         .iter()
@@ -176,12 +172,12 @@ fn print_human(results: &[CaseResult], verbose: bool) {
 
 /// `rampart test "git status"`: decide one call and show it; always exit 0.
 fn dry_run(source: &PolicySource, tool: &str, arg: &str, json: bool) -> Result<ExitCode, String> {
-    let loaded = source.bundle()?;
+    let loaded = bundle::load(source)?;
     let decider = Decider::new(&loaded)?;
-    let call = crate::decide::call_for_argument(tool, arg, "*", "*", None);
+    let call = call_for_argument(tool, arg, "*", "*", None);
     let d = decider.decide_json(&call)?;
     if json {
-        println!("{}", crate::decide::decision_json(&d));
+        println!("{}", decision_json(&d));
     } else {
         println!("{}: {} ({})", d.action.as_str(), arg, d.message);
         if !d.matched_policies.is_empty() {

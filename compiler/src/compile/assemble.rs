@@ -1,0 +1,120 @@
+//! Assembly: the program, the metadata, the words and the automata put into one bundle.
+//!
+//! The program is what deciding needs and the metadata what only explanations need (names,
+//! pattern texts, the source map), so they are separate sections: a process that only decides
+//! never decodes the metadata.
+
+use std::time::Instant;
+
+use rampart_runtime::bundle::{BundleWriter, SectionKind, FLAG_EXEC_NEEDS_SERVER};
+use rampart_runtime::program::{
+    self, Confirm, DfaRef, Field, Metadata, PolicyMeta, Program, WordsWriter,
+};
+
+use super::automata::{build_field, Sections};
+use super::program::Lowering;
+use crate::error::Error;
+use crate::model::{Policy, PolicySet};
+
+/// A compiled bundle and what it took.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Compiled {
+    /// The bundle, as `policy.bin` holds it.
+    pub bytes: Vec<u8>,
+    pub stats: CompileStats,
+}
+
+/// What a compile produced, for `rampart compile` to report.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CompileStats {
+    pub policies: usize,
+    pub rules: usize,
+    pub patterns: usize,
+    pub automata: usize,
+    pub bytes: usize,
+    pub millis: u128,
+}
+
+/// Compiles `set` into the bytes of a bundle.
+pub fn compile(set: &PolicySet) -> Result<Compiled, Error> {
+    let started = Instant::now();
+    let mut lowering = Lowering::default();
+    let mut enabled: Vec<&Policy> = set.policies.iter().filter(|p| p.enabled).collect();
+    // Stable: equal priorities keep file order, then document order (upstream's observed order).
+    enabled.sort_by_key(|p| p.priority);
+    let mut program = Program {
+        default_action: set.default_action.as_ref().map(|a| a.value),
+        ..Program::default()
+    };
+    let mut meta = Metadata {
+        files: set.files.clone(),
+        ..Metadata::default()
+    };
+    let mut stats = CompileStats::default();
+    for policy in &enabled {
+        let lowered = lowering.policy(policy, &mut program)?;
+        program.policies.push(lowered);
+        meta.policies.push(policy_meta(policy));
+        stats.rules += policy.rules.len();
+    }
+    meta.disabled = set
+        .policies
+        .iter()
+        .filter(|p| !p.enabled)
+        .map(policy_meta)
+        .collect();
+    stats.policies = enabled.len();
+    stats.patterns = lowering.patterns;
+
+    let mut writer = Sections {
+        bundle: BundleWriter::new(flags(&enabled)),
+        words: WordsWriter::default(),
+    };
+    for field in Field::ALL {
+        let atoms = lowering.take(field);
+        let table = build_field(field, &atoms, &mut writer)?;
+        stats.automata +=
+            ((table.dfas.len / DfaRef::WORDS) + (table.confirms.len / Confirm::WORDS)) as usize;
+        program.fields.push(table);
+        meta.atoms.push(atoms.into_iter().map(|a| a.meta).collect());
+    }
+    let metadata = postcard::to_allocvec(&meta)
+        .map_err(|e| Error::new(format!("cannot encode the metadata: {e}")))?;
+    let Sections { mut bundle, words } = writer;
+    bundle.add(SectionKind::Program, program::flat::encode(&program));
+    bundle.add(SectionKind::Metadata, metadata);
+    bundle.add(SectionKind::Words, words.into_bytes());
+    let bytes = bundle.finish();
+    stats.bytes = bytes.len();
+    stats.millis = started.elapsed().as_millis();
+    Ok(Compiled { bytes, stats })
+}
+
+/// Exec decisions need the server when an exec-scoped rule counts calls (the count lives there).
+fn flags(policies: &[&Policy]) -> u32 {
+    let may_see_exec = |p: &Policy| {
+        p.tools.is_empty()
+            || p.tools
+                .iter()
+                .any(|t| rampart_runtime::glob::match_glob(&t.value, "exec"))
+    };
+    let counts = policies
+        .iter()
+        .any(|p| may_see_exec(p) && p.rules.iter().any(|r| r.when.call_count.is_some()));
+    if counts {
+        FLAG_EXEC_NEEDS_SERVER
+    } else {
+        0
+    }
+}
+
+fn policy_meta(p: &Policy) -> PolicyMeta {
+    PolicyMeta {
+        name: p.name.value.clone(),
+        source: p.source.clone(),
+        pos: p.pos.to_string(),
+        priority: p.priority,
+        description: p.description.clone(),
+        rules: p.rules.iter().map(|r| r.pos.to_string()).collect(),
+    }
+}

@@ -1,0 +1,75 @@
+//! The commands: the top-level parser, and one module per command, each with its own arguments.
+
+pub mod bench;
+pub mod check;
+pub mod compile;
+pub mod init;
+pub mod policy;
+pub mod preload;
+pub mod setup;
+pub mod test;
+pub mod version;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// `rampart [--config PATH] <command>`.
+#[derive(Parser)]
+#[command(
+    name = "rampart",
+    version,
+    about = "A firewall for AI coding agents: compiled policies, decided in-process."
+)]
+pub struct Cli {
+    /// Policy file or directory (default: ./rampart.yaml, then ~/.rampart/policies/, then the
+    /// embedded standard profile).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Compile policy files or directories into one policy.bin bundle.
+    Compile(compile::Args),
+    /// Check, lint and explain policies.
+    #[command(subcommand)]
+    Policy(policy::Command),
+    /// Run a test suite (upstream's format) or a policy's inline tests.
+    Test(test::Args),
+    /// Decide JSON calls read line by line from stdin; one JSON decision per line on stdout.
+    Check(check::Args),
+    /// Write a built-in profile to ~/.rampart/policies/ and compile it.
+    Init(init::Args),
+    /// Policy coverage of a labelled threat corpus (golden/threats by default).
+    Bench(bench::Args),
+    /// Run a command with librampart.so preloaded, so every exec in its process tree is decided.
+    Preload(preload::Args),
+    /// Install an integration for an agent.
+    #[command(subcommand)]
+    Setup(setup::Command),
+    /// Print the version of rampart and of the bundle format it reads.
+    Version(version::Args),
+}
+
+/// Runs a parsed command line: its exit code, or 1 with the error on stderr.
+pub fn run(cli: Cli) -> ExitCode {
+    let config = cli.config;
+    let result = match cli.command {
+        Command::Compile(args) => compile::run(&args),
+        Command::Policy(command) => policy::run(command, config),
+        Command::Test(args) => test::run(&args, config),
+        Command::Check(args) => check::run(&args, config),
+        Command::Init(args) => init::run(&args),
+        Command::Bench(args) => bench::run(&args, config),
+        Command::Preload(args) => preload::run(args, config),
+        Command::Setup(command) => setup::run(&command),
+        Command::Version(args) => version::run(&args),
+    };
+    result.unwrap_or_else(|err| {
+        eprintln!("rampart: {err}");
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,6 @@
+//! The `rampart` package's integration tests, as one binary with a module per concern (ripgrep's
+//! layout): one link step instead of one per file.
+
+mod cli;
+mod preload_programs;
+mod threats;
