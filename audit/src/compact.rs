@@ -128,7 +128,8 @@ fn matched_policies(event: &mut Event) {
 }
 
 fn identifiers(event: &mut Event) {
-    let fields: [(&str, fn(&mut Event) -> &mut String); 6] = [
+    type Field = fn(&mut Event) -> &mut String;
+    let fields: [(&str, Field); 6] = [
         ("agent", |e| &mut e.agent),
         ("session", |e| &mut e.session),
         ("run_id", |e| &mut e.run_id),

@@ -51,6 +51,8 @@ pub struct Report {
     pub torn: Vec<String>,
     pub anchor_checked: bool,
     pub checkpoints_checked: usize,
+    /// Each file verified: its name, the index of its first event, its event count.
+    pub file_spans: Vec<(String, u64, u64)>,
 }
 
 /// Where and how the chain stops holding.
@@ -117,6 +119,9 @@ struct Seen {
     line: u64,
 }
 
+/// Where an event was seen: its hash, its number (1-based) and its file.
+type Sighting = (String, u64, String);
+
 /// The running state of a chain walk.
 pub struct Walk {
     pub last_hash: String,
@@ -137,8 +142,8 @@ pub struct Walk {
     present: HashSet<String>,
     /// Tree sizes whose roots are wanted (stored checkpoints), and the roots once reached.
     pub roots_at: BTreeMap<u64, Option<Hash>>,
-    /// An event id to look out for (the anchor), and its hash, number and file once seen.
-    anchor: Option<(String, Option<(String, u64, String)>)>,
+    /// An event id to look out for (the anchor), and where it was seen.
+    anchor: Option<(String, Option<Sighting>)>,
 }
 
 const RECENT: usize = 64;
@@ -402,7 +407,11 @@ pub fn verify(dir: &Path, opts: &VerifyOptions) -> Result<Report, VerifyError> {
         if content.torn > 0 {
             report.torn.push(file.name());
         }
+        let first = walk.count;
         walk.feed(&content, 0)?;
+        report
+            .file_spans
+            .push((file.name(), first, walk.count - first));
     }
     if let Some(a) = &anchor {
         check_anchor(a, &walk)?;
