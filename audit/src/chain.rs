@@ -54,8 +54,12 @@ pub fn format_hash(digest: &[u8; 32]) -> String {
     let mut out = String::with_capacity(71);
     out.push_str(HASH_PREFIX);
     for &b in digest {
-        out.push(char::from(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0')));
-        out.push(char::from(HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0')));
+        out.push(char::from(
+            HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0'),
+        ));
+        out.push(char::from(
+            HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0'),
+        ));
     }
     out
 }

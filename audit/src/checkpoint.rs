@@ -85,9 +85,18 @@ fn hex(bytes: &[u8]) -> String {
 pub fn key_name_for_host(hostname: &str) -> String {
     let host: String = hostname
         .chars()
-        .map(|c| if c.is_whitespace() || c == '+' { '-' } else { c })
+        .map(|c| {
+            if c.is_whitespace() || c == '+' {
+                '-'
+            } else {
+                c
+            }
+        })
         .collect();
-    format!("rampart-audit-{}", if host.is_empty() { "host" } else { &host })
+    format!(
+        "rampart-audit-{}",
+        if host.is_empty() { "host" } else { &host }
+    )
 }
 
 fn key_error(path: &Path, problem: &str) -> AuditError {
@@ -125,11 +134,9 @@ impl Key {
     /// Parses `PRIVATE+KEY+<name>+<id>+<base64(0x01 || seed)>`.
     pub fn parse(text: &str) -> Option<Key> {
         let rest = text.trim().strip_prefix("PRIVATE+KEY+")?;
-        let mut parts = rest.split('+');
+        // Base64 uses `+`, so the key data is whatever follows the second separator.
+        let mut parts = rest.splitn(3, '+');
         let (name, id, data) = (parts.next()?, parts.next()?, parts.next()?);
-        if parts.next().is_some() {
-            return None;
-        }
         let bytes = BASE64.decode(data).ok()?;
         let (&kind, seed) = bytes.split_first()?;
         let seed: [u8; 32] = seed.try_into().ok()?;
@@ -184,9 +191,9 @@ impl Key {
 impl VerifierKey {
     /// Parses `<name>+<id hex>+<base64(0x01 || public key)>`.
     pub fn parse(text: &str) -> Option<VerifierKey> {
-        let mut parts = text.trim().split('+');
+        let mut parts = text.trim().splitn(3, '+');
         let (name, id, data) = (parts.next()?, parts.next()?, parts.next()?);
-        if parts.next().is_some() || name.is_empty() {
+        if name.is_empty() {
             return None;
         }
         let bytes = BASE64.decode(data).ok()?;
@@ -221,8 +228,13 @@ impl VerifierKey {
 pub enum NoteError {
     Malformed(String),
     /// No signature line from this key (another key signed it, or none did).
-    NotSignedBy { key: String, signers: Vec<String> },
-    BadSignature { key: String },
+    NotSignedBy {
+        key: String,
+        signers: Vec<String>,
+    },
+    BadSignature {
+        key: String,
+    },
 }
 
 impl std::fmt::Display for NoteError {
@@ -252,10 +264,13 @@ impl Checkpoint {
             if name != key.name || id != key.id() {
                 continue;
             }
-            let sig: [u8; 64] = sig.try_into().map_err(|_| {
-                NoteError::Malformed("an Ed25519 signature is not 64 bytes".into())
-            })?;
-            return match key.key.verify(text.as_bytes(), &Signature::from_bytes(&sig)) {
+            let sig: [u8; 64] = sig
+                .try_into()
+                .map_err(|_| NoteError::Malformed("an Ed25519 signature is not 64 bytes".into()))?;
+            return match key
+                .key
+                .verify(text.as_bytes(), &Signature::from_bytes(&sig))
+            {
                 Ok(()) => Ok(checkpoint),
                 Err(_) => Err(NoteError::BadSignature {
                     key: key.name.clone(),
@@ -345,7 +360,8 @@ pub fn append(dir: &Path, checkpoint: &Checkpoint, time: &str) -> Result<(), Aud
     line.push(b'\n');
     let mut file = secure::open(&path, Access::Append)?
         .ok_or_else(|| key_error(&path, "vanished while being opened"))?;
-    file.write_all(&line).map_err(AuditError::at("append to", &path))
+    file.write_all(&line)
+        .map_err(AuditError::at("append to", &path))
 }
 
 /// Every stored checkpoint note with its time, oldest first (lines that do not parse are
@@ -387,7 +403,9 @@ mod tests {
         assert_eq!(lines.next(), Some("42"));
         assert_eq!(lines.next(), Some(BASE64.encode([9u8; 32]).as_str()));
         assert_eq!(lines.next(), Some(""));
-        assert!(lines.next().is_some_and(|l| l.starts_with("— rampart-audit-test ")));
+        assert!(lines
+            .next()
+            .is_some_and(|l| l.starts_with("— rampart-audit-test ")));
         assert_eq!(Checkpoint::open(&cp.note, &k.verifier()), Ok(cp.clone()));
         let other = Key {
             name: "rampart-audit-test".into(),

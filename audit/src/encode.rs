@@ -193,7 +193,10 @@ mod tests {
     fn strings_are_escaped_as_go_escapes_them() {
         assert_eq!(s("echo <a> & b"), r#""echo \u003ca\u003e \u0026 b""#);
         assert_eq!(s("a\"b\\c"), r#""a\"b\\c""#);
-        assert_eq!(s("\u{8}\u{c}\n\r\t\u{1}\u{1f}"), r#""\b\f\n\r\t\u0001\u001f""#);
+        assert_eq!(
+            s("\u{8}\u{c}\n\r\t\u{1}\u{1f}"),
+            r#""\b\f\n\r\t\u0001\u001f""#
+        );
         assert_eq!(s("x\u{2028}y\u{2029}z"), r#""x\u2028y\u2029z""#);
         assert_eq!(s("\u{7f}é€😀"), "\"\u{7f}é€😀\"");
         assert_eq!(s("'/:=%"), "\"'/:=%\"");
@@ -233,8 +236,9 @@ mod tests {
         value(&mut out, &v);
         // serde_json turns an out-of-range number into an error, so the document above is null.
         assert_eq!(out, b"null");
-        let v: Value = serde_json::from_str(r#"{"b":[1,2.5,"<"],"a":{"z":null,"y":true},"A":false}"#)
-            .unwrap_or(Value::Null);
+        let v: Value =
+            serde_json::from_str(r#"{"b":[1,2.5,"<"],"a":{"z":null,"y":true},"A":false}"#)
+                .unwrap_or(Value::Null);
         let mut out = Vec::new();
         value(&mut out, &v);
         assert_eq!(

@@ -58,7 +58,9 @@ impl AuditError {
         matches!(
             self,
             AuditError::Io {
-                kind: io::ErrorKind::StorageFull | io::ErrorKind::FileTooLarge | io::ErrorKind::QuotaExceeded,
+                kind: io::ErrorKind::StorageFull
+                    | io::ErrorKind::FileTooLarge
+                    | io::ErrorKind::QuotaExceeded,
                 ..
             }
         )

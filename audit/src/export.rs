@@ -208,11 +208,13 @@ mod tests {
     fn event() -> Event {
         let mut req = Map::new();
         req.insert("command".into(), Value::from("a=b | c"));
-        let mut e = Event::new("exec", req).agent("claude-code").decision(EventDecision {
-            action: "deny".into(),
-            message: "no\nway".into(),
-            ..EventDecision::default()
-        });
+        let mut e = Event::new("exec", req)
+            .agent("claude-code")
+            .decision(EventDecision {
+                action: "deny".into(),
+                message: "no\nway".into(),
+                ..EventDecision::default()
+            });
         e.id = "01J".into();
         e
     }
@@ -230,7 +232,9 @@ mod tests {
     fn syslog_carries_priority_structured_data_and_the_record() {
         let msg = syslog_message(&event());
         assert!(msg.starts_with("<84>1 "), "{msg}");
-        assert!(msg.contains(r#"[rampart@32473 id="01J" action="deny" tool="exec" agent="claude-code" session=""]"#));
+        assert!(msg.contains(
+            r#"[rampart@32473 id="01J" action="deny" tool="exec" agent="claude-code" session=""]"#
+        ));
         assert!(msg.ends_with(r#""hash":""}"#), "{msg}");
     }
 }

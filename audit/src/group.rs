@@ -86,9 +86,10 @@ impl GroupCommit {
             .unwrap_or_else(PoisonError::into_inner);
         let count = tickets.len();
         match writer.append_batch(events) {
-            Ok(appended) if appended.len() == count => {
-                tickets.into_iter().zip(appended.into_iter().map(Ok)).collect()
-            }
+            Ok(appended) if appended.len() == count => tickets
+                .into_iter()
+                .zip(appended.into_iter().map(Ok))
+                .collect(),
             Ok(_) => {
                 let e = AuditError::Format {
                     what: "a batch returned a different number of records".into(),

@@ -61,8 +61,11 @@ impl Generator {
 /// A new id for an event at `ms` milliseconds since the epoch; strictly greater than every id this
 /// process made before.
 pub fn new_id(ms: u64) -> String {
-    let mut g = GENERATOR.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let random = (u128::from(g.next_u64()) << 16 | u128::from(g.next_u64() & 0xffff)) & ((1 << 80) - 1);
+    let mut g = GENERATOR
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let random =
+        (u128::from(g.next_u64()) << 16 | u128::from(g.next_u64() & 0xffff)) & ((1 << 80) - 1);
     let candidate = Ulid::from_parts(ms, random);
     let id = match g.last {
         Some(last) if candidate <= last => last.increment().unwrap_or(candidate),

@@ -111,7 +111,9 @@ pub fn log_files(dir: &Path) -> Result<Vec<LogFile>, AuditError> {
         let Some(file) = name.to_str().and_then(LogFile::parse) else {
             continue;
         };
-        let kind = entry.file_type().map_err(AuditError::at("stat", &entry.path()))?;
+        let kind = entry
+            .file_type()
+            .map_err(AuditError::at("stat", &entry.path()))?;
         crate::secure::check_kind(&entry.path(), kind)?;
         files.push(file);
     }

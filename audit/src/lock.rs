@@ -56,7 +56,8 @@ impl LockFile {
                 });
             }
             let err = std::io::Error::last_os_error();
-            if err.raw_os_error() != Some(libc::EWOULDBLOCK) && err.raw_os_error() != Some(libc::EINTR)
+            if err.raw_os_error() != Some(libc::EWOULDBLOCK)
+                && err.raw_os_error() != Some(libc::EINTR)
             {
                 return Err(AuditError::io("lock", &self.path, &err));
             }

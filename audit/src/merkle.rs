@@ -138,7 +138,13 @@ fn subproof(m: usize, leaves: &[Hash], whole: bool, proof: &mut Vec<Hash>) {
 
 /// Checks a consistency proof between (`m`, `old_root`) and (`n`, `new_root`) (RFC 9162
 /// §2.1.4.2).
-pub fn verify_consistency(m: u64, n: u64, old_root: &Hash, new_root: &Hash, proof: &[Hash]) -> bool {
+pub fn verify_consistency(
+    m: u64,
+    n: u64,
+    old_root: &Hash,
+    new_root: &Hash,
+    proof: &[Hash],
+) -> bool {
     if m > n {
         return false;
     }
@@ -197,7 +203,12 @@ mod tests {
         assert_eq!(f.root(), empty_root());
         for (i, leaf) in all.iter().enumerate() {
             f.push(*leaf);
-            assert_eq!(f.root(), root(all.get(..=i).unwrap_or_default()), "size {}", i + 1);
+            assert_eq!(
+                f.root(),
+                root(all.get(..=i).unwrap_or_default()),
+                "size {}",
+                i + 1
+            );
             assert_eq!(f.nodes().len(), (i + 1).count_ones() as usize);
         }
     }

@@ -99,7 +99,10 @@ fn file_events(dir: &Path, file: LogFile) -> Result<Vec<Stored>, AuditError> {
 
 /// The dates that have log files, newest first.
 pub fn dates(dir: &Path) -> Result<Vec<Date>, AuditError> {
-    let mut dates: Vec<Date> = layout::log_files(dir)?.into_iter().map(|f| f.date).collect();
+    let mut dates: Vec<Date> = layout::log_files(dir)?
+        .into_iter()
+        .map(|f| f.date)
+        .collect();
     dates.dedup();
     dates.reverse();
     Ok(dates)
@@ -108,7 +111,10 @@ pub fn dates(dir: &Path) -> Result<Vec<Date>, AuditError> {
 /// Every event of `date` (all its parts), oldest first.
 pub fn day(dir: &Path, date: Date) -> Result<Vec<Stored>, AuditError> {
     let mut out = Vec::new();
-    for file in layout::log_files(dir)?.into_iter().filter(|f| f.date == date) {
+    for file in layout::log_files(dir)?
+        .into_iter()
+        .filter(|f| f.date == date)
+    {
         out.extend(file_events(dir, file)?);
     }
     Ok(out)
@@ -152,7 +158,10 @@ pub fn page(
 /// A day's files, concatenated as stored (continuation headers included), for download.
 pub fn export(dir: &Path, date: Date) -> Result<Vec<u8>, AuditError> {
     let mut out = Vec::new();
-    for file in layout::log_files(dir)?.into_iter().filter(|f| f.date == date) {
+    for file in layout::log_files(dir)?
+        .into_iter()
+        .filter(|f| f.date == date)
+    {
         let content = FileContent::read(dir, file)?;
         let whole = content.bytes.len() - content.torn;
         out.extend_from_slice(content.bytes.get(..whole).unwrap_or_default());

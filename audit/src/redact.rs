@@ -77,8 +77,7 @@ pub fn is_sensitive_key(key: &str) -> bool {
         .filter(char::is_ascii_alphanumeric)
         .map(|c| c.to_ascii_lowercase())
         .collect();
-    SENSITIVE_KEYS.contains(&norm.as_str())
-        || SENSITIVE_SUFFIXES.iter().any(|s| norm.ends_with(s))
+    SENSITIVE_KEYS.contains(&norm.as_str()) || SENSITIVE_SUFFIXES.iter().any(|s| norm.ends_with(s))
 }
 
 fn string_in_place(s: &mut String) {
@@ -90,7 +89,13 @@ fn string_in_place(s: &mut String) {
 /// The text with credential shapes replaced, or `None` when it holds none.
 pub fn string(text: &str) -> Option<String> {
     let mut current: Option<String> = None;
-    for pass in [authorization, flags, mysql_password, assignments, token_shapes] {
+    for pass in [
+        authorization,
+        flags,
+        mysql_password,
+        assignments,
+        token_shapes,
+    ] {
         let input = current.as_deref().unwrap_or(text);
         if let Some(out) = pass(input) {
             current = Some(out);
@@ -135,7 +140,9 @@ fn value_span(bytes: &[u8], start: usize) -> Option<(usize, usize)> {
             let len = bytes
                 .get(start..)?
                 .iter()
-                .position(|&b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'&' | b';' | b','))
+                .position(|&b| {
+                    b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'&' | b';' | b',')
+                })
                 .unwrap_or(bytes.len() - start);
             (len > 0).then_some((start, start + len))
         }
@@ -214,10 +221,7 @@ fn flags(text: &str) -> Option<String> {
         if i > 0 && !low.get(i - 1).is_some_and(|b| b.is_ascii_whitespace()) {
             continue;
         }
-        let Some(flag) = FLAGS
-            .iter()
-            .find(|f| low.get(i..i + f.len()) == Some(**f))
-        else {
+        let Some(flag) = FLAGS.iter().find(|f| low.get(i..i + f.len()) == Some(**f)) else {
             continue;
         };
         let mut v = i + flag.len();
@@ -328,7 +332,10 @@ fn token_shapes(text: &str) -> Option<String> {
         let slack = |b: u8| b.is_ascii_alphanumeric() || b == b'-';
         let key = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
         let upper = |b: u8| b.is_ascii_uppercase() || b.is_ascii_digit();
-        let len = if [&b"ghp_"[..], b"gho_", b"ghs_"].iter().any(|p| rest.starts_with(p)) {
+        let len = if [&b"ghp_"[..], b"gho_", b"ghs_"]
+            .iter()
+            .any(|p| rest.starts_with(p))
+        {
             Some(4 + run(4, alnum)).filter(|&n| n >= 4 + 20)
         } else if rest.starts_with(b"xoxb-") || rest.starts_with(b"xoxp-") {
             Some(5 + run(5, slack)).filter(|&n| n >= 5 + 10)
@@ -365,12 +372,18 @@ mod tests {
                 r#"curl -H "Authorization: Bearer abc.def" https://x"#,
                 r#"curl -H "Authorization: Bearer [REDACTED]" https://x"#,
             ),
-            ("authorization:basic dXNlcjpw", "authorization:basic [REDACTED]"),
+            (
+                "authorization:basic dXNlcjpw",
+                "authorization:basic [REDACTED]",
+            ),
             ("mysql -u root -psecret db", "mysql -u root -p[REDACTED] db"),
             ("x -p'hunter2' y", "x -p'[REDACTED]' y"),
             ("find . -print", "find . -print"),
             ("mkdir -p dir", "mkdir -p dir"),
-            ("login --password hunter2 --user x", "login --password [REDACTED] --user x"),
+            (
+                "login --password hunter2 --user x",
+                "login --password [REDACTED] --user x",
+            ),
             ("gh --token=abc", "gh --token=[REDACTED]"),
             ("x --api-key k1", "x --api-key [REDACTED]"),
             (
@@ -379,9 +392,15 @@ mod tests {
             ),
             ("SLACK=xoxb-1234567890-abc", "SLACK=[REDACTED]"),
             ("k=sk-abcdefghijklmnopqrstuv", "k=[REDACTED]"),
-            ("task-abcdefghijklmnopqrstuvwxyz", "task-abcdefghijklmnopqrstuvwxyz"),
+            (
+                "task-abcdefghijklmnopqrstuvwxyz",
+                "task-abcdefghijklmnopqrstuvwxyz",
+            ),
             ("AKIAABCDEFGHIJKLMNOP rest", "[REDACTED] rest"),
-            ("?access_token=abcdefgh12&x=1", "?access_token=[REDACTED]&x=1"),
+            (
+                "?access_token=abcdefgh12&x=1",
+                "?access_token=[REDACTED]&x=1",
+            ),
             ("token=short", "token=short"),
             ("secret: 0123456789abcdef", "secret: [REDACTED]"),
             ("echo hello", "echo hello"),

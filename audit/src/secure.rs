@@ -127,9 +127,10 @@ pub fn open(path: &Path, access: Access) -> Result<Option<File>, AuditError> {
             match opts.clone().create_new(true).mode(0o600).open(path) {
                 Ok(file) => (file, true),
                 // Another writer created it between the two opens.
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    (opts.open(path).map_err(AuditError::at("open", path))?, false)
-                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => (
+                    opts.open(path).map_err(AuditError::at("open", path))?,
+                    false,
+                ),
                 Err(e) => return Err(AuditError::io("create", path, &e)),
             }
         }
@@ -137,8 +138,7 @@ pub fn open(path: &Path, access: Access) -> Result<Option<File>, AuditError> {
         Err(err) if err.raw_os_error() == Some(libc::ELOOP) => {
             return Err(AuditError::Unsafe {
                 path: path.to_path_buf(),
-                problem: "a symlink in the audit directory (the trail never follows links)"
-                    .into(),
+                problem: "a symlink in the audit directory (the trail never follows links)".into(),
                 fix: format!("rm {}", shell_quote(path)),
             })
         }

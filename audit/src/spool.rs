@@ -107,11 +107,13 @@ pub fn event_from_line(line: &[u8]) -> Event {
                 "_rampart_spool_line".into(),
                 Value::String(String::from_utf8_lossy(line).into_owned()),
             );
-            Event::new("exec", request).agent("preload").decision(EventDecision {
-                action: "unknown".into(),
-                message: format!("unreadable preload spool line: {e}"),
-                ..EventDecision::default()
-            })
+            Event::new("exec", request)
+                .agent("preload")
+                .decision(EventDecision {
+                    action: "unknown".into(),
+                    message: format!("unreadable preload spool line: {e}"),
+                    ..EventDecision::default()
+                })
         }
     }
 }
@@ -235,7 +237,10 @@ mod tests {
     fn a_spool_line_becomes_an_upstream_shaped_event() {
         let line = br#"{"ts":1700000000123,"pid":77,"agent":"codex","session":"s1","tool":"exec","command":"rm -rf /x","decision":"deny","allowed":false,"message":"no","matched_policies":["p"],"hook":"execve","mode":"enforce"}"#;
         let e = event_from_line(line);
-        assert_eq!((e.agent.as_str(), e.session.as_str(), e.tool.as_str()), ("codex", "s1", "exec"));
+        assert_eq!(
+            (e.agent.as_str(), e.session.as_str(), e.tool.as_str()),
+            ("codex", "s1", "exec")
+        );
         assert_eq!(e.timestamp.rfc3339_nano(), "2023-11-14T22:13:20.123Z");
         assert_eq!(e.request.get("command"), Some(&Value::from("rm -rf /x")));
         assert_eq!(e.decision.action, "deny");

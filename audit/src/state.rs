@@ -80,15 +80,10 @@ pub struct StateFile {
 impl StateFile {
     pub fn open(dir: &Path) -> Result<StateFile, AuditError> {
         let path = dir.join(crate::layout::STATE);
-        let file = secure::open(&path, Access::Create)?
-            .ok_or_else(|| AuditError::Format {
-                what: format!("{} vanished while being opened", path.display()),
-            })?;
-        Ok(StateFile {
-            file,
-            path,
-            len: 0,
-        })
+        let file = secure::open(&path, Access::Create)?.ok_or_else(|| AuditError::Format {
+            what: format!("{} vanished while being opened", path.display()),
+        })?;
+        Ok(StateFile { file, path, len: 0 })
     }
 
     /// The current content, or `None` when it is empty or does not parse (a crash mid-write, or

@@ -241,9 +241,15 @@ mod tests {
         for days in [-800_000, -1, 0, 59, 60, 365, 11_016, 20_454, 2_932_896] {
             let d = Date::from_days(days);
             assert_eq!(d.days(), days);
-            assert_eq!(Date::parse(&d.to_string()), Some(d).filter(|d| d.year >= 0 && d.year <= 9999));
+            assert_eq!(
+                Date::parse(&d.to_string()),
+                Some(d).filter(|d| d.year >= 0 && d.year <= 9999)
+            );
         }
-        assert_eq!(Date::parse("2024-02-29").map(|d| d.to_string()).as_deref(), Some("2024-02-29"));
+        assert_eq!(
+            Date::parse("2024-02-29").map(|d| d.to_string()).as_deref(),
+            Some("2024-02-29")
+        );
         assert_eq!(Date::parse("2023-02-29"), None);
     }
 }

@@ -229,8 +229,7 @@ impl Walk {
                                 .into(),
                         ));
                     }
-                    if record.prev_hash != self.last_hash && !(self.open_start && self.count == 0)
-                    {
+                    if record.prev_hash != self.last_hash && !(self.open_start && self.count == 0) {
                         let what = self.diagnose_link(&record, &lines, index);
                         return Err(brk(Some(id), what));
                     }
@@ -306,7 +305,9 @@ impl Walk {
                     "file {} is missing: {} continues from it{}",
                     header.prev_file,
                     file.name(),
-                    previous.map_or(String::new(), |p| format!(" (the previous file here is {p})"))
+                    previous.map_or(String::new(), |p| format!(
+                        " (the previous file here is {p})"
+                    ))
                 )
             } else {
                 format!(
@@ -339,7 +340,11 @@ impl Walk {
     ) -> String {
         let prev = record.prev_hash;
         let last = self.recent.back();
-        let before_last = self.recent.len().checked_sub(2).and_then(|i| self.recent.get(i));
+        let before_last = self
+            .recent
+            .len()
+            .checked_sub(2)
+            .and_then(|i| self.recent.get(i));
         if let (Some(last), Some(two)) = (last, before_last) {
             if two.hash == prev {
                 return format!(
@@ -348,10 +353,13 @@ impl Walk {
                 );
             }
         }
-        let later = lines.iter().skip(index + 1).find(|l| match chain::classify(l.bytes) {
-            Ok(Line::Event(r)) => r.hash == prev,
-            _ => false,
-        });
+        let later = lines
+            .iter()
+            .skip(index + 1)
+            .find(|l| match chain::classify(l.bytes) {
+                Ok(Line::Event(r)) => r.hash == prev,
+                _ => false,
+            });
         if let Some(later) = later {
             return format!(
                 "it links to the event at line {}, which comes after it: events were reordered",
@@ -368,7 +376,9 @@ impl Walk {
             format!("event {} ({} line {})", l.id, l.file, l.line)
         });
         if prev.is_empty() {
-            return format!("it claims to be the first event, but follows {after}: a new chain was spliced in");
+            return format!(
+                "it claims to be the first event, but follows {after}: a new chain was spliced in"
+            );
         }
         format!(
             "the event it links to is not in the log: events between {after} and this one were deleted"
@@ -391,7 +401,10 @@ pub fn verify(dir: &Path, opts: &VerifyOptions) -> Result<Report, VerifyError> {
     walk.know_files(all.iter().map(LogFile::name));
     // Checkpoints and the anchor count from genesis, so they are checked only on a whole walk.
     let (checkpoints, anchor) = if opts.since.is_none() {
-        (stored_checkpoints(dir, opts.key.as_ref())?, read_anchor(dir)?)
+        (
+            stored_checkpoints(dir, opts.key.as_ref())?,
+            read_anchor(dir)?,
+        )
     } else {
         (Vec::new(), None)
     };

@@ -368,7 +368,10 @@ impl Writer {
             return Ok(false);
         };
         let path = self.opts.dir.join(cur.file.name());
-        let meta = cur.handle.metadata().map_err(AuditError::at("stat", &path))?;
+        let meta = cur
+            .handle
+            .metadata()
+            .map_err(AuditError::at("stat", &path))?;
         if meta.len() != cur.size || meta.nlink() == 0 {
             return Ok(false);
         }
@@ -400,7 +403,8 @@ impl Writer {
             let size = self.repair_tail(*file, &handle)?;
             if size == 0 {
                 std::fs::remove_file(&path).map_err(AuditError::at("remove", &path))?;
-                self.notices.push(Notice::EmptyFileRemoved { file: file.name() });
+                self.notices
+                    .push(Notice::EmptyFileRemoved { file: file.name() });
                 continue;
             }
             self.read_head(*file, &handle, size)?;
@@ -419,7 +423,10 @@ impl Writer {
     /// Cuts a torn last line; returns the file's size after.
     fn repair_tail(&mut self, file: LogFile, handle: &File) -> Result<u64, AuditError> {
         let path = self.opts.dir.join(file.name());
-        let size = handle.metadata().map_err(AuditError::at("stat", &path))?.len();
+        let size = handle
+            .metadata()
+            .map_err(AuditError::at("stat", &path))?
+            .len();
         if size == 0 {
             return Ok(0);
         }
@@ -463,9 +470,7 @@ impl Writer {
         match chain::classify(&line) {
             Ok(Line::Event(rec)) => {
                 if !rec.self_consistent(&line) {
-                    return Err(broken(
-                        "its last record does not match its hash (edited)",
-                    ));
+                    return Err(broken("its last record does not match its hash (edited)"));
                 }
                 self.head = Head {
                     hash: rec.hash.to_owned(),
@@ -548,7 +553,10 @@ impl Writer {
             return Ok(None);
         };
         let mut line = vec![0u8; usize::try_from(st.last_event_size).unwrap_or(0)];
-        if handle.read_exact_at(&mut line, st.last_event_start).is_err() {
+        if handle
+            .read_exact_at(&mut line, st.last_event_start)
+            .is_err()
+        {
             return Ok(None);
         }
         let line = line.strip_suffix(b"\n").unwrap_or_default();
@@ -781,7 +789,12 @@ impl Writer {
 
     /// The file a record of `len` bytes goes to: today's, or the next part when the current one
     /// would pass the rotation size. A clock that went back keeps the newest file.
-    fn target_file(&self, target: Option<(LogFile, u64)>, len: u64, today: crate::time::Date) -> LogFile {
+    fn target_file(
+        &self,
+        target: Option<(LogFile, u64)>,
+        len: u64,
+        today: crate::time::Date,
+    ) -> LogFile {
         match target {
             None => LogFile::new(today),
             Some((f, _)) if f.date < today => LogFile::new(today),
@@ -810,7 +823,8 @@ impl Writer {
                     return Err(e);
                 }
             };
-            let written = write_all(&handle, &seg.bytes).map_err(AuditError::at("append to", &path));
+            let written =
+                write_all(&handle, &seg.bytes).map_err(AuditError::at("append to", &path));
             done.push((seg.file, handle, size, seg.new));
             if let Err(e) = written {
                 self.undo(done);
@@ -820,7 +834,13 @@ impl Writer {
                 let synced = done
                     .last()
                     .map_or(Ok(()), |(_, h, _, _)| lock::data_sync(h, &path))
-                    .and_then(|()| if seg.new { lock::sync_dir(&self.opts.dir) } else { Ok(()) });
+                    .and_then(|()| {
+                        if seg.new {
+                            lock::sync_dir(&self.opts.dir)
+                        } else {
+                            Ok(())
+                        }
+                    });
                 if let Err(e) = synced {
                     self.undo(done);
                     return Err(e);
@@ -829,7 +849,10 @@ impl Writer {
         }
         if let Some((file, handle, _, _)) = done.pop() {
             let path = self.opts.dir.join(file.name());
-            let size = handle.metadata().map_err(AuditError::at("stat", &path))?.len();
+            let size = handle
+                .metadata()
+                .map_err(AuditError::at("stat", &path))?
+                .len();
             self.current = Some(Current { file, handle, size });
         }
         Ok(())
@@ -838,7 +861,10 @@ impl Writer {
     /// Opens a file the batch creates; it must not hold anything yet.
     fn open_new(&self, path: &Path) -> Result<File, AuditError> {
         let handle = secure::open(path, Access::Append)?.ok_or_else(|| missing(path))?;
-        let len = handle.metadata().map_err(AuditError::at("stat", path))?.len();
+        let len = handle
+            .metadata()
+            .map_err(AuditError::at("stat", path))?
+            .len();
         if len != 0 {
             return Err(AuditError::Broken {
                 file: path.to_path_buf(),
