@@ -50,18 +50,21 @@ fn hash_of(prev_hash: &[u8], until_hash: &[u8]) -> String {
 
 /// `sha256:` + lower-case hex.
 pub fn format_hash(digest: &[u8; 32]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(71);
     out.push_str(HASH_PREFIX);
-    for &b in digest {
-        out.push(char::from(
-            HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0'),
-        ));
-        out.push(char::from(
-            HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0'),
-        ));
-    }
+    push_hex(&mut out, digest);
     out
+}
+
+/// Appends lower-case hex.
+pub fn push_hex(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = Vec::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        buf.push(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0'));
+        buf.push(HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0'));
+    }
+    out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
 }
 
 /// The 32 bytes of a `sha256:<hex>` value.

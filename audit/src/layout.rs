@@ -61,7 +61,14 @@ impl LogFile {
     }
 
     pub fn name(&self) -> String {
-        self.to_string()
+        let mut out = String::with_capacity(24);
+        self.date.push_iso(&mut out);
+        if self.part > 0 {
+            out.push_str(".p");
+            crate::time::push_digits(&mut out, i64::from(self.part), 1);
+        }
+        out.push_str(".jsonl");
+        out
     }
 
     /// The file a size rotation goes to.
@@ -75,11 +82,7 @@ impl LogFile {
 
 impl fmt::Display for LogFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.part == 0 {
-            write!(f, "{}.jsonl", self.date)
-        } else {
-            write!(f, "{}.p{}.jsonl", self.date, self.part)
-        }
+        f.write_str(&self.name())
     }
 }
 

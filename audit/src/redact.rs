@@ -86,8 +86,18 @@ fn string_in_place(s: &mut String) {
     }
 }
 
+/// Whether `text` has any byte a credential shape starts with or is introduced by; most strings
+/// (paths, plain commands) have none of `-=:_` or upper-case `A`, and skip every pass.
+fn may_hold_secret(text: &str) -> bool {
+    text.bytes()
+        .any(|b| matches!(b, b'-' | b'=' | b':' | b'_' | b'A'))
+}
+
 /// The text with credential shapes replaced, or `None` when it holds none.
 pub fn string(text: &str) -> Option<String> {
+    if !may_hold_secret(text) {
+        return None;
+    }
     let mut current: Option<String> = None;
     for pass in [
         authorization,
@@ -152,8 +162,11 @@ fn value_span(bytes: &[u8], start: usize) -> Option<(usize, usize)> {
 
 /// Every position where `needle` (lower-case) occurs in `hay` (lower-cased).
 fn find_all<'a>(hay: &'a [u8], needle: &'a [u8]) -> impl Iterator<Item = usize> + 'a {
-    (0..hay.len().saturating_sub(needle.len() - 1))
-        .filter(move |&i| hay.get(i..i + needle.len()) == Some(needle))
+    let first = needle.first().copied().unwrap_or(0);
+    hay.iter()
+        .enumerate()
+        .filter(move |&(i, &b)| b == first && hay.get(i..i + needle.len()) == Some(needle))
+        .map(|(i, _)| i)
 }
 
 /// `Authorization: Bearer <x>` and `Basic <x>` (any case, any spacing).

@@ -64,9 +64,9 @@ fn parse_hex(text: &str) -> Option<Hash> {
 }
 
 pub fn hex(hash: &Hash) -> String {
-    crate::chain::format_hash(hash)
-        .trim_start_matches(crate::chain::HASH_PREFIX)
-        .to_owned()
+    let mut out = String::with_capacity(64);
+    crate::chain::push_hex(&mut out, hash);
+    out
 }
 
 /// The open state file.

@@ -64,14 +64,17 @@ impl Timestamp {
     /// Go's `time.RFC3339Nano` in UTC: `2006-01-02T15:04:05.999999999Z`.
     pub fn rfc3339_nano(self) -> String {
         let secs_of_day = self.secs.rem_euclid(86_400);
-        let (h, m, s) = (
-            secs_of_day / 3600,
-            (secs_of_day % 3600) / 60,
-            secs_of_day % 60,
-        );
-        let mut text = format!("{}T{h:02}:{m:02}:{s:02}", self.date());
+        let mut text = String::with_capacity(30);
+        self.date().push_iso(&mut text);
+        text.push('T');
+        push_digits(&mut text, secs_of_day / 3600, 2);
+        text.push(':');
+        push_digits(&mut text, (secs_of_day % 3600) / 60, 2);
+        text.push(':');
+        push_digits(&mut text, secs_of_day % 60, 2);
         if self.nanos > 0 {
-            let frac = format!("{:09}", self.nanos);
+            let mut frac = String::with_capacity(9);
+            push_digits(&mut frac, i64::from(self.nanos), 9);
             text.push('.');
             text.push_str(frac.trim_end_matches('0'));
         }
@@ -130,7 +133,34 @@ impl Timestamp {
     }
 }
 
+/// Appends `n` (non-negative) in decimal, zero-padded to `width` digits.
+pub fn push_digits(out: &mut String, n: i64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let mut at = buf.len();
+    let mut v = n.unsigned_abs();
+    while v > 0 || at + width > buf.len() {
+        at -= 1;
+        if let Some(slot) = buf.get_mut(at) {
+            *slot = b'0' + (v % 10) as u8;
+        }
+        v /= 10;
+        if at == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(buf.get(at..).unwrap_or_default()).unwrap_or_default());
+}
+
 impl Date {
+    /// Appends `YYYY-MM-DD`.
+    pub fn push_iso(&self, out: &mut String) {
+        push_digits(out, self.year, 4);
+        out.push('-');
+        push_digits(out, i64::from(self.month), 2);
+        out.push('-');
+        push_digits(out, i64::from(self.day), 2);
+    }
+
     /// The date `days` after 1970-01-01 (Howard Hinnant's civil_from_days).
     pub fn from_days(days: i64) -> Date {
         let z = days + 719_468;
@@ -198,7 +228,12 @@ impl Date {
 
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+        if self.year < 0 {
+            return write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day);
+        }
+        let mut text = String::with_capacity(10);
+        self.push_iso(&mut text);
+        f.write_str(&text)
     }
 }
 

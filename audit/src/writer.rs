@@ -235,6 +235,47 @@ pub struct Writer {
     key: Option<Key>,
     exporter: Option<Exporter>,
     notices: Vec<Notice>,
+    /// Set while a [`crate::GroupCommit`] batch collects its syncs to run after the writer is
+    /// released (so the next batch can be written meanwhile).
+    deferred: Option<PendingSync>,
+    /// The frontier's nodes and their hex, for the state file.
+    tree_cache: Vec<(merkle::Hash, String)>,
+}
+
+/// The syncs a batch still owes before its callers may be answered.
+#[derive(Default)]
+pub struct PendingSync {
+    files: Vec<(File, PathBuf)>,
+    /// Whether a file was created (its directory entry must reach the disk too).
+    dir: bool,
+    dir_path: PathBuf,
+}
+
+impl PendingSync {
+    /// Adds what `other` owes; a file owed twice is synced once.
+    pub fn absorb(&mut self, other: PendingSync) {
+        for (file, path) in other.files {
+            match self.files.iter_mut().find(|(_, p)| *p == path) {
+                Some(slot) => *slot = (file, path),
+                None => self.files.push((file, path)),
+            }
+        }
+        self.dir |= other.dir;
+        if self.dir_path.as_os_str().is_empty() {
+            self.dir_path = other.dir_path;
+        }
+    }
+
+    /// Runs the owed `fdatasync`s (and the directory's `fsync`).
+    pub fn sync(self) -> Result<(), AuditError> {
+        for (file, path) in &self.files {
+            lock::data_sync(file, path)?;
+        }
+        if self.dir {
+            lock::sync_dir(&self.dir_path)?;
+        }
+        Ok(())
+    }
 }
 
 fn missing(path: &Path) -> AuditError {
@@ -274,6 +315,8 @@ impl Writer {
             key: None,
             exporter,
             notices: Vec::new(),
+            deferred: None,
+            tree_cache: Vec::new(),
         };
         if writer.opts.recovery == Recovery::Full {
             let _guard = writer.lock.lock(writer.opts.lock_timeout)?;
@@ -321,6 +364,22 @@ impl Writer {
         };
         self.after_write(before);
         Ok(appended)
+    }
+
+    /// Appends like [`Writer::append_batch`] but returns the syncs the batch owes instead of
+    /// running them, so the caller can release the writer first (group commit). The records are
+    /// durable only once [`PendingSync::sync`] succeeded.
+    pub fn append_batch_deferred(
+        &mut self,
+        events: Vec<Event>,
+    ) -> Result<(Vec<Appended>, PendingSync), AuditError> {
+        self.deferred = Some(PendingSync {
+            dir_path: self.opts.dir.clone(),
+            ..PendingSync::default()
+        });
+        let result = self.append_batch(events);
+        let pending = self.deferred.take().unwrap_or_default();
+        result.map(|appended| (appended, pending))
     }
 
     /// Signs a checkpoint of the current log now (when it grew since the last one) and returns the
@@ -696,7 +755,7 @@ impl Writer {
         Ok(())
     }
 
-    /// Fills in what the writer owns, redacts and compacts.
+    /// Fills in what the writer owns and redacts.
     fn prepare(&self, event: &mut Event) {
         if event.schema_version.is_empty() {
             event.schema_version = SCHEMA_VERSION.to_owned();
@@ -708,7 +767,17 @@ impl Writer {
             event.host = Host::this();
         }
         redact::event(event);
+    }
+
+    /// Seals `event` after `prev_hash`, compacting it first when the line would be too long
+    /// (rare, so the common path encodes once).
+    fn seal(&self, event: &mut Event, prev_hash: &str) -> chain::Sealed {
+        let sealed = chain::seal(event, prev_hash);
+        if sealed.line.len() <= self.opts.max_record_bytes {
+            return sealed;
+        }
         compact::compact(event, self.opts.max_record_bytes);
+        chain::seal(event, prev_hash)
     }
 
     /// Seals, plans, writes (all or nothing) and syncs `events`.
@@ -720,7 +789,7 @@ impl Writer {
         let today = Timestamp::now().date();
         for mut event in events {
             self.prepare(&mut event);
-            let sealed = chain::seal(&mut event, &head.hash);
+            let sealed = self.seal(&mut event, &head.hash);
             let len = sealed.line.len() as u64;
             let file = self.target_file(target, len, today);
             if target.map(|(f, _)| f) != Some(file) {
@@ -806,6 +875,7 @@ impl Writer {
     /// Writes each segment to its file; on any failure, undoes every segment of the batch.
     fn write_segments(&mut self, segments: Vec<Segment>) -> Result<(), AuditError> {
         let mut done: Vec<(LogFile, File, u64, bool)> = Vec::new();
+        let mut last_len = 0u64;
         for seg in segments {
             let path = self.opts.dir.join(seg.file.name());
             let opened = if seg.new {
@@ -825,12 +895,19 @@ impl Writer {
             };
             let written =
                 write_all(&handle, &seg.bytes).map_err(AuditError::at("append to", &path));
+            last_len = seg.bytes.len() as u64;
             done.push((seg.file, handle, size, seg.new));
             if let Err(e) = written {
                 self.undo(done);
                 return Err(e);
             }
-            if self.opts.durability != Durability::Never {
+            if self.opts.durability != Durability::Never && self.deferred.is_some() {
+                let handle = done.last().map(|(_, h, _, _)| h.try_clone());
+                if let (Some(Ok(handle)), Some(pending)) = (handle, &mut self.deferred) {
+                    pending.files.push((handle, path.clone()));
+                    pending.dir |= seg.new;
+                }
+            } else if self.opts.durability != Durability::Never {
                 let synced = done
                     .last()
                     .map_or(Ok(()), |(_, h, _, _)| lock::data_sync(h, &path))
@@ -847,12 +924,9 @@ impl Writer {
                 }
             }
         }
-        if let Some((file, handle, _, _)) = done.pop() {
-            let path = self.opts.dir.join(file.name());
-            let size = handle
-                .metadata()
-                .map_err(AuditError::at("stat", &path))?
-                .len();
+        if let Some((file, handle, size, _)) = done.pop() {
+            // Under the lock nobody else appends: the new size is the old one plus what we wrote.
+            let size = size + last_len;
             self.current = Some(Current { file, handle, size });
         }
         Ok(())
@@ -926,13 +1000,27 @@ impl Writer {
             last_event_start: self.head.start,
             last_event_size: self.head.len,
             rampart: Some(Extra {
-                tree: self.frontier.nodes().iter().map(state::hex).collect(),
+                tree: self.tree_hex(),
                 last_tool_call_id: self.last_tool_call_id.clone(),
                 checkpoint_size: self.checkpoint_at.0,
                 checkpoint_unix: self.checkpoint_at.1,
             }),
         };
         self.state.write(&st)
+    }
+
+    /// The frontier in hex, re-encoding only the nodes that changed since the last call.
+    fn tree_hex(&mut self) -> Vec<String> {
+        let nodes = self.frontier.nodes();
+        self.tree_cache.truncate(nodes.len());
+        for (i, node) in nodes.iter().enumerate() {
+            match self.tree_cache.get_mut(i) {
+                Some((hash, _)) if hash == node => {}
+                Some(slot) => *slot = (*node, state::hex(node)),
+                None => self.tree_cache.push((*node, state::hex(node))),
+            }
+        }
+        self.tree_cache.iter().map(|(_, hex)| hex.clone()).collect()
     }
 
     fn write_anchor(&self) -> Result<(), AuditError> {
