@@ -51,6 +51,10 @@ pub enum Command {
     /// Install an integration for an agent.
     #[command(subcommand)]
     Setup(SetupCommand),
+    /// The audit trail: verify, tail, search, stats, replay, checkpoint.
+    Audit(crate::commands::audit::AuditArgs),
+    /// Recent decisions.
+    Log(crate::commands::log::LogArgs),
 }
 
 #[derive(Subcommand)]
@@ -127,6 +131,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Init { profile, force } => init::run(&profile, force),
         Command::Bench(args) => bench(&PolicySource::discover(config), &args),
         Command::Preload(args) => preload(&PolicySource::discover(config), args),
+        Command::Audit(args) => crate::commands::audit::run(args),
+        Command::Log(args) => crate::commands::log::run(args),
         Command::Setup(SetupCommand::Codex { remove }) => {
             println!("{}", preload_cmd::setup_codex(remove)?);
             Ok(ExitCode::SUCCESS)

@@ -6,6 +6,7 @@
 
 mod check;
 mod cli;
+mod commands;
 mod corpus;
 mod decide;
 mod explain;

@@ -78,6 +78,14 @@ fn value_mentions(v: &serde_json::Value, has: &dyn Fn(&str) -> bool) -> bool {
     }
 }
 
+/// The log files; none when the directory does not exist yet (nothing was ever recorded).
+fn log_files(dir: &Path) -> Result<Vec<LogFile>, AuditError> {
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
+    layout::log_files(dir)
+}
+
 /// The events of one file, oldest first.
 fn file_events(dir: &Path, file: LogFile) -> Result<Vec<Stored>, AuditError> {
     let content = FileContent::read(dir, file)?;
@@ -99,10 +107,7 @@ fn file_events(dir: &Path, file: LogFile) -> Result<Vec<Stored>, AuditError> {
 
 /// The dates that have log files, newest first.
 pub fn dates(dir: &Path) -> Result<Vec<Date>, AuditError> {
-    let mut dates: Vec<Date> = layout::log_files(dir)?
-        .into_iter()
-        .map(|f| f.date)
-        .collect();
+    let mut dates: Vec<Date> = log_files(dir)?.into_iter().map(|f| f.date).collect();
     dates.dedup();
     dates.reverse();
     Ok(dates)
@@ -111,10 +116,7 @@ pub fn dates(dir: &Path) -> Result<Vec<Date>, AuditError> {
 /// Every event of `date` (all its parts), oldest first.
 pub fn day(dir: &Path, date: Date) -> Result<Vec<Stored>, AuditError> {
     let mut out = Vec::new();
-    for file in layout::log_files(dir)?
-        .into_iter()
-        .filter(|f| f.date == date)
-    {
+    for file in log_files(dir)?.into_iter().filter(|f| f.date == date) {
         out.extend(file_events(dir, file)?);
     }
     Ok(out)
@@ -158,10 +160,7 @@ pub fn page(
 /// A day's files, concatenated as stored (continuation headers included), for download.
 pub fn export(dir: &Path, date: Date) -> Result<Vec<u8>, AuditError> {
     let mut out = Vec::new();
-    for file in layout::log_files(dir)?
-        .into_iter()
-        .filter(|f| f.date == date)
-    {
+    for file in log_files(dir)?.into_iter().filter(|f| f.date == date) {
         let content = FileContent::read(dir, file)?;
         let whole = content.bytes.len() - content.torn;
         out.extend_from_slice(content.bytes.get(..whole).unwrap_or_default());
@@ -218,7 +217,7 @@ pub fn stats_between(dir: &Path, from: Date, to: Date) -> Result<Stats, AuditErr
 /// Every matching event, oldest first.
 pub fn events(dir: &Path, filter: &Filter) -> Result<Vec<Stored>, AuditError> {
     let mut out = Vec::new();
-    for file in layout::log_files(dir)? {
+    for file in log_files(dir)? {
         if filter.may_hold(file.date) {
             out.extend(
                 file_events(dir, file)?
@@ -234,7 +233,7 @@ pub fn events(dir: &Path, filter: &Filter) -> Result<Vec<Stored>, AuditError> {
 /// needed.
 pub fn last(dir: &Path, n: usize, filter: &Filter) -> Result<Vec<Stored>, AuditError> {
     let mut out: Vec<Stored> = Vec::new();
-    for file in layout::log_files(dir)?.into_iter().rev() {
+    for file in log_files(dir)?.into_iter().rev() {
         if out.len() >= n {
             break;
         }
@@ -266,7 +265,7 @@ pub struct Follower {
 impl Follower {
     /// Starts at the current end of the log.
     pub fn at_end(dir: &Path) -> Result<Follower, AuditError> {
-        let file = layout::log_files(dir)?.last().copied();
+        let file = log_files(dir)?.last().copied();
         let (offset, line) = match file {
             Some(f) => {
                 let content = FileContent::read(dir, f)?;
@@ -285,7 +284,7 @@ impl Follower {
 
     pub fn poll(&mut self) -> Result<Vec<Stored>, AuditError> {
         let mut out = Vec::new();
-        let files = layout::log_files(&self.dir)?;
+        let files = log_files(&self.dir)?;
         let from = self.file;
         for file in files.into_iter().filter(|f| from.is_none_or(|c| *f >= c)) {
             if Some(file) != self.file {
