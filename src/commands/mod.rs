@@ -1,9 +1,11 @@
 //! The commands: the top-level parser, and one module per command, each with its own arguments.
 
+pub mod audit;
 pub mod bench;
 pub mod check;
 pub mod compile;
 pub mod init;
+pub mod log;
 pub mod policy;
 pub mod preload;
 pub mod setup;
@@ -52,6 +54,10 @@ pub enum Command {
     Setup(setup::Command),
     /// Print the version of rampart and of the bundle format it reads.
     Version(version::Args),
+    /// The audit trail: verify, tail, search, stats, replay, checkpoint.
+    Audit(audit::AuditArgs),
+    /// Recent decisions from the audit trail.
+    Log(log::LogArgs),
 }
 
 /// Runs a parsed command line: its exit code, or 1 with the error on stderr.
@@ -67,6 +73,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Preload(args) => preload::run(args, config),
         Command::Setup(command) => setup::run(&command),
         Command::Version(args) => version::run(&args),
+        Command::Audit(args) => audit::run(args),
+        Command::Log(args) => log::run(args),
     };
     result.unwrap_or_else(|err| {
         eprintln!("rampart: {err}");
