@@ -1,9 +1,7 @@
-//! Two jobs, both so that a plain `cargo build` gives a working rampart:
-//!
-//! - compiles the built-in profiles into bundles embedded in the binary, so that no command pays
-//!   compile time for the default policy (a profile that fails to load or compile fails the build);
-//! - builds librampart.so, the preload library, and puts it next to the binary
-//!   (`target/<profile>/librampart.so`), where `rampart preload` looks first.
+//! Builds librampart.so, the preload library, and puts it next to the binary
+//! (`target/<profile>/librampart.so`), where `rampart preload` looks first, so that a plain
+//! `cargo build` gives a working rampart. (The built-in profiles are compiled by the
+//! `rampart-policies` crate's build script.)
 //!
 //! Why a nested cargo for the library: preload/ is a workspace of its own. Built in one cargo
 //! invocation with the CLI, feature unification would turn on rampart-runtime's `std` feature in
@@ -24,7 +22,6 @@ const LIBRARY: &str = "librampart.so";
 
 fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    embed_profiles(&out);
     // A library left from an earlier build would not match these sources (nor, perhaps, the
     // bundle format): better none than a stale one, whether the build below is skipped or fails.
     if let Some(dir) = profile_dir(&out) {
@@ -55,18 +52,6 @@ fn main() {
 /// `<target>/[<triple>/]<profile>/build/<pkg>-<hash>/out`.
 fn profile_dir(out: &Path) -> Option<&Path> {
     out.ancestors().nth(3)
-}
-
-fn embed_profiles(out: &Path) {
-    for name in ["standard", "paranoid", "yolo"] {
-        let path = format!("policies/{name}.yaml");
-        println!("cargo:rerun-if-changed={path}");
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        let compiled = rampart_compiler::compile_str(&format!("embedded:{name}"), &text)
-            .unwrap_or_else(|e| panic!("{path}: {e}"));
-        std::fs::write(out.join(format!("{name}.bin")), compiled.bytes)
-            .unwrap_or_else(|e| panic!("writing {name}.bin: {e}"));
-    }
 }
 
 /// Builds the library with a nested cargo and copies it next to the binary.

@@ -15,7 +15,7 @@ pub struct Decider<'a> {
 
 impl<'a> Decider<'a> {
     pub fn new(loaded: &'a Loaded) -> Result<Decider<'a>, String> {
-        let bundle = loaded.open()?;
+        let bundle = loaded.bundle().map_err(|e| e.to_string())?;
         let evaluator = Evaluator::new(&bundle).map_err(|e| format!("policy bundle: {e}"))?;
         Ok(Decider { bundle, evaluator })
     }

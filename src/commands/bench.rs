@@ -4,7 +4,6 @@
 use crate::bundle;
 use crate::corpus::{load_corpus, run_corpus};
 use crate::decide::Decider;
-use crate::source::PolicySource;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -28,7 +27,7 @@ pub struct Args {
 
 pub fn run(args: &Args, config: Option<PathBuf>) -> Result<ExitCode, String> {
     let cases = load_corpus(&args.corpus)?;
-    let loaded = bundle::load(&PolicySource::discover(config))?;
+    let loaded = bundle::load(&crate::source::discover(config))?;
     let decider = Decider::new(&loaded)?;
     let mut report = run_corpus(decider.evaluator(), &cases);
     if let Some(class) = &args.category {

@@ -7,7 +7,6 @@
 
 use crate::bundle;
 use crate::decide::{decision_json, Decider};
-use crate::source::PolicySource;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufWriter, Write};
 use std::path::PathBuf;
@@ -20,7 +19,7 @@ pub const MAX_LINE: usize = 1 << 20;
 pub struct Args {}
 
 pub fn run(_: &Args, config: Option<PathBuf>) -> Result<ExitCode, String> {
-    let loaded = bundle::load(&PolicySource::discover(config))?;
+    let loaded = bundle::load(&crate::source::discover(config))?;
     let decider = Decider::new(&loaded)?;
     let mut input = std::io::stdin().lock();
     let mut out = BufWriter::new(std::io::stdout().lock());

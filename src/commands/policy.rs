@@ -41,9 +41,9 @@ pub struct ExplainArgs {
 
 pub fn run(command: Command, config: Option<PathBuf>) -> Result<ExitCode, String> {
     match command {
-        Command::Check { path } => check(&PolicySource::discover(path.or(config))),
+        Command::Check { path } => check(&crate::source::discover(path.or(config))),
         Command::Lint { path } => lint(&path),
-        Command::Explain(args) => explain(&PolicySource::discover(config), &args),
+        Command::Explain(args) => explain(&crate::source::discover(config), &args),
     }
 }
 

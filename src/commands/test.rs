@@ -59,7 +59,7 @@ pub fn run(args: &Args, config: Option<PathBuf>) -> Result<ExitCode, String> {
     );
     if !(is_yaml && path.is_file()) {
         return dry_run(
-            &PolicySource::discover(config),
+            &crate::source::discover(config),
             &args.tool,
             &target,
             args.json,
@@ -84,14 +84,14 @@ fn suite_and_policy(
 ) -> Result<(PolicySource, Vec<TestCase>), String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     if text.lines().any(|l| l.starts_with("policies:")) {
-        let source = PolicySource::Paths(vec![path.to_path_buf()]);
+        let source = PolicySource::exact(vec![path.to_path_buf()]);
         let tests = bundle::policy_set(&source)?.tests;
         return Ok((source, tests));
     }
     let suite = load_suite(path).map_err(|e| e.to_string())?;
     let source = match suite.policy {
-        Some(policy) => PolicySource::Paths(vec![policy]),
-        None => PolicySource::discover(config),
+        Some(policy) => PolicySource::exact(vec![policy]),
+        None => crate::source::discover(config),
     };
     Ok((source, suite.tests))
 }
