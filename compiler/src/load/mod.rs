@@ -13,7 +13,7 @@
 pub(crate) mod check;
 pub(crate) mod decode;
 pub(crate) mod schema;
-pub(crate) mod time;
+pub mod time;
 pub(crate) mod yaml;
 
 use crate::error::Error;

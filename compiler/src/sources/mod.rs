@@ -18,12 +18,14 @@
 //! [`Embedded`] profile.
 
 mod cache;
+pub mod counts;
 mod discover;
 pub mod edit;
 mod in_force;
 mod merge;
 mod once;
 mod stamp;
+pub mod user_rules;
 
 pub use discover::{
     git_root, user_home, Discovery, Sources, ENV_NO_PROJECT_POLICY, PROJECT_POLICY, USER_POLICIES,
