@@ -379,3 +379,53 @@ fn the_preload_maps_the_same_cached_bundle() {
     assert!(path.starts_with(s.home().join(".rampart/cache")), "{out:?}");
     assert_eq!(cached_bundle(&s), path);
 }
+
+/// Runs `/bin/true && echo ran` under the preload with the scratch's policy; whether it ran.
+fn preloaded_true_ran(s: &Scratch, env: &[(&str, &str)]) -> bool {
+    let mut c = s.rampart(&["preload", "--", "/bin/sh", "-c", "/bin/true && echo ran"]);
+    c.env("RAMPART_URL", "http://127.0.0.1:9")
+        .env_remove("RAMPART_FAIL_OPEN");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.output().unwrap();
+    stdout(&out).contains("ran")
+}
+
+#[test]
+fn the_preload_never_acts_on_a_single_use_rule_without_the_server() {
+    let s = Scratch::new("preload-once");
+    if !s
+        .run(&["allow", "/bin/true", "--tool", "exec", "-y"])
+        .status
+        .success()
+    {
+        panic!("allow failed");
+    }
+    assert!(preloaded_true_ran(&s, &[]), "a plain allow runs");
+    assert!(s.run(&["rules", "reset", "-y"]).status.success());
+    assert!(s
+        .run(&["allow", "/bin/true", "--tool", "exec", "--once"])
+        .status
+        .success());
+    // No server to claim it: denied, and the rule is still there for an enforcing surface.
+    assert!(!preloaded_true_ran(&s, &[]));
+    assert!(stdout(&s.run(&["rules"])).contains("[once]"));
+}
+
+#[test]
+fn the_preload_sends_only_counted_execs_to_the_server_and_says_what_it_did_without_one() {
+    let s = Scratch::new("preload-count");
+    s.user_file(
+        "custom.yaml",
+        "policies:\n  - name: rate\n    match: {tool: [exec]}\n    rules:\n      - action: deny\n        when:\n          command_matches: [\"/bin/true\"]\n          call_count: {gte: 100, window: 1h}\n  - name: ok\n    match: {tool: [exec]}\n    rules:\n      - action: allow\n        when: {command_matches: [\"/bin/true\", \"/bin/echo *\"]}\n",
+    );
+    // Fail-open (the default): the counted exec runs, the record says why.
+    assert!(preloaded_true_ran(&s, &[]));
+    assert!(!preloaded_true_ran(&s, &[("RAMPART_FAIL_OPEN", "0")]));
+    // An exec no count rule looks at is decided locally, server or not.
+    let mut c = s.rampart(&["preload", "--", "/bin/sh", "-c", "/bin/echo local"]);
+    c.env("RAMPART_URL", "http://127.0.0.1:9")
+        .env("RAMPART_FAIL_OPEN", "0");
+    assert!(stdout(&c.output().unwrap()).contains("local"));
+}
