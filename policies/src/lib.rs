@@ -7,7 +7,8 @@
 //! depend on the binary package. The compiler cannot hold the profiles itself, because compiling
 //! them at build time makes this crate build-depend on the compiler.
 
-use rampart_compiler::sources::Embedded;
+use rampart_compiler::sources::{Discovery, Embedded};
+use std::path::PathBuf;
 
 /// Dense DFAs need 4-byte alignment; `include_bytes!` guarantees none, so the bytes are wrapped.
 #[repr(C, align(64))]
@@ -43,6 +44,13 @@ pub fn profile(name: &str) -> Option<Embedded> {
 /// `embedded:standard`).
 pub fn standard() -> Embedded {
     profile!("standard")
+}
+
+/// Where this process's policy comes from: `config` (`--config`), the current directory, `$HOME`
+/// and `RAMPART_NO_PROJECT_POLICY`, with the standard profile as the fallback. Every surface
+/// opens the policy in force with `discovery(config).sources().open()`.
+pub fn discovery(config: Option<PathBuf>) -> Discovery {
+    Discovery::from_env(config, standard(), &profiles())
 }
 
 #[cfg(test)]

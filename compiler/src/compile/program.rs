@@ -137,6 +137,7 @@ impl Lowering {
             action: act,
             message: program.add_text(&r.message),
             expires_at: r.expires_at,
+            once: r.once,
             grant,
             always: w.default || w.is_empty(),
             command: self.command(w, grant),

@@ -212,6 +212,18 @@ impl<'a> Evaluator<'a> {
         readings: &CommandReadings,
         now_unix: i64,
     ) -> Decision {
+        self.evaluate_exec_in(agent, session, readings, &EvalContext::at(now_unix))
+    }
+
+    /// [`Evaluator::evaluate_exec`] with a context: the preload passes a counter that notes
+    /// whether a call_count rule was consulted (see its `decide`).
+    pub fn evaluate_exec_in(
+        &self,
+        agent: &str,
+        session: &str,
+        readings: &CommandReadings,
+        ctx: &EvalContext<'_>,
+    ) -> Decision {
         for (what, value) in [
             ("agent", agent),
             ("session", session),
@@ -234,7 +246,14 @@ impl<'a> Evaluator<'a> {
             params: alloc::vec![None; self.program.tool_params.len()],
         };
         let facts = self.facts(inputs);
-        self.decide(&facts, &EvalContext::at(now_unix))
+        self.decide(&facts, ctx)
+    }
+
+    /// The rule that supplied `decision`'s action, if a rule did: a surface asks it whether the
+    /// rule is single-use ([`RuleProgram::once`]) before it acts on the decision.
+    pub fn winning_rule(&self, decision: &Decision) -> Option<&RuleProgram> {
+        let (pi, ri) = decision.winner?;
+        self.rule(pi as usize, ri as usize)
     }
 
     /// Decides a tool's response (reference §2.10): response rules only; deny, ask and webhook

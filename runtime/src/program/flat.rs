@@ -236,6 +236,7 @@ flat_struct!(RuleProgram {
     action: Action,
     message: Text,
     expires_at: Option<i64>,
+    once: bool,
     grant: bool,
     always: bool,
     command: Option<CommandCond>,
@@ -279,6 +280,7 @@ mod tests {
             action: Action::Ask,
             message,
             expires_at: Some(-5),
+            once: true,
             grant: true,
             always: false,
             command: Some(CommandCond {

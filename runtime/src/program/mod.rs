@@ -486,7 +486,11 @@ pub struct PolicyProgram {
 pub struct RuleProgram {
     pub action: Action,
     pub message: Text,
+    /// Seconds since the Unix epoch after which the rule is skipped.
     pub expires_at: Option<i64>,
+    /// Single use (`once: true`): it applies until an enforcing surface claims it
+    /// (`rampart_compiler::sources::PolicyInForce::claim_once`), which removes it from its file.
+    pub once: bool,
     /// Match with granting logic (every component covered) rather than restrictive logic.
     pub grant: bool,
     /// `default: true` or an empty `when`: matches every call in scope at request time.
@@ -568,7 +572,9 @@ pub struct ResponseCond {
     pub not_matches: AtomRange,
 }
 
-/// What only explanations need: names, sources and the source map of every pattern.
+/// What only explanations and surfaces need: names, sources, the source map of every pattern,
+/// and the settings a surface acts on after deciding (notify, webhooks, ask options, single-use
+/// rules).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Metadata {
     /// Same order as [`Program::policies`].
@@ -579,18 +585,63 @@ pub struct Metadata {
     pub atoms: Vec<Vec<AtomMeta>>,
     /// The files the policy set was loaded from.
     pub files: Vec<String>,
+    /// The top-level `notify:` block in force, if any.
+    pub notify: Option<NotifyMeta>,
+}
+
+/// Where and when decisions are posted (upstream's `notify:`; sending is the surfaces' job).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotifyMeta {
+    pub url: String,
+    /// `auto`, `slack`, `discord`, `teams`, `webhook` (empty is auto).
+    pub platform: String,
+    /// The decisions that notify: deny, ask and watch (upstream's default: deny and ask).
+    pub on: Vec<Action>,
+}
+
+/// What a surface needs of one rule beyond deciding: where it was written, its webhook, its ask
+/// options, and whether it is single-use.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleMeta {
+    /// `file:line:column`.
+    pub pos: String,
+    pub once: bool,
+    /// Seconds since the Unix epoch after which the rule is skipped.
+    pub expires_at: Option<i64>,
+    /// `action: webhook`'s settings.
+    pub webhook: Option<WebhookMeta>,
+    /// `ask.audit`: mirror the native prompt into the server's approval queue.
+    pub ask_audit: bool,
+    /// `ask.headless_only`: use the server's blocking approval instead of the native prompt.
+    pub ask_headless_only: bool,
+    /// A digest of the rule as loaded (action, message, conditions), so that a claim of a
+    /// single-use rule removes exactly the rule that decided, not one edited since.
+    pub fingerprint: String,
+}
+
+/// A rule's `webhook:` settings.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookMeta {
+    pub url: String,
+    /// Milliseconds (default 5 s, capped at 30 s).
+    pub timeout_ms: u64,
+    /// Allow when the webhook fails or times out (default: deny).
+    pub fail_open: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyMeta {
     pub name: String,
+    /// The basename of the file it came from, `embedded:<profile>`, or `project`.
     pub source: String,
+    /// The file it came from, as loaded (`embedded:<profile>` for a built-in profile).
+    pub file: String,
     /// `file:line:column`.
     pub pos: String,
     pub priority: i64,
     pub description: String,
-    /// Per rule, `file:line:column`.
-    pub rules: Vec<String>,
+    /// Per rule, in order.
+    pub rules: Vec<RuleMeta>,
 }
 
 /// One atom's patterns: a single glob, or every literal of a contains alternation.
