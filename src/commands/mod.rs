@@ -7,6 +7,7 @@ pub mod check;
 pub mod compile;
 pub mod init;
 pub mod log;
+pub mod mcp;
 pub mod policy;
 pub mod preload;
 pub mod rules;
@@ -66,6 +67,8 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// Recent decisions from the audit trail.
     Log(log::LogArgs),
+    /// Run an MCP server behind the proxy that decides its tool calls; manage tool pins.
+    Mcp(mcp::Args),
 }
 
 /// Runs a parsed command line: its exit code, or 1 with the error on stderr.
@@ -86,6 +89,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Version(args) => version::run(&args),
         Command::Audit(args) => audit::run(args),
         Command::Log(args) => log::run(args),
+        Command::Mcp(args) => mcp::run(args, config),
     };
     result.unwrap_or_else(|err| {
         eprintln!("rampart: {err}");
