@@ -7,3 +7,4 @@ mod mcp_proxy;
 mod preload_programs;
 mod sources;
 mod threats;
+mod wrap_programs;

@@ -22,5 +22,6 @@
 
 pub mod mcp;
 pub mod serve;
+mod signals;
 pub mod surface;
 pub mod wrap;

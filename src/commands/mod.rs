@@ -14,6 +14,7 @@ pub mod rules;
 pub mod setup;
 pub mod test;
 pub mod version;
+pub mod wrap;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -69,6 +70,8 @@ pub enum Command {
     Log(log::LogArgs),
     /// Run an MCP server behind the proxy that decides its tool calls; manage tool pins.
     Mcp(mcp::Args),
+    /// Run an agent whose shells ($SHELL, and bash/sh/zsh on PATH) decide each command first.
+    Wrap(wrap::Args),
 }
 
 /// Runs a parsed command line: its exit code, or 1 with the error on stderr.
@@ -90,6 +93,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Audit(args) => audit::run(args),
         Command::Log(args) => log::run(args),
         Command::Mcp(args) => mcp::run(args, config),
+        Command::Wrap(args) => wrap::run(args, config),
     };
     result.unwrap_or_else(|err| {
         eprintln!("rampart: {err}");

@@ -20,7 +20,6 @@ pub mod message;
 pub mod pins;
 pub mod protocol;
 pub mod proxy;
-mod signals;
 
 use std::ffi::OsString;
 use std::path::PathBuf;

@@ -64,14 +64,14 @@ pub fn run(options: Options, judge: Judge, command: &[OsString]) -> Result<i32, 
     let (program, args) = command
         .split_first()
         .ok_or("no server command given (usage: rampart mcp -- SERVER CMD...)")?;
-    let signals = super::signals::block()?;
+    let signals = crate::signals::block()?;
     let mut child = spawn(program, args).map_err(|e| {
         format!(
             "cannot start the MCP server {}: {e}",
             program.to_string_lossy()
         )
     })?;
-    let _forwarding = super::signals::forward(signals, child.id());
+    let _forwarding = crate::signals::forward(signals, child.id());
     let (stdin, stdout) = match (child.stdin.take(), child.stdout.take()) {
         (Some(stdin), Some(stdout)) => (stdin, stdout),
         _ => return Err("the MCP server's pipes were not set up".into()),
@@ -87,7 +87,7 @@ pub fn run(options: Options, judge: Judge, command: &[OsString]) -> Result<i32, 
     std::thread::spawn(move || {
         from_client.pump_client(BufReader::with_capacity(1 << 16, io::stdin()));
     });
-    let code = wait(&mut child)?;
+    let code = crate::signals::wait(&mut child)?;
     // What the server wrote before it exited still reaches the client (a grandchild holding
     // the pipe open does not keep the proxy alive for long).
     let _ = drained.recv_timeout(Duration::from_secs(2));
@@ -102,20 +102,8 @@ fn spawn(program: &OsString, args: &[OsString]) -> io::Result<Child> {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
-    super::signals::unblock_in_child(&mut command);
+    crate::signals::unblock_in_child(&mut command);
     command.spawn()
-}
-
-/// The child's exit code, or 128 + the signal that ended it (a shell's convention).
-fn wait(child: &mut Child) -> Result<i32, String> {
-    use std::os::unix::process::ExitStatusExt;
-    let status = child
-        .wait()
-        .map_err(|e| format!("waiting for the MCP server: {e}"))?;
-    Ok(status
-        .code()
-        .or_else(|| status.signal().map(|s| 128 + s))
-        .unwrap_or(1))
 }
 
 /// A judged call between its arrival and its answer.

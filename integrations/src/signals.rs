@@ -1,10 +1,11 @@
-//! Passing the signals a terminal or a supervisor sends the proxy on to the server.
+//! Passing the signals a terminal or a supervisor sends a surface on to the child it runs (the
+//! MCP proxy's server, the wrapper's agent).
 //!
-//! The threat is an orphan: an agent host that stops its MCP server with SIGTERM (or a user's
-//! Ctrl-C) stops the proxy, and a server left running without its client keeps whatever it held
-//! (locks, connections, a half-written file). So the proxy does not die of these signals itself:
-//! they are blocked in every thread and taken by one thread with `sigwait`, which sends each to
-//! the child; the child's exit then ends the proxy with the child's status.
+//! The threat is an orphan: a host that stops its MCP server with SIGTERM (or a user's Ctrl-C)
+//! stops the proxy, and a server left running without its client keeps whatever it held (locks,
+//! connections, a half-written file). So the parent does not die of these signals itself: they
+//! are blocked in every thread and taken by one thread with `sigwait`, which sends each to the
+//! child; the child's exit then ends the parent with the child's status.
 
 use std::io;
 use std::os::unix::process::CommandExt;
@@ -76,4 +77,16 @@ pub fn forward(blocked: Blocked, child: u32) -> std::thread::JoinHandle<()> {
             }
         }
     })
+}
+
+/// Waits for `child`: its exit code, or 128 + the signal that ended it (a shell's convention).
+pub fn wait(child: &mut std::process::Child) -> Result<i32, String> {
+    use std::os::unix::process::ExitStatusExt;
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for the child process: {e}"))?;
+    Ok(status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(1))
 }
