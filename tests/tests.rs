@@ -3,6 +3,7 @@
 
 mod audit_cli;
 mod cli;
+mod mcp_clients;
 mod mcp_proxy;
 mod preload_programs;
 mod sources;
