@@ -58,7 +58,16 @@ fn profile_dir(out: &Path) -> Option<&Path> {
 }
 
 fn embed_profiles(out: &Path) {
-    for name in ["standard", "paranoid", "yolo"] {
+    for name in [
+        "standard",
+        "paranoid",
+        "yolo",
+        "block-prompt-injection",
+        "research-agent",
+        "mcp-server",
+        "ci",
+        "guard",
+    ] {
         let path = format!("policies/{name}.yaml");
         println!("cargo:rerun-if-changed={path}");
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));

@@ -1,6 +1,7 @@
-//! The built-in profiles (standard, paranoid, yolo): their YAML, for `rampart init`, and their
-//! bundles, compiled by `build.rs` into the executable so that the common case (no policy of
-//! one's own) pays no compile time at all.
+//! The built-in profiles (upstream's: standard, paranoid, yolo, block-prompt-injection,
+//! research-agent, mcp-server, ci, guard): their YAML, for `rampart init`, and their bundles,
+//! compiled by `build.rs` into the executable so that the common case (no policy of one's own)
+//! pays no compile time at all.
 
 /// A built-in profile.
 pub struct Profile {
@@ -38,8 +39,17 @@ macro_rules! profile {
 }
 
 /// Every built-in profile.
-pub fn profiles() -> [Profile; 3] {
-    [standard(), profile!("paranoid"), profile!("yolo")]
+pub fn profiles() -> [Profile; 8] {
+    [
+        standard(),
+        profile!("paranoid"),
+        profile!("yolo"),
+        profile!("block-prompt-injection"),
+        profile!("research-agent"),
+        profile!("mcp-server"),
+        profile!("ci"),
+        profile!("guard"),
+    ]
 }
 
 /// The profile called `name`.
