@@ -5,3 +5,4 @@ mod audit_cli;
 mod cli;
 mod preload_programs;
 mod threats;
+mod user_commands;
