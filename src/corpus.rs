@@ -489,6 +489,7 @@ mod tests {
             actual: Some(actual),
             message: String::new(),
             reason: String::new(),
+            ask_suffices: false,
         }
     }
 

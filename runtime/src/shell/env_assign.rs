@@ -213,8 +213,13 @@ fn words(
 /// alternate).
 fn chain_head(t: &Tokens, k: usize) -> HeadWord {
     let at = HeadWord::at(t, k);
-    match classify(basename(t.value(k))) {
-        Some(launcher @ Head::Launcher(_)) if at.class.is_none() => HeadWord {
+    let word = t.value(k);
+    // A word without a directory was classified as its basename already.
+    if at.class.is_some() || !word.contains(['/', '\\']) {
+        return at;
+    }
+    match classify(basename(word)) {
+        Some(launcher @ Head::Launcher(_)) => HeadWord {
             index: k,
             class: Some(launcher),
         },
