@@ -2,10 +2,10 @@
 //! that is also its HOME: the semantic gaps of issue 16 §4 closed where a user would notice, and
 //! the upstream behaviours of §5.
 
+use crate::cli::run_with_input;
 use serde_json::Value;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 /// A fresh directory, used as the working directory and HOME.
 fn scratch(name: &str) -> PathBuf {
@@ -20,22 +20,13 @@ fn rampart(dir: &Path, args: &[&str]) -> Output {
 }
 
 fn run(dir: &Path, args: &[&str], input: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rampart"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rampart"));
+    command
         .args(args)
         .current_dir(dir)
         .env("HOME", dir)
-        .env_remove("RAMPART_NO_PROJECT_POLICY")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    if let Some(input) = input {
-        stdin.write_all(input.as_bytes()).unwrap();
-    }
-    drop(stdin);
-    child.wait_with_output().unwrap()
+        .env_remove("RAMPART_NO_PROJECT_POLICY");
+    run_with_input(command, input.unwrap_or("").as_bytes())
 }
 
 fn stdout(o: &Output) -> String {
