@@ -8,4 +8,5 @@ mod mcp_proxy;
 mod preload_programs;
 mod sources;
 mod threats;
+mod user_commands;
 mod wrap_programs;
