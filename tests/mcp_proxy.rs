@@ -371,6 +371,13 @@ fn large_results_bursts_and_progress_pass_through_whole_and_in_order() {
     let text = tool_text(&big);
     assert_eq!(text.len(), 6 << 20);
     assert!(text.bytes().all(|b| b == b'x'));
+    // As large the other way: a judged call with 5 MiB of arguments, echoed back.
+    let long = "y".repeat(5 << 20);
+    let echoed = s.request(call(9, "echo", json!({"text": long})));
+    assert!(
+        tool_text(&echoed) == long,
+        "the 5 MiB argument came back changed"
+    );
     let mut seen = Vec::new();
     s.send(&call(2, "burst", json!({"count": 2000})));
     let done = s.wait_for(&json!(2), &mut seen);
@@ -846,4 +853,44 @@ fn the_2026_07_28_era_gets_result_types_and_input_required_retries() {
     assert!(records.iter().any(|r| r["tool_call_id"] == "6"
         && r["request"]["approval"].is_string()
         && r["decision"]["action"] == "allow"));
+}
+
+#[test]
+fn no_policy_or_no_audit_trail_means_every_judged_call_is_refused() {
+    // A policy that does not load: every call denied, unjudged traffic still flows.
+    let home = scratch("no-policy");
+    let mut s = Session::proxy(
+        &home,
+        &["--filter-tools"],
+        Some("policies: [ {name: x, rules: [ {action: allow, when: {nope: 1}} ] } ]\n"),
+        &[],
+    );
+    s.initialize(json!({}));
+    let denied = s.request(call(1, "echo", json!({"text": "hi"})));
+    assert_eq!(denied["result"]["isError"], true, "{denied}");
+    assert!(tool_text(&denied).contains("failing closed"), "{denied}");
+    let listed = s.request(json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}));
+    assert_eq!(
+        listed["result"]["tools"],
+        json!([]),
+        "nothing is callable, so nothing is listed"
+    );
+    assert!(!s.server_log().contains("\"echo\""));
+    s.finish();
+    // An audit directory that cannot be written (a file stands where it should be).
+    let home = scratch("no-audit");
+    std::fs::write(home.join("not-a-dir"), "").unwrap();
+    let mut s = Session::proxy(
+        &home,
+        &["--audit-dir", "not-a-dir/audit"],
+        Some(OPEN_POLICY),
+        &[],
+    );
+    s.initialize(json!({}));
+    let denied = s.request(call(1, "echo", json!({"text": "hi"})));
+    assert!(tool_text(&denied).contains("audit"), "{denied}");
+    let pong = s.request(json!({"jsonrpc": "2.0", "id": 2, "method": "ping"}));
+    assert_eq!(pong["result"], json!({}));
+    assert!(!s.server_log().contains("\"echo\""));
+    s.finish();
 }
