@@ -4,9 +4,10 @@
 //! file, and a denied one (reading an SSH key that does not exist) followed by a marker that only
 //! appears if the denied command line ran at all.
 
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use crate::mcp_proxy::audit;
 
 const DENIED: &str = "cat ~/.ssh/id_rsa; touch denied-marker";
 const ALLOWED: &str = "touch allowed-marker";
@@ -30,23 +31,6 @@ fn wrap(home: &Path, flags: &[&str], agent: &[&str]) -> Output {
         .args(agent)
         .output()
         .unwrap()
-}
-
-fn audit(home: &Path) -> Vec<Value> {
-    let dir = home.join(".rampart/audit");
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".jsonl") && !name.contains("checkpoint") {
-            for line in std::fs::read_to_string(entry.path()).unwrap().lines() {
-                let v: Value = serde_json::from_str(line).unwrap();
-                if v.get("tool").is_some() {
-                    out.push(v);
-                }
-            }
-        }
-    }
-    out
 }
 
 fn require(tool: &str) -> bool {

@@ -560,6 +560,11 @@ impl Proxy {
                 }
             };
         }
+        // A headless-only ask is for the queue alone, never the client's user.
+        let peer = Peer {
+            elicitation: peer.elicitation && !outcome.ask_headless_only,
+            ..peer
+        };
         if peer.elicitation && peer.modern() {
             let state = self.grant(&tool, identity_root(id, retry.as_ref()), message);
             let form = protocol::approval_form(&question, &peer);
