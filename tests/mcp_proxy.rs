@@ -95,7 +95,7 @@ impl Session {
         Session::start(command, home, server_args)
     }
 
-    fn start(mut command: Command, home: &Path, server_args: &[&str]) -> Session {
+    pub fn start(mut command: Command, home: &Path, server_args: &[&str]) -> Session {
         let log = home.join(format!("server-{}.log", std::process::id()));
         let _ = std::fs::remove_file(&log);
         command
@@ -893,4 +893,100 @@ fn no_policy_or_no_audit_trail_means_every_judged_call_is_refused() {
     assert_eq!(pong["result"], json!({}));
     assert!(!s.server_log().contains("\"echo\""));
     s.finish();
+}
+
+/// A stand-in for the approval queue of `rampart serve` (POST /v1/approvals, GET
+/// /v1/approvals/{id}): every approval is pending once, then `verdict`. Returns its URL and the
+/// requests it received.
+fn approval_queue(
+    verdict: &'static str,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            // Headers, then the body its Content-Length announces.
+            loop {
+                let n = stream.read(&mut buf).unwrap_or(0);
+                request.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&request).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text
+                        .lines()
+                        .find_map(|l| l.strip_prefix("Content-Length: "))
+                        .map_or(0, |v| v.trim().parse().unwrap());
+                    if request.len() >= end + 4 + length || n == 0 {
+                        break;
+                    }
+                }
+                if n == 0 {
+                    break;
+                }
+            }
+            let text = String::from_utf8_lossy(&request).to_string();
+            let body = if text.starts_with("POST /v1/approvals") {
+                r#"{"id":"A1","status":"pending","expires_at":"2030-01-01T00:00:00Z"}"#.to_string()
+            } else {
+                format!(r#"{{"id":"A1","status":"{verdict}"}}"#)
+            };
+            log.lock().unwrap().push(text);
+            let reply = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    (url, seen)
+}
+
+#[test]
+fn an_ask_goes_to_the_servers_approval_queue_when_one_answers() {
+    for (verdict, forwarded) in [("approved", true), ("denied", false)] {
+        let home = scratch(&format!("queue-{verdict}"));
+        std::fs::write(home.join("policy.yaml"), OPEN_POLICY).unwrap();
+        let (url, seen) = approval_queue(verdict);
+        let mut command = rampart(&home);
+        command
+            .env("RAMPART_URL", &url)
+            .env("RAMPART_TOKEN", "secret-token")
+            .args(["--config", "policy.yaml", "mcp", "--", "python3"]);
+        let mut s = Session::start(command, &home, &[]);
+        // The client could ask its user too: the queue comes first.
+        s.initialize(json!({"elicitation": {}}));
+        let answer = s.request(call(1, "update_record", json!({"id": 3})));
+        let log = s.server_log();
+        s.finish();
+        let requests = seen.lock().unwrap().clone();
+        assert!(
+            requests[0].starts_with("POST /v1/approvals"),
+            "{requests:?}"
+        );
+        assert!(
+            requests[0].contains("Authorization: Bearer secret-token"),
+            "{requests:?}"
+        );
+        assert!(
+            requests[0].contains("\"tool\":\"mcp-dangerous\""),
+            "{requests:?}"
+        );
+        assert!(
+            requests
+                .iter()
+                .any(|r| r.starts_with("GET /v1/approvals/A1")),
+            "{requests:?}"
+        );
+        if forwarded {
+            assert_eq!(tool_text(&answer), "update_record done", "{answer}");
+        } else {
+            assert!(
+                tool_text(&answer).contains("denied by a person (approval A1)"),
+                "{answer}"
+            );
+        }
+        assert_eq!(log.contains("update_record"), forwarded, "{log}");
+    }
 }
