@@ -4,6 +4,7 @@ pub mod audit;
 pub mod bench;
 pub mod check;
 pub mod compile;
+pub mod hook;
 pub mod init;
 pub mod log;
 pub mod policy;
@@ -49,6 +50,8 @@ pub enum Command {
     Bench(bench::Args),
     /// Run a command with librampart.so preloaded, so every exec in its process tree is decided.
     Preload(preload::Args),
+    /// The agent hook: a host's tool-call payload on stdin, the host's answer on stdout.
+    Hook(hook::Args),
     /// Install an integration for an agent.
     #[command(subcommand)]
     Setup(setup::Command),
@@ -71,6 +74,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Init(args) => init::run(&args),
         Command::Bench(args) => bench::run(&args, config),
         Command::Preload(args) => preload::run(args, config),
+        Command::Hook(args) => hook::run(&args, config),
         Command::Setup(command) => setup::run(&command),
         Command::Version(args) => version::run(&args),
         Command::Audit(args) => audit::run(args),
