@@ -3,5 +3,6 @@
 
 mod audit_cli;
 mod cli;
+mod hooks;
 mod preload_programs;
 mod threats;

@@ -90,15 +90,19 @@ pub(crate) struct Caller<'a> {
 }
 
 impl<'a> Caller<'a> {
-    /// The caller `agent` working in `cwd`; `host_session` is the host's own session id, the
-    /// session when neither `RAMPART_SESSION` nor git gives one.
+    /// The caller `agent` working in `cwd` (the hook's own working directory when the host does
+    /// not say); `host_session` is the host's own session id, the session when neither
+    /// `RAMPART_SESSION` nor git gives one.
     pub(crate) fn new(
         agent: &'static str,
         env: &'a HookEnv,
         cwd: Option<&'a str>,
         host_session: Option<&str>,
     ) -> Caller<'a> {
-        let session = env.session(cwd.map(PathBuf::from).as_deref(), host_session);
+        let dir = cwd
+            .map(PathBuf::from)
+            .or_else(|| std::env::current_dir().ok());
+        let session = env.session(dir.as_deref(), host_session);
         Caller {
             agent,
             env,
@@ -143,28 +147,34 @@ impl<'a> Caller<'a> {
         input: &Map<String, Value>,
         event: HookEvent,
     ) -> Result<HookCall, Refusal> {
-        let refusal = |reason: String| Refusal {
-            event: Some(event),
-            reason,
-            tool: Some(name.to_string()),
+        let refusal = |tool: &str| {
+            let tool = tool.to_string();
+            move |reason: String| Refusal {
+                event: Some(event),
+                reason,
+                tool: Some(tool),
+            }
         };
         if let Some(mcp_tool) = mcp {
             let class = classify::classify_native(name).max(classify::classify(mcp_tool));
             let params = classify::params("tools/call", mcp_tool, input);
-            return self.call(class.tool(), params, input).map_err(refusal);
+            return self
+                .call(class.tool(), params, input)
+                .map_err(refusal(class.tool()));
         }
         let lenient = event != HookEvent::Pre;
         let spec = match tools::find(table, name) {
             Some(spec) => *spec,
             None if lenient => tools::opt("", "unknown", Main::None),
-            None => return Err(refusal(format!("unknown tool {name:?}"))),
+            None => return Err(refusal(name)(format!("unknown tool {name:?}"))),
         };
         let params = match tools::params(&spec, input) {
             Ok(params) => params,
             Err(_) if lenient => input.clone(),
-            Err(e) => return Err(refusal(e)),
+            Err(e) => return Err(refusal(spec.tool)(e)),
         };
-        self.call(spec.tool, params, input).map_err(refusal)
+        self.call(spec.tool, params, input)
+            .map_err(refusal(spec.tool))
     }
 }
 
