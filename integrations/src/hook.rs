@@ -77,7 +77,11 @@ fn answer(args: &HookArgs, host: Host, input: &[u8]) -> Answer {
     let surface = surface(args);
     let approvals = LazyServer::new(args.serve_url.clone());
     let options = options(args, host, &approvals);
-    hosts::respond(input, &surface, &mut Reader::new(), &options)
+    let answer = hosts::respond(input, &surface, &mut Reader::new(), &options);
+    // The process exits once the answer is printed (the record is already written): taking the
+    // evaluator and the writer apart first would only cost time.
+    std::mem::forget(surface);
+    answer
 }
 
 fn refuse_unread(args: &HookArgs, host: Host, reason: &str) -> Answer {
