@@ -1361,3 +1361,35 @@ fn an_upstream_claude_settings_file_works_unchanged() {
     assert_eq!(answer(&run(&post)), json!({}));
     assert_eq!(home.verify(), 3);
 }
+
+/// A host that starts the hook with stdout closed must not get the answer written into the first
+/// file the hook opens for writing (a file of the audit trail): the standard descriptors are
+/// reopened on /dev/null first.
+#[test]
+fn a_closed_stdout_never_lands_in_an_audit_file() {
+    use std::os::unix::process::CommandExt;
+    let home = Home::new("closed-stdout");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rampart"));
+    command
+        .arg("hook")
+        .current_dir(&home.dir)
+        .env("HOME", &home.dir);
+    // SAFETY: close(2) is async-signal-safe; the child has one thread between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            libc::close(1);
+            Ok(())
+        });
+    }
+    let out = home.run(command, &harmless("claude-code").to_string());
+    assert_eq!(out.status.code(), Some(0));
+    for entry in std::fs::read_dir(home.audit()).unwrap().flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        assert!(
+            !text.contains("hookSpecificOutput"),
+            "{}: {text}",
+            entry.path().display()
+        );
+    }
+    assert_eq!(home.verify(), 1);
+}
