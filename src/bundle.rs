@@ -1,7 +1,7 @@
 //! A policy source made ready to decide with: its checked policy set, its bundle in memory, its
 //! bundle on disk for the preload library.
 
-use crate::source::{rampart_home, PolicySource};
+use crate::source::PolicySource;
 use rampart_compiler::model::PolicySet;
 pub use rampart_compiler::sources::PolicyInForce as Loaded;
 use std::path::PathBuf;
@@ -16,8 +16,7 @@ pub fn load(source: &PolicySource) -> Result<Loaded, String> {
     source.open().map_err(|e| e.to_string())
 }
 
-/// The bundle of `source` as a file the preload library can map (`~/.rampart/policy.bin`).
+/// The bundle of `source` as a file the preload library can map (`~/.rampart/cache/<key>.bin`).
 pub fn file(source: &PolicySource) -> Result<PathBuf, String> {
-    let home = rampart_home().ok_or("HOME is not set; pass --policy")?;
-    source.bundle_file(&home).map_err(|e| e.to_string())
+    source.bundle_file().map_err(|e| e.to_string())
 }

@@ -1,13 +1,12 @@
 //! Where a command's policy comes from: `rampart_compiler::sources` with this process's
 //! `--config`, working directory and home, and the embedded standard profile as the fallback.
 
-use rampart_compiler::sources::Discovery;
 pub use rampart_compiler::sources::Sources as PolicySource;
 use std::path::PathBuf;
 
 /// The sources in force for this process.
 pub fn discover(config: Option<PathBuf>) -> PolicySource {
-    Discovery::from_env(config, rampart_policies::standard()).sources()
+    rampart_policies::discovery(config).sources()
 }
 
 /// `$HOME`, when set and not empty.

@@ -1393,3 +1393,115 @@ fn a_closed_stdout_never_lands_in_an_audit_file() {
     }
     assert_eq!(home.verify(), 1);
 }
+
+/// The cached bundle is what a hook decides with: a damaged one is rebuilt (never trusted, never
+/// "no rules"), and a cache that cannot be used at all denies.
+#[test]
+fn a_damaged_or_unusable_policy_cache_never_allows() {
+    let home = Home::new("cache");
+    let rm = claude("PreToolUse", "Bash", json!({"command": "rm -rf /"}));
+    let denied = claude_pre("deny", Some("no recursive removal"));
+    assert_eq!(answer(&home.hook(&[], &rm.to_string())), denied);
+    let cache = home.dir.join(".rampart/cache");
+    let bundles: Vec<PathBuf> = std::fs::read_dir(&cache)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "bin"))
+        .collect();
+    assert_eq!(bundles.len(), 1, "one cached bundle");
+    // Truncated, then overwritten with garbage: each time rebuilt and decided the same.
+    let bytes = std::fs::read(&bundles[0]).unwrap();
+    std::fs::write(&bundles[0], &bytes[..bytes.len() / 2]).unwrap();
+    assert_eq!(answer(&home.hook(&[], &rm.to_string())), denied);
+    std::fs::write(&bundles[0], vec![0xA5; bytes.len()]).unwrap();
+    assert_eq!(answer(&home.hook(&[], &rm.to_string())), denied);
+    assert_eq!(
+        std::fs::read(&bundles[0]).unwrap(),
+        bytes,
+        "rebuilt as it was"
+    );
+    // No place to keep a bundle: no policy to decide with, so even a harmless call is denied.
+    std::fs::remove_dir_all(&cache).unwrap();
+    std::fs::write(&cache, "not a directory").unwrap();
+    let out = answer(&home.hook(&[], &harmless("claude-code").to_string()));
+    let reason = out["hookSpecificOutput"]["permissionDecisionReason"]
+        .as_str()
+        .unwrap();
+    assert!(
+        reason.starts_with("Rampart: no usable policy: "),
+        "{reason}"
+    );
+    assert_eq!(home.verify(), 4);
+}
+
+const COUNTED: &str = r#"
+default_action: deny
+policies:
+  - name: fetch-rate
+    match: {tool: [fetch]}
+    rules:
+      - action: deny
+        when: {call_count: {gte: 3, window: 1h}}
+        message: too many fetches
+      - action: allow
+        when: {default: true}
+"#;
+
+/// Hooks are one process per call: call counts persist across them (upstream's counts file), and
+/// a single-use allow permits exactly one call.
+#[test]
+fn counts_and_single_use_rules_hold_across_hook_processes() {
+    let home = Home::new("enforce");
+    std::fs::write(home.dir.join("policy.yaml"), COUNTED).unwrap();
+    let fetch = claude(
+        "PreToolUse",
+        "WebFetch",
+        json!({"url": "https://docs.example/a", "prompt": "p"}),
+    );
+    for expected in ["allow", "allow", "deny", "deny"] {
+        let out = answer(&home.hook(&[], &fetch.to_string()));
+        assert_eq!(
+            out["hookSpecificOutput"]["permissionDecision"], expected,
+            "{out}"
+        );
+    }
+    assert!(home.dir.join(".rampart/hook-call-counts.json").is_file());
+    // Denied by the default action; a single-use allow permits it once.
+    let push = claude(
+        "PreToolUse",
+        "Bash",
+        json!({"command": "git push origin main"}),
+    );
+    let out = answer(&home.hook(&[], &push.to_string()));
+    assert_eq!(out["hookSpecificOutput"]["permissionDecision"], "deny");
+    let events = home.events();
+    let suggested = events.last().unwrap()["decision"]["suggestions"].clone();
+    assert!(
+        suggested.as_array().is_some_and(|s| !s.is_empty()),
+        "a default deny carries the command that would allow it: {suggested}"
+    );
+    let allow = Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .args([
+            "--config",
+            "policy.yaml",
+            "allow",
+            "git push origin main",
+            "--once",
+            "-y",
+        ])
+        .current_dir(&home.dir)
+        .env("HOME", &home.dir)
+        .output()
+        .unwrap();
+    assert!(
+        allow.status.success(),
+        "{}",
+        String::from_utf8_lossy(&allow.stderr)
+    );
+    let out = answer(&home.hook(&[], &push.to_string()));
+    assert_eq!(out, claude_pre("allow", None));
+    let out = answer(&home.hook(&[], &push.to_string()));
+    assert_eq!(out["hookSpecificOutput"]["permissionDecision"], "deny");
+    home.verify();
+}

@@ -5,4 +5,6 @@ mod audit_cli;
 mod cli;
 mod hooks;
 mod preload_programs;
+mod sources;
 mod threats;
+mod user_commands;

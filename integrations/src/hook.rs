@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use rampart_compiler::sources::Discovery;
+use rampart_compiler::sources::user_home;
 use rampart_runtime::settings::{Mode, ENV_MODE};
 use rampart_runtime::shell::Reader;
 use serde_json::Value;
@@ -99,7 +99,7 @@ fn surface(args: &HookArgs) -> Surface {
     });
     Surface::one_shot(SurfaceConfig {
         mode,
-        discovery: Discovery::from_env(args.config.clone(), rampart_policies::standard()),
+        discovery: rampart_policies::discovery(args.config.clone()),
         audit: AuditTarget {
             dir: args.audit_dir.clone(),
             home,
@@ -165,13 +165,6 @@ fn sniff_event(input: &[u8]) -> HookEvent {
         | "afterMCPExecution" => HookEvent::Post,
         _ => HookEvent::Pre,
     }
-}
-
-/// `$HOME`, when set and not empty.
-fn user_home() -> Option<PathBuf> {
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(PathBuf::from)
 }
 
 /// The server's approval queue, located (`RAMPART_URL`, the token file) only when an `ask`

@@ -51,7 +51,9 @@ fn config(dir: &Path, mode: Mode) -> SurfaceConfig {
             config: Some(dir.join("policy.yaml")),
             cwd: dir.to_path_buf(),
             home: Some(dir.to_path_buf()),
+            project_policy: false,
             fallback: rampart_policies::standard(),
+            profile_files: Vec::new(),
         },
         audit: AuditTarget {
             dir: None,
@@ -201,4 +203,39 @@ fn an_audit_trail_that_cannot_be_opened_denies_enforced_calls_only() {
         .evaluate(&mut reader, &call, Phase::Response { output: "anything" })
         .unwrap();
     assert_eq!(decision.action, Action::Allow);
+}
+
+#[test]
+fn a_single_use_rule_permits_one_call_of_a_long_lived_surface() {
+    let dir = scratch("once");
+    std::fs::write(
+        dir.join("policy.yaml"),
+        "default_action: deny\npolicies:\n  - name: nothing\n    rules: []\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join(".rampart/policies")).unwrap();
+    std::fs::write(
+        dir.join(".rampart/policies/custom.yaml"),
+        "policies:\n  - name: one-push\n    rules:\n      - action: allow\n        once: true\n        when: {command_matches: [\"git push\"]}\n",
+    )
+    .unwrap();
+    let surface = Surface::service(config(&dir, Mode::Enforce));
+    let mut reader = Reader::new();
+    // A preview neither claims nor is spent.
+    assert_eq!(
+        decide(&surface, &mut reader, "git push", Intent::Preview).0,
+        Action::Allow
+    );
+    assert_eq!(
+        decide(&surface, &mut reader, "git push", Intent::Enforce).0,
+        Action::Allow
+    );
+    // Spent: the claim removed the rule from its file, and the surface decides with the policy
+    // now in force.
+    assert_eq!(
+        decide(&surface, &mut reader, "git push", Intent::Enforce).0,
+        Action::Deny
+    );
+    let custom = std::fs::read_to_string(dir.join(".rampart/policies/custom.yaml")).unwrap();
+    assert!(!custom.contains("git push"), "{custom}");
 }

@@ -1,4 +1,5 @@
-//! The built-in profiles (standard, paranoid, yolo): their YAML, for `rampart init` and for
+//! The built-in profiles (upstream's: standard, paranoid, yolo, block-prompt-injection,
+//! research-agent, mcp-server, ci, guard): their YAML, for `rampart init` and for
 //! explanations, and their bundles, compiled by `build.rs` with this build's compiler so that the
 //! common case (no policy of one's own) pays no compile time at all.
 //!
@@ -7,7 +8,8 @@
 //! depend on the binary package. The compiler cannot hold the profiles itself, because compiling
 //! them at build time makes this crate build-depend on the compiler.
 
-use rampart_compiler::sources::Embedded;
+use rampart_compiler::sources::{Discovery, Embedded};
+use std::path::PathBuf;
 
 /// Dense DFAs need 4-byte alignment; `include_bytes!` guarantees none, so the bytes are wrapped.
 #[repr(C, align(64))]
@@ -30,7 +32,24 @@ macro_rules! profile {
 }
 
 /// Every built-in profile.
-pub fn profiles() -> [Embedded; 3] {
+pub fn profiles() -> [Embedded; 8] {
+    [
+        standard(),
+        profile!("paranoid"),
+        profile!("yolo"),
+        profile!("block-prompt-injection"),
+        profile!("research-agent"),
+        profile!("mcp-server"),
+        profile!("ci"),
+        profile!("guard"),
+    ]
+}
+
+/// The profiles that are a whole policy on their own when `rampart init` wrote one into
+/// `~/.rampart/policies/` in earlier versions: such a file there replaces the embedded fallback.
+/// The others (ci, guard, ...) are written to `./rampart.yaml` by `init`, so one found in the
+/// user directory is an addition, as upstream merges it.
+fn whole_profiles() -> [Embedded; 3] {
     [standard(), profile!("paranoid"), profile!("yolo")]
 }
 
@@ -43,6 +62,13 @@ pub fn profile(name: &str) -> Option<Embedded> {
 /// `embedded:standard`).
 pub fn standard() -> Embedded {
     profile!("standard")
+}
+
+/// Where this process's policy comes from: `config` (`--config`), the current directory, `$HOME`
+/// and `RAMPART_NO_PROJECT_POLICY`, with the standard profile as the fallback. Every surface
+/// opens the policy in force with `discovery(config).sources().open()`.
+pub fn discovery(config: Option<PathBuf>) -> Discovery {
+    Discovery::from_env(config, standard(), &whole_profiles())
 }
 
 #[cfg(test)]

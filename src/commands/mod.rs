@@ -1,5 +1,6 @@
 //! The commands: the top-level parser, and one module per command, each with its own arguments.
 
+pub mod allow;
 pub mod audit;
 pub mod bench;
 pub mod check;
@@ -9,6 +10,7 @@ pub mod init;
 pub mod log;
 pub mod policy;
 pub mod preload;
+pub mod rules;
 pub mod setup;
 pub mod test;
 pub mod version;
@@ -25,8 +27,8 @@ use std::process::ExitCode;
     about = "A firewall for AI coding agents: compiled policies, decided in-process."
 )]
 pub struct Cli {
-    /// Policy file or directory (default: ./rampart.yaml, then ~/.rampart/policies/, then the
-    /// embedded standard profile).
+    /// Policy file or directory in place of ./rampart.yaml (or the embedded standard profile);
+    /// ~/.rampart/policies/*.yaml and the project policy are merged with it.
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
     #[command(subcommand)]
@@ -44,10 +46,16 @@ pub enum Command {
     Test(test::Args),
     /// Decide JSON calls read line by line from stdin; one JSON decision per line on stdout.
     Check(check::Args),
-    /// Write a built-in profile to ~/.rampart/policies/ and compile it.
+    /// Write a built-in profile to ./rampart.yaml, or a project policy with --project.
     Init(init::Args),
-    /// Policy coverage of a labelled threat corpus (golden/threats by default).
+    /// Policy coverage of a labelled threat corpus (the built-in golden/threats by default).
     Bench(bench::Args),
+    /// Allow a command, path or URL pattern from now on (writes ~/.rampart/policies/custom.yaml).
+    Allow(allow::Args),
+    /// Block a command, path or URL pattern from now on (writes ~/.rampart/policies/custom.yaml).
+    Block(allow::Args),
+    /// List or remove the rules `rampart allow` and `rampart block` wrote.
+    Rules(rules::Args),
     /// Run a command with librampart.so preloaded, so every exec in its process tree is decided.
     Preload(preload::Args),
     /// The agent hook: a host's tool-call payload on stdin, the host's answer on stdout.
@@ -75,6 +83,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Bench(args) => bench::run(&args, config),
         Command::Preload(args) => preload::run(args, config),
         Command::Hook(args) => hook::run(&args, config),
+        Command::Allow(args) => allow::run(&args, rampart_runtime::eval::Action::Allow, config),
+        Command::Block(args) => allow::run(&args, rampart_runtime::eval::Action::Deny, config),
+        Command::Rules(args) => rules::run(&args, config),
         Command::Setup(command) => setup::run(&command),
         Command::Version(args) => version::run(&args),
         Command::Audit(args) => audit::run(args),

@@ -17,11 +17,22 @@
 //! build-depends on this one, so the embedded fallback is handed in by the caller as an
 //! [`Embedded`] profile.
 
+mod cache;
+pub mod counts;
 mod discover;
+pub mod edit;
 mod in_force;
+mod merge;
+mod once;
+mod stamp;
+pub mod user_rules;
 
-pub use discover::{Discovery, Sources};
+pub use discover::{
+    git_root, user_home, Discovery, Sources, ENV_NO_PROJECT_POLICY, PROJECT_POLICY, USER_POLICIES,
+};
 pub use in_force::PolicyInForce;
+pub use once::{decide_enforced, Claim, MSG_ONCE_CONTENDED};
+pub use stamp::FileStamp;
 
 /// A built-in profile: its YAML and its bundle, compiled by this build's compiler.
 #[derive(Clone, Copy, Debug)]

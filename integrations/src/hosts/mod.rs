@@ -362,12 +362,13 @@ fn pre(hook: &Hook, surface: &Surface, reader: &mut Reader, options: &HookOption
     let decision = &outcome.decision;
     match decision.action {
         Action::Allow | Action::Watch => Verdict::Allow,
-        Action::Deny => Verdict::Deny(deny_reason(decision, &outcome.suggestions)),
+        Action::Deny => Verdict::Deny(message(decision)),
         Action::Webhook => Verdict::Deny(format!(
             "{} (webhook rules are not supported in agent hooks)",
             message(decision)
         )),
         Action::Ask => match options.host.asks() {
+            AskRoute::Native if outcome.ask_headless_only => queue(hook, call, decision, options),
             AskRoute::Native => Verdict::Ask(message(decision)),
             AskRoute::Queue => queue(hook, call, decision, options),
             AskRoute::Deny => Verdict::Deny(format!("approval required: {}", message(decision))),
@@ -440,7 +441,10 @@ fn guidance(hook: &Hook, surface: &Surface, reader: &mut Reader) -> Verdict {
         return Verdict::Pass;
     };
     match surface.evaluate(reader, &call.call, Phase::Request) {
-        Ok(d) if d.action == Action::Deny => Verdict::Guidance(guidance_text(&d, &[])),
+        Ok(d) if d.action == Action::Deny => {
+            let suggestions = crate::surface::suggestions(&call.call, &d);
+            Verdict::Guidance(guidance_text(&d, &suggestions))
+        }
         _ => Verdict::Pass,
     }
 }
@@ -471,14 +475,6 @@ fn message(decision: &Decision) -> String {
     } else {
         decision.message.clone()
     }
-}
-
-fn deny_reason(decision: &Decision, suggestions: &[String]) -> String {
-    let mut reason = message(decision);
-    if let Some(first) = suggestions.first() {
-        reason.push_str(&format!(" (to allow it: {first})"));
-    }
-    reason
 }
 
 /// What the model is told after rampart blocked a call (upstream's guidance).

@@ -7,38 +7,44 @@
 //! [`Surface::decide`]:
 //!
 //! 1. open the policy in force ([`rampart_compiler::sources`]); none, or a damaged one, is a deny;
-//! 2. for an enforcing request, count the call ([`Enforcement`]) before evaluating it;
+//! 2. for an enforcing request whose policy counts calls, count the call ([`Enforcement`])
+//!    before evaluating it;
 //! 3. evaluate the request, or the tool's output in the response phase;
-//! 4. for an enforcing decision, claim the `once` rule that allowed it;
-//! 5. record the decision in the audit chain; in enforce mode a record that cannot be written
-//!    turns the answer into a deny;
+//! 4. for an enforcing decision of a single-use rule, claim the rule (and decide again when
+//!    another process claimed it first);
+//! 5. record the decision, with the `rampart allow` commands that would permit a denied call,
+//!    in the audit chain; in enforce mode a record that cannot be written turns the answer into
+//!    a deny;
 //! 6. apply the mode: `monitor` and `audit` let everything through but record what the policy
 //!    said, as upstream; `disabled` decides nothing.
 //!
 //! # Which constructor
 //!
 //! * A one-shot process (a hook: one call per process) makes a [`Surface::one_shot`], decides once
-//!   with a fresh [`Reader`], and exits. The policy is opened at the first decision, the audit
-//!   writer at the first record (head-only recovery, no sync: upstream's hook durability).
+//!   with a fresh [`Reader`], and exits. The policy is opened at the first decision (the cached
+//!   bundle: no YAML is read while it is fresh), the audit writer at the first record (head-only
+//!   recovery, no sync: upstream's hook durability); call counts are kept in upstream's counts
+//!   file.
 //! * A long-lived process (the server, the MCP proxy, the wrapper) makes one
 //!   [`Surface::service`] and shares it between its threads (`Surface` is `Sync`); each thread
-//!   keeps its own [`Reader`]. The policy is reopened when its sources change (checked at most
-//!   twice a second) or on [`Surface::reload`]; records go through group commit after the whole
-//!   chain was verified at start.
+//!   keeps its own [`Reader`]. The policy is reopened when it changes (checked at most twice a
+//!   second), when a single-use rule was claimed, or on [`Surface::reload`]; records go through
+//!   group commit after the whole chain was verified at start; call counts are kept in memory.
 
 mod enforce;
 mod policy;
 mod record;
 
-pub use enforce::{Enforcement, InMemory};
+pub use enforce::{CountsFile, Enforcement, InMemory};
 pub use policy::{OpenPolicy, PolicyError};
 pub use record::AuditTarget;
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use rampart_audit::{AuditError, Event, EventDecision, EventResponse, Notice};
-use rampart_compiler::sources::Discovery;
-use rampart_runtime::eval::{Action, Decision, EvalContext};
+use rampart_compiler::sources::{Claim, Discovery, MSG_ONCE_CONTENDED};
+use rampart_runtime::counter::CallCounter;
+use rampart_runtime::eval::{Action, Decision, EvalContext, MSG_COUNTER_FAILED};
 use rampart_runtime::paths::FsResolver;
 use rampart_runtime::settings::Mode;
 use rampart_runtime::shell::Reader;
@@ -120,6 +126,9 @@ pub struct Outcome {
     pub audit_error: Option<AuditError>,
     /// Commands that would permit a denied call (`rampart allow ...`), narrowest first.
     pub suggestions: Vec<String>,
+    /// An `ask` whose rule says `headless_only`: a person answers it through the server's
+    /// approval queue, even where the host could ask.
+    pub ask_headless_only: bool,
     /// How long evaluating took, in microseconds.
     pub eval_us: u64,
 }
@@ -135,11 +144,12 @@ pub struct Surface {
 impl Surface {
     /// A surface for a process that decides once and exits (a hook).
     pub fn one_shot(config: SurfaceConfig) -> Surface {
+        let counts = CountsFile::of(config.discovery.home.as_deref());
         Surface {
             mode: config.mode,
             policy: PolicySlot::once(config.discovery),
             recorder: Recorder::one_shot(config.audit),
-            enforcement: Box::new(InMemory::default()),
+            enforcement: Box::new(counts),
         }
     }
 
@@ -155,7 +165,7 @@ impl Surface {
         }
     }
 
-    /// Keeps call counts and `once` claims in `enforcement` instead of this process's memory.
+    /// Keeps call counts in `enforcement` instead of the constructor's choice.
     pub fn with_enforcement(mut self, enforcement: Box<dyn Enforcement>) -> Surface {
         self.enforcement = enforcement;
         self
@@ -168,9 +178,11 @@ impl Surface {
     /// Decides `request` and records the decision. See the module documentation for the steps.
     pub fn decide(&self, reader: &mut Reader, request: &Request<'_>) -> Outcome {
         let started = Instant::now();
-        let policy = self.policy_decision(reader, request);
+        let (policy, ask_headless_only) = self.policy_decision(reader, request);
         let eval_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        self.finish(request, policy, eval_us)
+        let mut outcome = self.finish(request, policy, eval_us);
+        outcome.ask_headless_only = ask_headless_only;
+        outcome
     }
 
     /// Refuses a call that could not be read (`reason` says why) and records the refusal like any
@@ -193,7 +205,10 @@ impl Surface {
 
     /// Records what the policy said and applies the mode.
     fn finish(&self, request: &Request<'_>, policy: Decision, eval_us: u64) -> Outcome {
-        let suggestions = Vec::new();
+        let suggestions = match request.phase {
+            Phase::Request => suggestions(request.call, &policy),
+            Phase::Response { .. } => Vec::new(),
+        };
         let event = event(request, &policy, &suggestions, eval_us, self.mode);
         let (audit_id, audit_error) = match self.recorder.record(event) {
             Ok(id) => (Some(id), None),
@@ -214,6 +229,7 @@ impl Surface {
             audit_id,
             audit_error,
             suggestions,
+            ask_headless_only: false,
             eval_us,
         }
     }
@@ -230,7 +246,16 @@ impl Surface {
         let policy = self.policy.current()?;
         let now = now_unix();
         Ok(match phase {
-            Phase::Request => policy.evaluate(reader, call, &self.context(now)),
+            Phase::Request => {
+                let counts = match policy.counts_calls() {
+                    true => match self.enforcement.counts() {
+                        Ok(counts) => Some(counts),
+                        Err(_) => return Ok(plain(Action::Deny, MSG_COUNTER_FAILED.into())),
+                    },
+                    false => None,
+                };
+                policy.evaluate(reader, call, &context(now, counts.as_deref()))
+            }
             Phase::Response { output } => policy.evaluate_response(call, output, now),
         })
     }
@@ -246,48 +271,79 @@ impl Surface {
         self.recorder.take_notices()
     }
 
-    /// What the policy says about `request`, with enforcement's counting and claiming; our own
-    /// failures are denies that say what failed.
-    fn policy_decision(&self, reader: &mut Reader, request: &Request<'_>) -> Decision {
+    /// What the policy says about `request` (and whether an `ask` is headless-only), with the
+    /// call counted and a single-use winner claimed when enforcing; our own failures are denies
+    /// that say what failed.
+    fn policy_decision(&self, reader: &mut Reader, request: &Request<'_>) -> (Decision, bool) {
         if self.mode == Mode::Disabled {
-            return plain(Action::Allow, MSG_DISABLED.into());
+            return (plain(Action::Allow, MSG_DISABLED.into()), false);
         }
-        let policy = match self.policy.current() {
+        let failed = |e: PolicyError| (plain(Action::Deny, format!("{e}; failing closed")), false);
+        let mut policy = match self.policy.current() {
             Ok(policy) => policy,
-            Err(e) => return plain(Action::Deny, format!("{e}; failing closed")),
+            Err(e) => return failed(e),
         };
         let now = now_unix();
-        let enforcing = request.intent == Intent::Enforce;
         let call = request.call;
-        let decision = match request.phase {
-            Phase::Request => {
-                if enforcing && self.enforcement.count(call, now).is_err() {
-                    return plain(
-                        Action::Deny,
-                        rampart_runtime::eval::MSG_COUNTER_FAILED.into(),
-                    );
-                }
-                policy.evaluate(reader, call, &self.context(now))
-            }
-            Phase::Response { output } => policy.evaluate_response(call, output, now),
+        if let Phase::Response { output } = request.phase {
+            return (policy.evaluate_response(call, output, now), false);
+        }
+        let enforcing = request.intent == Intent::Enforce;
+        let counts = match (policy.counts_calls(), enforcing) {
+            (false, _) => None,
+            (true, true) => Some(self.enforcement.count(&call.tool, now)),
+            (true, false) => Some(self.enforcement.counts()),
         };
-        if enforcing && decision.allowed() {
-            if let Err(e) = self.enforcement.claim_once(&decision) {
-                return plain(
-                    Action::Deny,
-                    format!("single-use rule: {e}; failing closed"),
-                );
+        let counts = match counts.transpose() {
+            Ok(counts) => counts,
+            Err(_) => return (plain(Action::Deny, MSG_COUNTER_FAILED.into()), false),
+        };
+        let ctx = context(now, counts.as_deref());
+        // A single-use winner is claimed before it is acted on; when another process claimed it
+        // first, the call is decided again against the policy now in force.
+        for _ in 0..4 {
+            let decision = policy.evaluate(reader, call, &ctx);
+            if !enforcing {
+                let headless = policy.ask_headless_only(&decision);
+                return (decision, headless);
             }
+            match policy.claim_once(&decision) {
+                Ok(Claim::NotOnce) => {
+                    let headless = policy.ask_headless_only(&decision);
+                    return (decision, headless);
+                }
+                Ok(Claim::Claimed) => {
+                    // Every later decision of this surface must see the rule gone.
+                    let _ = self.policy.reload();
+                    return (decision, false);
+                }
+                Ok(Claim::Gone) => {}
+                Err(e) => return failed(e),
+            }
+            if let Err(e) = self.policy.reload() {
+                return failed(e);
+            }
+            policy = match self.policy.current() {
+                Ok(policy) => policy,
+                Err(e) => return failed(e),
+            };
         }
-        decision
+        (plain(Action::Deny, MSG_ONCE_CONTENDED.into()), false)
     }
+}
 
-    fn context(&self, now: i64) -> EvalContext<'_> {
-        EvalContext {
-            now_unix: now,
-            counter: Some(self.enforcement.counter()),
-            resolver: Some(&FsResolver),
-        }
+/// The `rampart allow` commands that would permit `call`, narrowest first (none for a call that
+/// is allowed, or denied by a deny rule, which no allow overrides).
+pub fn suggestions(call: &Call, decision: &Decision) -> Vec<String> {
+    rampart_compiler::sources::user_rules::suggestions(call, decision)
+}
+
+/// What evaluation consults: the clock, the call counts, the filesystem for symlinks.
+fn context<'c>(now: i64, counts: Option<&'c (dyn CallCounter + 'c)>) -> EvalContext<'c> {
+    EvalContext {
+        now_unix: now,
+        counter: counts,
+        resolver: Some(&FsResolver),
     }
 }
 

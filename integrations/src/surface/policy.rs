@@ -1,20 +1,21 @@
-//! The policy a surface decides with: opened once, and for a long-lived surface reopened when its
-//! sources change.
+//! The policy a surface decides with: opened once, and for a long-lived surface reopened when the
+//! policy in force changes.
 //!
 //! The threat: deciding with no policy, a damaged one, or yesterday's. A policy that cannot be
 //! opened is kept as a [`PolicyError`] that every decision turns into a deny (enforce mode), never
-//! as "no rules, so allow". A long-lived surface notices edited sources and reopens them. An edit
-//! that no longer compiles is the policy the user has now: deciding with the previous one would
-//! silently ignore their edit, and a hook process, which opens the sources afresh, would already
-//! refuse. So the failure decides until the sources are fixed (upstream's serve keeps the old
-//! config on a failed reload; every surface here fails closed alike instead).
+//! as "no rules, so allow". A long-lived surface asks the policy sources again at most twice a
+//! second ([`rampart_compiler::sources`] checks its cached bundle against every source file) and
+//! decides with the new bundle as soon as it differs. An edit that no longer compiles is the
+//! policy the user has now: deciding with the previous one would silently ignore their edit, and
+//! a hook process, which opens the sources afresh, would already refuse. So the failure decides
+//! until the sources are fixed (upstream's serve keeps the old config on a failed reload; every
+//! surface here fails closed alike instead).
 
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use rampart_compiler::sources::{Discovery, PolicyInForce};
-use rampart_runtime::eval::{Decision, EvalContext, Evaluator};
+use rampart_compiler::sources::{Claim, Discovery, PolicyInForce};
+use rampart_runtime::eval::{Action, Decision, EvalContext, Evaluator};
 use rampart_runtime::shell::Reader;
 use rampart_runtime::Call;
 
@@ -31,13 +32,16 @@ impl std::fmt::Display for PolicyError {
 /// An opened policy and its evaluator, ready to decide.
 ///
 /// The evaluator borrows the bundle's bytes, which the [`PolicyInForce`] owns (an embedded
-/// profile's static bytes, or a compiled bundle in its own heap buffer): both are kept together
-/// here so that a long-lived surface can hold the pair, share it between threads and replace it
-/// when the policy changes, without decoding the program again for every call.
+/// profile's static bytes, the cached bundle's mapping, or a compiled bundle in its own heap
+/// buffer): both are kept together here so that a long-lived surface can hold the pair, share it
+/// between threads and replace it when the policy changes, without decoding the program again
+/// for every call.
 pub struct OpenPolicy {
     // Declared before `in_force`, so it is dropped first: it borrows `in_force`'s bytes.
     evaluator: Evaluator<'static>,
     in_force: Box<PolicyInForce>,
+    digest: [u8; 32],
+    counts_calls: bool,
 }
 
 impl OpenPolicy {
@@ -53,19 +57,26 @@ impl OpenPolicy {
     /// Builds the evaluator of `in_force`.
     pub fn new(in_force: PolicyInForce) -> Result<OpenPolicy, PolicyError> {
         let in_force = Box::new(in_force);
-        let evaluator = in_force
-            .evaluator()
-            .map_err(|e| PolicyError(e.to_string()))?;
+        let error = |e: rampart_compiler::error::Error| PolicyError(e.to_string());
+        let digest = in_force.bundle().map_err(error)?.header().payload_sha256;
+        let evaluator = in_force.evaluator().map_err(error)?;
         // SAFETY: the evaluator borrows the bytes `in_force` owns: `&'static` bytes of an
-        // embedded profile, or the heap buffer of a compiled bundle, which does not move when the
-        // box or this struct moves and is never written while it lives. The evaluator is
-        // dropped before `in_force` (field order) and never leaves this struct: only shorter
-        // borrows of it are handed out, through the methods below.
+        // embedded profile, a file mapping, or the heap buffer of a compiled bundle, none of
+        // which moves when the box or this struct moves or is written while it lives. The
+        // evaluator is dropped before `in_force` (field order) and never leaves this struct:
+        // only shorter borrows of it are handed out, through the methods below.
         let evaluator =
             unsafe { std::mem::transmute::<Evaluator<'_>, Evaluator<'static>>(evaluator) };
+        let counts_calls = evaluator
+            .program()
+            .policies
+            .iter()
+            .any(|p| p.rules.iter().any(|r| r.call_count.is_some()));
         Ok(OpenPolicy {
             evaluator,
             in_force,
+            digest,
+            counts_calls,
         })
     }
 
@@ -79,17 +90,45 @@ impl OpenPolicy {
         self.evaluator.evaluate_response(call, output, now_unix)
     }
 
+    /// Whether some rule counts calls (`call_count`): only then is a call counted.
+    pub fn counts_calls(&self) -> bool {
+        self.counts_calls
+    }
+
+    /// Claims the single-use rule behind `decision`, if its winning rule is one (see
+    /// [`PolicyInForce::claim_once`]).
+    pub fn claim_once(&self, decision: &Decision) -> Result<Claim, PolicyError> {
+        self.in_force
+            .claim_once(&self.evaluator, decision)
+            .map_err(|e| PolicyError(e.to_string()))
+    }
+
+    /// Whether `decision` came from an `ask` rule with `headless_only` (a person answers it
+    /// through the server's approval queue even where the host could ask).
+    pub fn ask_headless_only(&self, decision: &Decision) -> bool {
+        let (Action::Ask, Some((pi, ri))) = (decision.action, decision.winner) else {
+            return false;
+        };
+        self.in_force.metadata().is_ok_and(|meta| {
+            let rule = meta
+                .policies
+                .get(pi as usize)
+                .and_then(|p| p.rules.get(ri as usize));
+            rule.is_some_and(|r| r.ask_headless_only)
+        })
+    }
+
     /// Where the policy came from, for people.
     pub fn describe(&self) -> String {
         self.in_force.sources().describe()
     }
 }
 
-/// How often a long-lived surface looks at its sources' files for a change.
+/// How often a long-lived surface asks the sources whether the policy in force changed.
 const RECHECK: Duration = Duration::from_millis(500);
 
-/// The policy of a surface: opened on first use, reopened when its sources change (long-lived
-/// surfaces only).
+/// The policy of a surface: opened on first use, reopened when it changes (long-lived surfaces
+/// only) or when a single-use rule was claimed.
 pub(crate) struct PolicySlot {
     discovery: Discovery,
     watch: bool,
@@ -98,7 +137,6 @@ pub(crate) struct PolicySlot {
 
 struct Slot {
     current: Result<Arc<OpenPolicy>, PolicyError>,
-    stamp: Stamp,
     checked: Instant,
 }
 
@@ -112,7 +150,7 @@ impl PolicySlot {
         }
     }
 
-    /// A slot that reopens the policy when its sources change (a long-lived process).
+    /// A slot that reopens the policy when it changes (a long-lived process).
     pub(crate) fn watched(discovery: Discovery) -> PolicySlot {
         PolicySlot {
             watch: true,
@@ -123,16 +161,25 @@ impl PolicySlot {
     /// The policy to decide with now.
     pub(crate) fn current(&self) -> Result<Arc<OpenPolicy>, PolicyError> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let stale = match state.as_mut() {
+        let recheck = match state.as_ref() {
             None => true,
-            Some(slot) if self.watch && slot.checked.elapsed() >= RECHECK => {
-                slot.checked = Instant::now();
-                Stamp::of(&self.discovery) != slot.stamp
-            }
-            Some(_) => false,
+            Some(slot) => self.watch && slot.checked.elapsed() >= RECHECK,
         };
-        if stale {
-            *state = Some(self.open());
+        if recheck {
+            let opened = OpenPolicy::open(&self.discovery);
+            let same = match (&opened, state.as_ref().map(|s| &s.current)) {
+                (Ok(new), Some(Ok(old))) => new.digest == old.digest,
+                _ => false,
+            };
+            match state.as_mut() {
+                Some(slot) if same => slot.checked = Instant::now(),
+                _ => {
+                    *state = Some(Slot {
+                        current: opened.map(Arc::new),
+                        checked: Instant::now(),
+                    })
+                }
+            }
         }
         match state.as_ref() {
             Some(slot) => slot.current.clone(),
@@ -140,62 +187,14 @@ impl PolicySlot {
         }
     }
 
-    /// Reopens the policy now (a reload request), whether or not its sources changed.
+    /// Reopens the policy now (a reload request, a claimed single-use rule).
     pub(crate) fn reload(&self) -> Result<(), PolicyError> {
-        let slot = self.open();
-        let result = slot.current.as_ref().map(|_| ()).map_err(Clone::clone);
-        *self.state.lock().unwrap_or_else(PoisonError::into_inner) = Some(slot);
+        let current = OpenPolicy::open(&self.discovery).map(Arc::new);
+        let result = current.as_ref().map(|_| ()).map_err(Clone::clone);
+        *self.state.lock().unwrap_or_else(PoisonError::into_inner) = Some(Slot {
+            current,
+            checked: Instant::now(),
+        });
         result
     }
-
-    fn open(&self) -> Slot {
-        let stamp = if self.watch {
-            Stamp::of(&self.discovery)
-        } else {
-            Stamp::default()
-        };
-        Slot {
-            current: OpenPolicy::open(&self.discovery).map(Arc::new),
-            stamp,
-            checked: Instant::now(),
-        }
-    }
-}
-
-/// What the policy files looked like: every place discovery reads, with each file's size and
-/// modification time. A change of any (a file edited, added or removed) reopens the policy.
-///
-/// This stats what [`Discovery`] may read (`--config`, `./rampart.yaml`,
-/// `~/.rampart/policies/`); when the policy-sources work records the exact sources of a cached
-/// bundle, its freshness check replaces this.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct Stamp(Vec<(PathBuf, Option<(u64, SystemTime)>)>);
-
-impl Stamp {
-    fn of(discovery: &Discovery) -> Stamp {
-        let mut places: Vec<PathBuf> = Vec::new();
-        places.extend(discovery.config.iter().cloned());
-        places.push(discovery.cwd.join("rampart.yaml"));
-        if let Some(home) = &discovery.home {
-            places.push(home.join(".rampart").join("policies"));
-        }
-        let mut files = Vec::new();
-        for place in places {
-            files.push((place.clone(), stat(&place)));
-            if let Ok(entries) = std::fs::read_dir(&place) {
-                let mut names: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-                names.sort();
-                files.extend(names.into_iter().map(|p| {
-                    let s = stat(&p);
-                    (p, s)
-                }));
-            }
-        }
-        Stamp(files)
-    }
-}
-
-fn stat(path: &Path) -> Option<(u64, SystemTime)> {
-    let meta = std::fs::metadata(path).ok()?;
-    Some((meta.len(), meta.modified().ok()?))
 }

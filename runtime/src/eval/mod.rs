@@ -212,6 +212,18 @@ impl<'a> Evaluator<'a> {
         readings: &CommandReadings,
         now_unix: i64,
     ) -> Decision {
+        self.evaluate_exec_in(agent, session, readings, &EvalContext::at(now_unix))
+    }
+
+    /// [`Evaluator::evaluate_exec`] with a context: the preload passes a counter that notes
+    /// whether a call_count rule was consulted (see its `decide`).
+    pub fn evaluate_exec_in(
+        &self,
+        agent: &str,
+        session: &str,
+        readings: &CommandReadings,
+        ctx: &EvalContext<'_>,
+    ) -> Decision {
         for (what, value) in [
             ("agent", agent),
             ("session", session),
@@ -229,12 +241,20 @@ impl<'a> Evaluator<'a> {
             agent_depth: 0,
             command: Some(readings),
             paths: None,
+            workdir: None,
             url: None,
             domain: None,
             params: alloc::vec![None; self.program.tool_params.len()],
         };
         let facts = self.facts(inputs);
-        self.decide(&facts, &EvalContext::at(now_unix))
+        self.decide(&facts, ctx)
+    }
+
+    /// The rule that supplied `decision`'s action, if a rule did: a surface asks it whether the
+    /// rule is single-use ([`RuleProgram::once`]) before it acts on the decision.
+    pub fn winning_rule(&self, decision: &Decision) -> Option<&RuleProgram> {
+        let (pi, ri) = decision.winner?;
+        self.rule(pi as usize, ri as usize)
     }
 
     /// Decides a tool's response (reference §2.10): response rules only; deny, ask and webhook
@@ -631,6 +651,7 @@ pub(crate) fn facts_inputs<'c>(
         paths: canon
             .path
             .map(|p| crate::paths::candidates(p, canon.workdir, ctx.resolver)),
+        workdir: canon.workdir,
         url: canon.url,
         domain: canon.domain.clone(),
         params: program
