@@ -77,9 +77,7 @@ pub(super) fn read(p: &Map<String, Value>, env: &HookEnv) -> Result<Hook, Refusa
             None => HookEvent::Pre,
         };
     let text = |keys: &[&str]| payload::first_string(p, keys).map_err(at(Some(event)));
-    let name = text(&["tool_name", "toolName"])?
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| Refusal::new(Some(event), "the payload has no tool_name"))?;
+    let name = payload::tool_name(p, &["tool_name", "toolName"], event)?;
     let key = if p.contains_key("toolInput") {
         "toolInput"
     } else {

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 
 use super::payload::{self, Caller};
 use super::tools::{opt, req, Main, ToolSpec};
-use super::{rampart, Answer, ClaudeAllow, Hook, HookEvent, Refusal, Reply, Verdict};
+use super::{post_block, rampart, Answer, ClaudeAllow, Hook, HookEvent, Refusal, Reply, Verdict};
 use crate::identity::HookEnv;
 use crate::surface::Identity;
 
@@ -89,17 +89,16 @@ static TOOLS: &[ToolSpec] = &[
 
 pub(super) fn read(p: &Map<String, Value>, env: &HookEnv) -> Result<Hook, Refusal> {
     let at = |event: Option<HookEvent>| move |reason: String| Refusal::new(event, reason);
-    let event = match payload::string(p, "hook_event_name").map_err(at(None))? {
-        Some("PreToolUse") => HookEvent::Pre,
-        Some("PostToolUse") => HookEvent::Post,
-        Some("PostToolUseFailure") => HookEvent::PostFailure,
-        Some(other) => return Err(Refusal::new(None, format!("unknown hook event {other:?}"))),
-        None => return Err(Refusal::new(None, "the payload has no hook_event_name")),
-    };
+    let event = payload::event(
+        p,
+        &[
+            ("PreToolUse", HookEvent::Pre),
+            ("PostToolUse", HookEvent::Post),
+            ("PostToolUseFailure", HookEvent::PostFailure),
+        ],
+    )?;
     let field = |key: &str| payload::string(p, key).map_err(at(Some(event)));
-    let name = field("tool_name")?
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| Refusal::new(Some(event), "the payload has no tool_name"))?;
+    let name = payload::tool_name(p, &["tool_name"], event)?;
     let input = payload::object(p, "tool_input").map_err(at(Some(event)))?;
     let session_id = field("session_id")?;
     let identity = Identity {
@@ -108,9 +107,7 @@ pub(super) fn read(p: &Map<String, Value>, env: &HookEnv) -> Result<Hook, Refusa
         approval_owner: String::new(),
     };
     let caller = Caller::new(AGENT, env, field("cwd")?, session_id);
-    let mcp = name
-        .strip_prefix("mcp__")
-        .map(|rest| rest.split_once("__").map_or(rest, |(_, tool)| tool));
+    let mcp = payload::native_mcp_tool(name);
     let call = match monitor_url(name, &input) {
         Some(url) => {
             let mut params = input.clone();
@@ -151,9 +148,9 @@ pub(super) fn render(reply: &Reply, allow: ClaudeAllow) -> Answer {
         (HookEvent::Pre, Verdict::Allow) if allow == ClaudeAllow::Explicit => pre("allow", None),
         (HookEvent::Pre, Verdict::Deny(reason)) => pre("deny", Some(reason)),
         (HookEvent::Pre, Verdict::Ask(reason)) => pre("ask", Some(reason)),
-        (HookEvent::Post, Verdict::Deny(reason)) => block(reason, None, false),
+        (HookEvent::Post, Verdict::Deny(reason)) => post_block(reason, None, false),
         (HookEvent::Post, Verdict::Block(reason, output)) => {
-            block(reason, output.as_ref(), reply.mcp)
+            post_block(reason, output.as_ref(), reply.mcp)
         }
         (HookEvent::PostFailure, Verdict::Guidance(text)) => Answer::json(&json!({
             "hookSpecificOutput": {
@@ -163,22 +160,4 @@ pub(super) fn render(reply: &Reply, allow: ClaudeAllow) -> Answer {
         })),
         _ => Answer::json(&json!({})),
     }
-}
-
-/// A withheld output: the reason for the model, and the output redacted in its own shape (MCP
-/// tools take theirs under `updatedMCPToolOutput`).
-fn block(reason: &str, output: Option<&Value>, mcp: bool) -> Answer {
-    let mut answer = json!({"decision": "block", "reason": rampart(reason)});
-    if let (Some(output), Some(obj)) = (output, answer.as_object_mut()) {
-        let key = if mcp {
-            "updatedMCPToolOutput"
-        } else {
-            "updatedToolOutput"
-        };
-        obj.insert(
-            "hookSpecificOutput".into(),
-            json!({"hookEventName": "PostToolUse", key: output}),
-        );
-    }
-    Answer::json(&answer)
 }

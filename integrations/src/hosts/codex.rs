@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::payload::{self, Caller};
 use super::tools::{opt, req, Main, ToolSpec};
-use super::{rampart, Answer, Hook, HookCall, HookEvent, Refusal, Reply, Verdict};
+use super::{post_block, rampart, Answer, Hook, HookCall, HookEvent, Refusal, Reply, Verdict};
 use crate::identity::HookEnv;
 use crate::surface::Identity;
 
@@ -39,19 +39,20 @@ const PATCH_TOOLS: [&str; 4] = ["apply_patch", "ApplyPatch", "Edit", "Write"];
 
 pub(super) fn read(p: &Map<String, Value>, env: &HookEnv) -> Result<Hook, Refusal> {
     let at = |event: Option<HookEvent>| move |reason: String| Refusal::new(event, reason);
-    let event = match payload::string(p, "hook_event_name").map_err(at(None))? {
-        Some("PreToolUse") => HookEvent::Pre,
-        Some("PostToolUse") => HookEvent::Post,
-        Some(other) => return Err(Refusal::new(None, format!("unknown hook event {other:?}"))),
-        None => return Err(Refusal::new(None, "the payload has no hook_event_name")),
-    };
+    let event = payload::event(
+        p,
+        &[
+            ("PreToolUse", HookEvent::Pre),
+            ("PostToolUse", HookEvent::Post),
+        ],
+    )?;
     let field = |key: &str| payload::string(p, key).map_err(at(Some(event)));
     let required = |key: &str| {
         field(key)?
             .filter(|v| !v.is_empty())
             .ok_or_else(|| Refusal::new(Some(event), format!("the payload has no {key}")))
     };
-    let name = required("tool_name")?;
+    let name = payload::tool_name(p, &["tool_name"], event)?;
     let session_id = required("session_id")?;
     let tool_use_id = required("tool_use_id")?;
     let mut input = payload::object(p, "tool_input").map_err(at(Some(event)))?;
@@ -62,9 +63,7 @@ pub(super) fn read(p: &Map<String, Value>, env: &HookEnv) -> Result<Hook, Refusa
         approval_owner: String::new(),
     };
     let caller = Caller::new(AGENT, env, field("cwd")?, Some(session_id));
-    let mcp = name
-        .strip_prefix("mcp__")
-        .map(|rest| rest.split_once("__").map_or(rest, |(_, tool)| tool));
+    let mcp = payload::native_mcp_tool(name);
     let calls = match patch_text(name, &input) {
         Some(patch) => patch_calls(&caller, patch, &input).map_err(at(Some(event)))?,
         None => vec![caller.tool_call(TOOLS, name, mcp, &input, event)?],
@@ -174,23 +173,9 @@ pub(super) fn render(reply: &Reply) -> Answer {
     };
     match (reply.event, &reply.verdict) {
         (HookEvent::Pre, Verdict::Deny(reason) | Verdict::Ask(reason)) => deny(reason),
-        (HookEvent::Post, Verdict::Deny(reason)) => {
-            Answer::json(&json!({"decision": "block", "reason": rampart(reason)}))
-        }
+        (HookEvent::Post, Verdict::Deny(reason)) => post_block(reason, None, false),
         (HookEvent::Post, Verdict::Block(reason, output)) => {
-            let mut answer = json!({"decision": "block", "reason": rampart(reason)});
-            if let (Some(output), Some(obj)) = (output, answer.as_object_mut()) {
-                let key = if reply.mcp {
-                    "updatedMCPToolOutput"
-                } else {
-                    "updatedToolOutput"
-                };
-                obj.insert(
-                    "hookSpecificOutput".into(),
-                    json!({"hookEventName": "PostToolUse", key: output}),
-                );
-            }
-            Answer::json(&answer)
+            post_block(reason, output.as_ref(), reply.mcp)
         }
         _ => Answer::json(&json!({})),
     }

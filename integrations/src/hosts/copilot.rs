@@ -60,10 +60,7 @@ pub(super) fn read(p: &Map<String, Value>, env: &HookEnv) -> Result<Hook, Refusa
         None => HookEvent::Pre,
     };
     let field = |key: &str| payload::string(p, key).map_err(at(Some(event)));
-    let name = payload::first_string(p, &["tool_name", "toolName"])
-        .map_err(at(Some(event)))?
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| Refusal::new(Some(event), "the payload has no toolName"))?;
+    let name = payload::tool_name(p, &["toolName", "tool_name"], event)?;
     let input = arguments(p).map_err(at(Some(event)))?;
     let session_id = field("session_id")?;
     let identity = Identity {

@@ -72,9 +72,7 @@ pub(super) fn read(p: &Map<String, Value>, env: &HookEnv) -> Result<Hook, Refusa
         Kind::Shell => ("Shell".to_string(), pick(p, &["command", "cwd"]), None),
         Kind::ReadFile => ("Read".to_string(), pick(p, &["file_path"]), None),
         Kind::Mcp | Kind::Tool => {
-            let name = field("tool_name")?
-                .filter(|n| !n.is_empty())
-                .ok_or_else(|| Refusal::new(Some(event), "the payload has no tool_name"))?;
+            let name = payload::tool_name(p, &["tool_name"], event)?;
             let input = tool_input(p).map_err(at(Some(event)))?;
             let mcp = mcp_tool(name, kind == Kind::Mcp);
             (name.to_string(), input, mcp)

@@ -44,16 +44,15 @@ static TOOLS: &[ToolSpec] = &[
 
 pub(super) fn read(p: &Map<String, Value>, env: &HookEnv) -> Result<Hook, Refusal> {
     let at = |event: Option<HookEvent>| move |reason: String| Refusal::new(event, reason);
-    let event = match payload::string(p, "hook_event_name").map_err(at(None))? {
-        Some("BeforeTool") => HookEvent::Pre,
-        Some("AfterTool") => HookEvent::Post,
-        Some(other) => return Err(Refusal::new(None, format!("unknown hook event {other:?}"))),
-        None => return Err(Refusal::new(None, "the payload has no hook_event_name")),
-    };
+    let event = payload::event(
+        p,
+        &[
+            ("BeforeTool", HookEvent::Pre),
+            ("AfterTool", HookEvent::Post),
+        ],
+    )?;
     let field = |key: &str| payload::string(p, key).map_err(at(Some(event)));
-    let name = field("tool_name")?
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| Refusal::new(Some(event), "the payload has no tool_name"))?;
+    let name = payload::tool_name(p, &["tool_name"], event)?;
     let input = payload::object(p, "tool_input").map_err(at(Some(event)))?;
     let mcp_context = payload::object(p, "mcp_context").map_err(at(Some(event)))?;
     let session_id = field("session_id")?;

@@ -27,7 +27,7 @@ use std::time::Duration;
 use rampart_runtime::eval::{Action, Decision};
 use rampart_runtime::shell::Reader;
 use rampart_runtime::Call;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 use crate::identity::HookEnv;
 use crate::serve::{ApprovalRequest, Server, Wait};
@@ -498,4 +498,22 @@ fn guidance_text(decision: &Decision, suggestions: &[String]) -> String {
 /// `Rampart: <reason>`, the prefix every host's deny text carries (upstream's).
 pub(crate) fn rampart(reason: &str) -> String {
     format!("Rampart: {reason}")
+}
+
+/// A withheld output as Claude Code and Codex take it: the reason for the model, and the output
+/// redacted in its own shape (MCP tools take theirs under `updatedMCPToolOutput`).
+pub(crate) fn post_block(reason: &str, output: Option<&Value>, mcp: bool) -> Answer {
+    let mut answer = json!({"decision": "block", "reason": rampart(reason)});
+    if let (Some(output), Some(obj)) = (output, answer.as_object_mut()) {
+        let key = if mcp {
+            "updatedMCPToolOutput"
+        } else {
+            "updatedToolOutput"
+        };
+        obj.insert(
+            "hookSpecificOutput".into(),
+            json!({"hookEventName": "PostToolUse", key: output}),
+        );
+    }
+    Answer::json(&answer)
 }

@@ -64,6 +64,44 @@ pub(crate) fn first_string<'p>(
     Ok(None)
 }
 
+/// The event `hook_event_name` names, one of `events`; a missing or unknown name refuses the
+/// payload.
+pub(crate) fn event(
+    p: &Map<String, Value>,
+    events: &[(&str, HookEvent)],
+) -> Result<HookEvent, Refusal> {
+    match string(p, "hook_event_name").map_err(|e| Refusal::new(None, e))? {
+        Some(name) => events
+            .iter()
+            .find(|(known, _)| *known == name)
+            .map(|(_, event)| *event)
+            .ok_or_else(|| Refusal::new(None, format!("unknown hook event {name:?}"))),
+        None => Err(Refusal::new(None, "the payload has no hook_event_name")),
+    }
+}
+
+/// The tool's name: the first of `keys` holding a string, which must not be empty.
+pub(crate) fn tool_name<'p>(
+    p: &'p Map<String, Value>,
+    keys: &[&str],
+    event: HookEvent,
+) -> Result<&'p str, Refusal> {
+    let missing = || {
+        let key = keys.first().copied().unwrap_or("tool_name");
+        Refusal::new(Some(event), format!("the payload has no {key}"))
+    };
+    first_string(p, keys)
+        .map_err(|e| Refusal::new(Some(event), e))?
+        .filter(|n| !n.is_empty())
+        .ok_or_else(missing)
+}
+
+/// The MCP tool of a host's native name `mcp__<server>__<tool>`.
+pub(crate) fn native_mcp_tool(name: &str) -> Option<&str> {
+    let rest = name.strip_prefix("mcp__")?;
+    Some(rest.split_once("__").map_or(rest, |(_, tool)| tool))
+}
+
 /// Upstream accepts only `[A-Za-z0-9_-]` in a tool call id (it names files of session state).
 pub(crate) fn tool_call_id(id: Option<&str>) -> Result<String, String> {
     let id = id.unwrap_or_default();
