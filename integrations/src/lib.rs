@@ -11,4 +11,6 @@
 //! on the audit trail, the compiler (the policy in force) and the runtime, and talks to a running
 //! server only over its HTTP API.
 
+pub mod http;
+pub mod notify;
 pub mod setup;
