@@ -4,4 +4,5 @@
 mod audit_cli;
 mod cli;
 mod preload_programs;
+mod setup_cli;
 mod threats;

@@ -729,12 +729,40 @@ impl<'a> Parser<'a> {
             .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '.')))
             .unwrap_or(rest.len());
         let word = rest.get(..len).unwrap_or_default();
-        if word.is_empty() || serde_json::from_str::<serde_json::Value>(word).is_err() {
+        if !(matches!(word, "true" | "false" | "null") || is_json_number(word)) {
             return Err(self.error("expected a value"));
         }
         self.pos += len;
         Ok(())
     }
+}
+
+/// JSON's number grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, whatever its
+/// magnitude (`1E400` is valid JSON even though no f64 holds it).
+fn is_json_number(word: &str) -> bool {
+    let digits = |s: &str| s.len() - s.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let mut rest = word.strip_prefix('-').unwrap_or(word);
+    let int = digits(rest);
+    if int == 0 || (int > 1 && rest.starts_with('0')) {
+        return false;
+    }
+    rest = rest.get(int..).unwrap_or_default();
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let n = digits(fraction);
+        if n == 0 {
+            return false;
+        }
+        rest = fraction.get(n..).unwrap_or_default();
+    }
+    if let Some(exponent) = rest.strip_prefix(['e', 'E']) {
+        let exponent = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+        let n = digits(exponent);
+        if n == 0 {
+            return false;
+        }
+        rest = exponent.get(n..).unwrap_or_default();
+    }
+    rest.is_empty()
 }
 
 #[cfg(test)]
@@ -861,6 +889,12 @@ mod tests {
         let err = Document::parse("{\n  \"a\": 1,\n  \"b\" 2\n}".into()).unwrap_err();
         assert_eq!(err.at, Some((3, 7)));
         assert!(Document::parse("{\"a\": tru}".into()).is_err());
+        for bad in ["01", "1.", ".5", "1e", "+1", "--1", "0x10", "NaN"] {
+            assert!(!is_json_number(bad), "{bad}");
+        }
+        for good in ["0", "-0e0", "1E400", "2.50", "-12.5e-3"] {
+            assert!(is_json_number(good), "{good}");
+        }
         assert!(Document::parse("[1] x".into()).is_err());
         assert!(Document::parse("[".repeat(1000)).is_err());
         assert!(Document::parse("{\"a\": \"x\n\"}".into()).is_err());

@@ -477,6 +477,25 @@ pub enum Status {
     Stale(Vec<String>),
 }
 
+impl Status {
+    /// `not installed`, `installed`, `stale`.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Status::NotInstalled => "not installed",
+            Status::Installed => "installed",
+            Status::Stale(_) => "stale",
+        }
+    }
+
+    /// What is off, for a stale host.
+    pub fn reasons(&self) -> &[String] {
+        match self {
+            Status::Stale(reasons) => reasons,
+            _ => &[],
+        }
+    }
+}
+
 /// What `rampart setup`, `status` and `doctor` know about a host.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HostState {
@@ -488,6 +507,8 @@ pub struct HostState {
     pub settings: PathBuf,
     /// `command` or `http`, when rampart hooks are there.
     pub transport: Option<&'static str>,
+    /// The server the `http` hooks post to (`http://127.0.0.1:9090`).
+    pub http_base: Option<String>,
     /// The `--mode` of its hooks (enforce when none is given).
     pub mode: Option<String>,
     /// The programs its rampart hooks run.
@@ -548,6 +569,7 @@ fn blank_state(host: Host, settings: PathBuf) -> HostState {
         status: Status::NotInstalled,
         settings,
         transport: None,
+        http_base: None,
         mode: None,
         programs: Vec::new(),
         recorded: false,
@@ -588,6 +610,7 @@ fn inspect_file(host: Host, ctx: &Context, file: &HookFile) -> HostState {
             .unwrap_or_default()
             .to_string();
         let token = ctx.token().unwrap_or_default();
+        state.http_base = Some(base.clone());
         host.hook_file(ctx, &Transport::Http { base, token })
     } else {
         None
@@ -744,10 +767,47 @@ pub fn inspect_all(ctx: &Context) -> Vec<HostState> {
     Host::ALL.iter().map(|h| inspect(*h, ctx)).collect()
 }
 
-/// Whether `host` (already inspected) needs `rampart setup <host>` to be run again.
-pub fn needs_setup(state: &HostState) -> bool {
-    matches!(state.status, Status::Stale(_))
+impl HostState {
+    /// The options that set the host up again the way it is set up now (its transport, its MCP
+    /// wrapping).
+    pub fn options(&self, ctx: &Context) -> Result<Options, SetupError> {
+        let transport = match (&self.transport, &self.http_base) {
+            (Some("http"), Some(base)) => Transport::Http {
+                base: base.clone(),
+                token: ctx.token().ok_or_else(|| {
+                    SetupError::new(format!(
+                        "no server token at {}; start the server once (`rampart serve`) to create it",
+                        ctx.rampart_home.join("token").display()
+                    ))
+                })?,
+            },
+            _ => Transport::Command,
+        };
+        Ok(Options {
+            transport,
+            force: false,
+            mcp: self.mcp.wrapped > 0,
+        })
+    }
+
+    /// The command that sets the host up again as it is set up now.
+    pub fn setup_command(&self) -> String {
+        let mut command = format!("rampart setup {}", self.host);
+        if let (Some("http"), Some(base)) = (&self.transport, &self.http_base) {
+            command.push_str(" --http");
+            if base != DEFAULT_SERVE_URL {
+                command.push_str(&format!(" --serve-url {base}"));
+            }
+        }
+        if self.mcp.wrapped > 0 {
+            command.push_str(" --mcp");
+        }
+        command
+    }
 }
+
+/// Where a local server listens unless told otherwise.
+pub const DEFAULT_SERVE_URL: &str = "http://127.0.0.1:9090";
 
 /// The Codex wrapper path and whether it is there (for doctor and uninstall).
 pub fn codex_wrapper(ctx: &Context) -> Option<PathBuf> {
