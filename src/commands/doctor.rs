@@ -201,38 +201,23 @@ fn link_check(ctx: &Context, hosts: &[HostState]) -> Check {
     let fix = hosts
         .first()
         .map_or("rampart setup <host>".to_string(), HostState::setup_command);
-    let broken = |detail: String| {
-        Check::problem(Level::Fail, "stable binary", detail, fix.clone()).repaired_by(Repair::Link)
+    let Some(problem) = setup::link_problem(ctx) else {
+        let to = std::fs::read_link(&stable).map_or("a file, not setup's link".into(), |t| {
+            t.display().to_string()
+        });
+        return Check::ok("stable binary", format!("{} -> {to}", stable.display()));
     };
-    match binary::state(&stable) {
-        binary::LinkState::Ok(to) => Check::ok(
-            "stable binary",
-            format!("{} -> {}", stable.display(), to.display()),
-        ),
-        binary::LinkState::Missing => {
-            broken(format!("{} is missing: every hook fails", stable.display()))
-        }
-        binary::LinkState::Dangling(to) => broken(format!(
-            "{} points at {}, which is gone: every hook fails",
-            stable.display(),
-            to.display()
-        )),
-        binary::LinkState::NotExecutable(to) => broken(format!(
-            "{} points at {}, which is not executable",
-            stable.display(),
-            to.display()
-        )),
-        binary::LinkState::NotALink if binary::is_executable(&stable) => Check::ok(
-            "stable binary",
-            format!("{} (a file, not setup's link)", stable.display()),
-        ),
-        binary::LinkState::NotALink => Check::problem(
+    let detail = format!("{problem}: every hook fails to start");
+    if binary::state(&stable) == binary::LinkState::NotALink {
+        // Not setup's: only the user may replace it.
+        return Check::problem(
             Level::Fail,
             "stable binary",
-            format!("{} is not executable", stable.display()),
-            format!("{} --force", fix),
-        ),
+            detail,
+            format!("{fix} --force"),
+        );
     }
+    Check::problem(Level::Fail, "stable binary", detail, fix).repaired_by(Repair::Link)
 }
 
 fn host_check(state: &HostState) -> Check {

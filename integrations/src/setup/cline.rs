@@ -17,7 +17,6 @@
 //! rampart's is left alone unless `--force`, which moves it aside (and `--remove` puts it back).
 
 use std::fs;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::command::quote;
@@ -160,25 +159,7 @@ fn aside_path(path: &Path) -> PathBuf {
 }
 
 fn write_executable(path: &Path, text: &str) -> Result<(), SetupError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(|e| SetupError::io("cannot create", dir, &e))?;
-    let tmp = dir.join(format!(".rampart-tmp-{}", std::process::id()));
-    let written = fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o755)
-        .open(&tmp)
-        .and_then(|mut f| {
-            std::io::Write::write_all(&mut f, text.as_bytes())?;
-            f.set_permissions(fs::Permissions::from_mode(0o755))?;
-            f.sync_all()
-        })
-        .and_then(|()| fs::rename(&tmp, path));
-    written.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        SetupError::io("cannot write", path, &e)
-    })
+    super::file::write_atomic_mode(path, text.as_bytes(), 0o755)
 }
 
 #[cfg(test)]

@@ -139,9 +139,14 @@ fn backup_stamp() -> String {
 /// Writes `bytes` to a temporary file beside `path`, syncs it and renames it over `path`, keeping
 /// the permissions `path` had (0600 for a new file: settings may hold a token).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SetupError> {
+    let mode = fs::metadata(path).map_or(0o600, |m| m.permissions().mode() & 0o7777);
+    write_atomic_mode(path, bytes, mode)
+}
+
+/// [`write_atomic`] with the permissions given.
+pub fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), SetupError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(|e| SetupError::io("cannot create", dir, &e))?;
-    let mode = fs::metadata(path).map_or(0o600, |m| m.permissions().mode() & 0o7777);
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

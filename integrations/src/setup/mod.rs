@@ -456,6 +456,13 @@ fn parse(settings: &Settings) -> Result<Document, SetupError> {
 
 fn notes(host: Host, ctx: &Context, opts: &Options) -> Vec<String> {
     let mut notes = Vec::new();
+    if !detect(host, ctx) {
+        notes.push(format!(
+            "{host} was not found here ({} does not exist, no `{}` on PATH); its hooks take effect once it is installed",
+            host.config_dir(ctx).display(),
+            host.programs().join("`/`")
+        ));
+    }
     if host == Host::Antigravity {
         notes.push(format!("Antigravity's hook file is not documented where rampart could check it; setup wrote Gemini-style hooks to {}. Check that a denied call is blocked.", antigravity::settings_path(ctx).display()));
     }
@@ -736,8 +743,8 @@ fn inspect_cline(ctx: &Context) -> HostState {
     state
 }
 
-/// What is wrong with the stable link, if anything.
-fn link_problem(ctx: &Context) -> Option<String> {
+/// What is wrong with the stable link, if anything: every hook fails to start while it is.
+pub fn link_problem(ctx: &Context) -> Option<String> {
     let stable = ctx.stable_binary();
     match binary::state(&stable) {
         binary::LinkState::Ok(_) => None,
