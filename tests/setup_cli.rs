@@ -637,7 +637,23 @@ fn http_hooks_need_a_running_server_and_carry_its_token() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("has no http hooks"));
 
     let url = fake_server("tok-123");
-    home.ok(&["setup", "claude-code", "--http", "--serve-url", &url]);
+    home.write(".claude/settings.json", "{}\n");
+    std::fs::set_permissions(
+        home.path(".claude/settings.json"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let out = home.ok(&["setup", "claude-code", "--http", "--serve-url", &url]);
+    assert!(out.contains("made private (0600)"), "{out}");
+    let mode = std::fs::metadata(home.path(".claude/settings.json"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(
+        mode & 0o777,
+        0o600,
+        "the token is not left readable by other users"
+    );
     let settings = home.json(".claude/settings.json");
     let ours = json!({"matcher": "*", "hooks": [{"type": "http", "url": format!("{url}/v1/hooks/claude-code"),
         "headers": {"Authorization": "Bearer tok-123"}, "onFailure": "block"}]});

@@ -69,6 +69,22 @@ impl Settings {
     }
 }
 
+/// Takes group and other permissions off `path` (following a symlink): for a settings file that
+/// now holds the server's token. Returns whether the mode changed.
+pub fn make_private(path: &Path) -> Result<bool, SetupError> {
+    let target = write_target(path);
+    let mode = fs::metadata(&target)
+        .map_err(|e| SetupError::io("cannot read", &target, &e))?
+        .permissions()
+        .mode();
+    if mode & 0o077 == 0 {
+        return Ok(false);
+    }
+    fs::set_permissions(&target, fs::Permissions::from_mode(mode & 0o7700))
+        .map(|()| true)
+        .map_err(|e| SetupError::io("cannot change the permissions of", &target, &e))
+}
+
 /// The file's text, `None` when it does not exist.
 pub fn read_optional(path: &Path) -> Result<Option<String>, SetupError> {
     match fs::read(path) {

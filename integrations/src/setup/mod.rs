@@ -342,6 +342,28 @@ pub fn install(host: Host, ctx: &Context, opts: &Options) -> Result<Report, Setu
         )));
     }
     let mut record = Record::load(&ctx.rampart_home)?;
+    // The record is saved whatever happens, so that a file created before a later step failed
+    // is still known as setup's.
+    let result = install_steps(host, ctx, opts, &mut record);
+    if result.is_ok() {
+        record.hosts.insert(
+            host.name().to_string(),
+            HostRecord {
+                installed_at: rampart_audit::Timestamp::now().rfc3339_nano(),
+                transport: opts.transport.name().to_string(),
+            },
+        );
+    }
+    record.save(&ctx.rampart_home)?;
+    result
+}
+
+fn install_steps(
+    host: Host,
+    ctx: &Context,
+    opts: &Options,
+    record: &mut Record,
+) -> Result<Report, SetupError> {
     let mut report = Report::default();
     let stable = ctx.stable_binary();
     let target = binary::link_target(&stable, &ctx.current_exe, ctx.path_var.as_deref());
@@ -350,10 +372,16 @@ pub fn install(host: Host, ctx: &Context, opts: &Options) -> Result<Report, Setu
         report.changes.push(Change::new(&stable, &what, None));
     }
     match host.hook_file(ctx, &opts.transport) {
-        Some(file) => report.changes.extend(install_file(&file, &mut record)?),
+        Some(file) => {
+            report.changes.extend(install_file(&file, record)?);
+            if matches!(opts.transport, Transport::Http { .. }) && file::make_private(&file.path)? {
+                let what = "made private (0600): it holds the server's token";
+                report.changes.push(Change::new(&file.path, what, None));
+            }
+        }
         None => report
             .changes
-            .extend(cline::install(ctx, opts.force, &mut record)?),
+            .extend(cline::install(ctx, opts.force, record)?),
     }
     if host == Host::Codex && codex::remove_wrapper(ctx)? {
         let path = codex::wrapper_path(ctx);
@@ -361,45 +389,46 @@ pub fn install(host: Host, ctx: &Context, opts: &Options) -> Result<Report, Setu
     }
     if opts.mcp {
         for path in host.mcp_files(ctx) {
-            report.changes.extend(mcp::wrap(ctx, &path, &mut record)?);
+            report.changes.extend(mcp::wrap(ctx, &path, record)?);
         }
     }
     report.notes.extend(notes(host, ctx, opts));
-    record.hosts.insert(
-        host.name().to_string(),
-        HostRecord {
-            installed_at: rampart_audit::Timestamp::now().rfc3339_nano(),
-            transport: opts.transport.name().to_string(),
-        },
-    );
-    record.save(&ctx.rampart_home)?;
     Ok(report)
 }
 
 /// Removes what setup added for `host`: its hooks and its MCP wrapping, or with `mcp_only` only
 /// the wrapping.
 pub fn remove(host: Host, ctx: &Context, mcp_only: bool) -> Result<Report, SetupError> {
-    let mut record = Record::load(&ctx.rampart_home)?;
+    // A damaged record must not keep anything installed: removal finds rampart's entries in the
+    // hosts' files, and restores MCP servers from their wrapped arguments.
+    let mut record = Record::load(&ctx.rampart_home).unwrap_or_default();
+    let result = remove_steps(host, ctx, mcp_only, &mut record);
+    record.save(&ctx.rampart_home)?;
+    result
+}
+
+fn remove_steps(
+    host: Host,
+    ctx: &Context,
+    mcp_only: bool,
+    record: &mut Record,
+) -> Result<Report, SetupError> {
     let mut report = Report::default();
     if !mcp_only {
         match host.hook_file(ctx, &Transport::Command) {
-            Some(file) => report.changes.extend(remove_file(&file, &mut record)?),
-            None => report.changes.extend(cline::remove(ctx, &mut record)?),
+            Some(file) => report.changes.extend(remove_file(&file, record)?),
+            None => report.changes.extend(cline::remove(ctx, record)?),
         }
         if host == Host::Codex && codex::remove_wrapper(ctx)? {
             let path = codex::wrapper_path(ctx);
-            report.changes.push(Change::new(
-                &path,
-                "removed the `rampart preload` wrapper",
-                None,
-            ));
+            let what = "removed the `rampart preload` wrapper";
+            report.changes.push(Change::new(&path, what, None));
         }
         record.hosts.remove(host.name());
     }
     for path in host.mcp_files(ctx) {
-        report.changes.extend(mcp::unwrap(&path, &mut record)?);
+        report.changes.extend(mcp::unwrap(&path, record)?);
     }
-    record.save(&ctx.rampart_home)?;
     Ok(report)
 }
 
