@@ -11,9 +11,8 @@
 //! take HTTPS, so a TLS stack is needed. ureq is blocking (a one-shot hook has no use for an
 //! async runtime, which reqwest would bring: tokio and hyper), honours the usual proxy variables,
 //! and its TLS is Rust compiled into the binary: nothing like libssl is loaded when a hook
-//! process starts, which would cost the hook's whole time budget. The price, measured when it
-//! was added (benches/RESULTS.md): about 2.1 MiB of binary and about 55 s of CPU to build
-//! from cold in release, most of it rustls and ring.
+//! process starts, which would cost the hook's whole time budget. The price in binary size and
+//! build time is in benches/RESULTS.md ("The HTTP client"), most of it rustls and ring.
 
 #![deny(
     clippy::unwrap_used,
