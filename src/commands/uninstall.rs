@@ -125,9 +125,9 @@ fn remove_host(host: Host, ctx: &Context) -> Result<Option<String>, String> {
     let lines: Vec<String> = report
         .changes
         .iter()
-        .map(|c| format!("{} ({})", c.path.display(), c.what))
+        .map(|c| format!("{}: {}", c.path.display(), c.what))
         .collect();
-    Ok(Some(format!("removed from {}", lines.join(", "))))
+    Ok(Some(lines.join("; ")))
 }
 
 /// Stops and disables the systemd user unit when it is there, and deletes it.
