@@ -213,6 +213,10 @@ fn a_webhook_that_gives_no_usable_answer_falls_back_to_fail_open() {
         "{}",
         verdict.reason
     );
+    // TLS is spoken (and fails closed) when the URL says https: this server only speaks HTTP.
+    let https = format!("{}/allow", server.url.replace("http://", "https://"));
+    let tls = decide(&rule(https, false), &call());
+    assert!(!tls.allow && !tls.answered, "{tls:?}");
     assert!(
         !server.requests().iter().any(|r| r.path == "/allow"),
         "a redirect is never followed"
