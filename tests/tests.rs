@@ -4,6 +4,7 @@
 mod audit_cli;
 mod cli;
 mod preload_programs;
+mod setup_cli;
 mod sources;
 mod threats;
 mod user_commands;
