@@ -30,6 +30,7 @@ pub mod eval;
 #[cfg(feature = "std")]
 pub mod explain;
 pub mod glob;
+pub mod invariant;
 #[cfg(feature = "json")]
 pub mod json;
 pub mod paths;
