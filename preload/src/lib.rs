@@ -267,8 +267,12 @@ impl Environment {
     }
 
     fn get(&self, name: &str) -> Option<&'static [u8]> {
-        let k = Self::NAMES.iter().position(|n| *n == name.as_bytes())?;
-        self.values[k]
+        // One entry per name, by the types.
+        let (_, value) = Self::NAMES
+            .iter()
+            .zip(&self.values)
+            .find(|(n, _)| **n == name.as_bytes())?;
+        *value
     }
 }
 
