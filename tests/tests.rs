@@ -10,6 +10,7 @@
 
 mod audit_cli;
 mod cli;
+mod hooks;
 mod preload_programs;
 mod setup_cli;
 mod sources;
