@@ -618,6 +618,7 @@ fn the_servers_exit_code_and_signals_pass_through() {
     let mut s = Session::proxy(&home, &[], Some(OPEN_POLICY), &[]);
     s.initialize(json!({}));
     let pid = s.child.id() as i32;
+    // SAFETY: kill(2) takes plain integers; `pid` is our own live child.
     unsafe { libc::kill(pid, libc::SIGTERM) };
     let deadline = Instant::now() + Duration::from_secs(10);
     let status = loop {

@@ -46,9 +46,10 @@ pub fn run(args: Args, config: Option<PathBuf>) -> Result<ExitCode, String> {
 
 /// When this binary was started under a shell's name (a link `rampart wrap` made), it is that
 /// shell's shim: decides the command and execs the real shell. `None` otherwise.
+/// Only argv[0] is read until it names a shell: every `rampart hook` process passes here.
 pub fn shim() -> Option<ExitCode> {
+    let name = wrap::shim::shell_name(&std::env::args_os().next()?)?;
     let argv: Vec<OsString> = std::env::args_os().collect();
-    let name = wrap::shim::shell_name(argv.first()?)?;
     let code = wrap::shim::run(name, &argv);
     Some(ExitCode::from(u8::try_from(code).unwrap_or(1)))
 }
