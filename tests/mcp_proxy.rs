@@ -40,6 +40,20 @@ policies:
         message: "no recursive removal"
 "#;
 
+/// Whether a tool a test needs beyond this repository (the `mcp` SDK, a published server, an
+/// interpreter) is installed: if not, the test says so on stderr and is skipped, except in CI
+/// (`RAMPART_CI=1`, which .ci/run sets, or `CI`), where a missing tool fails the test, since
+/// .ci/run installs them all and a skip there would pass without testing anything.
+pub fn installed(found: bool, what: &str) -> bool {
+    if !found {
+        let ci = std::env::var_os("RAMPART_CI").is_some_and(|v| v == "1")
+            || std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "0" && v != "false");
+        assert!(!ci, "{what} is required in CI (.ci/run installs it)");
+        eprintln!("SKIPPED: {what} is not installed; this test did not run");
+    }
+    found
+}
+
 pub fn test_server() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/test_server.py")
 }

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::mcp_proxy::audit;
+use crate::mcp_proxy::{audit, installed};
 
 const DENIED: &str = "cat ~/.ssh/id_rsa; touch denied-marker";
 const ALLOWED: &str = "touch allowed-marker";
@@ -38,14 +38,7 @@ fn require(tool: &str) -> bool {
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{tool} is required in CI (.ci/run installs it)"
-        );
-        eprintln!("SKIPPED: {tool} is not installed; this wrap test did not run");
-    }
-    found
+    installed(found, tool)
 }
 
 /// Runs `agent` (a script in `lang`) under the wrapper and checks what ran and what was recorded.
