@@ -156,6 +156,46 @@ fn monitor_mode_records_the_deny_and_lets_it_run() {
 }
 
 #[test]
+fn commands_are_recorded_with_the_callers_identity_as_a_hook_derives_it() {
+    let home = scratch("identity");
+    // A work tree of its own: the session is `<repository>/<branch>`, as for the host's hooks.
+    let repo = home.join("myrepo");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    std::fs::write(repo.join(".git/HEAD"), "ref: refs/heads/feature/x\n").unwrap();
+    std::fs::write(
+        repo.join("agent.sh"),
+        format!("$SHELL -c '{ALLOWED}'\nRAMPART_AGENT_DEPTH=deep $SHELL -c 'touch deep-marker'\necho status=$?\n"),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .current_dir(&repo)
+        .env("HOME", &home)
+        .env("RAMPART_URL", "http://127.0.0.1:9")
+        .env("RAMPART_RUN", "run-7")
+        .env_remove("RAMPART_SESSION")
+        .args(["wrap", "--", "bash", "agent.sh"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(repo.join("allowed-marker").exists(), "{stdout}{stderr}");
+    let records = audit(&home);
+    let record = records
+        .iter()
+        .find(|r| r["request"]["command"] == ALLOWED)
+        .unwrap_or_else(|| panic!("{records:?}"));
+    assert_eq!(record["session"], "myrepo/feature/x", "{record}");
+    assert_eq!(record["run_id"], "run-7", "{record}");
+    // An agent depth that is not a number refuses the command: a depth limit must not read as 0.
+    assert!(stdout.contains("status=126"), "{stdout}{stderr}");
+    assert!(!repo.join("deep-marker").exists());
+    assert!(
+        stderr.contains("RAMPART_AGENT_DEPTH=\"deep\" is not a whole number; failing closed"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_policy_that_does_not_load_denies_every_command() {
     let home = scratch("broken-policy");
     std::fs::write(

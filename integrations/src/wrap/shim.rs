@@ -22,13 +22,14 @@ use std::process::Command;
 
 use rampart_runtime::eval::Action;
 use rampart_runtime::settings::{
-    Mode, ENV_AGENT, ENV_MODE, ENV_SESSION, ENV_WRAP_AUDIT_DIR, ENV_WRAP_CONFIG, ENV_WRAP_DIR,
+    Mode, ENV_AGENT, ENV_MODE, ENV_WRAP_AUDIT_DIR, ENV_WRAP_CONFIG, ENV_WRAP_DIR,
 };
 use rampart_runtime::shell::Reader;
 use rampart_runtime::Call;
 use serde_json::{json, Map};
 
 use super::invocation::{self, Invocation};
+use crate::identity::HookEnv;
 use crate::serve::{ApprovalRequest, Server, Wait, DEFAULT_WAIT};
 use crate::surface::{AuditTarget, Identity, Intent, Phase, Request, Surface, SurfaceConfig};
 
@@ -99,16 +100,23 @@ fn decide(command: &str) -> Verdict {
         },
     });
     let agent = env(ENV_AGENT).unwrap_or_else(|| DEFAULT_AGENT.to_string());
-    let session = env(ENV_SESSION).unwrap_or_default();
-    let workdir = std::env::current_dir()
-        .ok()
-        .map(|d| d.to_string_lossy().into_owned());
+    // Who calls, as a hook derives it, so a rule scoped to a session or an agent depth applies
+    // to the shell's commands exactly as to the host's.
+    let caller = HookEnv::from_env();
+    let cwd = std::env::current_dir().ok();
+    let session = caller.session(cwd.as_deref(), None);
+    let agent_depth = match caller.agent_depth(false) {
+        Ok(depth) => depth,
+        Err(why) => return Verdict::Refuse(format!("{why}; failing closed")),
+    };
+    let workdir = cwd.map(|d| d.to_string_lossy().into_owned());
     let mut params = Map::new();
     params.insert("command".into(), json!(command));
     let call = Call {
         tool: "exec".into(),
         agent,
         session,
+        agent_depth,
         workdir,
         params: vec![(
             "command".into(),
@@ -116,7 +124,10 @@ fn decide(command: &str) -> Verdict {
         )],
         ..Call::default()
     };
-    let identity = Identity::default();
+    let identity = Identity {
+        run_id: caller.run(&[]),
+        ..Identity::default()
+    };
     let outcome = surface.decide(
         &mut Reader::new(),
         &Request {
