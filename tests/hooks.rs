@@ -10,6 +10,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 const POLICY: &str = r#"
 default_action: allow
@@ -1504,4 +1505,64 @@ fn counts_and_single_use_rules_hold_across_hook_processes() {
     let out = answer(&home.hook(&[], &push.to_string()));
     assert_eq!(out["hookSpecificOutput"]["permissionDecision"], "deny");
     home.verify();
+}
+
+/// A webhook endpoint on loopback that sends every request body it receives to the channel.
+fn notify_endpoint() -> (String, std::sync::mpsc::Receiver<Value>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/rampart-notify", listener.local_addr().unwrap());
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut header = String::new();
+                reader.read_line(&mut header).unwrap();
+                if header.trim().is_empty() {
+                    break;
+                }
+                let lower = header.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let _ = send.send(serde_json::from_slice(&body).unwrap());
+            let mut stream = stream;
+            let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    (url, receive)
+}
+
+#[test]
+fn a_policy_notify_block_posts_denials_after_the_answer() {
+    let (url, received) = notify_endpoint();
+    let home = Home::new("notify");
+    let policy = format!("{POLICY}notify:\n  url: {url}\n  platform: webhook\n  on: [deny]\n");
+    std::fs::write(home.dir.join("policy.yaml"), policy).unwrap();
+    let wait = Duration::from_secs(10);
+
+    let allowed = claude("PreToolUse", "Bash", json!({"command": "ls"}));
+    assert_eq!(
+        answer(&home.hook(&[], &allowed.to_string())),
+        claude_pre("allow", None)
+    );
+    let asked = claude("PreToolUse", "Bash", json!({"command": "sudo reboot"}));
+    let out = answer(&home.hook(&[], &asked.to_string()));
+    assert_eq!(out["hookSpecificOutput"]["permissionDecision"], "ask");
+
+    let denied = claude("PreToolUse", "Bash", json!({"command": "rm -rf /tmp/x"}));
+    let out = answer(&home.hook(&[], &denied.to_string()));
+    assert_eq!(out["hookSpecificOutput"]["permissionDecision"], "deny");
+    let body = received.recv_timeout(wait).expect("the denial was posted");
+    let text = body.to_string();
+    for part in ["deny", "exec", "rm -rf /tmp/x", "no recursive removal"] {
+        assert!(text.contains(part), "{part} in {text}");
+    }
+    // Neither the allow nor the ask (not in `on`) was posted.
+    assert!(received.recv_timeout(Duration::from_millis(500)).is_err());
+    assert_eq!(home.verify(), 3);
 }

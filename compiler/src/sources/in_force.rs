@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use rampart_runtime::bundle::{Bundle, MappedBundle, OwnedBundle, SectionKind};
 use rampart_runtime::eval::Evaluator;
-use rampart_runtime::program::Metadata;
+use rampart_runtime::program::{Metadata, MetadataHead, NotifyHead, NotifyMeta};
 
 use super::stamp::{FileStamp, Stamp};
 use super::Sources;
@@ -117,8 +117,26 @@ impl PolicyInForce {
     }
 
     /// The bundle's metadata: names, sources, notify, each rule's webhook, ask options and
-    /// single-use flag (decoded on each call: only surfaces that act on a decision need it).
+    /// single-use flag, and the source map (decoded on each call: only explanations need it
+    /// whole).
     pub fn metadata(&self) -> Result<Metadata, Error> {
+        self.decode_metadata()
+    }
+
+    /// What a surface acts on after deciding: `notify:` and the policies with their rules'
+    /// settings, without decoding the source map.
+    pub fn metadata_head(&self) -> Result<MetadataHead, Error> {
+        self.decode_metadata()
+    }
+
+    /// The `notify:` block in force, the cheapest part of the metadata to read.
+    pub fn notify(&self) -> Result<Option<NotifyMeta>, Error> {
+        self.decode_metadata::<NotifyHead>().map(|head| head.notify)
+    }
+
+    /// A prefix of the metadata section as `T` (postcard decodes fields in order and ignores
+    /// what follows, [`Metadata`]'s field order puts what surfaces read first).
+    fn decode_metadata<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
         let bundle = self.bundle()?;
         let bytes = bundle
             .section(SectionKind::Metadata)

@@ -48,7 +48,7 @@ impl PolicyInForce {
         if !rule.once {
             return Ok(Claim::NotOnce);
         }
-        let meta = self.metadata()?;
+        let meta = self.metadata_head()?;
         let policy = meta
             .policies
             .get(pi as usize)

@@ -32,6 +32,7 @@
 //!   group commit after the whole chain was verified at start; call counts are kept in memory.
 
 mod enforce;
+mod notice;
 mod policy;
 mod record;
 
@@ -51,6 +52,7 @@ use rampart_runtime::shell::Reader;
 use rampart_runtime::Call;
 use serde_json::{Map, Value};
 
+use notice::Notices;
 use policy::PolicySlot;
 use record::Recorder;
 
@@ -139,17 +141,20 @@ pub struct Surface {
     policy: PolicySlot,
     recorder: Recorder,
     enforcement: Box<dyn Enforcement>,
+    notices: Notices,
 }
 
 impl Surface {
     /// A surface for a process that decides once and exits (a hook).
     pub fn one_shot(config: SurfaceConfig) -> Surface {
         let counts = CountsFile::of(config.discovery.home.as_deref());
+        let rampart_home = config.discovery.home.as_ref().map(|h| h.join(".rampart"));
         Surface {
             mode: config.mode,
             policy: PolicySlot::once(config.discovery),
             recorder: Recorder::one_shot(config.audit),
             enforcement: Box::new(counts),
+            notices: Notices::detached(rampart_home),
         }
     }
 
@@ -162,6 +167,7 @@ impl Surface {
             policy: PolicySlot::watched(config.discovery),
             recorder: Recorder::service(&config.audit),
             enforcement: Box::new(InMemory::default()),
+            notices: Notices::threads(),
         }
     }
 
@@ -182,6 +188,11 @@ impl Surface {
         let eval_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         let mut outcome = self.finish(request, policy, eval_us);
         outcome.ask_headless_only = ask_headless_only;
+        if request.intent == Intent::Enforce && self.mode != Mode::Disabled {
+            if let Ok(policy) = self.policy.current() {
+                self.notices.after(request, &outcome.policy, &policy);
+            }
+        }
         outcome
     }
 

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use rampart_compiler::sources::{Claim, Discovery, PolicyInForce};
 use rampart_runtime::eval::{Action, Decision, EvalContext, Evaluator};
+use rampart_runtime::program::{MetadataHead, NotifyMeta};
 use rampart_runtime::shell::Reader;
 use rampart_runtime::Call;
 
@@ -109,13 +110,25 @@ impl OpenPolicy {
         let (Action::Ask, Some((pi, ri))) = (decision.action, decision.winner) else {
             return false;
         };
-        self.in_force.metadata().is_ok_and(|meta| {
+        self.in_force.metadata_head().is_ok_and(|meta| {
             let rule = meta
                 .policies
                 .get(pi as usize)
                 .and_then(|p| p.rules.get(ri as usize));
             rule.is_some_and(|r| r.ask_headless_only)
         })
+    }
+
+    /// The `notify:` block in force; `None` also when it cannot be read (nothing that decides
+    /// depends on it).
+    pub fn notify(&self) -> Option<NotifyMeta> {
+        self.in_force.notify().ok().flatten()
+    }
+
+    /// The names and rule settings of the policies (not the source map); `None` when they
+    /// cannot be read.
+    pub fn metadata_head(&self) -> Option<MetadataHead> {
+        self.in_force.metadata_head().ok()
     }
 
     /// Where the policy came from, for people.

@@ -611,17 +611,35 @@ pub struct ResponseCond {
 /// What only explanations and surfaces need: names, sources, the source map of every pattern,
 /// and the settings a surface acts on after deciding (notify, webhooks, ask options, single-use
 /// rules).
+///
+/// The field order is part of the format: what a surface reads after a decision comes first, so
+/// that it decodes [`MetadataHead`] (a prefix of the postcard encoding) and not the source map,
+/// which costs more to decode than deciding the call.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Metadata {
+    /// The top-level `notify:` block in force, if any.
+    pub notify: Option<NotifyMeta>,
     /// Same order as [`Program::policies`].
     pub policies: Vec<PolicyMeta>,
     /// Policies with `enabled: false` (never evaluated; listed so explain can say why).
     pub disabled: Vec<PolicyMeta>,
-    /// Per [`Field`] (by index), per atom: the pattern(s) it stands for.
-    pub atoms: Vec<Vec<AtomMeta>>,
     /// The files the policy set was loaded from.
     pub files: Vec<String>,
-    /// The top-level `notify:` block in force, if any.
+    /// Per [`Field`] (by index), per atom: the pattern(s) it stands for.
+    pub atoms: Vec<Vec<AtomMeta>>,
+}
+
+/// The first fields of [`Metadata`]: what a surface needs after deciding, decoded without the
+/// source map.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct MetadataHead {
+    pub notify: Option<NotifyMeta>,
+    pub policies: Vec<PolicyMeta>,
+}
+
+/// The first field of [`Metadata`] alone: whether and where decisions are posted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct NotifyHead {
     pub notify: Option<NotifyMeta>,
 }
 
