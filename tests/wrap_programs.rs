@@ -196,6 +196,30 @@ fn commands_are_recorded_with_the_callers_identity_as_a_hook_derives_it() {
 }
 
 #[test]
+fn the_real_shell_starts_with_sigpipe_at_its_default() {
+    // rampart ignores SIGPIPE itself; a shell that inherited that would make `yes | head` print
+    // "Broken pipe" errors where the user's shell stays silent.
+    let home = scratch("sigpipe");
+    std::fs::write(
+        home.join("agent.sh"),
+        "$SHELL -c 'yes | head -n 1; grep SigIgn /proc/self/status'\n",
+    )
+    .unwrap();
+    let out = wrap(&home, &[], &["bash", "agent.sh"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.starts_with("y\n"), "{stdout}{stderr}");
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+    let ignored = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .map(|mask| u64::from_str_radix(mask.trim(), 16).unwrap())
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert_eq!(ignored & (1 << (libc::SIGPIPE - 1)), 0, "{stdout}");
+}
+
+#[test]
 fn a_policy_that_does_not_load_denies_every_command() {
     let home = scratch("broken-policy");
     std::fs::write(
