@@ -1,4 +1,5 @@
-//! The `rampart` binary: the command line of [`rampart`], parsed and run.
+//! The `rampart` binary: the command line of [`rampart`], parsed and run; or, started under a
+//! shell's name by `rampart wrap`, that shell's shim.
 //!
 //! The entry point is C's `main`, not std's. Before a Rust `main` runs, std finds the main
 //! thread's stack guard by reading and parsing `/proc/self/maps` (a sixth of a whole `rampart
@@ -21,7 +22,9 @@ pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
     // SAFETY: setting a signal's disposition to SIG_IGN has no preconditions; no other thread
     // exists yet.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
-    let exit = if std::env::args_os().nth(1).is_some_and(|a| a == "hook") {
+    let exit = if let Some(exit) = rampart::commands::wrap::shim() {
+        exit
+    } else if std::env::args_os().nth(1).is_some_and(|a| a == "hook") {
         rampart::commands::hook::main(std::env::args_os().skip(2))
     } else {
         rampart::run(rampart::Cli::parse())

@@ -11,8 +11,11 @@
 mod audit_cli;
 mod cli;
 mod hooks;
+mod mcp_clients;
+mod mcp_proxy;
 mod preload_programs;
 mod setup_cli;
 mod sources;
 mod threats;
 mod user_commands;
+mod wrap_programs;

@@ -19,4 +19,6 @@ pub mod mcp;
 pub mod notify;
 pub mod serve;
 pub mod setup;
+mod signals;
 pub mod surface;
+pub mod wrap;

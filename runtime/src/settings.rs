@@ -25,6 +25,14 @@ pub const ENV_SESSION: &str = "RAMPART_SESSION";
 /// `1` turns on the library's debug lines on stderr.
 pub const ENV_DEBUG: &str = "RAMPART_DEBUG";
 
+/// `rampart wrap`'s shim directory (the shells it puts first on PATH), so that a shim never
+/// runs itself as the real shell.
+pub const ENV_WRAP_DIR: &str = "RAMPART_WRAP_DIR";
+/// `rampart wrap --config`: the policy the shim decides with.
+pub const ENV_WRAP_CONFIG: &str = "RAMPART_WRAP_CONFIG";
+/// `rampart wrap --audit-dir`: where the shim records its decisions.
+pub const ENV_WRAP_AUDIT_DIR: &str = "RAMPART_WRAP_AUDIT_DIR";
+
 /// Every variable above, in the order the preload library writes them into a child environment.
 pub const ENV_ALL: [&str; 8] = [
     ENV_URL,

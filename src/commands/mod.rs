@@ -9,6 +9,7 @@ pub mod doctor;
 pub mod hook;
 pub mod init;
 pub mod log;
+pub mod mcp;
 pub mod policy;
 pub mod preload;
 pub mod rules;
@@ -17,6 +18,7 @@ pub mod status;
 pub mod test;
 pub mod uninstall;
 pub mod version;
+pub mod wrap;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -78,6 +80,10 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// Recent decisions from the audit trail.
     Log(log::LogArgs),
+    /// Run an MCP server behind the proxy that decides its tool calls; manage tool pins.
+    Mcp(mcp::Args),
+    /// Run an agent whose shells ($SHELL, and bash/sh/zsh on PATH) decide each command first.
+    Wrap(wrap::Args),
 }
 
 /// Runs a parsed command line: its exit code, or 1 with the error on stderr.
@@ -102,6 +108,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Version(args) => version::run(&args),
         Command::Audit(args) => audit::run(args),
         Command::Log(args) => log::run(args),
+        Command::Mcp(args) => mcp::run(args, config),
+        Command::Wrap(args) => wrap::run(args, config),
     };
     result.unwrap_or_else(|err| {
         eprintln!("rampart: {err}");

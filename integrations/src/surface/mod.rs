@@ -271,6 +271,12 @@ impl Surface {
         })
     }
 
+    /// Records `event` as it is: something the surface saw that is not a decision of the policy
+    /// (a person's answer to an `ask`, an MCP tool that changed since it was pinned).
+    pub fn note(&self, event: Event) -> Result<String, AuditError> {
+        self.recorder.record(event)
+    }
+
     /// Reopens the policy now, whether or not its sources changed.
     pub fn reload(&self) -> Result<(), PolicyError> {
         self.policy.reload()
