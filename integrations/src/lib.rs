@@ -12,6 +12,7 @@
 //! server only over its HTTP API.
 
 pub mod hook;
+pub mod host;
 pub mod hosts;
 pub mod http;
 pub mod identity;

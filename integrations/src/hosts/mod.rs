@@ -29,6 +29,7 @@ use rampart_runtime::shell::Reader;
 use rampart_runtime::Call;
 use serde_json::{json, Map, Value};
 
+pub use crate::host::Host;
 use crate::identity::HookEnv;
 use crate::serve::{ApprovalRequest, Server, Wait};
 use crate::surface::{Identity, Intent, Outcome, Phase, Request, Surface};
@@ -36,46 +37,7 @@ use crate::surface::{Identity, Intent, Outcome, Phase, Request, Surface};
 /// The largest payload a hook reads (upstream's limit).
 pub const MAX_INPUT: usize = 4 << 20;
 
-/// An agent host rampart hooks into.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Host {
-    ClaudeCode,
-    Codex,
-    Cline,
-    Cursor,
-    Gemini,
-    Copilot,
-    Antigravity,
-}
-
 impl Host {
-    pub const ALL: [Host; 7] = [
-        Host::ClaudeCode,
-        Host::Codex,
-        Host::Cline,
-        Host::Cursor,
-        Host::Gemini,
-        Host::Copilot,
-        Host::Antigravity,
-    ];
-
-    /// The `--format` word, which is also the agent name its calls are decided and recorded as.
-    pub fn name(self) -> &'static str {
-        match self {
-            Host::ClaudeCode => "claude-code",
-            Host::Codex => "codex",
-            Host::Cline => "cline",
-            Host::Cursor => "cursor",
-            Host::Gemini => "gemini",
-            Host::Copilot => "copilot",
-            Host::Antigravity => "antigravity",
-        }
-    }
-
-    pub fn parse(word: &str) -> Option<Host> {
-        Host::ALL.into_iter().find(|h| h.name() == word)
-    }
-
     /// Where this host's `ask` goes.
     fn asks(self) -> AskRoute {
         match self {

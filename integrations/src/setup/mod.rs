@@ -47,51 +47,13 @@ use std::ffi::OsString;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+pub use crate::host::Host;
 use document::{Document, Snippet};
 use file::Settings;
 use hook_file::{Found, HookFile};
 use record::{HostRecord, Record};
 
-/// An agent host setup knows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Host {
-    ClaudeCode,
-    Codex,
-    Cline,
-    Cursor,
-    Gemini,
-    Copilot,
-    Antigravity,
-}
-
 impl Host {
-    pub const ALL: [Host; 7] = [
-        Host::ClaudeCode,
-        Host::Codex,
-        Host::Cline,
-        Host::Cursor,
-        Host::Gemini,
-        Host::Copilot,
-        Host::Antigravity,
-    ];
-
-    /// The name used on the command line and in `--format`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Host::ClaudeCode => "claude-code",
-            Host::Codex => "codex",
-            Host::Cline => "cline",
-            Host::Cursor => "cursor",
-            Host::Gemini => "gemini",
-            Host::Copilot => "copilot",
-            Host::Antigravity => "antigravity",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Host> {
-        Host::ALL.into_iter().find(|h| h.name() == name)
-    }
-
     /// Whether the host can post to the server instead of starting a process (`--http`).
     pub fn supports_http(self) -> bool {
         matches!(self, Host::ClaudeCode | Host::Copilot)
