@@ -1,6 +1,7 @@
 //! The commands: the top-level parser, and one module per command, each with its own arguments.
 
 pub mod allow;
+pub mod approvals;
 pub mod audit;
 pub mod bench;
 pub mod check;
@@ -10,8 +11,10 @@ pub mod log;
 pub mod policy;
 pub mod preload;
 pub mod rules;
+pub mod serve;
 pub mod setup;
 pub mod test;
+pub mod token;
 pub mod version;
 
 use clap::{Parser, Subcommand};
@@ -66,6 +69,17 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// Recent decisions from the audit trail.
     Log(log::LogArgs),
+    /// The policy server: upstream's HTTP API, approvals, tokens, agent http hooks.
+    Serve(serve::Args),
+    /// Approvals waiting in a running server's queue.
+    Pending(approvals::PendingArgs),
+    /// Approve a pending approval.
+    Approve(approvals::ResolveArgs),
+    /// Deny a pending approval.
+    Deny(approvals::ResolveArgs),
+    /// The admin token and per-agent tokens.
+    #[command(subcommand)]
+    Token(token::Command),
 }
 
 /// Runs a parsed command line: its exit code, or 1 with the error on stderr.
@@ -86,6 +100,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Version(args) => version::run(&args),
         Command::Audit(args) => audit::run(args),
         Command::Log(args) => log::run(args),
+        Command::Serve(args) => serve::run(&args, config),
+        Command::Pending(args) => approvals::pending(&args),
+        Command::Approve(args) => approvals::resolve(&args, true),
+        Command::Deny(args) => approvals::resolve(&args, false),
+        Command::Token(command) => token::run(&command),
     };
     result.unwrap_or_else(|err| {
         eprintln!("rampart: {err}");
