@@ -5,7 +5,16 @@
 use std::path::PathBuf;
 
 /// Every profile; `src/lib.rs` embeds each by the same name.
-const PROFILES: [&str; 3] = ["standard", "paranoid", "yolo"];
+const PROFILES: [&str; 8] = [
+    "standard",
+    "paranoid",
+    "yolo",
+    "block-prompt-injection",
+    "research-agent",
+    "mcp-server",
+    "ci",
+    "guard",
+];
 
 fn main() -> Result<(), String> {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").ok_or("cargo sets OUT_DIR")?);

@@ -6,3 +6,4 @@ mod cli;
 mod preload_programs;
 mod sources;
 mod threats;
+mod user_commands;

@@ -1,4 +1,5 @@
-//! The built-in profiles (standard, paranoid, yolo): their YAML, for `rampart init` and for
+//! The built-in profiles (upstream's: standard, paranoid, yolo, block-prompt-injection,
+//! research-agent, mcp-server, ci, guard): their YAML, for `rampart init` and for
 //! explanations, and their bundles, compiled by `build.rs` with this build's compiler so that the
 //! common case (no policy of one's own) pays no compile time at all.
 //!
@@ -31,7 +32,24 @@ macro_rules! profile {
 }
 
 /// Every built-in profile.
-pub fn profiles() -> [Embedded; 3] {
+pub fn profiles() -> [Embedded; 8] {
+    [
+        standard(),
+        profile!("paranoid"),
+        profile!("yolo"),
+        profile!("block-prompt-injection"),
+        profile!("research-agent"),
+        profile!("mcp-server"),
+        profile!("ci"),
+        profile!("guard"),
+    ]
+}
+
+/// The profiles that are a whole policy on their own when `rampart init` wrote one into
+/// `~/.rampart/policies/` in earlier versions: such a file there replaces the embedded fallback.
+/// The others (ci, guard, ...) are written to `./rampart.yaml` by `init`, so one found in the
+/// user directory is an addition, as upstream merges it.
+fn whole_profiles() -> [Embedded; 3] {
     [standard(), profile!("paranoid"), profile!("yolo")]
 }
 
@@ -50,7 +68,7 @@ pub fn standard() -> Embedded {
 /// and `RAMPART_NO_PROJECT_POLICY`, with the standard profile as the fallback. Every surface
 /// opens the policy in force with `discovery(config).sources().open()`.
 pub fn discovery(config: Option<PathBuf>) -> Discovery {
-    Discovery::from_env(config, standard(), &profiles())
+    Discovery::from_env(config, standard(), &whole_profiles())
 }
 
 #[cfg(test)]

@@ -48,9 +48,9 @@ pub enum Command {
     Test(test::Args),
     /// Decide JSON calls read line by line from stdin; one JSON decision per line on stdout.
     Check(check::Args),
-    /// Write a built-in profile to ~/.rampart/policies/ and compile it.
+    /// Write a built-in profile to ./rampart.yaml, or a project policy with --project.
     Init(init::Args),
-    /// Policy coverage of a labelled threat corpus (golden/threats by default).
+    /// Policy coverage of a labelled threat corpus (the built-in golden/threats by default).
     Bench(bench::Args),
     /// Allow a command, path or URL pattern from now on (writes ~/.rampart/policies/custom.yaml).
     Allow(allow::Args),

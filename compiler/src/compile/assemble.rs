@@ -69,6 +69,8 @@ pub fn compile(set: &PolicySet) -> Result<Compiled, Error> {
         .filter(|p| !p.enabled)
         .map(policy_meta)
         .collect();
+    // The evaluator reads them a level at a time (one ancestor of the workdir per level).
+    program.joined_paths.sort_by_key(|j| j.up);
     stats.policies = enabled.len();
     stats.patterns = lowering.patterns;
 

@@ -241,6 +241,7 @@ impl<'a> Evaluator<'a> {
             agent_depth: 0,
             command: Some(readings),
             paths: None,
+            workdir: None,
             url: None,
             domain: None,
             params: alloc::vec![None; self.program.tool_params.len()],
@@ -650,6 +651,7 @@ pub(crate) fn facts_inputs<'c>(
         paths: canon
             .path
             .map(|p| crate::paths::candidates(p, canon.workdir, ctx.resolver)),
+        workdir: canon.workdir,
         url: canon.url,
         domain: canon.domain.clone(),
         params: program

@@ -110,10 +110,13 @@ pub enum Field {
     ToolParam,
     /// response_matches and response_not_matches (regexes over the response text).
     Response,
+    /// The relative path patterns joined with the workdir ([`JoinedPath`]): `/` and the pattern
+    /// as joined below the workdir, matched against the part of a path candidate below it.
+    JoinedPath,
 }
 
 impl Field {
-    pub const ALL: [Field; 12] = [
+    pub const ALL: [Field; 13] = [
         Field::Command,
         Field::ContainsCi,
         Field::ContainsCs,
@@ -126,6 +129,7 @@ impl Field {
         Field::Tool,
         Field::ToolParam,
         Field::Response,
+        Field::JoinedPath,
     ];
 
     pub fn index(self) -> usize {
@@ -146,6 +150,7 @@ impl Field {
             Field::Tool => "tool",
             Field::ToolParam => "tool_param",
             Field::Response => "response",
+            Field::JoinedPath => "path (joined with the workdir)",
         }
     }
 }
@@ -419,6 +424,8 @@ pub struct Program {
     pub policies: Vec<PolicyProgram>,
     /// Names of the Input params some rule's tool_param_matches reads (size limit and matching).
     pub tool_params: Vec<String>,
+    /// The relative path patterns, as joined with the workdir, ordered by [`JoinedPath::up`].
+    pub joined_paths: Vec<JoinedPath>,
     /// Every [`Text`] of the program, back to back.
     pub text: String,
 }
@@ -535,6 +542,31 @@ impl CommandCond {
 pub struct PathCond {
     pub matches: AtomRange,
     pub not_matches: AtomRange,
+}
+
+/// A relative path pattern as upstream matches it against an absolute path: joined with the
+/// workdir (reference §2.7). The workdir is known only when a call is decided, so the compiler
+/// cleans the pattern as the join would, splitting it into the levels its leading `..` climb
+/// ([`up`](Self::up)) and the rest, and lowers `/` + the rest as an atom of
+/// [`Field::JoinedPath`]; the evaluator matches that atom against the part of a candidate below
+/// the workdir's ancestor `up` levels up, and sets [`atom`](Self::atom) when it matches (see
+/// `eval::facts`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JoinedPath {
+    /// Leading `..` levels of the cleaned pattern: the pattern is joined with the workdir's
+    /// ancestor this many levels up.
+    pub up: u32,
+    /// The pattern's [`Field::Path`] atom, set when the joined pattern matches.
+    pub atom: u32,
+    /// The [`Field::JoinedPath`] atom of `/` + the rest; `None` when nothing is left, and the
+    /// joined pattern is the base directory itself.
+    pub joined: Option<u32>,
+    /// Bytes the joined pattern adds to the base directory (`/` + the rest; 0 for the base
+    /// itself).
+    pub tail: u32,
+    /// Upstream's longest matchable pattern for it: 256 bytes with `**`, else 8192. A joined
+    /// pattern longer than that never matches.
+    pub limit: u32,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

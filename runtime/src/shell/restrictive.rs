@@ -445,7 +445,7 @@ fn alternates(c: &str, t: &Tokens, at: HeadWord, applet: HeadWord, d: u8, r: &mu
         }
     }
     payloads(t, c, at, &mut |p| match p {
-        Payload::From(at) => r.add(c.get(at..).unwrap_or(""), d),
+        Payload::Word(k) => r.add(c.get(t.raw(k).start..).unwrap_or(""), d),
         Payload::Text(text) => r.add(text, d),
     });
 }
