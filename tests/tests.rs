@@ -4,6 +4,7 @@
 mod audit_cli;
 mod cli;
 mod preload_programs;
+mod server;
 mod sources;
 mod threats;
 mod user_commands;

@@ -437,7 +437,7 @@ impl Store {
             text.push_str(&serde_json::to_string(a).map_err(|e| e.to_string())?);
             text.push('\n');
         }
-        crate::secrets::write_secret(file, text.trim_end_matches('\n'))
+        crate::secrets::write_private(file, text.trim_end_matches('\n'), false)
     }
 }
 
@@ -536,19 +536,22 @@ mod tests {
 
     #[test]
     fn full_queue_expiry_and_restart() {
-        let file =
-            std::env::temp_dir().join(format!("rampart-pending-{}.jsonl", std::process::id()));
-        let _ = std::fs::remove_file(&file);
-        let store = Store::open(Some(file.clone()), Duration::from_millis(1));
+        let store = Store::open(None, Duration::from_secs(60));
         for i in 0..MAX_PENDING {
             store.create(new(&format!("{i}"))).unwrap();
         }
         assert_eq!(store.create(new("x")).unwrap_err(), CreateError::Full);
+        let file =
+            std::env::temp_dir().join(format!("rampart-pending-{}.jsonl", std::process::id()));
+        let _ = std::fs::remove_file(&file);
+        let store = Store::open(Some(file.clone()), Duration::from_millis(1));
+        for i in 0..5 {
+            store.create(new(&format!("{i}"))).unwrap();
+        }
         let reopened = Store::open(Some(file.clone()), Duration::from_millis(1));
-        assert_eq!(reopened.pending().len(), MAX_PENDING);
+        assert_eq!(reopened.pending().len(), 5);
         std::thread::sleep(Duration::from_millis(5));
-        let expired = reopened.expire_due(|_| true);
-        assert_eq!(expired.len(), MAX_PENDING);
+        assert_eq!(reopened.expire_due(|_| true).len(), 5);
         assert!(Store::open(Some(file.clone()), Duration::from_millis(1))
             .pending()
             .is_empty());

@@ -25,7 +25,7 @@ pub const MSG_EXPIRED: &str = "authorization token has expired";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Principal {
     Admin,
-    Agent(StoredToken),
+    Agent(Box<StoredToken>),
 }
 
 impl Principal {
@@ -144,7 +144,13 @@ impl Auth {
             return Ok(Principal::Admin);
         }
         drop(admin);
-        let tokens = self.tokens.read().unwrap_or_else(PoisonError::into_inner);
+        let mut tokens = self.tokens.read().unwrap_or_else(PoisonError::into_inner);
+        if tokens::lookup(&tokens.1, presented).is_none() && presented.starts_with(tokens::PREFIX) {
+            // A token made a moment ago (`rampart token create`) works at once.
+            drop(tokens);
+            let _ = self.refresh();
+            tokens = self.tokens.read().unwrap_or_else(PoisonError::into_inner);
+        }
         let Some(token) = tokens::lookup(&tokens.1, presented) else {
             return Err(Reply::error(401, MSG_INVALID));
         };
@@ -154,7 +160,7 @@ impl Auth {
         if token.expired(crate::engine::now_ms()) {
             return Err(Reply::error(401, MSG_EXPIRED));
         }
-        Ok(Principal::Agent(token.clone()))
+        Ok(Principal::Agent(Box::new(token.clone())))
     }
 
     /// The signature of a link that resolves approval `id` until `exp` (Unix seconds).

@@ -13,8 +13,9 @@
 //!   [`DRAIN_LIMIT`] is answered through tiny_http's connection upgrade and the connection is
 //!   abandoned ([`Exchange::abandon`]): it costs one parked thread and one descriptor, never the
 //!   server.
-//! - Bodies are read with a deadline ([`BODY_DEADLINE`]) on top of the socket's per-read timeout,
-//!   so a client that sends one byte a second holds its worker for at most that long.
+//! - Bodies are read with a deadline ([`BODY_DEADLINE`]): a client that sends one byte a second
+//!   is answered 408 once it is over. (A client that stops sending altogether blocks its worker's
+//!   read until it closes: see `net`.)
 
 use std::time::{Duration, Instant};
 

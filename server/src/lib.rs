@@ -109,18 +109,9 @@ pub struct Running {
 }
 
 impl Running {
-    /// Blocks until every listener stops.
-    pub fn wait(&self) {
-        loop {
-            std::thread::sleep(Duration::from_secs(3600));
-        }
-    }
-
-    /// Stops accepting.
-    pub fn stop(&self) {
-        for s in &self.servers {
-            s.unblock();
-        }
+    /// The tiny_http servers (one per listener).
+    pub fn servers(&self) -> &[Arc<tiny_http::Server>] {
+        &self.servers
     }
 }
 
@@ -172,6 +163,9 @@ pub fn start(config: Config) -> Result<Running, String> {
         let bind = format!("{}:{}", state.config.addr, state.config.port);
         let listener = net::bind_tcp(&bind).map_err(|e| format!("listening on {bind}: {e}"))?;
         addr = listener.local_addr().ok();
+        if let Some(a) = addr {
+            net::unstick(net::Endpoint::Tcp(a));
+        }
         let server = tiny_http::Server::from_listener(listener, None)
             .map_err(|e| format!("listening on {bind}: {e}"))?;
         servers.push(Arc::new(server));
@@ -180,10 +174,10 @@ pub fn start(config: Config) -> Result<Running, String> {
         let _ = std::fs::remove_file(path);
         let listener = std::os::unix::net::UnixListener::bind(path)
             .map_err(|e| format!("listening on {}: {e}", path.display()))?;
-        net::unix_timeouts(&listener).map_err(|e| e.to_string())?;
         let server = tiny_http::Server::from_listener(listener, None)
             .map_err(|e| format!("listening on {}: {e}", path.display()))?;
         servers.push(Arc::new(server));
+        net::unstick(net::Endpoint::Unix(path.clone()));
     }
     if servers.is_empty() {
         return Err("nothing to listen on: --port 0 needs --socket PATH".into());

@@ -6,10 +6,24 @@
 //! head a byte a second occupies that thread only. What it leaves to us:
 //!
 //! - **Socket options.** tiny_http accepts internally and sets nothing on the accepted sockets.
-//!   Linux copies `TCP_NODELAY`, `SO_RCVTIMEO` and `SO_SNDTIMEO` from a listening socket to the
+//!   Linux copies `TCP_NODELAY` and the keep-alive settings from a listening socket to the
 //!   sockets it accepts, so they are set on the listener before tiny_http gets it: no Nagle delay
-//!   on replies, and every read or write that waits longer than [`IO_TIMEOUT`] fails (a silent
-//!   client's connection is closed; a client that stops reading the event stream is dropped).
+//!   on replies, and a peer that vanished without closing is noticed within about 90 seconds.
+//!   Read and write timeouts cannot be set this way: `SO_RCVTIMEO` on a listener also bounds
+//!   `accept`, and tiny_http stops accepting for good on the first `accept` error. So a live client
+//!   that stops sending holds its connection (and, mid-body, its worker) until it closes; the
+//!   workers below make sure that costs nobody else anything.
+//! - **Connections queued behind busy ones.** tiny_http hands each accepted connection to its
+//!   thread pool, which starts a new thread only when it sees no idle one; a burst of connections
+//!   that arrives while its idle threads have not yet woken is queued, and a queued connection
+//!   waits until some connection *closes*. Keep-alive and slow clients may never close, so a
+//!   connection from a burst could wait forever (the server's own tests showed it). A pool thread
+//!   started for a new connection that ends at once goes on to take the oldest queued one, so
+//!   [`unstick`] opens and closes a connection to the server every [`UNSTICK`]: a queued
+//!   connection waits at most that long per connection ahead of it.
+//! - **Accept errors.** tiny_http stops accepting for good on the first `accept` error (with
+//!   `EMFILE`, say). A server that no longer accepts fails every client closed but answers nobody,
+//!   so the workers end the process when they see it ([`Workers`]), for its supervisor to restart.
 //! - **Workers.** Bodies over 1 KiB, long polls, approval waits and the event stream block the
 //!   thread that handles them, for as long as a slow client or a human takes. So the workers are
 //!   an elastic pool ([`Workers`]): whenever a worker takes a request and no other is left
@@ -22,8 +36,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How long one read or write on a client socket may wait (upstream's read/write timeout).
-pub const IO_TIMEOUT: Duration = Duration::from_secs(30);
 /// Workers kept waiting for requests when the server is idle.
 pub const SPARE_WORKERS: usize = 4;
 /// Workers at most; beyond this a request waits for a worker to finish.
@@ -34,16 +46,11 @@ pub fn bind_tcp(addr: &str) -> std::io::Result<TcpListener> {
     let listener = TcpListener::bind(addr)?;
     let fd = listener.as_raw_fd();
     set_int(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1)?;
-    set_timeout(fd, libc::SO_RCVTIMEO, IO_TIMEOUT)?;
-    set_timeout(fd, libc::SO_SNDTIMEO, IO_TIMEOUT)?;
+    set_int(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1)?;
+    set_int(fd, libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, 60)?;
+    set_int(fd, libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, 10)?;
+    set_int(fd, libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 3)?;
     Ok(listener)
-}
-
-/// Sets the same timeouts on a Unix listening socket (its accepted sockets inherit them too).
-pub fn unix_timeouts(listener: &std::os::unix::net::UnixListener) -> std::io::Result<()> {
-    let fd = listener.as_raw_fd();
-    set_timeout(fd, libc::SO_RCVTIMEO, IO_TIMEOUT)?;
-    set_timeout(fd, libc::SO_SNDTIMEO, IO_TIMEOUT)
 }
 
 fn set_int(
@@ -69,26 +76,28 @@ fn set_int(
     }
 }
 
-fn set_timeout(fd: libc::c_int, name: libc::c_int, timeout: Duration) -> std::io::Result<()> {
-    let tv = libc::timeval {
-        tv_sec: libc::time_t::try_from(timeout.as_secs()).unwrap_or(libc::time_t::MAX),
-        tv_usec: libc::suseconds_t::from(timeout.subsec_micros()),
-    };
-    // SAFETY: setsockopt on a descriptor the caller owns, with a pointer to a live timeval and its size.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            name,
-            (&tv as *const libc::timeval).cast(),
-            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
+/// How often [`unstick`] frees a connection queued in tiny_http's pool.
+pub const UNSTICK: Duration = Duration::from_millis(50);
+
+/// Where a server listens, for [`unstick`].
+#[derive(Clone, Debug)]
+pub enum Endpoint {
+    Tcp(std::net::SocketAddr),
+    Unix(std::path::PathBuf),
+}
+
+/// Opens and closes a connection to `endpoint` every [`UNSTICK`] (see the module doc).
+pub fn unstick(endpoint: Endpoint) {
+    let _ = std::thread::Builder::new()
+        .name("rampart-unstick".into())
+        .stack_size(64 * 1024)
+        .spawn(move || loop {
+            std::thread::sleep(UNSTICK);
+            match &endpoint {
+                Endpoint::Tcp(addr) => drop(std::net::TcpStream::connect_timeout(addr, UNSTICK)),
+                Endpoint::Unix(path) => drop(std::os::unix::net::UnixStream::connect(path)),
+            }
+        });
 }
 
 /// The elastic pool of workers serving one tiny_http server.
@@ -132,7 +141,7 @@ impl Workers {
         let me = Arc::clone(workers);
         let spawned = std::thread::Builder::new()
             .name("rampart-http".into())
-            .stack_size(256 * 1024)
+            .stack_size(8 << 20)
             .spawn(move || me.work());
         if spawned.is_err() {
             workers.alive.fetch_sub(1, Ordering::SeqCst);
@@ -144,9 +153,13 @@ impl Workers {
             self.idle.fetch_add(1, Ordering::SeqCst);
             let request = self.server.recv();
             let left = self.idle.fetch_sub(1, Ordering::SeqCst) - 1;
-            let Ok(request) = request else {
-                // The server was unblocked (shutdown) or its queue failed.
-                break;
+            let request = match request {
+                Ok(request) => request,
+                Err(e) => {
+                    // tiny_http's accept loop has stopped (see the module doc).
+                    eprintln!("rampart serve: the listener stopped accepting ({e}); exiting for a restart");
+                    std::process::exit(3);
+                }
             };
             if left == 0 {
                 Workers::spawn(&self);

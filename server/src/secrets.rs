@@ -144,6 +144,12 @@ fn shell_path(path: &Path) -> String {
 /// Writes `value` (plus a newline) to `path` with mode 0600, atomically; the directory is
 /// created 0700.
 pub fn write_secret(path: &Path, value: &str) -> Result<(), String> {
+    write_private(path, value, true)
+}
+
+/// Writes `value` (plus a newline) to `path` with mode 0600 by a rename; `durable` syncs it
+/// first (a secret), otherwise a crash may lose the last write but never half-write it.
+pub fn write_private(path: &Path, value: &str, durable: bool) -> Result<(), String> {
     let dir = path
         .parent()
         .ok_or_else(|| format!("{}: no parent directory", path.display()))?;
@@ -169,7 +175,9 @@ pub fn write_secret(path: &Path, value: &str) -> Result<(), String> {
         file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
         file.write_all(value.as_bytes())?;
         file.write_all(b"\n")?;
-        file.sync_all()?;
+        if durable {
+            file.sync_all()?;
+        }
         std::fs::rename(&tmp, path)
     };
     write().map_err(|e| {
@@ -190,7 +198,7 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 pub fn from_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())

@@ -96,7 +96,10 @@ fn report(last: &mut Option<String>, message: String) {
 /// What the policy's places looked like: each with its size, inode and modification time, and
 /// the entries of the directories among them.
 #[derive(Debug, Default, PartialEq, Eq)]
-struct Stamp(Vec<(PathBuf, Option<(u64, u64, SystemTime)>)>);
+struct Stamp(Vec<(PathBuf, Option<FileState>)>);
+
+/// Size, inode and modification time.
+type FileState = (u64, u64, SystemTime);
 
 impl Stamp {
     fn of(state: &State) -> Stamp {
@@ -122,7 +125,7 @@ impl Stamp {
     }
 }
 
-fn stat(path: &Path) -> Option<(u64, u64, SystemTime)> {
+fn stat(path: &Path) -> Option<FileState> {
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::metadata(path).ok()?;
     Some((meta.len(), meta.ino(), meta.modified().ok()?))

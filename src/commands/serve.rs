@@ -146,7 +146,6 @@ pub fn run(args: &Args, config: Option<PathBuf>) -> Result<ExitCode, String> {
         rampart_server::secrets::token_path(&home).display()
     );
     let signal = service::wait_for_stop();
-    running.stop();
     service::remove_pid(&home);
     let _ = std::fs::remove_file(rampart_server::preload_socket::socket_path(&home));
     if let Some(socket) = &args.socket {

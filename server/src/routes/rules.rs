@@ -25,7 +25,7 @@ pub const LEARN_INTERVAL: Duration = Duration::from_millis(100);
 /// `GET /v1/rules/auto-allowed`.
 pub fn auto_allowed(state: &State, _ex: &mut Exchange, _p: &Principal) -> Reply {
     let file = state.config.policy_dir().join(AUTO_ALLOWED);
-    match list_rules(&[file.clone()]) {
+    match list_rules(std::slice::from_ref(&file)) {
         Ok(rules) => {
             let items: Vec<Value> = rules
                 .iter()
@@ -104,7 +104,7 @@ pub fn learn(state: &State, ex: &mut Exchange, _p: &Principal) -> Reply {
     let pattern = escape_glob(args.trim());
     let file = state.config.policy_dir().join(USER_OVERRIDES);
     let described = format!("rampart allow {pattern}");
-    match list_rules(&[file.clone()]) {
+    match list_rules(std::slice::from_ref(&file)) {
         Ok(rules) if rules.iter().any(|r| r.description == described) => {
             return Reply::error(409, "rule already exists");
         }
