@@ -5,6 +5,7 @@ mod audit_cli;
 mod cli;
 mod preload_programs;
 mod server;
+mod setup_cli;
 mod sources;
 mod threats;
 mod user_commands;
