@@ -6,6 +6,7 @@ mod approvals;
 mod bad_input;
 mod lifecycle;
 mod load;
+mod preload;
 mod tokens;
 
 use serde_json::Value;
