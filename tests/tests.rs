@@ -1,8 +1,16 @@
 //! The `rampart` package's integration tests, as one binary with a module per concern (ripgrep's
 //! layout): one link step instead of one per file.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a panic is a failed test"
+)]
 
 mod audit_cli;
 mod cli;
+mod hooks;
 mod preload_programs;
 mod server;
 mod setup_cli;

@@ -4,6 +4,13 @@
 //! Not a libtest harness: sending detached needs a single-threaded process. The binary plays
 //! three parts, chosen by `DETACHED_ROLE`: the test (default), a slow webhook server, and a hook
 //! that answers, sends detached and exits.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a panic is a failed test"
+)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;

@@ -11,6 +11,7 @@ use regex_automata::util::syntax;
 use regex_automata::MatchKind;
 
 use rampart_runtime::bundle::{BundleWriter, DfaForm};
+use rampart_runtime::invariant::or_closed;
 use rampart_runtime::program::{Confirm, DfaRef, Field, FieldTable, Span, WordsWriter};
 
 use super::program::Atom;
@@ -200,6 +201,13 @@ fn build_confirm(
     })
 }
 
+/// A DFA's bytes from `to_bytes_little_endian`, without the padding in front (the pack aligns
+/// them). Were `pad` past the end, no bytes: a DFA that does not load, which a validated open
+/// refuses and an unchecked one answers with a deny for every call that needs it.
+fn serialized(bytes: &[u8], pad: usize) -> &[u8] {
+    or_closed(bytes.get(pad..), &[])
+}
+
 /// Adds `dfa` in the form `form` picks.
 fn add_dfa(
     writer: &mut Sections,
@@ -207,7 +215,7 @@ fn add_dfa(
     form: Form,
 ) -> Result<Stored, BuildError> {
     let (bytes, pad) = dfa.to_bytes_little_endian();
-    let dense = bytes.get(pad..).unwrap_or(&[]);
+    let dense = serialized(&bytes, pad);
     if form == Form::Chosen {
         let sparse = dfa.to_sparse().map_err(Box::new)?.to_bytes_little_endian();
         if dense.len() > DENSE_GROWTH * sparse.len() {
@@ -313,7 +321,7 @@ fn build_anchored(
             let (bytes, pad) = dfa.to_bytes_little_endian();
             let number = writer
                 .bundle
-                .add_dfa(DfaForm::Dense, bytes.get(pad..).unwrap_or(&[]));
+                .add_dfa(DfaForm::Dense, serialized(&bytes, pad));
             let stored = Stored {
                 form: DfaForm::Dense,
                 number,
