@@ -15,16 +15,6 @@
 //! process around it all (pid file, background start, systemd unit); [`client`] is the CLI's
 //! side of the API.
 
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::indexing_slicing,
-        clippy::panic
-    )
-)]
-
 pub mod approvals;
 pub mod auth;
 pub mod body;
@@ -131,11 +121,11 @@ pub fn start(config: Config) -> Result<Running, String> {
     }
     let auth = auth::Auth::load(&config.home)?;
     let sources = routes::policy::sources_of(&config);
-    let audit = rampart_audit::WriterOptions::new(config.audit_dir())
-        .with_home(&config.home)
-        .durability(rampart_audit::Durability::Group)
-        .recovery(rampart_audit::Recovery::Full);
-    let engine = engine::Engine::new(config.mode, sources, audit);
+    let audit = rampart_integrations::surface::AuditTarget {
+        dir: Some(config.audit_dir()),
+        home: Some(config.home.clone()),
+    };
+    let engine = engine::Engine::new(config.mode, sources, &audit);
     if let Err(e) = engine.policy() {
         eprintln!("rampart serve: no usable policy ({e}); every call is denied until it loads");
     }

@@ -88,6 +88,14 @@ impl Recorder {
         }
     }
 
+    /// Why every record fails, when the writer could not be opened.
+    pub(crate) fn unavailable(&self) -> Option<AuditError> {
+        match self {
+            Recorder::Unavailable(e) => Some(e.clone()),
+            _ => None,
+        }
+    }
+
     /// What the writer repaired or skipped (a torn tail cut off, the spool left for later).
     pub(crate) fn take_notices(&self) -> Vec<Notice> {
         match self {
