@@ -229,7 +229,7 @@ fn claude_pre(decision: &str, reason: Option<&str>) -> Value {
     json!({ "hookSpecificOutput": out })
 }
 
-fn claude(event: &str, tool: &str, input: Value) -> Value {
+pub(crate) fn claude(event: &str, tool: &str, input: Value) -> Value {
     json!({
         "session_id": "sess-1", "transcript_path": "/tmp/t.jsonl", "cwd": null,
         "permission_mode": "default", "hook_event_name": event, "tool_name": tool,
@@ -423,7 +423,7 @@ fn claude_code_records_identity() {
     home.verify();
 }
 
-fn codex(event: &str, tool: &str, input: Value) -> Value {
+pub(crate) fn codex(event: &str, tool: &str, input: Value) -> Value {
     json!({
         "session_id": "codex-sess", "turn_id": "t1", "agent_id": null, "agent_type": null,
         "transcript_path": null, "cwd": null, "hook_event_name": event, "model": "gpt-5",
@@ -651,7 +651,7 @@ fn codex_ask_goes_to_the_approval_queue() {
     }
 }
 
-fn gemini(event: &str, tool: &str, input: Value) -> Value {
+pub(crate) fn gemini(event: &str, tool: &str, input: Value) -> Value {
     json!({
         "session_id": "g-1", "transcript_path": "/tmp/g.json", "cwd": null,
         "hook_event_name": event, "timestamp": "2026-12-04T10:00:00Z",
@@ -749,7 +749,7 @@ fn gemini_hooks() {
     );
 }
 
-fn cursor(event: &str, fields: Value) -> Value {
+pub(crate) fn cursor(event: &str, fields: Value) -> Value {
     let mut p = json!({
         "conversation_id": "conv-1", "generation_id": "gen-1", "model": "claude",
         "hook_event_name": event, "cursor_version": "1.7.0",
@@ -855,7 +855,7 @@ fn cursor_hooks() {
     );
 }
 
-fn cline(event: &str, tool: &str, parameters: Value) -> Value {
+pub(crate) fn cline(event: &str, tool: &str, parameters: Value) -> Value {
     let key = if event == "PreToolUse" {
         "preToolUse"
     } else {
@@ -953,7 +953,7 @@ fn cline_hooks() {
     );
 }
 
-fn copilot_cli(tool: &str, args: Value) -> Value {
+pub(crate) fn copilot_cli(tool: &str, args: Value) -> Value {
     json!({"timestamp": 1733300000000u64, "cwd": "/w", "toolName": tool, "toolArgs": args.to_string()})
 }
 
@@ -1043,7 +1043,7 @@ fn copilot_hooks() {
     );
 }
 
-fn antigravity(tool: &str, input: Value) -> Value {
+pub(crate) fn antigravity(tool: &str, input: Value) -> Value {
     json!({"hook_event_name": "PreToolUse", "session_id": "ag-1", "tool_name": tool, "tool_input": input})
 }
 
@@ -1127,7 +1127,7 @@ fn host_deny(format: &str, reason: &str) -> Value {
 }
 
 /// A payload of each host that asks for a harmless, allowed call.
-fn harmless(format: &str) -> Value {
+pub(crate) fn harmless(format: &str) -> Value {
     match format {
         "claude-code" => claude("PreToolUse", "Bash", json!({"command": "ls"})),
         "codex" => codex("PreToolUse", "Bash", json!({"command": "ls"})),
@@ -1140,7 +1140,7 @@ fn harmless(format: &str) -> Value {
     }
 }
 
-const HOSTS: [&str; 7] = [
+pub(crate) const HOSTS: [&str; 7] = [
     "claude-code",
     "codex",
     "gemini",

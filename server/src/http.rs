@@ -170,17 +170,23 @@ impl Exchange {
     /// The body, read under upstream's limits: 413 over [`MAX_BODY`], 408 when it does not
     /// arrive in time, 400 when the connection breaks.
     pub fn body(&mut self) -> Result<Vec<u8>, Reply> {
+        self.body_within(MAX_BODY)
+    }
+
+    /// The body, read as [`Exchange::body`] under a limit of `max` bytes (an agent host's hook
+    /// payload, whose tool output may be larger than an API request).
+    pub fn body_within(&mut self, max: usize) -> Result<Vec<u8>, Reply> {
         let request = self
             .request
             .as_mut()
             .ok_or_else(|| Reply::error(500, "request already answered"))?;
         if let Some(declared) = request.body_length() {
-            if declared > MAX_BODY {
+            if declared > max {
                 return Err(too_large());
             }
         }
         let started = Instant::now();
-        let mut body = Vec::with_capacity(request.body_length().unwrap_or(1024).min(MAX_BODY));
+        let mut body = Vec::with_capacity(request.body_length().unwrap_or(1024).min(max));
         let mut chunk = [0u8; 16 * 1024];
         let reader = request.as_reader();
         loop {
@@ -190,7 +196,7 @@ impl Exchange {
             match reader.read(&mut chunk) {
                 Ok(0) => return Ok(body),
                 Ok(n) => {
-                    if body.len() + n > MAX_BODY {
+                    if body.len() + n > max {
                         return Err(too_large());
                     }
                     body.extend_from_slice(chunk.get(..n).unwrap_or_default());

@@ -4,6 +4,7 @@
 mod api;
 mod approvals;
 mod bad_input;
+mod hooks;
 mod lifecycle;
 mod load;
 mod preload;

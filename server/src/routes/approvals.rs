@@ -67,35 +67,58 @@ pub fn create(state: &State, ex: &mut Exchange, principal: &Principal) -> Reply 
         Ok(new) => new,
         Err(reply) => return reply,
     };
+    match enqueue(state, new) {
+        Ok(Queued::Granted { id }) => {
+            let now = now_ms();
+            Reply::json(
+                200,
+                &json!({"id": id, "status": "approved",
+                        "message": "auto-approved by bulk-resolve", "expires_at": rfc3339(now)}),
+            )
+        }
+        Ok(Queued::Pending(a)) => Reply::json(
+            201,
+            &json!({"id": a.id, "status": "pending", "expires_at": rfc3339(a.expires_ms)}),
+        ),
+        Err(reply) => reply,
+    }
+}
+
+/// What became of a call handed to the queue.
+pub enum Queued {
+    /// Its run was approved whole by a bulk resolve: no person is asked again.
+    Granted { id: String },
+    /// Waiting for a person.
+    Pending(Box<Approval>),
+}
+
+/// Hands `new` to the queue (`POST /v1/approvals`, and the `ask` of an http hook); the 503 when
+/// the queue is full or cannot be stored.
+pub fn enqueue(state: &State, new: NewApproval) -> Result<Queued, Reply> {
     if state
         .approvals
         .run_granted(&new.agent, &new.session, &new.run_id, &new.credential_owner)
     {
-        let now = now_ms();
-        return Reply::json(
-            200,
-            &json!({"id": rampart_audit::ids::new_id(now), "status": "approved",
-                    "message": "auto-approved by bulk-resolve", "expires_at": rfc3339(now)}),
-        );
+        return Ok(Queued::Granted {
+            id: rampart_audit::ids::new_id(now_ms()),
+        });
     }
     match state.approvals.create(new) {
         Ok((a, _)) => {
             state.events.approvals_changed();
-            Reply::json(
-                201,
-                &json!({"id": a.id, "status": "pending", "expires_at": rfc3339(a.expires_ms)}),
-            )
+            Ok(Queued::Pending(Box::new(a)))
         }
-        Err(CreateError::Full) => Reply::error(
+        Err(CreateError::Full) => Err(Reply::error(
             503,
             format!(
                 "approval queue is full ({} pending)",
                 crate::approvals::MAX_PENDING
             ),
-        ),
-        Err(CreateError::Storage(e)) => {
-            Reply::error(503, format!("approval store is unavailable: {e}"))
-        }
+        )),
+        Err(CreateError::Storage(e)) => Err(Reply::error(
+            503,
+            format!("approval store is unavailable: {e}"),
+        )),
     }
 }
 

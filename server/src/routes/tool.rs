@@ -576,7 +576,7 @@ pub fn obj(v: Value) -> Map<String, Value> {
 }
 
 /// Lets event-stream subscribers know a decision was recorded (they tail the log).
-fn publish_audit(state: &State) {
+pub(crate) fn publish_audit(state: &State) {
     if state.events.subscribers() > 0 {
         crate::watch::poke();
     }
