@@ -12,6 +12,7 @@ mod audit_cli;
 mod cli;
 mod hooks;
 mod preload_programs;
+mod python_sdk;
 mod server;
 mod setup_cli;
 mod sources;
