@@ -5,7 +5,7 @@
 //! stopped reading) is dropped rather than allowed to hold memory or a publisher.
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -20,6 +20,9 @@ pub const KEEPALIVE: Duration = Duration::from_secs(15);
 #[derive(Default)]
 pub struct Hub {
     subscribers: Mutex<Vec<SyncSender<String>>>,
+    /// Whether the watcher follows the audit log (it does only while someone subscribes).
+    following: Mutex<bool>,
+    follow_changed: Condvar,
 }
 
 impl Hub {
@@ -31,6 +34,29 @@ impl Hub {
             .unwrap_or_else(PoisonError::into_inner)
             .push(tx);
         rx
+    }
+
+    /// The watcher started (or stopped) following the audit log.
+    pub fn set_following(&self, following: bool) {
+        *self
+            .following
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = following;
+        self.follow_changed.notify_all();
+    }
+
+    /// Waits up to `limit` until the watcher follows the audit log, so that a subscriber told
+    /// "connected" sees every decision recorded after that; whether it does.
+    pub fn wait_following(&self, limit: Duration) -> bool {
+        let guard = self
+            .following
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let (guard, _) = self
+            .follow_changed
+            .wait_timeout_while(guard, limit, |following| !*following)
+            .unwrap_or_else(PoisonError::into_inner);
+        *guard
     }
 
     pub fn subscribers(&self) -> usize {

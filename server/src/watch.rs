@@ -52,9 +52,10 @@ fn run(state: &State) {
                     }
                 }
                 follower = Some(f);
+                state.events.set_following(true);
             }
-        } else {
-            follower = None;
+        } else if follower.take().is_some() {
+            state.events.set_following(false);
         }
         if checked.elapsed() < RECHECK {
             continue;

@@ -15,6 +15,10 @@ use crate::State;
 pub fn stream(state: &State, ex: Exchange) -> Option<Reply> {
     let events = state.events.subscribe();
     crate::watch::poke();
+    // "connected" promises every decision from then on: the watcher must follow the log first.
+    let _ = state
+        .events
+        .wait_following(std::time::Duration::from_secs(2));
     let mut writer = ex.into_writer()?;
     let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\nX-Accel-Buffering: no\r\n\r\ndata: {\"type\":\"connected\"}\n\n";
     if writer
