@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 
-const POLICY: &str = r#"
+pub(crate) const POLICY: &str = r#"
 default_action: allow
 policies:
   - name: no-destruction
@@ -48,7 +48,7 @@ policies:
         message: the output holds an AWS key
 "#;
 
-const KEY: &str = "AKIAABCDEFGHIJKLMNOP";
+pub(crate) const KEY: &str = "AKIAABCDEFGHIJKLMNOP";
 
 /// A scratch HOME (and working directory) with the test policy; a git work tree on `feature`.
 struct Home {

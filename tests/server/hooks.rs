@@ -11,29 +11,8 @@ use std::time::{Duration, Instant};
 
 use super::{path_of, Home, Server};
 use crate::hooks::{
-    antigravity, claude, cline, codex, copilot_cli, cursor, gemini, harmless, HOSTS,
+    antigravity, claude, cline, codex, copilot_cli, cursor, gemini, harmless, HOSTS, KEY, POLICY,
 };
-
-const POLICY: &str = r#"
-default_action: allow
-policies:
-  - name: no-destruction
-    match: {tool: [exec]}
-    rules:
-      - action: deny
-        when: {command_matches: ["rm -rf *"]}
-        message: no recursive removal
-      - action: ask
-        when: {command_matches: ["sudo *"]}
-        message: sudo needs a person
-  - name: no-leaks
-    rules:
-      - action: deny
-        when: {response_matches: ["AKIA[0-9A-Z]{16}"]}
-        message: the output holds an AWS key
-"#;
-
-const KEY: &str = "AKIAABCDEFGHIJKLMNOP";
 
 fn with_policy(name: &str) -> Home {
     let home = Home::new(name);

@@ -47,7 +47,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use rampart_audit::{AuditError, Event, EventDecision, EventResponse, Notice};
 use rampart_compiler::sources::{Claim, Discovery, Sources, MSG_ONCE_CONTENDED};
-use rampart_runtime::counter::{CallCounter, CounterError};
+use rampart_runtime::counter::CallCounter;
 use rampart_runtime::eval::{Action, Decision, EvalContext, MSG_COUNTER_FAILED};
 use rampart_runtime::paths::FsResolver;
 use rampart_runtime::settings::Mode;
@@ -300,11 +300,6 @@ impl Surface {
     /// Why records cannot be written, when the writer of a long-lived surface could not open.
     pub fn audit_error(&self) -> Option<AuditError> {
         self.recorder.unavailable()
-    }
-
-    /// The call counts as they stand (what `call_count` rules consult).
-    pub fn call_counts(&self) -> Result<Box<dyn CallCounter + '_>, CounterError> {
-        self.enforcement.counts()
     }
 
     /// What the audit writer repaired or skipped since the last call (for a service's log; a
