@@ -98,7 +98,8 @@ pub enum Intent {
     /// The host acts on this decision: calls are counted, `once` rules claimed, and in enforce
     /// mode a failed record denies.
     Enforce,
-    /// A look ahead (upstream's preflight without `enforce`): recorded, nothing counted or
+    /// A look ahead (upstream's preflight without `enforce`): recorded (a long-lived surface
+    /// answers once the record is written, without waiting for its sync), nothing counted or
     /// claimed, and a failed record does not change the answer.
     Preview,
 }
@@ -226,7 +227,9 @@ impl Surface {
             Phase::Response { .. } => Vec::new(),
         };
         let event = event(request, &policy, &suggestions, eval_us, self.mode);
-        let (audit_id, audit_error) = match self.recorder.record(event) {
+        // A preview's answer does not depend on its record: it does not wait for the sync.
+        let durable = request.intent == Intent::Enforce;
+        let (audit_id, audit_error) = match self.recorder.record(event, durable) {
             Ok(id) => (Some(id), None),
             Err(e) => (None, Some(e)),
         };
@@ -294,7 +297,7 @@ impl Surface {
     /// Appends an event that is not a decision of this surface's (an approval resolved, another
     /// process's record) to the same chain, through the same writer; its id once written.
     pub fn record(&self, event: Event) -> Result<String, AuditError> {
-        self.recorder.record(event)
+        self.recorder.record(event, true)
     }
 
     /// Why records cannot be written, when the writer of a long-lived surface could not open.
