@@ -2,10 +2,12 @@
 //! under `cargo bench`), on loopback, with the audit chain on, its own HOME and the embedded
 //! standard profile plus a small ask rule.
 //!
-//! - round trips on one keep-alive connection (budget: preflight p50 <= 150 us): a preview
-//!   `POST /v1/preflight/exec`, an enforcing `POST /v1/tool/exec` (counted and recorded through
-//!   group commit, so each waits for its `fdatasync`), and `POST /v1/hooks/claude-code` with a
-//!   Claude Code `PreToolUse` payload (what an `http` hook costs the host);
+//! - round trips on one keep-alive connection (budget: preflight p50 <= 150 us): `GET /healthz`
+//!   (the HTTP floor), a preview `POST /v1/preflight/exec` (recorded, answered once written), an
+//!   enforcing `POST /v1/tool/exec` (counted and recorded through group commit, so each waits for
+//!   its `fdatasync`), and `POST /v1/hooks/claude-code` with a Claude Code `PreToolUse` payload
+//!   (what an `http` hook costs the host); then the same with `--audit-dir` on tmpfs, where the
+//!   sync costs nothing;
 //! - sustained enforcing requests per second from 1, 4 and 16 keep-alive clients for a few
 //!   seconds each, every reply checked, the chain verified afterwards;
 //! - from `approve` to the waiting caller's answer: a caller blocks on `POST /v1/tool?wait=30s`
