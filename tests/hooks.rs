@@ -12,7 +12,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-const POLICY: &str = r#"
+pub(crate) const POLICY: &str = r#"
 default_action: allow
 policies:
   - name: no-destruction
@@ -49,7 +49,7 @@ policies:
         message: the output holds an AWS key
 "#;
 
-const KEY: &str = "AKIAABCDEFGHIJKLMNOP";
+pub(crate) const KEY: &str = "AKIAABCDEFGHIJKLMNOP";
 
 /// A scratch HOME (and working directory) with the test policy; a git work tree on `feature`.
 struct Home {
@@ -230,7 +230,7 @@ fn claude_pre(decision: &str, reason: Option<&str>) -> Value {
     json!({ "hookSpecificOutput": out })
 }
 
-fn claude(event: &str, tool: &str, input: Value) -> Value {
+pub(crate) fn claude(event: &str, tool: &str, input: Value) -> Value {
     json!({
         "session_id": "sess-1", "transcript_path": "/tmp/t.jsonl", "cwd": null,
         "permission_mode": "default", "hook_event_name": event, "tool_name": tool,
@@ -424,7 +424,7 @@ fn claude_code_records_identity() {
     home.verify();
 }
 
-fn codex(event: &str, tool: &str, input: Value) -> Value {
+pub(crate) fn codex(event: &str, tool: &str, input: Value) -> Value {
     json!({
         "session_id": "codex-sess", "turn_id": "t1", "agent_id": null, "agent_type": null,
         "transcript_path": null, "cwd": null, "hook_event_name": event, "model": "gpt-5",
@@ -652,7 +652,7 @@ fn codex_ask_goes_to_the_approval_queue() {
     }
 }
 
-fn gemini(event: &str, tool: &str, input: Value) -> Value {
+pub(crate) fn gemini(event: &str, tool: &str, input: Value) -> Value {
     json!({
         "session_id": "g-1", "transcript_path": "/tmp/g.json", "cwd": null,
         "hook_event_name": event, "timestamp": "2026-12-04T10:00:00Z",
@@ -750,7 +750,7 @@ fn gemini_hooks() {
     );
 }
 
-fn cursor(event: &str, fields: Value) -> Value {
+pub(crate) fn cursor(event: &str, fields: Value) -> Value {
     let mut p = json!({
         "conversation_id": "conv-1", "generation_id": "gen-1", "model": "claude",
         "hook_event_name": event, "cursor_version": "1.7.0",
@@ -856,7 +856,7 @@ fn cursor_hooks() {
     );
 }
 
-fn cline(event: &str, tool: &str, parameters: Value) -> Value {
+pub(crate) fn cline(event: &str, tool: &str, parameters: Value) -> Value {
     let key = if event == "PreToolUse" {
         "preToolUse"
     } else {
@@ -954,7 +954,7 @@ fn cline_hooks() {
     );
 }
 
-fn copilot_cli(tool: &str, args: Value) -> Value {
+pub(crate) fn copilot_cli(tool: &str, args: Value) -> Value {
     json!({"timestamp": 1733300000000u64, "cwd": "/w", "toolName": tool, "toolArgs": args.to_string()})
 }
 
@@ -1044,7 +1044,7 @@ fn copilot_hooks() {
     );
 }
 
-fn antigravity(tool: &str, input: Value) -> Value {
+pub(crate) fn antigravity(tool: &str, input: Value) -> Value {
     json!({"hook_event_name": "PreToolUse", "session_id": "ag-1", "tool_name": tool, "tool_input": input})
 }
 
@@ -1128,7 +1128,7 @@ fn host_deny(format: &str, reason: &str) -> Value {
 }
 
 /// A payload of each host that asks for a harmless, allowed call.
-fn harmless(format: &str) -> Value {
+pub(crate) fn harmless(format: &str) -> Value {
     match format {
         "claude-code" => claude("PreToolUse", "Bash", json!({"command": "ls"})),
         "codex" => codex("PreToolUse", "Bash", json!({"command": "ls"})),
@@ -1141,7 +1141,7 @@ fn harmless(format: &str) -> Value {
     }
 }
 
-const HOSTS: [&str; 7] = [
+pub(crate) const HOSTS: [&str; 7] = [
     "claude-code",
     "codex",
     "gemini",

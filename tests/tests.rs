@@ -14,6 +14,8 @@ mod hooks;
 mod mcp_clients;
 mod mcp_proxy;
 mod preload_programs;
+mod python_sdk;
+mod server;
 mod setup_cli;
 mod sources;
 mod threats;

@@ -52,9 +52,11 @@ struct Queue {
 }
 
 impl Queue {
-    fn answer(&mut self, ticket: u64) -> Option<Result<Appended, AuditError>> {
+    /// The ticket's answer once it may be given: once its batch is synced, or, for a caller that
+    /// does not wait for durability, once it is written.
+    fn answer(&mut self, ticket: u64, durable: bool) -> Option<Result<Appended, AuditError>> {
         match self.results.get(&ticket) {
-            Some((batch, _)) if *batch <= self.synced => {
+            Some((batch, _)) if !durable || *batch <= self.synced => {
                 self.results.remove(&ticket).map(|(_, r)| r)
             }
             _ => None,
@@ -81,13 +83,25 @@ impl GroupCommit {
     /// but there is only ever one of each, so every sync covers all the batches written before it
     /// started.
     pub fn append(&self, event: Event) -> Result<Appended, AuditError> {
+        self.append_as(event, true)
+    }
+
+    /// Appends `event` with whatever else is queued; returns once its batch is written, without
+    /// waiting for the sync: for a record whose answer does not depend on it (a preview, which a
+    /// failed record does not turn into a deny), as durable as a hook process's record. The
+    /// batch is synced with the next one a caller of [`GroupCommit::append`] waits for.
+    pub fn append_written(&self, event: Event) -> Result<Appended, AuditError> {
+        self.append_as(event, false)
+    }
+
+    fn append_as(&self, event: Event, durable: bool) -> Result<Appended, AuditError> {
         let shared = &self.shared;
         let mut queue = shared.queue.lock().unwrap_or_else(PoisonError::into_inner);
         let ticket = queue.next_ticket;
         queue.next_ticket += 1;
         queue.waiting.push((ticket, event));
         loop {
-            if let Some(result) = queue.answer(ticket) {
+            if let Some(result) = queue.answer(ticket, durable) {
                 return result;
             }
             if !queue.writing && !queue.waiting.is_empty() {
@@ -104,7 +118,14 @@ impl GroupCommit {
                     let batch = if result.is_ok() { number } else { 0 };
                     queue.results.insert(t, (batch, result));
                 }
-                queue.owed.extend(pending);
+                // One entry for everything owed: batches of callers that do not wait for the
+                // sync may pile up until one that does comes.
+                if let Some(pending) = pending {
+                    match queue.owed.last_mut() {
+                        Some(owed) => owed.absorb(pending),
+                        None => queue.owed.push(pending),
+                    }
+                }
                 shared.answered.notify_all();
                 continue;
             }

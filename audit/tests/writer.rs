@@ -156,6 +156,44 @@ fn group_commit_answers_every_thread_with_its_own_record() {
 }
 
 #[test]
+fn group_commit_mixes_callers_that_wait_for_the_sync_and_callers_that_do_not() {
+    let t = Temp::new("group-written");
+    let dir = t.audit();
+    let w = Writer::open(WriterOptions::new(&dir).durability(Durability::Group)).unwrap();
+    let group = Arc::new(GroupCommit::new(w));
+    // Only callers that do not wait: each is answered once its record is written.
+    let first = group.append_written(event(1)).unwrap();
+    assert!(support::all_lines(&dir)[0].contains(&first.id));
+    let threads: Vec<_> = (0..6u64)
+        .map(|i| {
+            let g = Arc::clone(&group);
+            std::thread::spawn(move || {
+                (0..40u64)
+                    .map(|n| {
+                        let e = event(i * 1000 + n);
+                        if (i + n) % 2 == 0 {
+                            g.append(e).unwrap()
+                        } else {
+                            g.append_written(e).unwrap()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut answered = vec![first];
+    for th in threads {
+        answered.extend(th.join().unwrap());
+    }
+    let lines = support::all_lines(&dir);
+    assert_eq!((answered.len(), lines.len()), (241, 241));
+    for a in &answered {
+        assert!(lines.iter().any(|l| l.contains(&a.id)), "{}", a.id);
+    }
+    assert_eq!(support::python_verify(&dir), Ok("ok 241 1".into()));
+}
+
+#[test]
 fn secrets_are_redacted_before_hashing() {
     let t = Temp::new("redact");
     let dir = t.audit();

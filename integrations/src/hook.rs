@@ -84,6 +84,21 @@ fn answer(args: &HookArgs, host: Host, input: &[u8]) -> Answer {
     answer
 }
 
+/// [`hosts::respond`] for a process that answers many hooks (the server's `POST /v1/hooks/{host}`):
+/// a panic is answered with the host's deny, as `rampart hook` answers it, not with an error the
+/// host would read as "go ahead".
+pub fn respond_guarded(
+    input: &[u8],
+    surface: &Surface,
+    reader: &mut Reader,
+    options: &HookOptions<'_>,
+) -> Answer {
+    catch_unwind(AssertUnwindSafe(|| {
+        hosts::respond(input, surface, reader, options)
+    }))
+    .unwrap_or_else(|_| panicked(options.host, input))
+}
+
 fn refuse_unread(args: &HookArgs, host: Host, reason: &str) -> Answer {
     let surface = surface(args);
     let approvals = LazyServer::new(args.serve_url.clone());

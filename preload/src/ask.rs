@@ -6,6 +6,16 @@
 //! and a JSON object whose only `allowed` key is the literal `true` or `false`. Host names are not
 //! resolved (resolution is neither vfork-safe nor quick): the URL's host must be an IP literal or
 //! `localhost`, and only `http` is spoken. Anything else denies.
+//!
+//! The wire protocol of an approval ([`Wait::Approval`]): the same enforcing preflight, sent to
+//! `/v1/preflight/exec?wait=<APPROVAL_WAIT_S>s`. Upstream's preflight answers an `ask` at once with
+//! `allowed:false` and queues nothing; with `wait`, rampart's server queues the call and answers
+//! when a person approves or denies it, or when the approval times out (at most
+//! [`APPROVAL_WAIT_S`]; the server expires the approval then too, so nothing stays pending for a
+//! caller that is gone). The reply is the usual one, `allowed` now saying what the person said, so
+//! the strict parsing is unchanged. A server that does not know `wait` (upstream's) answers the
+//! plain preflight: `allowed:false`, a deny, never an allow by accident. Single-use claims and call
+//! counts ([`Wait::No`]) keep upstream's contract and timeout.
 
 use alloc::vec::Vec;
 use core::ffi::c_int;
@@ -21,6 +31,17 @@ extern "C" {
 
 const CONNECT_TIMEOUT_MS: c_int = 300;
 const REPLY_TIMEOUT_MS: c_int = 2000;
+/// How long an approval is waited for (the server caps its approval at this too).
+pub const APPROVAL_WAIT_S: u32 = 300;
+
+/// Whether the request waits for a person.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wait {
+    /// Upstream's preflight: answered at once.
+    No,
+    /// Queue an `ask` for approval and wait for the answer.
+    Approval,
+}
 /// Upstream's reply cap.
 const MAX_REPLY: usize = 64 * 1024;
 
@@ -137,8 +158,16 @@ pub enum Answer {
     Unreachable,
 }
 
-/// Sends upstream's enforcing preflight for `command` to the server at `url`.
-pub fn ask(url: &[u8], token: &[u8], agent: &str, session: &str, command: &str) -> Answer {
+/// Sends upstream's enforcing preflight for `command` to the server at `url`; with
+/// [`Wait::Approval`], waits for a person's answer to an `ask` (module doc).
+pub fn ask(
+    url: &[u8],
+    token: &[u8],
+    agent: &str,
+    session: &str,
+    command: &str,
+    wait: Wait,
+) -> Answer {
     let Some(endpoint) = parse_url(url) else {
         return Answer::Denied;
     };
@@ -149,7 +178,18 @@ pub fn ask(url: &[u8], token: &[u8], agent: &str, session: &str, command: &str) 
     let mut request = Vec::with_capacity(256 + body.len());
     request.extend_from_slice(b"POST ");
     request.extend_from_slice(endpoint.prefix);
-    request.extend_from_slice(b"/v1/preflight/exec HTTP/1.1\r\nHost: ");
+    request.extend_from_slice(b"/v1/preflight/exec");
+    let reply_timeout_ms = match wait {
+        Wait::No => REPLY_TIMEOUT_MS,
+        Wait::Approval => {
+            request.extend_from_slice(b"?wait=");
+            crate::text::push_u64(&mut request, u64::from(APPROVAL_WAIT_S));
+            request.push(b's');
+            // The server answers by the end of the wait; a little more for the reply itself.
+            c_int::try_from(APPROVAL_WAIT_S * 1000 + 10_000).unwrap_or(c_int::MAX)
+        }
+    };
+    request.extend_from_slice(b" HTTP/1.1\r\nHost: ");
     request.extend_from_slice(endpoint.host);
     request.extend_from_slice(b"\r\nContent-Type: application/json\r\nConnection: close\r\n");
     if !token.is_empty() {
@@ -161,7 +201,7 @@ pub fn ask(url: &[u8], token: &[u8], agent: &str, session: &str, command: &str) 
     crate::text::push_u64(&mut request, body.len() as u64);
     request.extend_from_slice(b"\r\n\r\n");
     request.extend_from_slice(&body);
-    match exchange(&endpoint, &request) {
+    match exchange(&endpoint, &request, reply_timeout_ms) {
         Some(reply) if reply.starts_with(b"HTTP/1.1 5") || reply.starts_with(b"HTTP/1.0 5") => {
             Answer::Unreachable
         }
@@ -172,7 +212,7 @@ pub fn ask(url: &[u8], token: &[u8], agent: &str, session: &str, command: &str) 
 }
 
 /// Connects (bounded by CONNECT_TIMEOUT_MS), sends, reads until close (bounded by time and size).
-fn exchange(endpoint: &Endpoint<'_>, request: &[u8]) -> Option<Vec<u8>> {
+fn exchange(endpoint: &Endpoint<'_>, request: &[u8], reply_timeout_ms: c_int) -> Option<Vec<u8>> {
     let socket = Socket::connect(endpoint)?;
     let mut sent = 0;
     while sent < request.len() {
@@ -195,7 +235,7 @@ fn exchange(endpoint: &Endpoint<'_>, request: &[u8]) -> Option<Vec<u8>> {
     let mut reply = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
     loop {
-        socket.wait(libc::POLLIN, REPLY_TIMEOUT_MS)?;
+        socket.wait(libc::POLLIN, reply_timeout_ms)?;
         // SAFETY: our socket and buffer.
         let n = unsafe { sys::recv(socket.0, chunk.as_mut_ptr().cast(), chunk.len(), 0) };
         match n {
@@ -530,11 +570,11 @@ mod tests {
     fn nothing_listening_is_not_an_approval() {
         // Port 9 (discard) on loopback: nothing listens in a test environment.
         assert_eq!(
-            ask(b"http://127.0.0.1:9", b"", "a", "s", "ls"),
+            ask(b"http://127.0.0.1:9", b"", "a", "s", "ls", Wait::No),
             Answer::Unreachable
         );
         assert_eq!(
-            ask(b"http://example.com", b"", "a", "s", "ls"),
+            ask(b"http://example.com", b"", "a", "s", "ls", Wait::Approval),
             Answer::Denied
         );
     }

@@ -158,7 +158,12 @@ enum Server {
 
 /// Asks the server and makes `v` what is actually done, so the record tells the truth.
 fn settle(v: &mut Verdict, why: Server, s: &Settings, command: &Command) {
-    match ask::ask(&s.url, &s.token, &s.agent, &s.session, &command.text) {
+    let wait = if why == Server::Approval {
+        ask::Wait::Approval
+    } else {
+        ask::Wait::No
+    };
+    match ask::ask(&s.url, &s.token, &s.agent, &s.session, &command.text, wait) {
         ask::Answer::Allowed => {
             v.allowed = true;
             if why == Server::Approval {

@@ -1,6 +1,7 @@
 //! The commands: the top-level parser, and one module per command, each with its own arguments.
 
 pub mod allow;
+pub mod approvals;
 pub mod audit;
 pub mod bench;
 pub mod check;
@@ -13,9 +14,11 @@ pub mod mcp;
 pub mod policy;
 pub mod preload;
 pub mod rules;
+pub mod serve;
 pub mod setup;
 pub mod status;
 pub mod test;
+pub mod token;
 pub mod uninstall;
 pub mod version;
 pub mod wrap;
@@ -84,6 +87,17 @@ pub enum Command {
     Mcp(mcp::Args),
     /// Run an agent whose shells ($SHELL, and bash/sh/zsh on PATH) decide each command first.
     Wrap(wrap::Args),
+    /// The policy server: upstream's HTTP API, approvals, tokens, agent http hooks.
+    Serve(serve::Args),
+    /// Approvals waiting in a running server's queue.
+    Pending(approvals::PendingArgs),
+    /// Approve a pending approval.
+    Approve(approvals::ResolveArgs),
+    /// Deny a pending approval.
+    Deny(approvals::ResolveArgs),
+    /// The admin token and per-agent tokens.
+    #[command(subcommand)]
+    Token(token::Command),
 }
 
 /// Runs a parsed command line: its exit code, or 1 with the error on stderr.
@@ -110,6 +124,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Log(args) => log::run(args),
         Command::Mcp(args) => mcp::run(args, config),
         Command::Wrap(args) => wrap::run(args, config),
+        Command::Serve(args) => serve::run(&args, config),
+        Command::Pending(args) => approvals::pending(&args),
+        Command::Approve(args) => approvals::resolve(&args, true),
+        Command::Deny(args) => approvals::resolve(&args, false),
+        Command::Token(command) => token::run(&command),
     };
     result.unwrap_or_else(|err| {
         eprintln!("rampart: {err}");

@@ -138,7 +138,38 @@ pub fn prepare(opts: &PreloadOptions) -> io::Result<Command> {
             command.env(name, value);
         }
     }
+    if let Some(token) = server_token() {
+        command.env(rampart_runtime::settings::ENV_TOKEN, token);
+    }
     Ok(command)
+}
+
+/// The admin token for the library's questions to the server (approvals, single-use claims,
+/// call counts), as upstream's `rampart preload` resolves it: `RAMPART_TOKEN` when set (left as
+/// it is), else `~/.rampart/token`, and only for a server on loopback: an auto-discovered token is
+/// never sent over plain HTTP to another host.
+fn server_token() -> Option<String> {
+    if std::env::var_os(rampart_runtime::settings::ENV_TOKEN).is_some_and(|t| !t.is_empty()) {
+        return None;
+    }
+    let url = std::env::var(rampart_runtime::settings::ENV_URL).unwrap_or_default();
+    let loopback = url.is_empty()
+        || [
+            "http://127.",
+            "http://localhost:",
+            "http://localhost/",
+            "http://[::1]",
+        ]
+        .iter()
+        .any(|p| url.starts_with(p))
+        || url == "http://localhost";
+    if !loopback {
+        return None;
+    }
+    let home = user_home()?;
+    rampart_server::secrets::read_secret(&rampart_server::secrets::token_path(&home))
+        .ok()
+        .flatten()
 }
 
 /// Where the library is: next to the running binary, in ~/.rampart/lib, then /usr/local/lib.

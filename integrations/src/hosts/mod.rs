@@ -293,6 +293,12 @@ pub(crate) fn refuse(refusal: Refusal, surface: &Surface, options: &HookOptions<
     options.host.render(&reply, options.claude_allow)
 }
 
+/// The host's deny for input that could not be read at all (`reason` says why), recorded as
+/// [`respond`] records a payload it cannot parse.
+pub fn refuse_input(reason: &str, surface: &Surface, options: &HookOptions<'_>) -> Answer {
+    refuse(Refusal::new(None, reason), surface, options)
+}
+
 /// `reply` in `host`'s form, outside the normal path (the answer after a panic).
 pub(crate) fn render(host: Host, reply: &Reply) -> Answer {
     host.render(reply, ClaudeAllow::default())

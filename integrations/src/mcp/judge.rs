@@ -342,7 +342,7 @@ impl Judge {
                     message: message.clone(),
                     ..EventDecision::default()
                 });
-            if let Err(e) = self.surface.note(event) {
+            if let Err(e) = self.surface.record(event) {
                 eprintln!("rampart mcp: {message}; the audit record failed: {e}");
             }
             eprintln!("rampart mcp: {message}");
@@ -366,7 +366,7 @@ impl Judge {
                 ..EventDecision::default()
             });
         event.run_id = identity.run_id.clone();
-        if let Err(e) = self.surface.note(event) {
+        if let Err(e) = self.surface.record(event) {
             eprintln!("rampart mcp: recording an approval answer failed: {e}");
         }
     }

@@ -30,6 +30,10 @@
 //!   keeps its own [`Reader`]. The policy is reopened when it changes (checked at most twice a
 //!   second), when a single-use rule was claimed, or on [`Surface::reload`]; records go through
 //!   group commit after the whole chain was verified at start; call counts are kept in memory.
+//! * The server, which watches its policy sources itself and keeps the last good policy when an
+//!   edit breaks it (upstream's serve), makes a [`Surface::held`] and calls [`Surface::reload`]
+//!   when its sources change. It records its own events (approvals resolved, the preload's
+//!   records) through [`Surface::record`], so that one writer holds the chain.
 
 mod enforce;
 mod notice;
@@ -43,7 +47,7 @@ pub use record::AuditTarget;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use rampart_audit::{AuditError, Event, EventDecision, EventResponse, Notice};
-use rampart_compiler::sources::{Claim, Discovery, MSG_ONCE_CONTENDED};
+use rampart_compiler::sources::{Claim, Discovery, Sources, MSG_ONCE_CONTENDED};
 use rampart_runtime::counter::CallCounter;
 use rampart_runtime::eval::{Action, Decision, EvalContext, MSG_COUNTER_FAILED};
 use rampart_runtime::paths::FsResolver;
@@ -96,7 +100,8 @@ pub enum Intent {
     /// The host acts on this decision: calls are counted, `once` rules claimed, and in enforce
     /// mode a failed record denies.
     Enforce,
-    /// A look ahead (upstream's preflight without `enforce`): recorded, nothing counted or
+    /// A look ahead (upstream's preflight without `enforce`): recorded (a long-lived surface
+    /// answers once the record is written, without waiting for its sync), nothing counted or
     /// claimed, and a failed record does not change the answer.
     Preview,
 }
@@ -171,6 +176,19 @@ impl Surface {
         }
     }
 
+    /// A surface for a long-lived process that decides with the policy of `sources` until it
+    /// asks for a [`Surface::reload`], which keeps the policy in force when the new one is
+    /// broken (the server). The audit chain is verified now; call counts are kept in memory.
+    pub fn held(mode: Mode, sources: Sources, audit: &AuditTarget) -> Surface {
+        Surface {
+            mode,
+            policy: PolicySlot::held(sources),
+            recorder: Recorder::service(audit),
+            enforcement: Box::new(InMemory::default()),
+            notices: Notices::threads(),
+        }
+    }
+
     /// Keeps call counts in `enforcement` instead of the constructor's choice.
     pub fn with_enforcement(mut self, enforcement: Box<dyn Enforcement>) -> Surface {
         self.enforcement = enforcement;
@@ -221,7 +239,9 @@ impl Surface {
             Phase::Response { .. } => Vec::new(),
         };
         let event = event(request, &policy, &suggestions, eval_us, self.mode);
-        let (audit_id, audit_error) = match self.recorder.record(event) {
+        // A preview's answer does not depend on its record: it does not wait for the sync.
+        let durable = request.intent == Intent::Enforce;
+        let (audit_id, audit_error) = match self.recorder.record(event, durable) {
             Ok(id) => (Some(id), None),
             Err(e) => (None, Some(e)),
         };
@@ -271,15 +291,30 @@ impl Surface {
         })
     }
 
-    /// Records `event` as it is: something the surface saw that is not a decision of the policy
-    /// (a person's answer to an `ask`, an MCP tool that changed since it was pinned).
-    pub fn note(&self, event: Event) -> Result<String, AuditError> {
-        self.recorder.record(event)
-    }
-
     /// Reopens the policy now, whether or not its sources changed.
     pub fn reload(&self) -> Result<(), PolicyError> {
         self.policy.reload()
+    }
+
+    /// The policy decisions are made with now.
+    pub fn policy(&self) -> Result<std::sync::Arc<OpenPolicy>, PolicyError> {
+        self.policy.current()
+    }
+
+    /// Where the policy is opened from.
+    pub fn sources(&self) -> Sources {
+        self.policy.sources()
+    }
+
+    /// Appends an event that is not a decision of this surface's (an approval resolved, an MCP
+    /// tool that changed since it was pinned, another process's record) to the same chain, through the same writer; its id once written.
+    pub fn record(&self, event: Event) -> Result<String, AuditError> {
+        self.recorder.record(event, true)
+    }
+
+    /// Why records cannot be written, when the writer of a long-lived surface could not open.
+    pub fn audit_error(&self) -> Option<AuditError> {
+        self.recorder.unavailable()
     }
 
     /// What the audit writer repaired or skipped since the last call (for a service's log; a

@@ -14,7 +14,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use rampart_compiler::sources::{Claim, Discovery, PolicyInForce};
+use rampart_compiler::sources::{Claim, Discovery, PolicyInForce, Sources};
 use rampart_runtime::eval::{Action, Decision, EvalContext, Evaluator};
 use rampart_runtime::program::{MetadataHead, NotifyMeta};
 use rampart_runtime::shell::Reader;
@@ -48,10 +48,12 @@ pub struct OpenPolicy {
 impl OpenPolicy {
     /// Opens the policy `discovery` finds.
     pub fn open(discovery: &Discovery) -> Result<OpenPolicy, PolicyError> {
-        let in_force = discovery
-            .sources()
-            .open()
-            .map_err(|e| PolicyError(e.to_string()))?;
+        OpenPolicy::open_sources(&discovery.sources())
+    }
+
+    /// Opens the policy of `sources`.
+    pub fn open_sources(sources: &Sources) -> Result<OpenPolicy, PolicyError> {
+        let in_force = sources.open().map_err(|e| PolicyError(e.to_string()))?;
         OpenPolicy::new(in_force)
     }
 
@@ -135,6 +137,21 @@ impl OpenPolicy {
     pub fn describe(&self) -> String {
         self.in_force.sources().describe()
     }
+
+    /// The decoded rule tables (the server's introspection routes).
+    pub fn program(&self) -> &rampart_runtime::program::Program {
+        self.evaluator.program()
+    }
+
+    /// The policy in force behind the evaluator: its sources, files and metadata.
+    pub fn in_force(&self) -> &PolicyInForce {
+        &self.in_force
+    }
+
+    /// How many policies the program holds.
+    pub fn policy_count(&self) -> usize {
+        self.evaluator.program().policies.len()
+    }
 }
 
 /// How often a long-lived surface asks the sources whether the policy in force changed.
@@ -143,9 +160,28 @@ const RECHECK: Duration = Duration::from_millis(500);
 /// The policy of a surface: opened on first use, reopened when it changes (long-lived surfaces
 /// only) or when a single-use rule was claimed.
 pub(crate) struct PolicySlot {
-    discovery: Discovery,
-    watch: bool,
+    origin: Origin,
+    refresh: Refresh,
     state: Mutex<Option<Slot>>,
+}
+
+/// Where a slot's policy comes from.
+enum Origin {
+    /// Discovered afresh at each open (a `./rampart.yaml` that appears is picked up).
+    Discovered(Discovery),
+    /// A fixed set of sources (the server's `--config-dir`).
+    Fixed(Sources),
+}
+
+/// When a slot reopens its policy.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Refresh {
+    /// Never after the first open, but for a claimed single-use rule.
+    Once,
+    /// When the sources change (checked at most every [`RECHECK`]); a broken edit decides.
+    Watched,
+    /// Only when asked ([`PolicySlot::reload`]); a failed reload keeps the policy in force.
+    Held,
 }
 
 struct Slot {
@@ -157,8 +193,8 @@ impl PolicySlot {
     /// A slot that opens the policy once (a one-shot process).
     pub(crate) fn once(discovery: Discovery) -> PolicySlot {
         PolicySlot {
-            discovery,
-            watch: false,
+            origin: Origin::Discovered(discovery),
+            refresh: Refresh::Once,
             state: Mutex::new(None),
         }
     }
@@ -166,8 +202,33 @@ impl PolicySlot {
     /// A slot that reopens the policy when it changes (a long-lived process).
     pub(crate) fn watched(discovery: Discovery) -> PolicySlot {
         PolicySlot {
-            watch: true,
+            refresh: Refresh::Watched,
             ..PolicySlot::once(discovery)
+        }
+    }
+
+    /// A slot that reopens the policy of `sources` only when asked, and keeps the last good one
+    /// when that fails (a process that watches its sources itself: the server).
+    pub(crate) fn held(sources: Sources) -> PolicySlot {
+        PolicySlot {
+            origin: Origin::Fixed(sources),
+            refresh: Refresh::Held,
+            state: Mutex::new(None),
+        }
+    }
+
+    fn open(&self) -> Result<OpenPolicy, PolicyError> {
+        match &self.origin {
+            Origin::Discovered(discovery) => OpenPolicy::open(discovery),
+            Origin::Fixed(sources) => OpenPolicy::open_sources(sources),
+        }
+    }
+
+    /// The sources the policy is opened from now.
+    pub(crate) fn sources(&self) -> Sources {
+        match &self.origin {
+            Origin::Discovered(discovery) => discovery.sources(),
+            Origin::Fixed(sources) => sources.clone(),
         }
     }
 
@@ -176,10 +237,10 @@ impl PolicySlot {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let recheck = match state.as_ref() {
             None => true,
-            Some(slot) => self.watch && slot.checked.elapsed() >= RECHECK,
+            Some(slot) => self.refresh == Refresh::Watched && slot.checked.elapsed() >= RECHECK,
         };
         if recheck {
-            let opened = OpenPolicy::open(&self.discovery);
+            let opened = self.open();
             let same = match (&opened, state.as_ref().map(|s| &s.current)) {
                 (Ok(new), Some(Ok(old))) => new.digest == old.digest,
                 _ => false,
@@ -200,11 +261,29 @@ impl PolicySlot {
         }
     }
 
-    /// Reopens the policy now (a reload request, a claimed single-use rule).
+    /// Reopens the policy now (a reload request, a claimed single-use rule). A held slot keeps
+    /// the policy in force when the new one fails to open or has no policies where it had some.
     pub(crate) fn reload(&self) -> Result<(), PolicyError> {
-        let current = OpenPolicy::open(&self.discovery).map(Arc::new);
+        let current = self.open().map(Arc::new);
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.refresh == Refresh::Held {
+            if let Some(Slot {
+                current: Ok(old), ..
+            }) = state.as_ref()
+            {
+                match &current {
+                    Err(e) => return Err(e.clone()),
+                    Ok(new) if new.policy_count() == 0 && old.policy_count() > 0 => {
+                        return Err(PolicyError(
+                            "the new policy set has no policies; keeping the current one".into(),
+                        ))
+                    }
+                    Ok(_) => {}
+                }
+            }
+        }
         let result = current.as_ref().map(|_| ()).map_err(Clone::clone);
-        *self.state.lock().unwrap_or_else(PoisonError::into_inner) = Some(Slot {
+        *state = Some(Slot {
             current,
             checked: Instant::now(),
         });

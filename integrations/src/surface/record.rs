@@ -72,8 +72,9 @@ impl Recorder {
         }
     }
 
-    /// Appends `event`; returns its id once it is written (and synced, for a service).
-    pub(crate) fn record(&self, event: Event) -> Result<String, AuditError> {
+    /// Appends `event`; returns its id once it is written (and synced, for a service, unless
+    /// `durable` is false: a record whose answer does not depend on it).
+    pub(crate) fn record(&self, event: Event, durable: bool) -> Result<String, AuditError> {
         match self {
             Recorder::OneShot { target, writer } => {
                 let mut slot = writer.lock().unwrap_or_else(PoisonError::into_inner);
@@ -83,8 +84,17 @@ impl Recorder {
                 };
                 writer.append(event).map(|a| a.id)
             }
-            Recorder::Group(group) => group.append(event).map(|a| a.id),
+            Recorder::Group(group) if durable => group.append(event).map(|a| a.id),
+            Recorder::Group(group) => group.append_written(event).map(|a| a.id),
             Recorder::Unavailable(e) => Err(e.clone()),
+        }
+    }
+
+    /// Why every record fails, when the writer could not be opened.
+    pub(crate) fn unavailable(&self) -> Option<AuditError> {
+        match self {
+            Recorder::Unavailable(e) => Some(e.clone()),
+            _ => None,
         }
     }
 
