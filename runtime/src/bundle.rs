@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 /// The first eight bytes of every bundle.
 pub const MAGIC: [u8; 8] = *b"RAMPART\0";
 /// Bumped whenever the container or the program encoding changes incompatibly.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 /// The serialized DFA wire format belongs to regex-automata 0.4; a bundle built by another major
 /// version must be recompiled, not misread.
 pub const AUTOMATA_VERSION: [u8; 16] = *b"regex-automata/4";

@@ -113,6 +113,18 @@ fn is_special_head(c: &str, w: &Word) -> bool {
         || heads::is_special_basename(base)
 }
 
+/// Whether `b` may hold an absolute path that `path.Clean` changes (`//`, `/./`, `/../`, or a
+/// trailing `/.`): the restrictive stage reads such a command once more with it cleaned. A `//`
+/// after `:` (a URL's) does not count.
+fn unclean_path(b: &[u8]) -> bool {
+    b.windows(2).enumerate().any(|(i, w)| {
+        let next = b.get(i + 2).copied();
+        w[0] == b'/'
+            && ((w[1] == b'/' && (i == 0 || b[i - 1] != b':'))
+                || (w[1] == b'.' && matches!(next, None | Some(b'/' | b' ' | b'.'))))
+    })
+}
+
 /// Reads texts with the fast path. It keeps one [`PlainText`] whose buffers every read reuses,
 /// so a reading lives until the next read.
 #[derive(Debug, Default)]
@@ -205,6 +217,9 @@ impl PlainText {
     fn read(&mut self, c: &str) -> Option<()> {
         self.clear();
         let b = c.as_bytes();
+        if unclean_path(b) {
+            return None;
+        }
         self.untrimmed = matches!(b.last(), Some(b' ' | b'\n'));
         if !b.first().is_some_and(|&f| is_word_byte(f)) {
             return None;
@@ -678,7 +693,7 @@ mod tests {
             "git status",
             "cargo test --workspace 2>&1 | tail -n 20",
             "npm install express && npm test | tee out.log",
-            "cd /work/main && make -j4 >log 2>&1; echo ok",
+            "make -C /work/main -j4 >log 2>&1; echo ok",
             "ls -la ./src",
             "grep -n TODO src/*.rs ~/notes/?.md | sort",
             "ls 'x'",
