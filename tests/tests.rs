@@ -3,4 +3,5 @@
 
 mod cli;
 mod preload_programs;
+mod protection;
 mod threats;
