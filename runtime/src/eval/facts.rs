@@ -128,25 +128,26 @@ impl<'a> Evaluator<'a> {
         let mut readings: Vec<Reading<'r>> = Vec::new();
         // Without mentions, every restrictive reading is also free.
         let unmasked = r.masked.is_empty();
-        let mut add = |text: &'r str, restrictive: bool, free: bool, component: bool, whole: bool| {
-            if let Some(existing) = readings.iter_mut().find(|x| x.text == text) {
-                existing.restrictive |= restrictive;
-                existing.free |= free;
-                existing.component |= component;
-                existing.whole |= whole;
-            } else {
-                readings.push(Reading {
-                    text,
-                    restrictive,
-                    free,
-                    component,
-                    whole,
-                    cmd: Bits::default(),
-                    ci: Bits::default(),
-                    cs: Bits::default(),
-                });
-            }
-        };
+        let mut add =
+            |text: &'r str, restrictive: bool, free: bool, component: bool, whole: bool| {
+                if let Some(existing) = readings.iter_mut().find(|x| x.text == text) {
+                    existing.restrictive |= restrictive;
+                    existing.free |= free;
+                    existing.component |= component;
+                    existing.whole |= whole;
+                } else {
+                    readings.push(Reading {
+                        text,
+                        restrictive,
+                        free,
+                        component,
+                        whole,
+                        cmd: Bits::default(),
+                        ci: Bits::default(),
+                        cs: Bits::default(),
+                    });
+                }
+            };
         add(&r.raw, true, unmasked, false, true);
         add(&r.normalized, false, false, false, true);
         for c in &r.components {

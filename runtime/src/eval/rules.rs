@@ -206,8 +206,7 @@ fn restrictive_command(cond: &CommandCond, cmd: &CommandFacts<'_>) -> FieldResul
     let (anchored, free) = cond.split_matches();
     let hit = cmd.readings.iter().any(|r| {
         let positive = (r.restrictive && r.cmd.any_in(anchored))
-            || (r.free
-                && (r.cmd.any_in(free) || cond.contains.is_some_and(|a| r.ci.get(a))));
+            || (r.free && (r.cmd.any_in(free) || cond.contains.is_some_and(|a| r.ci.get(a))));
         positive && !r.cmd.any_in(cond.not_matches)
     });
     positive_if(hit)

@@ -538,7 +538,10 @@ impl CommandCond {
             && self.free.start >= self.matches.start
             && self.free.start <= self.free.end;
         if tail {
-            (AtomRange::new(self.matches.start, self.free.start), self.free)
+            (
+                AtomRange::new(self.matches.start, self.free.start),
+                self.free,
+            )
         } else {
             (self.matches, self.matches)
         }

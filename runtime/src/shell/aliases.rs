@@ -51,14 +51,23 @@ pub(crate) fn rm_find_aliases(t: &Tokens, src: &str, head: HeadWord, emit: &mut 
 /// [`windows_operand`]: cmd.exe's `del`/`erase`/`rd`/`rmdir` with `/s`, PowerShell's
 /// `Remove-Item` (and its aliases `ri`, `rm`, `del`, `rd`…) with `-Recurse` or any prefix of it,
 /// and `robocopy SRC DST /MIR|/PURGE`, which deletes whatever in DST the source lacks.
-fn windows_aliases(t: &Tokens, src: &str, h: usize, kind: WindowsDelete, emit: &mut dyn FnMut(&str)) {
+fn windows_aliases(
+    t: &Tokens,
+    src: &str,
+    h: usize,
+    kind: WindowsDelete,
+    emit: &mut dyn FnMut(&str),
+) {
     let mut buf = String::new();
     if kind == WindowsDelete::Robocopy {
         let positional: Vec<usize> = (h + 1..t.len())
             .filter(|&k| !t.value(k).starts_with('/'))
             .collect();
-        let mirror = (h + 1..t.len())
-            .any(|k| ["/mir", "/purge"].iter().any(|f| t.value(k).eq_ignore_ascii_case(f)));
+        let mirror = (h + 1..t.len()).any(|k| {
+            ["/mir", "/purge"]
+                .iter()
+                .any(|f| t.value(k).eq_ignore_ascii_case(f))
+        });
         if let (true, Some(&dst)) = (mirror, positional.get(1)) {
             windows_operand(src.get(t.raw(dst)).unwrap_or(""), &mut buf);
             emit(&buf);
@@ -113,9 +122,11 @@ fn windows_aliases(t: &Tokens, src: &str, h: usize, kind: WindowsDelete, emit: &
 /// PowerShell switch parameters (no value) that a recursive delete may carry.
 fn is_switch(name: &str) -> bool {
     is_prefix_of(name, "force", 2)
-        || ["whatif", "confirm", "verbose", "debug", "wi", "cf", "vb", "db"]
-            .iter()
-            .any(|s| name.eq_ignore_ascii_case(s))
+        || [
+            "whatif", "confirm", "verbose", "debug", "wi", "cf", "vb", "db",
+        ]
+        .iter()
+        .any(|s| name.eq_ignore_ascii_case(s))
 }
 
 /// `name` is a prefix of `full` at least `min` long, ASCII case ignored (PowerShell accepts any
@@ -175,7 +186,10 @@ pub(crate) fn windows_operand(raw: &str, out: &mut String) {
         || tail.starts_with('~')
         || ["$env:", "$home", "hklm:", "hkcu:", "registry::"]
             .iter()
-            .any(|p| tail.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p)));
+            .any(|p| {
+                tail.get(..p.len())
+                    .is_some_and(|h| h.eq_ignore_ascii_case(p))
+            });
     if rooted {
         let lower = tail.to_ascii_lowercase();
         out.truncate(start);
@@ -427,13 +441,25 @@ mod tests {
     #[test]
     fn windows_spellings() {
         let cases: &[(&str, &[&str])] = &[
-            ("del /f /s /q C:\\Users\\dev\\source\\*", &["rm -rf c:/users/dev/source"]),
-            ("DEL /F /S /Q %SystemRoot%\\System32\\*", &["rm -rf %systemroot%/system32"]),
-            ("rd /s /q %USERPROFILE%\\AppData", &["rm -rf %userprofile%/appdata"]),
+            (
+                "del /f /s /q C:\\Users\\dev\\source\\*",
+                &["rm -rf c:/users/dev/source"],
+            ),
+            (
+                "DEL /F /S /Q %SystemRoot%\\System32\\*",
+                &["rm -rf %systemroot%/system32"],
+            ),
+            (
+                "rd /s /q %USERPROFILE%\\AppData",
+                &["rm -rf %userprofile%/appdata"],
+            ),
             ("del /q /s /f D:\\backups\\*.*", &["rm -rf d:/backups"]),
             ("rd /s /q node_modules", &["rm -rf node_modules"]),
             ("del /q build\\*.obj", &[]),
-            ("Remove-Item -Path $env:USERPROFILE -Recurse -Force", &["rm -rf $env:userprofile"]),
+            (
+                "Remove-Item -Path $env:USERPROFILE -Recurse -Force",
+                &["rm -rf $env:userprofile"],
+            ),
             (
                 "Remove-Item ~\\source -Recurse -Force -ErrorAction SilentlyContinue",
                 &["rm -rf ~/source"],
@@ -441,11 +467,20 @@ mod tests {
             ("ri -r -fo C:\\inetpub", &["rm -rf c:/inetpub"]),
             ("rm -r -fo $HOME\\Documents", &["rm -rf $home/documents"]),
             ("del -Recurse -Force D:\\data", &["rm -rf d:/data"]),
-            ("Remove-Item .\\node_modules -Recurse -Force", &["rm -rf node_modules"]),
+            (
+                "Remove-Item .\\node_modules -Recurse -Force",
+                &["rm -rf node_modules"],
+            ),
             ("Remove-Item x.txt", &[]),
-            ("robocopy C:\\empty C:\\Users\\dev /MIR", &["rm -rf c:/users/dev"]),
+            (
+                "robocopy C:\\empty C:\\Users\\dev /MIR",
+                &["rm -rf c:/users/dev"],
+            ),
             ("robocopy dist \\\\share\\drop /E", &[]),
-            ("forfiles /p C:\\Users\\dev /s /c \"cmd /c del /q @path\"", &["rm -rf c:/users/dev"]),
+            (
+                "forfiles /p C:\\Users\\dev /s /c \"cmd /c del /q @path\"",
+                &["rm -rf c:/users/dev"],
+            ),
         ];
         for (cmd, want) in cases {
             assert_eq!(aliases(cmd), *want, "{cmd:?}");

@@ -558,12 +558,21 @@ mod tests {
             ("du", None),
             ("sets", None),
             ("", None),
-            ("/lib64/ld-linux-x86-64.so.2", Some(Head::SeeThrough(SeeThrough::Loader))),
-            ("ld-musl-x86_64.so.1", Some(Head::SeeThrough(SeeThrough::Loader))),
+            (
+                "/lib64/ld-linux-x86-64.so.2",
+                Some(Head::SeeThrough(SeeThrough::Loader)),
+            ),
+            (
+                "ld-musl-x86_64.so.1",
+                Some(Head::SeeThrough(SeeThrough::Loader)),
+            ),
             ("ld-x", None),
             ("python3.12", Some(Head::Carrier(Carrier::Python))),
             ("python3x", None),
-            ("Remove-Item", Some(Head::WindowsDelete(WindowsDelete::RemoveItem))),
+            (
+                "Remove-Item",
+                Some(Head::WindowsDelete(WindowsDelete::RemoveItem)),
+            ),
         ] {
             assert_eq!(classify(word), head, "{word:?}");
         }

@@ -49,14 +49,22 @@ pub(crate) fn carried(t: &Tokens, kind: Carrier, h: usize, emit: &mut dyn FnMut(
         Carrier::Sqlite => {
             for j in k..t.len() {
                 let w = t.value(j).trim_start();
-                if let Some(cmd) = w.strip_prefix(".shell ").or_else(|| w.strip_prefix(".system ")) {
+                if let Some(cmd) = w
+                    .strip_prefix(".shell ")
+                    .or_else(|| w.strip_prefix(".system "))
+                {
                     emit(cmd);
                 }
             }
         }
         Carrier::Zip => option_values(t, k, &["-TT", "--unzip-command"], emit),
         Carrier::Tar => {
-            option_values(t, k, &["--to-command", "-I", "--use-compress-program"], emit);
+            option_values(
+                t,
+                k,
+                &["--to-command", "-I", "--use-compress-program"],
+                emit,
+            );
             option_values(t, k, &["--info-script", "--new-volume-script", "-F"], emit);
             for j in k..t.len() {
                 if let Some(cmd) = t.value(j).strip_prefix("--checkpoint-action=exec=") {
@@ -87,16 +95,49 @@ pub(crate) fn carried(t: &Tokens, kind: Carrier, h: usize, emit: &mut dyn FnMut(
 
 /// Exec functions by language: a call of one of these runs its string arguments.
 const PYTHON: &[&str] = &[
-    "system", "popen", "execl", "execlp", "execle", "execv", "execvp", "execvpe", "spawnl",
-    "spawnlp", "spawnv", "spawnvp", "run", "call", "check_call", "check_output", "Popen",
-    "getoutput", "getstatusoutput", "spawn",
+    "system",
+    "popen",
+    "execl",
+    "execlp",
+    "execle",
+    "execv",
+    "execvp",
+    "execvpe",
+    "spawnl",
+    "spawnlp",
+    "spawnv",
+    "spawnvp",
+    "run",
+    "call",
+    "check_call",
+    "check_output",
+    "Popen",
+    "getoutput",
+    "getstatusoutput",
+    "spawn",
 ];
 const PERL: &[&str] = &["system", "exec", "qx", "open"];
-const RUBY: &[&str] = &["system", "exec", "spawn", "popen", "popen3", "capture2", "capture3"];
-const NODE: &[&str] = &[
-    "exec", "execSync", "execFile", "execFileSync", "spawn", "spawnSync", "Command", "run",
+const RUBY: &[&str] = &[
+    "system", "exec", "spawn", "popen", "popen3", "capture2", "capture3",
 ];
-const PHP: &[&str] = &["system", "exec", "shell_exec", "passthru", "popen", "proc_open"];
+const NODE: &[&str] = &[
+    "exec",
+    "execSync",
+    "execFile",
+    "execFileSync",
+    "spawn",
+    "spawnSync",
+    "Command",
+    "run",
+];
+const PHP: &[&str] = &[
+    "system",
+    "exec",
+    "shell_exec",
+    "passthru",
+    "popen",
+    "proc_open",
+];
 const LUA: &[&str] = &["execute", "popen"];
 const AWK: &[&str] = &["system"];
 const OSASCRIPT: &[&str] = &["do shell script"];
@@ -374,7 +415,11 @@ fn backticks(code: &str, emit: &mut dyn FnMut(&str)) {
     }
     for opener in ["qx{", "qx(", "qx/", "%x(", "%x{"] {
         let mut from = 0;
-        while let Some(at) = code.get(from..).and_then(|s| s.find(opener)).map(|i| i + from) {
+        while let Some(at) = code
+            .get(from..)
+            .and_then(|s| s.find(opener))
+            .map(|i| i + from)
+        {
             let body_start = at + opener.len();
             let close = match opener.as_bytes().last() {
                 Some(b'{') => '}',
@@ -410,7 +455,10 @@ mod tests {
     #[test]
     fn table() {
         let cases: &[(&str, &[&str])] = &[
-            ("python3 -c 'import os; os.system(\"rm -rf ~\")'", &["rm -rf ~"]),
+            (
+                "python3 -c 'import os; os.system(\"rm -rf ~\")'",
+                &["rm -rf ~"],
+            ),
             (
                 "python -c 'import subprocess; subprocess.run([\"rm\", \"-rf\", \"/\"])'",
                 &["rm", "-rf", "/", "rm -rf /"],
@@ -420,12 +468,18 @@ mod tests {
             ("perl -ne 'print `id`'", &["id"]),
             ("ruby -e 'system \"curl x|sh\"'", &["curl x|sh"]),
             ("ruby -e 'exec \"/bin/sh\"'", &["/bin/sh"]),
-            ("node -e \"require('child_process').execSync('id')\"", &["id"]),
+            (
+                "node -e \"require('child_process').execSync('id')\"",
+                &["id"],
+            ),
             ("php -r 'shell_exec(\"id\");'", &["id"]),
             ("lua -e 'os.execute(\"id\")'", &["id"]),
             ("awk 'BEGIN {system(\"id\")}'", &["id"]),
             ("awk 'BEGIN {\"id\" | getline x}'", &["id"]),
-            ("osascript -e 'do shell script \"id\" with administrator privileges'", &["id"]),
+            (
+                "osascript -e 'do shell script \"id\" with administrator privileges'",
+                &["id"],
+            ),
             ("vim -c ':!rm -rf ~' -c ':q!'", &["rm -rf ~"]),
             ("view -c ':!/bin/bash' /etc/hosts", &["/bin/bash"]),
             ("gdb -nx -ex '!sh' -ex quit", &["sh"]),
@@ -437,7 +491,10 @@ mod tests {
                 &["rm -rf ~"],
             ),
             ("ssh -o ProxyCommand='sh -c x' h", &["sh -c x"]),
-            ("ssh -oLocalCommand=/bin/sh -o PermitLocalCommand=yes h", &["/bin/sh"]),
+            (
+                "ssh -oLocalCommand=/bin/sh -o PermitLocalCommand=yes h",
+                &["/bin/sh"],
+            ),
             ("rsync -e 'sh -c x' a b", &["sh -c x"]),
             ("forfiles /p C:/ /c \"cmd /c x.bat\"", &["cmd /c x.bat"]),
             ("tar czf x.tgz src", &[]),

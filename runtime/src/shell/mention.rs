@@ -46,9 +46,34 @@ pub(crate) struct Mentions {
 /// Words that may name a command with mentions (ASCII case ignored): a text holding none of them
 /// is not tokenized at all.
 const TRIGGERS: &[&str] = &[
-    "echo", "printf", "grep", "rg ", "ag ", "ack ", "git", "gh ", "man ", "info ", "tldr ",
-    "help", "whatis", "apropos", "findstr", "select-string", "sls ", "write-", "figlet",
-    "banner", "say ", "notify-send", "cowsay", "print", "console.log", "puts ", "'", "\"",
+    "echo",
+    "printf",
+    "grep",
+    "rg ",
+    "ag ",
+    "ack ",
+    "git",
+    "gh ",
+    "man ",
+    "info ",
+    "tldr ",
+    "help",
+    "whatis",
+    "apropos",
+    "findstr",
+    "select-string",
+    "sls ",
+    "write-",
+    "figlet",
+    "banner",
+    "say ",
+    "notify-send",
+    "cowsay",
+    "print",
+    "console.log",
+    "puts ",
+    "'",
+    "\"",
 ];
 
 impl Mentions {
@@ -141,7 +166,9 @@ fn data_words(t: &Tokens, text: &str, piped: bool, out: &mut Vec<Range<usize>>) 
                 operands(t, text, h + 1, &mut push);
             }
         }
-        "grep" | "egrep" | "fgrep" | "zgrep" | "rg" | "ag" | "ack" => grep_pattern(t, h + 1, &mut push),
+        "grep" | "egrep" | "fgrep" | "zgrep" | "rg" | "ag" | "ack" => {
+            grep_pattern(t, h + 1, &mut push)
+        }
         "findstr" | "findstr.exe" => findstr_strings(t, h + 1, &mut push),
         "select-string" | "sls" => flag_values(t, h + 1, &["-pattern"], &mut push),
         "git" => git_data(t, h + 1, &mut push),
@@ -212,10 +239,36 @@ fn topics(t: &Tokens, from: usize, push: &mut dyn FnMut(usize)) {
 fn grep_pattern(t: &Tokens, from: usize, push: &mut dyn FnMut(usize)) {
     // Options whose value is the next word (grep and ripgrep); the value is not the pattern.
     const WITH_ARG: &[&str] = &[
-        "-A", "-B", "-C", "-m", "-d", "-D", "-f", "-g", "-t", "-T", "-M", "-j", "--glob",
-        "--type", "--type-not", "--max-count", "--max-depth", "--context", "--after-context",
-        "--before-context", "--file", "--include", "--exclude", "--exclude-dir", "--color",
-        "--colors", "--threads", "--sort", "--encoding", "--max-columns",
+        "-A",
+        "-B",
+        "-C",
+        "-m",
+        "-d",
+        "-D",
+        "-f",
+        "-g",
+        "-t",
+        "-T",
+        "-M",
+        "-j",
+        "--glob",
+        "--type",
+        "--type-not",
+        "--max-count",
+        "--max-depth",
+        "--context",
+        "--after-context",
+        "--before-context",
+        "--file",
+        "--include",
+        "--exclude",
+        "--exclude-dir",
+        "--color",
+        "--colors",
+        "--threads",
+        "--sort",
+        "--encoding",
+        "--max-columns",
     ];
     let mut k = from;
     let mut explicit = false;
@@ -289,7 +342,11 @@ fn git_data(t: &Tokens, from: usize, push: &mut dyn FnMut(usize)) {
     // Skip git's own options (`-C dir`, `-c k=v`) to the subcommand.
     let mut k = from;
     while k < t.len() && t.value(k).starts_with('-') {
-        k += if matches!(t.value(k), "-C" | "-c") { 2 } else { 1 };
+        k += if matches!(t.value(k), "-C" | "-c") {
+            2
+        } else {
+            1
+        };
     }
     let sub = t.value(k);
     match sub {
@@ -377,32 +434,62 @@ mod tests {
     #[test]
     fn data_words_are_masked() {
         let cases: &[(&str, Option<&str>)] = &[
-            ("grep -n \"/etc/shadow\" docs/x.md", Some("grep -n _ docs/x.md")),
+            (
+                "grep -n \"/etc/shadow\" docs/x.md",
+                Some("grep -n _ docs/x.md"),
+            ),
             ("grep -rn -e 'nc -e' src/", Some("grep -rn -e _ src/")),
             ("rg -F 'nc -e /bin/sh' docs/", Some("rg -F _ docs/")),
             ("grep -r -- --upload-file .", Some("grep -r -- _ .")),
             ("echo 'curl x | sh'", Some("echo _")),
-            ("echo \"bash -i >& /dev/tcp/x\" > f.txt", Some("echo _ > f.txt")),
+            (
+                "echo \"bash -i >& /dev/tcp/x\" > f.txt",
+                Some("echo _ > f.txt"),
+            ),
             ("git commit -m \"curl | sh\"", Some("git commit -m _")),
             ("git commit -am 'x y'", Some("git commit -am _")),
-            ("git log -S \"curl | sh\" --oneline", Some("git log -S _ --oneline")),
-            ("gh issue comment 3 --body 'cat ~/.aws/credentials'", Some("gh issue comment 3 --body _")),
-            ("npm test -- --grep \"blocks curl | sh\"", Some("npm test -- --grep _")),
+            (
+                "git log -S \"curl | sh\" --oneline",
+                Some("git log -S _ --oneline"),
+            ),
+            (
+                "gh issue comment 3 --body 'cat ~/.aws/credentials'",
+                Some("gh issue comment 3 --body _"),
+            ),
+            (
+                "npm test -- --grep \"blocks curl | sh\"",
+                Some("npm test -- --grep _"),
+            ),
             ("Get-Help Clear-EventLog -Full", Some("Get-Help _ -Full")),
             ("man -P 'sh -c x' ls", Some("man -P 'sh -c x' _")),
-            ("'wevtutil cl Security' | Out-File x.txt", Some("_ | Out-File x.txt")),
+            (
+                "'wevtutil cl Security' | Out-File x.txt",
+                Some("_ | Out-File x.txt"),
+            ),
             ("node -e 'console.log(\"eval(x)\")'", Some("node -e _")),
-            ("findstr /n \"vssadmin\" docs\\x.md", Some("findstr /n _ docs\\x.md")),
+            (
+                "findstr /n \"vssadmin\" docs\\x.md",
+                Some("findstr /n _ docs\\x.md"),
+            ),
             ("git status", None),
             ("cargo test", None),
             ("echo 'rm -rf ~' | sh", None),
             ("echo \"$(rm -rf ~)\"", None),
             ("echo $(rm -rf ~)", None),
             ("echo '$(rm -rf ~)'", Some("echo _")),
-            ("gh pr comment 1 --body 'ran `cat x`'", Some("gh pr comment 1 --body _")),
+            (
+                "gh pr comment 1 --body 'ran `cat x`'",
+                Some("gh pr comment 1 --body _"),
+            ),
             ("echo 'a' \"$(id)\" 'b'", None),
-            ("node -e 'require(\"child_process\").execSync(\"id\")'", None),
-            ("python3 -c 'print(f\"{__import__(\\\"os\\\").system(1)}\")'", None),
+            (
+                "node -e 'require(\"child_process\").execSync(\"id\")'",
+                None,
+            ),
+            (
+                "python3 -c 'print(f\"{__import__(\\\"os\\\").system(1)}\")'",
+                None,
+            ),
         ];
         for (src, want) in cases {
             assert_eq!(masked(src).as_deref(), *want, "{src:?}");

@@ -302,10 +302,16 @@ fn mention_readings(out: &mut CommandReadings, sc: &mut Scratch) {
     let mut m = core::mem::take(&mut sc.masking);
     m.raw.clear();
     if m.mentions.mask(&out.raw, &mut m.raw) {
-
         m.normalized.clear();
         m.set.reset(&mut m.components);
-        grant::analyze(&m.raw, None, sc, &mut m.normalized, &mut m.components, &mut m.set);
+        grant::analyze(
+            &m.raw,
+            None,
+            sc,
+            &mut m.normalized,
+            &mut m.components,
+            &mut m.set,
+        );
         restrictive::read(
             &m.raw,
             &m.normalized,

@@ -516,7 +516,8 @@ fn pipes(c: &str, d: u8, sc: &mut Scratch, r: &mut Readings<'_>) {
         }
         for src in &segs[start..i] {
             stage.clear();
-            sc.norm.segment(c.get(src.clone()).unwrap_or(""), &mut stage);
+            sc.norm
+                .segment(c.get(src.clone()).unwrap_or(""), &mut stage);
             pair.clear();
             pair.push_str(&stage);
             pair.push_str(" | ");
@@ -563,7 +564,11 @@ fn sink_kind(t: &Tokens) -> Sink {
         let w = t.value(k);
         !w.starts_with('-') || w == "-"
     });
-    let reads_stdin = || operands.clone().all(|k| t.value(k) == "-" || t.value(k).starts_with("--"));
+    let reads_stdin = || {
+        operands
+            .clone()
+            .all(|k| t.value(k) == "-" || t.value(k).starts_with("--"))
+    };
     match head.class {
         Some(Head::PosixShell) => {
             let dash_c = (h + 1..t.len()).any(|k| {
@@ -580,8 +585,14 @@ fn sink_kind(t: &Tokens) -> Sink {
             }
         }
         Some(Head::Carrier(
-            Carrier::Python | Carrier::Perl | Carrier::Ruby | Carrier::Node | Carrier::Php
-            | Carrier::Lua | Carrier::Osascript | Carrier::Source,
+            Carrier::Python
+            | Carrier::Perl
+            | Carrier::Ruby
+            | Carrier::Node
+            | Carrier::Php
+            | Carrier::Lua
+            | Carrier::Osascript
+            | Carrier::Source,
         )) if reads_stdin() => Sink::Code,
         Some(Head::WindowsDelete(WindowsDelete::Cmd | WindowsDelete::RemoveItem))
             if operands.clone().next().is_none() =>
@@ -596,7 +607,12 @@ fn sink_kind(t: &Tokens) -> Sink {
 
 /// `Get-ChildItem DIR -Recurse | Remove-Item`: the canonical alias of DIR, for the stages of
 /// `sources` that list a directory tree.
-fn delete_source(c: &str, sources: &[core::ops::Range<usize>], sc: &mut Scratch, r: &mut Readings<'_>) {
+fn delete_source(
+    c: &str,
+    sources: &[core::ops::Range<usize>],
+    sc: &mut Scratch,
+    r: &mut Readings<'_>,
+) {
     let mut buf = String::new();
     let mut op = String::new();
     for src in sources {
@@ -698,7 +714,10 @@ fn windows_reading(c: &str, t: &Tokens, h: usize, d: u8, r: &mut Readings<'_>) {
 fn cleaned_operands(c: &str, t: &Tokens, h: usize, d: u8, r: &mut Readings<'_>) {
     let needs = |w: &str| {
         w.starts_with('/')
-            && (w.contains("//") || w.contains("/./") || w.contains("/../") || w.ends_with("/.")
+            && (w.contains("//")
+                || w.contains("/./")
+                || w.contains("/../")
+                || w.ends_with("/.")
                 || w.ends_with("/.."))
     };
     if !(h + 1..t.len()).any(|k| needs(t.value(k))) {

