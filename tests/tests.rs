@@ -2,6 +2,7 @@
 //! layout): one link step instead of one per file.
 
 mod cli;
+mod evasions;
 mod preload_programs;
 mod protection;
 mod threats;

@@ -36,8 +36,26 @@ impl Verdict {
 /// Decides `command` for `hook`, records the decision, prints the block message, and says whether
 /// the call may go ahead. `report` is false for a candidate path that does not exist (a PATH
 /// search trying directories): the decision still holds but nothing is recorded or printed.
-pub fn decide(hook: &str, command: &Command, s: &Settings, report: bool) -> bool {
-    let verdict = verdict(command, s);
+/// `real`: the same call under the name of the program it really runs (a link resolved, see
+/// `resolve`); it is decided too, and the stricter decision holds.
+pub fn decide(
+    hook: &str,
+    command: &Command,
+    real: Option<&Command>,
+    s: &Settings,
+    report: bool,
+) -> bool {
+    let mut verdict = verdict(command, s);
+    if let Some(real) = real {
+        let other = self::verdict(real, s);
+        if stricter(&other, &verdict) {
+            verdict = other;
+            verdict.message.push_str(" (runs ");
+            let program = real.words.as_ref().and_then(|w| w.first());
+            verdict.message.push_str(program.map_or("", String::as_str));
+            verdict.message.push(')');
+        }
+    }
     let allowed = verdict.allowed || s.mode == Mode::Monitor;
     if s.debug {
         let mut len = Vec::new();
@@ -77,6 +95,18 @@ pub fn decide(hook: &str, command: &Command, s: &Settings, report: bool) -> bool
         }
     }
     allowed
+}
+
+/// Whether `a` stops the call where `b` does not, or is the stronger of two that both stop or
+/// both let it go (deny > ask > watch > allow).
+fn stricter(a: &Verdict, b: &Verdict) -> bool {
+    let rank = |v: &Verdict| match v.decision {
+        "deny" => 3,
+        "ask" => 2,
+        "watch" => 1,
+        _ => 0,
+    };
+    (b.allowed && !a.allowed) || (a.allowed == b.allowed && rank(a) > rank(b))
 }
 
 fn verdict(command: &Command, s: &Settings) -> Verdict {

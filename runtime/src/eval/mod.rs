@@ -198,9 +198,30 @@ impl<'a> Evaluator<'a> {
             Ok(canon) => canon,
             Err(e) => return Decision::plain(Action::Deny, &e.to_string()),
         };
+        let relinked = match (canon.command, ctx.resolver) {
+            (Some(cmd), Some(resolver)) => crate::shell::with_heads_replaced(cmd, |head| {
+                resolver.linked_program(head, canon.workdir)
+            }),
+            _ => None,
+        };
         let readings = canon.command.map(|cmd| reader.read_command(cmd));
         let facts = self.facts(facts_inputs(call, &self.program, &canon, readings, ctx));
-        self.decide(&facts, ctx)
+        let decision = self.decide(&facts, ctx);
+        // A head that is a link to a program of another name: the command is decided again
+        // under the real names, and the stricter decision holds (as the preload does).
+        match relinked {
+            Some(cmd) => {
+                let readings = Some(reader.read_command(&cmd));
+                let facts = self.facts(facts_inputs(call, &self.program, &canon, readings, ctx));
+                let other = self.decide(&facts, ctx);
+                if other.action.rank() > decision.action.rank() {
+                    other
+                } else {
+                    decision
+                }
+            }
+            None => decision,
+        }
     }
 
     /// Decides a call of tool `exec` whose command was already read (the preload's entry point:

@@ -325,6 +325,40 @@ fn mention_readings(out: &mut CommandReadings, sc: &mut Scratch) {
     sc.masking = m;
 }
 
+/// `cmd` with each segment's head (after assignments and transparent launchers) replaced by what
+/// `program` returns for it, or `None` when it replaces nothing. The surfaces that see a command
+/// as text use it to decide a command once more under the names of the programs it really runs
+/// (a link's target; see `paths::PathResolver::linked_program`).
+pub fn with_heads_replaced(
+    cmd: &str,
+    mut program: impl FnMut(&str) -> Option<String>,
+) -> Option<String> {
+    let mut segs = Vec::new();
+    split::split(cmd, split::SplitDialect::Posix, &mut segs);
+    let mut toks = Tokens::default();
+    let mut out = String::with_capacity(cmd.len() + 16);
+    let mut at = 0;
+    let mut changed = false;
+    for seg in &segs {
+        let text = cmd.get(seg.clone()).unwrap_or("");
+        tokenize::tokenize(text, tokenize::Dialect::Posix, &mut toks);
+        let head = normalize::command_head(&toks, 0).index;
+        if head >= toks.len() {
+            continue;
+        }
+        let Some(real) = program(toks.value(head)) else {
+            continue;
+        };
+        let span = toks.raw(head);
+        out.push_str(cmd.get(at..seg.start + span.start).unwrap_or(""));
+        quote_word(&real, &mut out);
+        at = seg.start + span.end;
+        changed = true;
+    }
+    out.push_str(cmd.get(at..).unwrap_or(""));
+    changed.then_some(out)
+}
+
 /// Upstream's argv word quoting (§4.2), appended to `out`.
 pub fn quote_word(word: &str, out: &mut String) {
     let bare = |c: u8| c.is_ascii_alphanumeric() || b"_@%+=:,./-".contains(&c);
