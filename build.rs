@@ -1,9 +1,7 @@
-//! Two jobs, both so that a plain `cargo build` gives a working rampart:
-//!
-//! - compiles the built-in profiles into bundles embedded in the binary, so that no command pays
-//!   compile time for the default policy (a profile that fails to load or compile fails the build);
-//! - builds librampart.so, the preload library, and puts it next to the binary
-//!   (`target/<profile>/librampart.so`), where `rampart preload` looks first.
+//! Builds librampart.so, the preload library, and puts it next to the binary
+//! (`target/<profile>/librampart.so`), where `rampart preload` looks first, so that a plain
+//! `cargo build` gives a working rampart. (The built-in profiles are compiled by the
+//! `rampart-policies` crate's build script.)
 //!
 //! Why a nested cargo for the library: preload/ is a workspace of its own. Built in one cargo
 //! invocation with the CLI, feature unification would turn on rampart-runtime's `std` feature in
@@ -24,8 +22,6 @@ const LIBRARY: &str = "librampart.so";
 
 fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    embed_profiles(&out);
-    embed_corpora(&out);
     // A library left from an earlier build would not match these sources (nor, perhaps, the
     // bundle format): better none than a stale one, whether the build below is skipped or fails.
     if let Some(dir) = profile_dir(&out) {
@@ -56,53 +52,6 @@ fn main() {
 /// `<target>/[<triple>/]<profile>/build/<pkg>-<hash>/out`.
 fn profile_dir(out: &Path) -> Option<&Path> {
     out.ancestors().nth(3)
-}
-
-fn embed_profiles(out: &Path) {
-    for name in ["standard", "paranoid", "yolo"] {
-        let path = format!("policies/{name}.yaml");
-        println!("cargo:rerun-if-changed={path}");
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        let compiled = rampart_compiler::compile_str(&format!("embedded:{name}"), &text)
-            .unwrap_or_else(|e| panic!("{path}: {e}"));
-        std::fs::write(out.join(format!("{name}.bin")), compiled.bytes)
-            .unwrap_or_else(|e| panic!("writing {name}.bin: {e}"));
-    }
-}
-
-/// The labelled corpora `rampart bench` runs, embedded so that it works outside a checkout.
-const CORPORA: [&str; 3] = ["attacks", "benign", "threats"];
-
-/// Writes `corpora.rs`: an expression listing each corpus's files (sorted) with their text.
-fn embed_corpora(out: &Path) {
-    let root = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
-    let mut code = String::from("&[\n");
-    for name in CORPORA {
-        let dir = root.join("golden").join(name);
-        println!("cargo:rerun-if-changed={}", dir.display());
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-            .collect();
-        files.sort();
-        code.push_str(&format!("    ({name:?}, &[\n"));
-        for file in &files {
-            println!("cargo:rerun-if-changed={}", file.display());
-            let file_name = file
-                .file_name()
-                .and_then(|f| f.to_str())
-                .unwrap_or_default();
-            code.push_str(&format!(
-                "        ({file_name:?}, include_str!({:?})),\n",
-                file.display().to_string()
-            ));
-        }
-        code.push_str("    ]),\n");
-    }
-    code.push(']');
-    std::fs::write(out.join("corpora.rs"), code)
-        .unwrap_or_else(|e| panic!("writing corpora.rs: {e}"));
 }
 
 /// Builds the library with a nested cargo and copies it next to the binary.

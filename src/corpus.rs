@@ -17,6 +17,8 @@
 //! The corpora are embedded in the executable (`build.rs` lists their files), so `rampart bench`
 //! works outside a checkout of rampart.
 
+use crate::embedded_corpus;
+pub use crate::upstream_corpus::Severity;
 use rampart_runtime::eval::{Action, EvalContext, Evaluator};
 use rampart_runtime::json::call_from_json;
 use serde::{Deserialize, Serialize};
@@ -26,7 +28,7 @@ use std::fmt;
 use std::path::Path;
 
 /// The agent a case runs as when it names none (upstream's `rampart test` default).
-const DEFAULT_AGENT: &str = "test";
+pub(crate) const DEFAULT_AGENT: &str = "test";
 
 /// One labelled call.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -47,6 +49,22 @@ pub struct ThreatCase {
     #[serde(serialize_with = "action_name")]
     pub expect: Action,
     pub reason: String,
+    /// How grave the attack is (upstream's corpus format; ours has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    /// The platforms the case is for (upstream's corpus format; empty: any).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub os: Vec<String>,
+    /// An ask also stops it, though it is labelled deny (upstream's bench without `--strict`).
+    #[serde(skip)]
+    pub ask_suffices: bool,
+}
+
+impl ThreatCase {
+    /// Whether the case comes from a corpus in upstream's format (only those have a severity).
+    pub fn is_upstream(&self) -> bool {
+        self.severity.is_some()
+    }
 }
 
 /// A corpus file as written: strict, so a misspelt key is an error rather than a silent default.
@@ -77,57 +95,50 @@ struct RawCase {
 
 const DIALECTS: [&str; 4] = ["posix", "cmd", "powershell", "macos"];
 
-/// The corpora embedded in the executable: (name, files as (file name, text)), each corpus's
-/// files sorted by name.
-pub const EMBEDDED: &[(&str, &[(&str, &str)])] = include!(concat!(env!("OUT_DIR"), "/corpora.rs"));
-
-/// The files of the embedded corpus `name` (`attacks`, `benign`, `threats`).
-pub fn embedded(name: &str) -> Option<&'static [(&'static str, &'static str)]> {
-    EMBEDDED.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
-}
-
-/// Loads an embedded corpus by name.
-pub fn load_embedded(name: &str) -> Result<Vec<ThreatCase>, String> {
-    let files = embedded(name).ok_or_else(|| {
-        let names: Vec<&str> = EMBEDDED.iter().map(|(n, _)| *n).collect();
-        format!(
-            "no embedded corpus {name:?} (there are {})",
-            names.join(", ")
-        )
-    })?;
-    load_texts(files.iter().map(|(f, t)| (format!("{name}/{f}"), *t)))
-}
-
-/// Loads every `*.yaml` / `*.yml` file of `dir` (sorted by name). Case ids must be unique across
-/// the corpus, labels must be deny, ask, watch or allow, and every case needs a reason.
-pub fn load_corpus(dir: &Path) -> Result<Vec<ThreatCase>, String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+/// Loads a corpus file, or every `*.yaml` / `*.yml` file of a directory (sorted by name), in our
+/// format or upstream's ([`crate::upstream_corpus`]). Case ids must be unique across the corpus,
+/// labels must be deny, ask, watch or allow, and every case needs a reason.
+pub fn load_corpus(path: &Path) -> Result<Vec<ThreatCase>, String> {
+    if path.is_file() {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        return gather([(path.display().to_string(), text)]);
+    }
+    let entries = std::fs::read_dir(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut files: Vec<_> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")))
         .collect();
     files.sort();
     if files.is_empty() {
-        return Err(format!("{}: no corpus files (*.yaml)", dir.display()));
+        return Err(format!("{}: no corpus files (*.yaml)", path.display()));
     }
     let mut texts = Vec::with_capacity(files.len());
     for file in &files {
         let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
         texts.push((file.display().to_string(), text));
     }
-    load_texts(texts.iter().map(|(f, t)| (f.clone(), t.as_str())))
+    gather(texts)
 }
 
-/// Parses corpus files given as (name, text), checking that case ids are unique across them.
-fn load_texts<'t>(
-    files: impl Iterator<Item = (String, &'t str)>,
-) -> Result<Vec<ThreatCase>, String> {
+/// Loads the corpus built into the binary under `name` (see [`crate::embedded_corpus`]).
+pub fn load_embedded(name: &str) -> Result<Vec<ThreatCase>, String> {
+    let files = embedded_corpus::corpus(name).ok_or_else(|| {
+        format!(
+            "no embedded corpus {name:?} (there are {})",
+            embedded_corpus::CORPORA.join(", ")
+        )
+    })?;
+    gather(files.map(|f| (format!("embedded:{name}/{}", f.name), f.text.to_string())))
+}
+
+/// The cases of `(label, text)` files, ids unique across them.
+fn gather(files: impl IntoIterator<Item = (String, String)>) -> Result<Vec<ThreatCase>, String> {
     let mut cases = Vec::new();
     let mut seen = HashSet::new();
-    for (name, text) in files {
-        for case in parse_file(text).map_err(|e| format!("{name}: {e}"))? {
+    for (label, text) in files {
+        for case in parse_file(&text).map_err(|e| format!("{label}: {e}"))? {
             if !seen.insert(case.id.clone()) {
-                return Err(format!("{name}: duplicate case id {}", case.id));
+                return Err(format!("{label}: duplicate case id {}", case.id));
             }
             cases.push(case);
         }
@@ -135,7 +146,16 @@ fn load_texts<'t>(
     Ok(cases)
 }
 
+/// A file in our format (it names a `class`) or upstream's.
 fn parse_file(text: &str) -> Result<Vec<ThreatCase>, String> {
+    let top: Json = serde_saphyr::from_str(text).map_err(|e| e.to_string())?;
+    if top.get("class").is_none() {
+        return crate::upstream_corpus::parse(text);
+    }
+    parse_ours(text)
+}
+
+fn parse_ours(text: &str) -> Result<Vec<ThreatCase>, String> {
     let file: CorpusFile = serde_saphyr::from_str(text).map_err(|e| e.to_string())?;
     if file.class.trim().is_empty() {
         return Err("class must not be empty".into());
@@ -172,6 +192,9 @@ fn checked_case(class: &str, raw: RawCase) -> Result<ThreatCase, String> {
         technique: raw.technique,
         expect,
         reason: raw.reason,
+        severity: None,
+        os: Vec::new(),
+        ask_suffices: false,
     })
 }
 
@@ -211,6 +234,9 @@ pub struct CaseOutcome {
     pub actual: Option<Action>,
     pub message: String,
     pub reason: String,
+    /// An ask also counts as decided as labelled (see [`ThreatCase::ask_suffices`]).
+    #[serde(skip)]
+    pub ask_suffices: bool,
 }
 
 fn opt_action_name<S: serde::Serializer>(action: &Option<Action>, s: S) -> Result<S::Ok, S::Error> {
@@ -222,7 +248,8 @@ fn opt_action_name<S: serde::Serializer>(action: &Option<Action>, s: S) -> Resul
 
 impl CaseOutcome {
     pub fn as_labelled(&self) -> bool {
-        self.actual == Some(self.expected)
+        let ask_stops = self.ask_suffices && self.expected == Action::Deny;
+        self.actual == Some(self.expected) || (ask_stops && self.actual == Some(Action::Ask))
     }
 
     /// A call labelled allow or watch that the policy denied or asked about.
@@ -486,6 +513,7 @@ fn decide(eval: &Evaluator<'_>, ctx: &EvalContext<'_>, case: &ThreatCase) -> Cas
         actual,
         message,
         reason: case.reason.clone(),
+        ask_suffices: case.ask_suffices,
     }
 }
 
@@ -535,6 +563,7 @@ mod tests {
             actual: Some(actual),
             message: String::new(),
             reason: String::new(),
+            ask_suffices: false,
         }
     }
 
@@ -564,23 +593,5 @@ mod tests {
         let shown = t.to_string();
         assert!(shown.contains("rce") && shown.contains("1/2") && shown.contains("total"));
         assert!(t.with_techniques().to_string().contains("T1"));
-    }
-
-    #[test]
-    fn the_embedded_corpora_are_the_golden_directories() {
-        for (name, files) in EMBEDDED {
-            let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("golden")
-                .join(name);
-            let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
-                .expect("golden corpus directory")
-                .filter_map(|e| e.ok()?.file_name().into_string().ok())
-                .filter(|f| f.ends_with(".yaml"))
-                .collect();
-            on_disk.sort();
-            let embedded: Vec<&str> = files.iter().map(|(f, _)| *f).collect();
-            assert_eq!(embedded, on_disk, "{name}");
-            assert!(load_embedded(name).is_ok_and(|c| !c.is_empty()), "{name}");
-        }
     }
 }

@@ -15,7 +15,7 @@ pub struct Decider<'a> {
 
 impl<'a> Decider<'a> {
     pub fn new(loaded: &'a Loaded) -> Result<Decider<'a>, String> {
-        let bundle = loaded.open()?;
+        let bundle = loaded.bundle().map_err(|e| e.to_string())?;
         let evaluator = Evaluator::new(&bundle).map_err(|e| format!("policy bundle: {e}"))?;
         Ok(Decider { bundle, evaluator })
     }
@@ -25,9 +25,9 @@ impl<'a> Decider<'a> {
     }
 
     /// Decides a call given as upstream's JSON shape (`{"tool","params","agent","session",...}`).
+    /// A `response` field (a string) decides the call's response phase instead.
     pub fn decide_json(&self, call: &Value) -> Result<Decision, String> {
-        let call = call_from_json(call).map_err(|e| e.to_string())?;
-        Ok(self.evaluator.evaluate(&call, &context()))
+        decide_value(&self.evaluator, call, &context())
     }
 
     /// Every policy, rule and reading behind the decision of `call`.
@@ -39,8 +39,26 @@ impl<'a> Decider<'a> {
     }
 }
 
+/// Decides `call` (JSON) with `evaluator`: its response when it carries one, else the call.
+pub fn decide_value(
+    evaluator: &Evaluator<'_>,
+    call: &Value,
+    ctx: &EvalContext<'_>,
+) -> Result<Decision, String> {
+    let response = match call.get("response") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) => Some(text.as_str()),
+        Some(_) => return Err("\"response\" must be a string".into()),
+    };
+    let parsed = call_from_json(call).map_err(|e| e.to_string())?;
+    Ok(match response {
+        Some(text) => evaluator.evaluate_response(&parsed, text, ctx.now_unix),
+        None => evaluator.evaluate(&parsed, ctx),
+    })
+}
+
 /// Previews never count calls (upstream's plain evaluation), and resolve symlinks on this machine.
-fn context() -> EvalContext<'static> {
+pub fn context() -> EvalContext<'static> {
     EvalContext {
         resolver: Some(&FsResolver),
         ..EvalContext::now()

@@ -31,7 +31,7 @@ fn rampart(dir: &PathBuf, args: &[&str]) -> Command {
     command
 }
 
-fn run_with_input(mut command: Command, input: &[u8]) -> Output {
+pub(crate) fn run_with_input(mut command: Command, input: &[u8]) -> Output {
     let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

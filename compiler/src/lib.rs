@@ -5,6 +5,7 @@ pub mod lint;
 pub mod load;
 pub mod lower;
 pub mod model;
+pub mod sources;
 pub mod write;
 
 pub use compile::{compile, compile_str, Compiled};

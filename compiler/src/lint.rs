@@ -283,18 +283,16 @@ impl Linter<'_> {
                     .take(self.reader.list(value, "notify.on"))
                     .unwrap_or_default();
                 for (i, item) in items.iter().enumerate() {
-                    let word = item
-                        .as_text()
-                        .unwrap_or_default()
-                        .trim()
-                        .to_ascii_lowercase();
-                    if word != "require_approval" && Action::parse(&word).is_none() {
+                    let word = item.as_text().unwrap_or_default();
+                    if crate::load::check::notify_on(word).is_none() {
                         let found = item.describe();
                         self.at(
-                            Severity::Error,
+                            Severity::Warning,
                             item,
                             &index("notify.on", i),
-                            format!("unknown action {found}; expected deny, ask or watch"),
+                            format!(
+                                "{found} names no decision and never notifies; expected deny, ask or watch (or log, require_approval)"
+                            ),
                         );
                     }
                 }

@@ -4,6 +4,7 @@
 //! them into a bundle. Every pattern keeps the position it was written at ([`Located`]) so that the
 //! source map, lint and `policy explain` can point at `file:line:column`.
 
+use sha2::Digest;
 use std::fmt;
 
 /// A position in a policy file. `line` and `column` are 1-based.
@@ -102,6 +103,21 @@ pub struct Rule {
     pub pos: SourcePos,
 }
 
+impl Rule {
+    /// A digest of what the rule says (action, message, options and every condition's values),
+    /// blind to where it was written: a claim of a single-use rule checks that the rule it
+    /// removes is the one that decided, even after the lines around it moved.
+    pub fn fingerprint(&self) -> String {
+        let mut text = format!(
+            "{:?}|{}|{:?}|{:?}|{:?}|{}|",
+            self.action.value, self.message, self.ask, self.webhook, self.expires_at, self.once
+        );
+        self.when.describe_values(&mut text);
+        let digest = sha2::Sha256::digest(text.as_bytes());
+        digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct AskOptions {
     pub audit: bool,
@@ -139,6 +155,35 @@ pub struct Condition {
 }
 
 impl Condition {
+    /// Appends every condition's values (not their positions) to `out`, in a fixed order.
+    fn describe_values(&self, out: &mut String) {
+        let lists = [
+            &self.command_matches,
+            &self.command_contains,
+            &self.command_not_matches,
+            &self.command_env_assignments,
+            &self.path_matches,
+            &self.path_not_matches,
+            &self.url_matches,
+            &self.domain_matches,
+            &self.response_matches,
+            &self.response_not_matches,
+            &self.session_matches,
+            &self.session_not_matches,
+        ];
+        for list in lists {
+            let values: Vec<&str> = list.iter().map(|l| l.value.as_str()).collect();
+            out.push_str(&format!("{values:?}|"));
+        }
+        for (param, glob) in &self.tool_param_matches {
+            out.push_str(&format!("{param:?}={:?},", glob.value));
+        }
+        out.push_str(&format!(
+            "|{:?}|{:?}|{}",
+            self.agent_depth, self.call_count, self.default
+        ));
+    }
+
     /// An absent or empty `when` matches every call in scope.
     pub fn is_empty(&self) -> bool {
         self.command_matches.is_empty()

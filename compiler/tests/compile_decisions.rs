@@ -453,6 +453,54 @@ policies:
         message: not source
 "#;
 
+const JOINED: &str = r#"
+default_action: allow
+policies:
+  - name: relative
+    rules:
+      - action: deny
+        when: {path_matches: ["secrets/**", "."]}
+        message: relative
+  - name: climbing
+    rules:
+      - action: deny
+        when: {path_matches: ["../**/token"]}
+        message: climbing
+"#;
+
+/// Relative patterns joined with the workdir (reference §2.7; the golden cases hold upstream's
+/// examples): upstream's length limits on the joined text, the workdir itself, the root, and
+/// the two deliberate differences of docs/differences.md.
+#[test]
+fn relative_patterns_and_the_workdir() {
+    let e = Engine::new(JOINED);
+    let read = |path: &str, workdir: &str| {
+        let call = json!({"tool": "read", "params": {"path": path}, "workdir": workdir});
+        e.decide(call).message
+    };
+    let allowed = "no matching rule; using default action";
+    // `.` joined is the workdir itself, and nothing below it.
+    assert_eq!(read("/proj", "/proj"), "relative");
+    assert_eq!(read("/proj/x", "/proj"), allowed);
+    // Under the root every absolute path is below the workdir.
+    assert_eq!(read("/secrets/a", "/"), "relative");
+    // `../**/token` climbs one level: anything below /srv ending in /token, not /srv/token's
+    // siblings elsewhere.
+    assert_eq!(read("/srv/a/b/token", "/srv/app"), "climbing");
+    assert_eq!(read("/etc/token", "/srv/app"), allowed);
+    // Upstream's limit: a joined pattern with `**` longer than 256 bytes matches nothing.
+    let dir = |len: usize| format!("/{}", "w".repeat(len - 1));
+    let fits = dir(256 - "/secrets/**".len());
+    assert_eq!(read(&format!("{fits}/secrets/a"), &fits), "relative");
+    let too_long = dir(256 - "/secrets/**".len() + 1);
+    assert_eq!(read(&format!("{too_long}/secrets/a"), &too_long), allowed);
+    // Differences: the workdir is literal, not a glob (upstream would match /tmp/x/secrets/a and
+    // miss the file under /tmp/[x]), and a relative workdir joins nothing.
+    assert_eq!(read("/tmp/[x]/secrets/a", "/tmp/[x]"), "relative");
+    assert_eq!(read("/tmp/x/secrets/a", "/tmp/[x]"), allowed);
+    assert_eq!(read("/a/b/token", "w"), allowed);
+}
+
 #[test]
 fn paths_and_candidates() {
     let e = Engine::new(PATHS);

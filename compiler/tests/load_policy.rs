@@ -96,6 +96,21 @@ fn top_level_keys() {
 }
 
 #[test]
+fn notify_on_keeps_the_words_that_name_a_decision_and_ignores_the_rest() {
+    let set = load_str(
+        "n.yaml",
+        "notify:\n  url: https://h.example/x\n  on: [Deny, explode, LOG]\n",
+    )
+    .unwrap();
+    assert_eq!(set.notify.unwrap().on, [Action::Deny, Action::Watch]);
+    // Only unknown words: nothing notifies (not upstream's default of deny and ask).
+    let set = load_str("n.yaml", "notify:\n  url: u\n  on: [allow]\n").unwrap();
+    assert!(set.notify.unwrap().on.is_empty());
+    let set = load_str("n.yaml", "notify:\n  url: u\n").unwrap();
+    assert_eq!(set.notify.unwrap().on, [Action::Deny, Action::Ask]);
+}
+
+#[test]
 fn policy_keys_and_scope() {
     let set = every_key();
     let p = &set.policies[0];

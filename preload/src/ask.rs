@@ -125,13 +125,25 @@ pub fn preflight_body(agent: &str, session: &str, command: &str) -> Vec<u8> {
     body
 }
 
-/// Asks the server at `url`; `true` only for a well-formed approval.
-pub fn approved(url: &[u8], token: &[u8], agent: &str, session: &str, command: &str) -> bool {
+/// What the server said.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// A well-formed 200 reply with `"allowed":true`.
+    Allowed,
+    /// Any other reply, a URL or token this client will not use: upstream's safety failures.
+    Denied,
+    /// No server answered (connect, send or receive failed or timed out) or it answered 5xx:
+    /// upstream's recoverable failures, which follow RAMPART_FAIL_OPEN where that applies.
+    Unreachable,
+}
+
+/// Sends upstream's enforcing preflight for `command` to the server at `url`.
+pub fn ask(url: &[u8], token: &[u8], agent: &str, session: &str, command: &str) -> Answer {
     let Some(endpoint) = parse_url(url) else {
-        return false;
+        return Answer::Denied;
     };
     if token.iter().any(|&b| b == b'\r' || b == b'\n') || token.len() > 4096 {
-        return false;
+        return Answer::Denied;
     }
     let body = preflight_body(agent, session, command);
     let mut request = Vec::with_capacity(256 + body.len());
@@ -150,8 +162,12 @@ pub fn approved(url: &[u8], token: &[u8], agent: &str, session: &str, command: &
     request.extend_from_slice(b"\r\n\r\n");
     request.extend_from_slice(&body);
     match exchange(&endpoint, &request) {
-        Some(reply) => reply_allows(&reply),
-        None => false,
+        Some(reply) if reply.starts_with(b"HTTP/1.1 5") || reply.starts_with(b"HTTP/1.0 5") => {
+            Answer::Unreachable
+        }
+        Some(reply) if reply_allows(&reply) => Answer::Allowed,
+        Some(_) => Answer::Denied,
+        None => Answer::Unreachable,
     }
 }
 
@@ -513,6 +529,13 @@ mod tests {
     #[test]
     fn nothing_listening_is_not_an_approval() {
         // Port 9 (discard) on loopback: nothing listens in a test environment.
-        assert!(!approved(b"http://127.0.0.1:9", b"", "a", "s", "ls"));
+        assert_eq!(
+            ask(b"http://127.0.0.1:9", b"", "a", "s", "ls"),
+            Answer::Unreachable
+        );
+        assert_eq!(
+            ask(b"http://example.com", b"", "a", "s", "ls"),
+            Answer::Denied
+        );
     }
 }

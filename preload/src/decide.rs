@@ -4,7 +4,10 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use rampart_runtime::eval::Evaluator;
+use core::cell::Cell;
+
+use rampart_runtime::counter::{CallCounter, CounterError};
+use rampart_runtime::eval::EvalContext;
 use rampart_runtime::shell::{CommandReadings, Reader};
 
 use crate::command::Command;
@@ -37,7 +40,8 @@ impl Verdict {
 /// the call may go ahead. `report` is false for a candidate path that does not exist (a PATH
 /// search trying directories): the decision still holds but nothing is recorded or printed.
 /// `real`: the same call under the name of the program it really runs (a link resolved, see
-/// `resolve`); it is decided too, and the stricter decision holds.
+/// `resolve`); it is decided too, and a rule's deny or ask there holds (the real name's default
+/// action does not count, as in `rampart_runtime::eval::stricter_by_rule`).
 pub fn decide(
     hook: &str,
     command: &Command,
@@ -45,16 +49,22 @@ pub fn decide(
     s: &Settings,
     report: bool,
 ) -> bool {
-    let mut verdict = verdict(command, s);
+    let mut local = local(command, s);
+    let mut decided = command;
     if let Some(real) = real {
-        let other = self::verdict(real, s);
-        if stricter(&other, &verdict) {
-            verdict = other;
-            verdict.message.push_str(" (runs ");
+        let other = self::local(real, s);
+        if other.stops_by_rule && stricter(&other.verdict, &local.verdict) {
+            local = other;
+            decided = real;
+            local.verdict.message.push_str(" (runs ");
             let program = real.words.as_ref().and_then(|w| w.first());
-            verdict.message.push_str(program.map_or("", String::as_str));
-            verdict.message.push(')');
+            local.verdict.message.push_str(program.map_or("", String::as_str));
+            local.verdict.message.push(')');
         }
+    }
+    let mut verdict = local.verdict;
+    if let Some(why) = local.server {
+        settle(&mut verdict, why, s, decided);
     }
     let allowed = verdict.allowed || s.mode == Mode::Monitor;
     if s.debug {
@@ -109,9 +119,32 @@ fn stricter(a: &Verdict, b: &Verdict) -> bool {
     (b.allowed && !a.allowed) || (a.allowed == b.allowed && rank(a) > rank(b))
 }
 
-fn verdict(command: &Command, s: &Settings) -> Verdict {
+/// The decision made here, before the server settles what needs it.
+struct Local {
+    verdict: Verdict,
+    /// Why the server must settle it, if it must.
+    server: Option<Server>,
+    /// A rule (not the default action, not a fallback) denied the call or asked about it.
+    stops_by_rule: bool,
+}
+
+impl Local {
+    fn fallback(verdict: Verdict) -> Local {
+        Local {
+            verdict,
+            server: None,
+            stops_by_rule: false,
+        }
+    }
+}
+
+fn local(command: &Command, s: &Settings) -> Local {
     let Some(record) = policy::current(&s.policy_path) else {
-        return Verdict::new("deny", false, "rampart could not record the policy state");
+        return Local::fallback(Verdict::new(
+            "deny",
+            false,
+            "rampart could not record the policy state",
+        ));
     };
     let loaded = match &record.state {
         State::Mapped { .. } => record.loaded().map_err(Some),
@@ -122,25 +155,123 @@ fn verdict(command: &Command, s: &Settings) -> Verdict {
         Ok(loaded) => loaded,
         Err(error) => {
             policy::announce(&s.policy_path, error, s.fail_open);
-            return match (error.is_some(), s.fail_open) {
+            return Local::fallback(match (error.is_some(), s.fail_open) {
                 (true, true) => Verdict::new("allow", true, "unusable policy bundle (fail-open)"),
                 (true, false) => {
                     Verdict::new("deny", false, "unusable policy bundle (fail-closed)")
                 }
                 (false, true) => Verdict::new("allow", true, "no policy bundle (fail-open)"),
                 (false, false) => Verdict::new("deny", false, "no policy bundle (fail-closed)"),
-            };
+            });
         }
     };
     let mut reader = Reader::new();
-    let mut v = evaluate(&loaded.evaluator, s, readings(command, &mut reader));
-    if loaded.needs_server || v.decision == "ask" {
-        v.allowed = ask::approved(&s.url, &s.token, &s.agent, &s.session, &command.text);
-        if !v.allowed && v.message.is_empty() {
-            v.message = String::from("needs approval and no rampart server approved it");
-        }
+    let probe = CountProbe::default();
+    // Only a bundle with exec-scoped call_count rules needs the probe (FLAG_EXEC_NEEDS_SERVER).
+    let counter = loaded.needs_server.then_some(&probe as &dyn CallCounter);
+    let ctx = EvalContext {
+        now_unix: now_unix(),
+        counter,
+        resolver: None,
+    };
+    let readings = readings(command, &mut reader);
+    let decision = loaded
+        .evaluator
+        .evaluate_exec_in(&s.agent, &s.session, readings, &ctx);
+    let once = loaded
+        .evaluator
+        .winning_rule(&decision)
+        .is_some_and(|r| r.once);
+    let stops_by_rule = decision.winner.is_some() && !decision.allowed();
+    let verdict = Verdict {
+        decision: decision.action.as_str(),
+        allowed: decision.allowed(),
+        message: decision.message,
+        matched: decision.matched_policies,
+    };
+    let server = if verdict.decision == "ask" {
+        Some(Server::Approval)
+    } else if once {
+        Some(Server::ClaimOnce)
+    } else if probe.consulted.get() {
+        Some(Server::Count)
+    } else {
+        None
+    };
+    Local {
+        verdict,
+        server,
+        stops_by_rule,
     }
-    v
+}
+
+/// Why a decision needs the server: the preload cannot approve, claim a single-use rule (it
+/// would have to edit a policy file from inside a vfork child) or count calls across processes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Server {
+    /// An `ask`: a human approves through the server; with no server it is denied.
+    Approval,
+    /// The winning rule is single-use: the server claims it (preflight with enforce); with no
+    /// server it is denied, so that it can never act twice.
+    ClaimOnce,
+    /// A call_count rule was consulted: the server counts; with no server, RAMPART_FAIL_OPEN
+    /// decides (upstream's recoverable failure): fail-open keeps the local decision, in which no
+    /// count rule fired, and says so in the record; fail-closed denies.
+    Count,
+}
+
+/// Asks the server and makes `v` what is actually done, so the record tells the truth.
+fn settle(v: &mut Verdict, why: Server, s: &Settings, command: &Command) {
+    match ask::ask(&s.url, &s.token, &s.agent, &s.session, &command.text) {
+        ask::Answer::Allowed => {
+            v.allowed = true;
+            if why == Server::Approval {
+                v.decision = "allow";
+                v.message = String::from("approved through the rampart server");
+            }
+        }
+        ask::Answer::Denied => {
+            v.allowed = false;
+            v.decision = "deny";
+            v.message = String::from(match why {
+                Server::Approval => "needs approval and no rampart server approved it",
+                _ => "denied by the rampart server",
+            });
+        }
+        ask::Answer::Unreachable => match why {
+            Server::Count if s.fail_open => {
+                v.message.push_str(
+                    " (call_count not checked: no rampart server reachable; RAMPART_FAIL_OPEN)",
+                );
+            }
+            _ => {
+                v.allowed = false;
+                v.decision = "deny";
+                v.message = String::from(match why {
+                    Server::Approval => "needs approval and no rampart server approved it",
+                    Server::ClaimOnce => {
+                        "a single-use rule needs the rampart server to claim it; none reachable"
+                    }
+                    Server::Count => {
+                        "call_count needs the rampart server; none reachable (RAMPART_FAIL_OPEN=0)"
+                    }
+                });
+            }
+        },
+    }
+}
+
+/// A counter that answers 0 (so no call_count rule fires locally) and notes that a rule asked.
+#[derive(Default)]
+struct CountProbe {
+    consulted: Cell<bool>,
+}
+
+impl CallCounter for CountProbe {
+    fn count(&self, _tool: &str, _window: u64, _now: i64) -> Result<u64, CounterError> {
+        self.consulted.set(true);
+        Ok(0)
+    }
 }
 
 /// The readings of `command`, with a reader made for this decision: its buffers come from the
@@ -153,16 +284,6 @@ fn readings<'r>(command: &Command, reader: &'r mut Reader) -> &'r CommandReading
             reader.read_argv(&words)
         }
         None => reader.read_command(&command.text),
-    }
-}
-
-fn evaluate(evaluator: &Evaluator<'_>, s: &Settings, readings: &CommandReadings) -> Verdict {
-    let decision = evaluator.evaluate_exec(&s.agent, &s.session, readings, now_unix());
-    Verdict {
-        decision: decision.action.as_str(),
-        allowed: decision.allowed(),
-        message: decision.message,
-        matched: decision.matched_policies,
     }
 }
 

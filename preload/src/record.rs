@@ -6,6 +6,14 @@
 //! appended as one JSON line to `~/.rampart/spool/preload.jsonl` with a single O_APPEND write, which
 //! the kernel keeps whole between concurrent writers, for the writer to pick up later. Either way
 //! nothing is lost and nothing waits.
+//!
+//! The hand-over to the audit writer that drains the spool (rampart-audit's `spool` module has
+//! the whole argument): a writer renames the spool away and then takes an exclusive `flock` on the
+//! renamed file. So the library appends only while holding a shared, non-blocking `flock` on its
+//! descriptor, and only after checking under that lock that `preload.jsonl` still names the file
+//! it opened. A line is then either in the renamed file before the writer reads it, or goes to a
+//! fresh `preload.jsonl`; a taken lock (a drain in progress) means the rename already happened,
+//! so the library reopens instead of waiting.
 
 use alloc::vec::Vec;
 use core::ffi::c_char;
@@ -139,29 +147,63 @@ fn append_to_spool(home: &[u8], line: &[u8]) {
         unsafe {
             sys::open(
                 file.as_ptr().cast(),
-                libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_CLOEXEC,
+                libc::O_WRONLY
+                    | libc::O_APPEND
+                    | libc::O_CREAT
+                    | libc::O_CLOEXEC
+                    | libc::O_NOFOLLOW,
                 0o600,
             )
         }
     };
-    let mut fd = open();
-    if fd < 0 {
-        let parent = [home, b"/.rampart\0"].concat();
-        // SAFETY: NUL-terminated paths; failures (already exists) are fine.
-        unsafe {
-            sys::mkdir(parent.as_ptr().cast(), 0o700);
-            sys::mkdir(dir.as_ptr().cast(), 0o700);
+    // Each retry follows a drain's rename; a handful covers any realistic race.
+    for _ in 0..8 {
+        let mut fd = open();
+        if fd < 0 {
+            let parent = [home, b"/.rampart\0"].concat();
+            // SAFETY: NUL-terminated paths; failures (already exists) are fine.
+            unsafe {
+                sys::mkdir(parent.as_ptr().cast(), 0o700);
+                sys::mkdir(dir.as_ptr().cast(), 0o700);
+            }
+            fd = open();
         }
-        fd = open();
+        if fd < 0 {
+            crate::say::line(&[b"cannot write the decision spool under ", home]);
+            return;
+        }
+        let current = locked_and_current(fd, &file);
+        if current {
+            // SAFETY: our descriptor and buffer. One write: O_APPEND keeps the line whole.
+            unsafe { sys::write(fd, line.as_ptr().cast(), line.len()) };
+        }
+        // SAFETY: our descriptor; closing also drops the shared lock.
+        unsafe { sys::close(fd) };
+        if current {
+            return;
+        }
     }
-    if fd < 0 {
-        crate::say::line(&[b"cannot write the decision spool under ", home]);
-        return;
+    crate::say::line(&[
+        b"the decision spool kept being drained; a record was not written under ",
+        home,
+    ]);
+}
+
+/// Takes the shared lock without waiting and checks that `path` still names the open file (see
+/// the module doc). False means: reopen.
+fn locked_and_current(fd: libc::c_int, path: &[u8]) -> bool {
+    // SAFETY: flock on our own descriptor.
+    if unsafe { sys::flock(fd, libc::LOCK_SH | libc::LOCK_NB) } != 0 {
+        return false;
     }
-    // SAFETY: our descriptor and buffer. One write: O_APPEND keeps the line whole.
+    // SAFETY: zeroed stat structs are valid out-buffers; `path` is NUL-terminated.
     unsafe {
-        sys::write(fd, line.as_ptr().cast(), line.len());
-        sys::close(fd);
+        let mut open: libc::stat = core::mem::zeroed();
+        let mut named: libc::stat = core::mem::zeroed();
+        sys::fstat(fd, &mut open) == 0
+            && sys::stat(path.as_ptr().cast(), &mut named) == 0
+            && open.st_ino == named.st_ino
+            && open.st_dev == named.st_dev
     }
 }
 
@@ -213,6 +255,30 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&spool).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+        let _ = std::fs::remove_dir_all(&home);
+    }
+
+    #[test]
+    fn a_drained_spool_is_reopened_and_an_exclusive_lock_is_not_waited_for() {
+        use std::os::fd::AsRawFd;
+        let home = std::env::temp_dir().join(format!("rampart-drain-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&home);
+        std::fs::create_dir_all(&home).unwrap();
+        let home_bytes = home.to_str().unwrap().as_bytes();
+        send(home_bytes, b"{\"n\":1}\n");
+        // A drainer renames the spool and holds LOCK_EX on the renamed file.
+        let spool = home.join(".rampart/spool");
+        let frozen = spool.join("draining-1.jsonl");
+        std::fs::rename(spool.join("preload.jsonl"), &frozen).unwrap();
+        let held = std::fs::File::open(&frozen).unwrap();
+        assert_eq!(unsafe { libc::flock(held.as_raw_fd(), libc::LOCK_EX) }, 0);
+        send(home_bytes, b"{\"n\":2}\n");
+        assert_eq!(std::fs::read_to_string(&frozen).unwrap(), "{\"n\":1}\n");
+        assert_eq!(
+            std::fs::read_to_string(spool.join("preload.jsonl")).unwrap(),
+            "{\"n\":2}\n"
+        );
+        drop(held);
         let _ = std::fs::remove_dir_all(&home);
     }
 

@@ -42,6 +42,12 @@ pub unsafe fn write(fd: c_int, buf: *const c_void, len: size_t) -> ssize_t {
 }
 
 /// # Safety
+/// As `flock(2)` on a descriptor the caller owns.
+pub unsafe fn flock(fd: c_int, operation: c_int) -> c_int {
+    libc::syscall(libc::SYS_flock, c_long::from(fd), c_long::from(operation)) as c_int
+}
+
+/// # Safety
 /// As `stat(2)`: `path` is NUL-terminated and `st` writable.
 pub unsafe fn stat(path: *const c_char, st: *mut libc::stat) -> c_int {
     let at = c_long::from(AT_FDCWD);

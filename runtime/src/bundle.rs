@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 /// The first eight bytes of every bundle.
 pub const MAGIC: [u8; 8] = *b"RAMPART\0";
 /// Bumped whenever the container or the program encoding changes incompatibly.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 7;
 /// The serialized DFA wire format belongs to regex-automata 0.4; a bundle built by another major
 /// version must be recompiled, not misread.
 pub const AUTOMATA_VERSION: [u8; 16] = *b"regex-automata/4";
@@ -666,9 +666,29 @@ impl MappedBundle {
         Ok(MappedBundle { map })
     }
 
-    /// The bundle view (re-parses the header and table only; `open` validated the rest).
+    /// Maps `path` checking only the header, the section table and the bounds (see
+    /// [`Bundle::open_unchecked`]): for a cached bundle a process of this build wrote, where the
+    /// full validation (~10 ms for the standard profile) would cost a hook its whole budget.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Bundle::open_unchecked`]: the file was written by [`BundleWriter`] of this crate
+    /// version, atomically, and not modified since.
+    pub unsafe fn open_unchecked(
+        path: &std::path::Path,
+    ) -> Result<MappedBundle, MappedBundleError> {
+        let file = std::fs::File::open(path).map_err(MappedBundleError::Io)?;
+        // SAFETY: as in `open`: bundles are replaced by rename, never truncated in place.
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(MappedBundleError::Io)?;
+        // SAFETY: the caller's promise about the file's bytes.
+        unsafe { Bundle::open_unchecked(&map) }.map_err(MappedBundleError::Bundle)?;
+        Ok(MappedBundle { map })
+    }
+
+    /// The bundle view (re-parses the header and table only; opening checked the rest).
     pub fn bundle(&self) -> Result<Bundle<'_>, BundleError> {
-        // SAFETY: `open` validated exactly these bytes, and the mapping is read-only.
+        // SAFETY: `open` validated exactly these bytes, or the caller of `open_unchecked` vouched
+        // for them, and the mapping is read-only.
         unsafe { Bundle::open_unchecked(&self.map) }
     }
 

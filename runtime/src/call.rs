@@ -99,7 +99,7 @@ pub struct Canonical<'c> {
     pub workdir: Option<&'c str>,
 }
 
-fn command_keys(tool: &str) -> &'static [&'static str] {
+pub(crate) fn command_keys(tool: &str) -> &'static [&'static str] {
     match tool {
         "exec" => &["command", "cmd", "input"],
         _ => &["command"],
@@ -115,7 +115,7 @@ fn path_keys(tool: &str) -> &'static [&'static str] {
     }
 }
 
-fn url_keys(tool: &str) -> &'static [&'static str] {
+pub(crate) fn url_keys(tool: &str) -> &'static [&'static str] {
     match tool {
         "fetch" | "http" | "web_fetch" | "browser" => &["url", "uri", "href"],
         _ => &["url"],
@@ -161,7 +161,7 @@ pub fn canonicalize<'c>(
 
 /// The first non-blank string among `keys` (Params first, then Input), failing on a conflict
 /// or on a non-string value.
-fn pick<'c>(call: &'c Call, keys: &[&str]) -> Result<Option<&'c str>, InputError> {
+pub(crate) fn pick<'c>(call: &'c Call, keys: &[&str]) -> Result<Option<&'c str>, InputError> {
     let mut found: Option<&'c str> = None;
     let values = keys.iter().flat_map(|key| {
         let in_params = call.params.iter().filter(move |(k, _)| k == key);

@@ -143,7 +143,7 @@ impl<'a> Evaluator<'a> {
                     action: rule.action.to_string(),
                     pos: pmeta
                         .and_then(|m| m.rules.get(ri))
-                        .cloned()
+                        .map(|r| r.pos.clone())
                         .unwrap_or_default(),
                     expired,
                     always: rule.always,

@@ -1,14 +1,20 @@
 //! A tool call from JSON (`{"tool","params","input","agent","session","agent_depth","workdir"}`).
 //!
 //! Every surface but the preload receives calls as JSON: the CLI (`check`, `policy explain`,
-//! `test`), the agent hooks, the server and the MCP proxy. The decoding lives on the runtime's
+//! `test`), the agent hooks, the server and the MCP proxy. Decoding includes upstream's request
+//! preparation ([`prepare`]), so that they all judge the call the server would. The decoding lives on the runtime's
 //! `std` side, behind the `json` feature, so that following a decision never leads into the
 //! compiler; the `no_std` core, which the preload links, has no JSON parser at all.
 //! Non-string values keep Go's `fmt.Sprint` rendering, which is what tool_param_matches compares
 //! against.
 
+mod base64;
+mod prepare;
+
 use crate::call::{Call, Value};
 use serde_json::Value as Json;
+
+pub use prepare::{prepare, MAX_COMMAND_B64};
 
 /// Why a JSON call was refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,7 +28,10 @@ impl std::fmt::Display for CallJsonError {
 
 impl std::error::Error for CallJsonError {}
 
-/// Builds a [`Call`] from a JSON object. `tool` is required; `workdir` may also be spelled `cwd`.
+/// Builds a [`Call`] from a JSON object and prepares it as upstream's server does ([`prepare`]:
+/// `command_b64` decoded, leading comment lines stripped, the `agent` tool's description as its
+/// command, the fetch family's domain from its URL). `tool` is required; `workdir` may also be
+/// spelled `cwd`.
 pub fn call_from_json(json: &Json) -> Result<Call, CallJsonError> {
     let obj = json
         .as_object()
@@ -47,7 +56,7 @@ pub fn call_from_json(json: &Json) -> Result<Call, CallJsonError> {
         Some(w) => Some(w),
         None => text("cwd")?,
     };
-    Ok(Call {
+    let mut call = Call {
         tool,
         agent: text("agent")?.unwrap_or_default(),
         session: text("session")?.unwrap_or_default(),
@@ -55,7 +64,9 @@ pub fn call_from_json(json: &Json) -> Result<Call, CallJsonError> {
         workdir,
         params: entries(obj.get("params"), "params")?,
         input: entries(obj.get("input"), "input")?,
-    })
+    };
+    prepare(&mut call)?;
+    Ok(call)
 }
 
 fn entries(v: Option<&Json>, key: &str) -> Result<Vec<(String, Value)>, CallJsonError> {

@@ -30,6 +30,61 @@ pub fn hostname(url: &str) -> Option<&str> {
     Some(host)
 }
 
+/// What upstream's server derives from a fetch-family URL (reference §2.8): Go's `url.Parse`
+/// `Scheme` (lowercased), `Hostname()` and `Path` (percent-decoded).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Parts<'u> {
+    pub scheme: String,
+    pub host: &'u str,
+    pub path: String,
+}
+
+/// The [`Parts`] of a URL with a host; `None` when it has none, or when Go would not parse it (a
+/// control character, a broken `%` escape in the path).
+pub fn parts(url: &str) -> Option<Parts<'_>> {
+    if url.bytes().any(|b| b < b' ' || b == 0x7f) {
+        return None;
+    }
+    let host = hostname(url)?;
+    let without_fragment = url.split('#').next().unwrap_or(url);
+    let without_query = without_fragment
+        .split('?')
+        .next()
+        .unwrap_or(without_fragment);
+    let rest = after_scheme(without_query)?;
+    let scheme_len = without_query.len() - rest.len();
+    let scheme = without_query
+        .get(..scheme_len.saturating_sub(1))
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let authority_and_path = rest.strip_prefix("//")?;
+    let path_start = authority_and_path
+        .find('/')
+        .unwrap_or(authority_and_path.len());
+    let path = percent_decode(authority_and_path.get(path_start..)?)?;
+    Some(Parts { scheme, host, path })
+}
+
+/// Go's path unescaping: `%XX` becomes the byte, `+` stays; a `%` without two hex digits is an
+/// error. Bytes that do not form UTF-8 are replaced.
+fn percent_decode(path: &str) -> Option<String> {
+    let b = path.as_bytes();
+    let mut out = alloc::vec::Vec::with_capacity(b.len());
+    let mut k = 0;
+    while let Some(&c) = b.get(k) {
+        if c == b'%' {
+            let hex = |i: usize| b.get(i).and_then(|h| (*h as char).to_digit(16));
+            let (hi, lo) = (hex(k + 1)?, hex(k + 2)?);
+            out.push((hi * 16 + lo) as u8);
+            k += 3;
+        } else {
+            out.push(c);
+            k += 1;
+        }
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
+}
+
 /// The hostname in the form domain globs compare: lowercased, trimmed, one trailing dot removed.
 pub fn domain_of(url: &str) -> Option<String> {
     hostname(url).map(normalize_domain)
@@ -101,6 +156,28 @@ mod tests {
         ];
         for (url, want) in cases {
             assert_eq!(hostname(url), want, "{url}");
+        }
+    }
+
+    #[test]
+    fn parts_like_go() {
+        let p = parts("HTTPS://user@Evil.com:443/a%20b/c+d?q=1#f").unwrap();
+        assert_eq!(
+            (p.scheme.as_str(), p.host, p.path.as_str()),
+            ("https", "Evil.com", "/a b/c+d")
+        );
+        let p = parts("//cdn.example.com").unwrap();
+        assert_eq!(
+            (p.scheme.as_str(), p.host, p.path.as_str()),
+            ("", "cdn.example.com", "")
+        );
+        for bad in [
+            "https://a.com/%zz",
+            "https://a.com/%4",
+            "https://a.com/\x01",
+            "a.com/x",
+        ] {
+            assert_eq!(parts(bad), None, "{bad:?}");
         }
     }
 

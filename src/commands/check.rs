@@ -1,13 +1,24 @@
 //! `rampart check`: JSON calls on stdin, one per line; one JSON decision per line on stdout.
 //!
 //! Made for scripts and benchmarks: the bundle is opened once and every line is decided against
-//! it. Each line stands on its own: a line that is not UTF-8, not JSON, not a valid call, or
+//! it, as a preview (nothing counted or claimed). With `--enforce`, each line is decided as an
+//! enforcing surface decides it: against the policy in force at that moment (a `rampart allow`
+//! between two lines applies to the second), its call counted first when the policy counts
+//! calls, and a single-use rule that wins claimed (or the call decided again when another
+//! process claimed it first). A `response` field decides the call's response phase.
+//! Each line stands on its own: a line that is not UTF-8, not JSON, not a valid call, or
 //! longer than [`MAX_LINE`] gets a fail-closed `deny` with the reason, and reading goes on, so
 //! one bad call never costs the calls after it their decisions. Blank lines are skipped.
 
 use crate::bundle;
-use crate::decide::{decision_json, Decider};
-use crate::source::PolicySource;
+use crate::decide::{context, decide_value, decision_json, Decider};
+use crate::source::{user_home, PolicySource};
+use rampart_compiler::sources::counts::{counts_path, record_call};
+use rampart_compiler::sources::decide_enforced;
+use rampart_compiler::sources::user_rules::suggestions;
+use rampart_runtime::counter::{CallCounter, CounterError};
+use rampart_runtime::eval::{Action, Decision, EvalContext, MSG_COUNTER_FAILED};
+use rampart_runtime::json::call_from_json;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufWriter, Write};
 use std::path::PathBuf;
@@ -17,11 +28,26 @@ use std::process::ExitCode;
 pub const MAX_LINE: usize = 1 << 20;
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Decide as an enforcing surface: count calls, claim single-use rules.
+    #[arg(long)]
+    pub enforce: bool,
+}
 
-pub fn run(_: &Args, config: Option<PathBuf>) -> Result<ExitCode, String> {
-    let loaded = bundle::load(&PolicySource::discover(config))?;
-    let decider = Decider::new(&loaded)?;
+/// How lines are decided.
+enum Mode<'a> {
+    Preview(Decider<'a>),
+    Enforce(PolicySource),
+}
+
+pub fn run(args: &Args, config: Option<PathBuf>) -> Result<ExitCode, String> {
+    let source = crate::source::discover(config);
+    let loaded = bundle::load(&source)?;
+    let decider = if args.enforce {
+        Mode::Enforce(source)
+    } else {
+        Mode::Preview(Decider::new(&loaded)?)
+    };
     let mut input = std::io::stdin().lock();
     let mut out = BufWriter::new(std::io::stdout().lock());
     let mut line = Vec::new();
@@ -90,7 +116,7 @@ fn read_line(input: &mut impl BufRead, line: &mut Vec<u8>) -> std::io::Result<Li
 }
 
 /// The reply to line `number`, or `None` for a blank line.
-fn reply(decider: &Decider, line: &[u8], number: usize) -> Option<Value> {
+fn reply(decider: &Mode<'_>, line: &[u8], number: usize) -> Option<Value> {
     let text = match std::str::from_utf8(line) {
         Ok(text) if text.trim().is_empty() => return None,
         Ok(text) => text,
@@ -103,10 +129,72 @@ fn reply(decider: &Decider, line: &[u8], number: usize) -> Option<Value> {
     Some(decide(decider, text).unwrap_or_else(|e| fail_closed(number, &e)))
 }
 
-fn decide(decider: &Decider, text: &str) -> Result<Value, String> {
+fn decide(decider: &Mode<'_>, text: &str) -> Result<Value, String> {
     let call: Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
-    let decision = decider.decide_json(&call)?;
-    Ok(decision_json(&decision))
+    let decision = match decider {
+        Mode::Preview(decider) => decider.decide_json(&call)?,
+        Mode::Enforce(source) => enforced(source, &call)?,
+    };
+    let mut reply = decision_json(&decision);
+    let parsed = call_from_json(&call).map_err(|e| e.to_string())?;
+    let suggestions = suggestions(&parsed, &decision);
+    if let (false, Some(obj)) = (suggestions.is_empty(), reply.as_object_mut()) {
+        obj.insert("suggestions".into(), json!(suggestions));
+    }
+    Ok(reply)
+}
+
+/// One call decided as an enforcing surface decides it.
+fn enforced(source: &PolicySource, call: &Value) -> Result<Decision, String> {
+    let ctx = context();
+    let tool = call.get("tool").and_then(Value::as_str).unwrap_or_default();
+    let counts = {
+        let in_force = source.open().map_err(|e| e.to_string())?;
+        let evaluator = in_force.evaluator().map_err(|e| e.to_string())?;
+        let counts_calls = evaluator
+            .program()
+            .policies
+            .iter()
+            .any(|p| p.rules.iter().any(|r| r.call_count.is_some()));
+        match (counts_calls, user_home()) {
+            (false, _) => None,
+            (true, Some(home)) => Some(record_call(&counts_path(&home), tool, ctx.now_unix)),
+            (true, None) => Some(Err(CounterError)),
+        }
+    };
+    let counts = match counts {
+        Some(Ok(counts)) => Some(counts),
+        Some(Err(_)) => {
+            return Ok(Decision {
+                action: Action::Deny,
+                message: MSG_COUNTER_FAILED.to_string(),
+                matched_policies: Vec::new(),
+                winner: None,
+            })
+        }
+        None => None,
+    };
+    let ctx = EvalContext {
+        counter: counts.as_ref().map(|c| c as &dyn CallCounter),
+        ..ctx
+    };
+    let mut failed = None;
+    let decision = decide_enforced(source, |evaluator| {
+        decide_value(evaluator, call, &ctx).unwrap_or_else(|e| {
+            failed = Some(e);
+            Decision {
+                action: Action::Deny,
+                message: String::new(),
+                matched_policies: Vec::new(),
+                winner: None,
+            }
+        })
+    })
+    .map_err(|e| e.to_string())?;
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(decision),
+    }
 }
 
 /// The deny for line `number`, which could not be decided for `reason`.

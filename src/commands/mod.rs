@@ -1,11 +1,15 @@
 //! The commands: the top-level parser, and one module per command, each with its own arguments.
 
+pub mod allow;
+pub mod audit;
 pub mod bench;
 pub mod check;
 pub mod compile;
 pub mod init;
+pub mod log;
 pub mod policy;
 pub mod preload;
+pub mod rules;
 pub mod setup;
 pub mod test;
 pub mod version;
@@ -22,8 +26,8 @@ use std::process::ExitCode;
     about = "A firewall for AI coding agents: compiled policies, decided in-process."
 )]
 pub struct Cli {
-    /// Policy file or directory (default: ./rampart.yaml, then ~/.rampart/policies/, then the
-    /// embedded standard profile).
+    /// Policy file or directory in place of ./rampart.yaml (or the embedded standard profile);
+    /// ~/.rampart/policies/*.yaml and the project policy are merged with it.
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
     #[command(subcommand)]
@@ -41,10 +45,16 @@ pub enum Command {
     Test(test::Args),
     /// Decide JSON calls read line by line from stdin; one JSON decision per line on stdout.
     Check(check::Args),
-    /// Write a built-in profile to ~/.rampart/policies/ and compile it.
+    /// Write a built-in profile to ./rampart.yaml, or a project policy with --project.
     Init(init::Args),
-    /// Policy coverage of a labelled threat corpus (golden/threats by default).
+    /// Policy coverage of a labelled threat corpus (the built-in golden/threats by default).
     Bench(bench::Args),
+    /// Allow a command, path or URL pattern from now on (writes ~/.rampart/policies/custom.yaml).
+    Allow(allow::Args),
+    /// Block a command, path or URL pattern from now on (writes ~/.rampart/policies/custom.yaml).
+    Block(allow::Args),
+    /// List or remove the rules `rampart allow` and `rampart block` wrote.
+    Rules(rules::Args),
     /// Run a command with librampart.so preloaded, so every exec in its process tree is decided.
     Preload(preload::Args),
     /// Install an integration for an agent.
@@ -52,6 +62,10 @@ pub enum Command {
     Setup(setup::Command),
     /// Print the version of rampart and of the bundle format it reads.
     Version(version::Args),
+    /// The audit trail: verify, tail, search, stats, replay, checkpoint.
+    Audit(audit::AuditArgs),
+    /// Recent decisions from the audit trail.
+    Log(log::LogArgs),
 }
 
 /// Runs a parsed command line: its exit code, or 1 with the error on stderr.
@@ -65,8 +79,13 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Init(args) => init::run(&args),
         Command::Bench(args) => bench::run(&args, config),
         Command::Preload(args) => preload::run(args, config),
+        Command::Allow(args) => allow::run(&args, rampart_runtime::eval::Action::Allow, config),
+        Command::Block(args) => allow::run(&args, rampart_runtime::eval::Action::Deny, config),
+        Command::Rules(args) => rules::run(&args, config),
         Command::Setup(command) => setup::run(&command),
         Command::Version(args) => version::run(&args),
+        Command::Audit(args) => audit::run(args),
+        Command::Log(args) => log::run(args),
     };
     result.unwrap_or_else(|err| {
         eprintln!("rampart: {err}");

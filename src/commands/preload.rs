@@ -5,7 +5,7 @@
 //! reads at load time (LD_PRELOAD and the [`rampart_runtime::settings`] variables), and execs.
 
 use crate::bundle;
-use crate::source::{user_home, PolicySource};
+use crate::source::user_home;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use rampart_runtime::settings::{
     Mode, ENV_AGENT, ENV_DEBUG, ENV_FAIL_OPEN, ENV_MODE, ENV_POLICY, ENV_SESSION,
@@ -48,7 +48,7 @@ fn mode_parser() -> impl TypedValueParser<Value = Mode> {
 pub fn run(args: Args, config: Option<PathBuf>) -> Result<ExitCode, String> {
     let policy = match args.policy {
         Some(path) => path,
-        None => bundle::file(&PolicySource::discover(config))?,
+        None => bundle::file(&crate::source::discover(config))?,
     };
     let opts = PreloadOptions {
         mode: Some(args.mode),

@@ -8,13 +8,14 @@ use std::time::Instant;
 
 use rampart_runtime::bundle::{BundleWriter, SectionKind, FLAG_EXEC_NEEDS_SERVER};
 use rampart_runtime::program::{
-    self, Confirm, DfaRef, Field, Metadata, PolicyMeta, Program, WordsWriter,
+    self, Confirm, DfaRef, Field, Metadata, NotifyMeta, PolicyMeta, Program, RuleMeta, WebhookMeta,
+    WordsWriter,
 };
 
 use super::automata::{build_field, Sections};
 use super::program::Lowering;
 use crate::error::Error;
-use crate::model::{Policy, PolicySet};
+use crate::model::{Policy, PolicySet, Rule};
 
 /// A compiled bundle and what it took.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,6 +49,11 @@ pub fn compile(set: &PolicySet) -> Result<Compiled, Error> {
     };
     let mut meta = Metadata {
         files: set.files.clone(),
+        notify: set.notify.as_ref().map(|n| NotifyMeta {
+            url: n.url.clone(),
+            platform: n.platform.clone(),
+            on: n.on.clone(),
+        }),
         ..Metadata::default()
     };
     let mut stats = CompileStats::default();
@@ -63,6 +69,8 @@ pub fn compile(set: &PolicySet) -> Result<Compiled, Error> {
         .filter(|p| !p.enabled)
         .map(policy_meta)
         .collect();
+    // The evaluator reads them a level at a time (one ancestor of the workdir per level).
+    program.joined_paths.sort_by_key(|j| j.up);
     stats.policies = enabled.len();
     stats.patterns = lowering.patterns;
 
@@ -112,9 +120,26 @@ fn policy_meta(p: &Policy) -> PolicyMeta {
     PolicyMeta {
         name: p.name.value.clone(),
         source: p.source.clone(),
+        file: p.pos.file.clone(),
         pos: p.pos.to_string(),
         priority: p.priority,
         description: p.description.clone(),
-        rules: p.rules.iter().map(|r| r.pos.to_string()).collect(),
+        rules: p.rules.iter().map(rule_meta).collect(),
+    }
+}
+
+fn rule_meta(r: &Rule) -> RuleMeta {
+    RuleMeta {
+        pos: r.pos.to_string(),
+        once: r.once,
+        expires_at: r.expires_at,
+        webhook: r.webhook.as_ref().map(|w| WebhookMeta {
+            url: w.url.clone(),
+            timeout_ms: w.timeout_ms,
+            fail_open: w.fail_open,
+        }),
+        ask_audit: r.ask.audit,
+        ask_headless_only: r.ask.headless_only,
+        fingerprint: r.fingerprint(),
     }
 }

@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 
 use rampart_runtime::program::{
-    AtomMeta, AtomRange, CommandCond, CountCond, DepthCond, Field, PathCond, PatternMeta,
-    PolicyProgram, Program, ResponseCond, RuleProgram, SessionCond,
+    AtomMeta, AtomRange, CommandCond, CountCond, DepthCond, Field, JoinedPath, PathCond,
+    PatternMeta, PolicyProgram, Program, ResponseCond, RuleProgram, SessionCond,
 };
 
 use super::relax::{relax_counts, response_regex};
@@ -61,8 +61,13 @@ impl Lowering {
     }
 
     fn push(&mut self, field: Field, lowered: Parts, patterns: &[&Located<String>]) -> u32 {
-        let id = self.next_id(field);
         self.patterns += patterns.len();
+        self.atom(field, lowered, patterns)
+    }
+
+    /// A new atom of `field`, not counted as a pattern of the policy (a derived form).
+    fn atom(&mut self, field: Field, lowered: Parts, patterns: &[&Located<String>]) -> u32 {
+        let id = self.next_id(field);
         self.fields.entry(field).or_default().push(Atom {
             lowered,
             meta: AtomMeta {
@@ -91,6 +96,33 @@ impl Lowering {
             self.push(field, lower_parts(&text, flavour), &[g]);
         }
         AtomRange::new(start, self.next_id(field))
+    }
+
+    /// One [`Field::Path`] atom per glob, contiguous; each relative glob also gets its form
+    /// joined with the workdir (a [`JoinedPath`] and its [`Field::JoinedPath`] atom).
+    fn path_globs(&mut self, globs: &[Located<String>], program: &mut Program) -> AtomRange {
+        let range = self.globs(Field::Path, Flavour::Path, globs);
+        for (atom, glob) in range.iter().zip(globs) {
+            let Some(join) = joined_form(&glob.value) else {
+                continue;
+            };
+            let joined = join.rest.as_ref().map(|rest| {
+                let pattern = format!("/{rest}");
+                self.atom(
+                    Field::JoinedPath,
+                    lower_parts(&pattern, Flavour::Path),
+                    &[glob],
+                )
+            });
+            program.joined_paths.push(JoinedPath {
+                up: join.up,
+                atom,
+                joined,
+                tail: join.rest.as_ref().map_or(0, |r| r.len() as u32 + 1),
+                limit: join.limit,
+            });
+        }
+        range
     }
 
     /// Lowers `p`; its strings go to `program`'s text and its tool params to its list.
@@ -137,14 +169,15 @@ impl Lowering {
             action: act,
             message: program.add_text(&r.message),
             expires_at: r.expires_at,
+            once: r.once,
             grant,
             always: w.default || w.is_empty(),
             command: self.command(w, grant),
             env: self.globs(Field::EnvName, Flavour::Command, &w.command_env_assignments),
             path: (!w.path_matches.is_empty() || !w.path_not_matches.is_empty()).then(|| {
                 PathCond {
-                    matches: self.globs(Field::Path, Flavour::Path, &w.path_matches),
-                    not_matches: self.globs(Field::Path, Flavour::Path, &w.path_not_matches),
+                    matches: self.path_globs(&w.path_matches, program),
+                    not_matches: self.path_globs(&w.path_not_matches, program),
                 }
             }),
             url: self.globs(Field::Url, Flavour::Command, &w.url_matches),
@@ -281,6 +314,50 @@ impl Lowering {
     }
 }
 
+/// A relative path pattern as the workdir join sees it (see [`JoinedPath`] and the runtime's
+/// `paths` module doc): cleaned as Go's `filepath.Join` cleans it, split into its leading `..`
+/// levels and the rest (`None` when nothing is left).
+#[derive(Debug, PartialEq, Eq)]
+struct Join {
+    up: u32,
+    rest: Option<String>,
+    limit: u32,
+}
+
+/// Upstream's longest matchable glob, and the longest one with `**` (reference §2.5).
+const MAX_GLOB: u32 = 8192;
+const MAX_DOUBLESTAR_GLOB: u32 = 256;
+
+/// How `pattern` joins with a workdir; `None` when joining adds nothing: an absolute pattern, or
+/// a clean one that starts with `**` (which already matches whatever its joined form matches).
+fn joined_form(pattern: &str) -> Option<Join> {
+    if pattern.replace('\\', "/").starts_with('/') {
+        return None;
+    }
+    // Go cleans on `/` only; a backslash is text until matching makes it a separator.
+    let cleaned = rampart_runtime::paths::clean(pattern);
+    if pattern.starts_with("**") && cleaned == pattern {
+        return None;
+    }
+    let mut up = 0u32;
+    let mut rest = cleaned.as_str();
+    while rest == ".." || rest.starts_with("../") {
+        up += 1;
+        rest = rest.get(3..).unwrap_or("");
+    }
+    let rest = (!rest.is_empty() && rest != ".").then(|| rest.to_string());
+    let doublestar = rest.as_deref().is_some_and(|r| r.contains("**"));
+    Some(Join {
+        up,
+        rest,
+        limit: if doublestar {
+            MAX_DOUBLESTAR_GLOB
+        } else {
+            MAX_GLOB
+        },
+    })
+}
+
 /// A regex that is its own single part, placed with the literal-like shapes.
 fn fixed(regex: String) -> Parts {
     Parts::Alts(vec![Part {
@@ -301,4 +378,38 @@ fn is_composite(glob: &str) -> bool {
     ["&&", "||", ";", "|", "\n"]
         .iter()
         .any(|op| glob.contains(op))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn join(pattern: &str) -> Option<(u32, Option<String>, u32)> {
+        joined_form(pattern).map(|j| (j.up, j.rest, j.limit))
+    }
+
+    #[test]
+    fn relative_patterns_join_as_go_cleans_them() {
+        assert_eq!(join("/etc/**"), None);
+        assert_eq!(join("\\etc\\**"), None);
+        assert_eq!(join("**/.env"), None);
+        assert_eq!(
+            join("secrets/**"),
+            Some((0, Some("secrets/**".into()), 256))
+        );
+        assert_eq!(join("./secrets/"), Some((0, Some("secrets".into()), 8192)));
+        assert_eq!(join("*.txt"), Some((0, Some("*.txt".into()), 8192)));
+        assert_eq!(
+            join("C:/Windows/**"),
+            Some((0, Some("C:/Windows/**".into()), 256))
+        );
+        assert_eq!(
+            join("../shared/*.key"),
+            Some((1, Some("shared/*.key".into()), 8192))
+        );
+        assert_eq!(join("a/../../../x"), Some((2, Some("x".into()), 8192)));
+        assert_eq!(join("**/a/../b"), Some((0, Some("**/b".into()), 256)));
+        assert_eq!(join("."), Some((0, None, 8192)));
+        assert_eq!(join("../.."), Some((2, None, 8192)));
+    }
 }

@@ -33,6 +33,17 @@ pub fn rule_action(text: &str) -> Result<(Action, bool), String> {
 }
 
 /// Parses `default_action`: empty is `None` (deny); `webhook` and `require_approval` are errors.
+/// A `notify.on` word: deny, watch (alias log) or ask (alias require_approval), any case.
+/// `None` for any other word, which upstream loads and never matches.
+pub fn notify_on(word: &str) -> Option<Action> {
+    match word.trim().to_ascii_lowercase().as_str() {
+        "deny" => Some(Action::Deny),
+        "watch" | "log" => Some(Action::Watch),
+        "ask" | "require_approval" => Some(Action::Ask),
+        _ => None,
+    }
+}
+
 pub fn default_action(text: &str) -> Result<Option<Action>, String> {
     let word = text.trim().to_ascii_lowercase();
     if word.is_empty() {

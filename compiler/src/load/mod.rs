@@ -13,7 +13,7 @@
 pub(crate) mod check;
 pub(crate) mod decode;
 pub(crate) mod schema;
-pub(crate) mod time;
+pub mod time;
 pub(crate) mod yaml;
 
 use crate::error::Error;
@@ -110,7 +110,7 @@ pub fn load_suite(path: &Path) -> Result<TestSuite, Error> {
 }
 
 /// Loads one text: `label` goes into positions, `source` into each policy's `source`.
-fn load_text(label: &str, source: &str, text: &str) -> Result<PolicySet, Error> {
+pub(crate) fn load_text(label: &str, source: &str, text: &str) -> Result<PolicySet, Error> {
     let mut set = PolicySet {
         files: vec![label.to_string()],
         ..PolicySet::default()
@@ -127,7 +127,7 @@ fn load_text(label: &str, source: &str, text: &str) -> Result<PolicySet, Error> 
 }
 
 /// Adds one file's set to the merged set (reference §2.9).
-fn merge_file(set: &mut PolicySet, file: PolicySet) -> Result<(), Error> {
+pub(crate) fn merge_file(set: &mut PolicySet, file: PolicySet) -> Result<(), Error> {
     let mut seen: HashMap<&str, (&SourcePos, &str)> = HashMap::new();
     for p in &set.policies {
         seen.entry(&p.name.value)
@@ -190,7 +190,7 @@ fn policy_files(path: &Path) -> Result<Vec<PathBuf>, Error> {
 }
 
 /// Reads a policy or suite file, refusing files over 1 MiB before reading them.
-fn read_policy_file(path: &Path) -> Result<String, Error> {
+pub(crate) fn read_policy_file(path: &Path) -> Result<String, Error> {
     let io_error = |e: std::io::Error| Error::new(format!("{}: {e}", path.display()));
     let size = std::fs::metadata(path).map_err(io_error)?.len();
     if size > yaml::MAX_FILE_SIZE as u64 {
@@ -209,7 +209,7 @@ fn read_policy_file(path: &Path) -> Result<String, Error> {
     })
 }
 
-fn basename(path: &Path) -> String {
+pub(crate) fn basename(path: &Path) -> String {
     path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),

@@ -114,24 +114,21 @@ fn notify(r: &Reader, node: &Node) -> Result<Notify, Error> {
             .map_or(Ok(String::new()), |n| r.string(n, &child("notify", key)))
     };
     let mut on = Vec::new();
+    let mut words = 0;
     if let Some(list) = f.get("on") {
         for (i, item) in r.list(list, "notify.on")?.iter().enumerate() {
+            words += 1;
             let word = r.string(item, &index("notify.on", i))?;
-            let action = match word.trim().to_ascii_lowercase().as_str() {
-                "require_approval" => Some(Action::Ask),
-                w => Action::parse(w),
-            };
-            let action = action.ok_or_else(|| {
-                r.error(
-                    item,
-                    &index("notify.on", i),
-                    format!("unknown action {word:?}; expected deny, ask or watch"),
-                )
-            })?;
-            on.push(action);
+            // Upstream keeps the words as strings and notifies when one names the decision:
+            // a word naming no decision loads and never notifies (lint says so).
+            if let Some(action) = check::notify_on(&word) {
+                if !on.contains(&action) {
+                    on.push(action);
+                }
+            }
         }
     }
-    if on.is_empty() {
+    if words == 0 {
         on = vec![Action::Deny, Action::Ask];
     }
     Ok(Notify {

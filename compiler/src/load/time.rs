@@ -178,8 +178,38 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// Formats seconds since the Unix epoch as RFC 3339 in UTC (`2026-03-01T00:00:00Z`).
+pub fn format_rfc3339(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn formatted_timestamps_read_back() {
+        for t in [0, 951_782_400, 1_772_323_200, 1_772_356_199, 4_102_444_799] {
+            assert_eq!(super::rfc3339(&super::format_rfc3339(t)), Ok(t), "{t}");
+        }
+        assert_eq!(super::format_rfc3339(1_772_323_200), "2026-03-01T00:00:00Z");
+    }
+
     use super::*;
 
     #[test]

@@ -74,6 +74,8 @@ pub struct Inputs<'r> {
     pub agent_depth: i64,
     pub command: Option<&'r CommandReadings>,
     pub paths: Option<Vec<String>>,
+    /// The workdir relative path patterns are joined with.
+    pub workdir: Option<&'r str>,
     pub url: Option<&'r str>,
     pub domain: Option<String>,
     /// Lowercased rendered values, per program tool param.
@@ -90,10 +92,14 @@ impl<'a> Evaluator<'a> {
             tools: self.query(Field::Tool, inp.tool),
             command: inp.command.map(|r| self.command_facts(r)),
             paths: inp.paths.map(|cands| {
+                let base = inp.workdir.and_then(crate::paths::join_base);
                 cands
                     .into_iter()
                     .map(|c| {
-                        let bits = self.query(Field::Path, &c);
+                        let mut bits = self.query(Field::Path, &c);
+                        if let Some(base) = &base {
+                            self.join_relative(&c, base, &mut bits);
+                        }
                         (c, bits)
                     })
                     .collect()
@@ -105,6 +111,39 @@ impl<'a> Evaluator<'a> {
                 .iter()
                 .map(|v| v.as_deref().map(|v| self.query(Field::ToolParam, v)))
                 .collect(),
+        }
+    }
+
+    /// Sets in `bits` the relative path patterns that match the absolute candidate `cand` once
+    /// joined with the workdir `base` (see [`crate::paths`]' module doc for why this is
+    /// upstream's join exactly).
+    fn join_relative(&self, cand: &str, base: &str, bits: &mut Bits) {
+        if !cand.starts_with('/') {
+            return;
+        }
+        // The entries come ordered by `up`: one ancestor and one probe per level.
+        let mut level: Option<(u32, &str, bool, Option<Bits>)> = None;
+        for entry in &self.program.joined_paths {
+            if level.as_ref().is_none_or(|l| l.0 != entry.up) {
+                let anc = crate::paths::ancestor(base, entry.up);
+                let (is_base, probe) = crate::paths::below(cand, anc);
+                let probe_bits = probe.map(|p| self.query(Field::JoinedPath, p));
+                level = Some((entry.up, anc, is_base, probe_bits));
+            }
+            let Some((_, anc, is_base, probe_bits)) = &level else {
+                continue;
+            };
+            let (hit, joined_len) = match entry.joined {
+                None => (*is_base, anc.len()),
+                Some(atom) => {
+                    let base_len = if *anc == "/" { 0 } else { anc.len() };
+                    let hit = probe_bits.as_ref().is_some_and(|b| b.get(atom));
+                    (hit, base_len.saturating_add(entry.tail as usize))
+                }
+            };
+            if hit && joined_len <= entry.limit as usize {
+                bits.set(entry.atom);
+            }
         }
     }
 

@@ -84,6 +84,20 @@ impl Decision {
     }
 }
 
+/// The decision of a call whose programs also go by other names (links): `real`, the decision
+/// under the real names, holds when a rule there stops the call (deny or ask) and `invoked` is
+/// less strict. The real names' default action does not count: an allowlist would otherwise stop
+/// every program installed as a link (`npm` is `npm-cli.js`, `cargo` is `rustup`), and a copy
+/// under an allowed name defeats an allowlist anyway (docs/protection.md).
+pub fn stricter_by_rule(invoked: Decision, real: Decision) -> Decision {
+    let stops = real.winner.is_some() && !real.allowed();
+    if stops && real.action.rank() > invoked.action.rank() {
+        real
+    } else {
+        invoked
+    }
+}
+
 /// What evaluation may consult besides the call.
 #[derive(Clone, Copy, Default)]
 pub struct EvalContext<'x> {
@@ -208,17 +222,12 @@ impl<'a> Evaluator<'a> {
         let facts = self.facts(facts_inputs(call, &self.program, &canon, readings, ctx));
         let decision = self.decide(&facts, ctx);
         // A head that is a link to a program of another name: the command is decided again
-        // under the real names, and the stricter decision holds (as the preload does).
+        // under the real names, and a rule's deny or ask there holds (as the preload does).
         match relinked {
             Some(cmd) => {
                 let readings = Some(reader.read_command(&cmd));
                 let facts = self.facts(facts_inputs(call, &self.program, &canon, readings, ctx));
-                let other = self.decide(&facts, ctx);
-                if other.action.rank() > decision.action.rank() {
-                    other
-                } else {
-                    decision
-                }
+                stricter_by_rule(decision, self.decide(&facts, ctx))
             }
             None => decision,
         }
@@ -232,6 +241,18 @@ impl<'a> Evaluator<'a> {
         session: &str,
         readings: &CommandReadings,
         now_unix: i64,
+    ) -> Decision {
+        self.evaluate_exec_in(agent, session, readings, &EvalContext::at(now_unix))
+    }
+
+    /// [`Evaluator::evaluate_exec`] with a context: the preload passes a counter that notes
+    /// whether a call_count rule was consulted (see its `decide`).
+    pub fn evaluate_exec_in(
+        &self,
+        agent: &str,
+        session: &str,
+        readings: &CommandReadings,
+        ctx: &EvalContext<'_>,
     ) -> Decision {
         for (what, value) in [
             ("agent", agent),
@@ -250,12 +271,20 @@ impl<'a> Evaluator<'a> {
             agent_depth: 0,
             command: Some(readings),
             paths: None,
+            workdir: None,
             url: None,
             domain: None,
             params: alloc::vec![None; self.program.tool_params.len()],
         };
         let facts = self.facts(inputs);
-        self.decide(&facts, &EvalContext::at(now_unix))
+        self.decide(&facts, ctx)
+    }
+
+    /// The rule that supplied `decision`'s action, if a rule did: a surface asks it whether the
+    /// rule is single-use ([`RuleProgram::once`]) before it acts on the decision.
+    pub fn winning_rule(&self, decision: &Decision) -> Option<&RuleProgram> {
+        let (pi, ri) = decision.winner?;
+        self.rule(pi as usize, ri as usize)
     }
 
     /// Decides a tool's response (reference §2.10): response rules only; deny, ask and webhook
@@ -652,6 +681,7 @@ pub(crate) fn facts_inputs<'c>(
         paths: canon
             .path
             .map(|p| crate::paths::candidates(p, canon.workdir, ctx.resolver)),
+        workdir: canon.workdir,
         url: canon.url,
         domain: canon.domain.clone(),
         params: program

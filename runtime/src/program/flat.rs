@@ -18,8 +18,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::{
-    Action, AtomRange, CommandCond, CountCond, DepthCond, FieldTable, PathCond, PolicyProgram,
-    Program, ResponseCond, RuleProgram, SessionCond, Span, Text,
+    Action, AtomRange, CommandCond, CountCond, DepthCond, FieldTable, JoinedPath, PathCond,
+    PolicyProgram, Program, ResponseCond, RuleProgram, SessionCond, Span, Text,
 };
 
 /// Encodes `program` for the program section.
@@ -237,6 +237,7 @@ flat_struct!(RuleProgram {
     action: Action,
     message: Text,
     expires_at: Option<i64>,
+    once: bool,
     grant: bool,
     always: bool,
     command: Option<CommandCond>,
@@ -259,11 +260,19 @@ flat_struct!(PolicyProgram {
     project: bool,
     rules: Vec<RuleProgram>,
 });
+flat_struct!(JoinedPath {
+    up: u32,
+    atom: u32,
+    joined: Option<u32>,
+    tail: u32,
+    limit: u32,
+});
 flat_struct!(Program {
     default_action: Option<Action>,
     fields: Vec<FieldTable>,
     policies: Vec<PolicyProgram>,
     tool_params: Vec<String>,
+    joined_paths: Vec<JoinedPath>,
     text: String,
 });
 
@@ -280,6 +289,7 @@ mod tests {
             action: Action::Ask,
             message,
             expires_at: Some(-5),
+            once: true,
             grant: true,
             always: false,
             command: Some(CommandCond {
@@ -328,6 +338,22 @@ mod tests {
                 rules: vec![rule],
             }],
             tool_params: vec![String::from("file_path")],
+            joined_paths: vec![
+                JoinedPath {
+                    up: 0,
+                    atom: 3,
+                    joined: Some(0),
+                    tail: 10,
+                    limit: 256,
+                },
+                JoinedPath {
+                    up: 2,
+                    atom: 1,
+                    joined: None,
+                    tail: 0,
+                    limit: 8192,
+                },
+            ],
         }
     }
 

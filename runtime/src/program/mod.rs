@@ -110,10 +110,13 @@ pub enum Field {
     ToolParam,
     /// response_matches and response_not_matches (regexes over the response text).
     Response,
+    /// The relative path patterns joined with the workdir ([`JoinedPath`]): `/` and the pattern
+    /// as joined below the workdir, matched against the part of a path candidate below it.
+    JoinedPath,
 }
 
 impl Field {
-    pub const ALL: [Field; 12] = [
+    pub const ALL: [Field; 13] = [
         Field::Command,
         Field::ContainsCi,
         Field::ContainsCs,
@@ -126,6 +129,7 @@ impl Field {
         Field::Tool,
         Field::ToolParam,
         Field::Response,
+        Field::JoinedPath,
     ];
 
     pub fn index(self) -> usize {
@@ -146,6 +150,7 @@ impl Field {
             Field::Tool => "tool",
             Field::ToolParam => "tool_param",
             Field::Response => "response",
+            Field::JoinedPath => "path (joined with the workdir)",
         }
     }
 }
@@ -419,6 +424,8 @@ pub struct Program {
     pub policies: Vec<PolicyProgram>,
     /// Names of the Input params some rule's tool_param_matches reads (size limit and matching).
     pub tool_params: Vec<String>,
+    /// The relative path patterns, as joined with the workdir, ordered by [`JoinedPath::up`].
+    pub joined_paths: Vec<JoinedPath>,
     /// Every [`Text`] of the program, back to back.
     pub text: String,
 }
@@ -486,7 +493,11 @@ pub struct PolicyProgram {
 pub struct RuleProgram {
     pub action: Action,
     pub message: Text,
+    /// Seconds since the Unix epoch after which the rule is skipped.
     pub expires_at: Option<i64>,
+    /// Single use (`once: true`): it applies until an enforcing surface claims it
+    /// (`rampart_compiler::sources::PolicyInForce::claim_once`), which removes it from its file.
+    pub once: bool,
     /// Match with granting logic (every component covered) rather than restrictive logic.
     pub grant: bool,
     /// `default: true` or an empty `when`: matches every call in scope at request time.
@@ -554,6 +565,31 @@ pub struct PathCond {
     pub not_matches: AtomRange,
 }
 
+/// A relative path pattern as upstream matches it against an absolute path: joined with the
+/// workdir (reference §2.7). The workdir is known only when a call is decided, so the compiler
+/// cleans the pattern as the join would, splitting it into the levels its leading `..` climb
+/// ([`up`](Self::up)) and the rest, and lowers `/` + the rest as an atom of
+/// [`Field::JoinedPath`]; the evaluator matches that atom against the part of a candidate below
+/// the workdir's ancestor `up` levels up, and sets [`atom`](Self::atom) when it matches (see
+/// `eval::facts`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JoinedPath {
+    /// Leading `..` levels of the cleaned pattern: the pattern is joined with the workdir's
+    /// ancestor this many levels up.
+    pub up: u32,
+    /// The pattern's [`Field::Path`] atom, set when the joined pattern matches.
+    pub atom: u32,
+    /// The [`Field::JoinedPath`] atom of `/` + the rest; `None` when nothing is left, and the
+    /// joined pattern is the base directory itself.
+    pub joined: Option<u32>,
+    /// Bytes the joined pattern adds to the base directory (`/` + the rest; 0 for the base
+    /// itself).
+    pub tail: u32,
+    /// Upstream's longest matchable pattern for it: 256 bytes with `**`, else 8192. A joined
+    /// pattern longer than that never matches.
+    pub limit: u32,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SessionCond {
     pub matches: AtomRange,
@@ -589,7 +625,9 @@ pub struct ResponseCond {
     pub not_matches: AtomRange,
 }
 
-/// What only explanations need: names, sources and the source map of every pattern.
+/// What only explanations and surfaces need: names, sources, the source map of every pattern,
+/// and the settings a surface acts on after deciding (notify, webhooks, ask options, single-use
+/// rules).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Metadata {
     /// Same order as [`Program::policies`].
@@ -600,18 +638,63 @@ pub struct Metadata {
     pub atoms: Vec<Vec<AtomMeta>>,
     /// The files the policy set was loaded from.
     pub files: Vec<String>,
+    /// The top-level `notify:` block in force, if any.
+    pub notify: Option<NotifyMeta>,
+}
+
+/// Where and when decisions are posted (upstream's `notify:`; sending is the surfaces' job).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotifyMeta {
+    pub url: String,
+    /// `auto`, `slack`, `discord`, `teams`, `webhook` (empty is auto).
+    pub platform: String,
+    /// The decisions that notify: deny, ask and watch (upstream's default: deny and ask).
+    pub on: Vec<Action>,
+}
+
+/// What a surface needs of one rule beyond deciding: where it was written, its webhook, its ask
+/// options, and whether it is single-use.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleMeta {
+    /// `file:line:column`.
+    pub pos: String,
+    pub once: bool,
+    /// Seconds since the Unix epoch after which the rule is skipped.
+    pub expires_at: Option<i64>,
+    /// `action: webhook`'s settings.
+    pub webhook: Option<WebhookMeta>,
+    /// `ask.audit`: mirror the native prompt into the server's approval queue.
+    pub ask_audit: bool,
+    /// `ask.headless_only`: use the server's blocking approval instead of the native prompt.
+    pub ask_headless_only: bool,
+    /// A digest of the rule as loaded (action, message, conditions), so that a claim of a
+    /// single-use rule removes exactly the rule that decided, not one edited since.
+    pub fingerprint: String,
+}
+
+/// A rule's `webhook:` settings.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookMeta {
+    pub url: String,
+    /// Milliseconds (default 5 s, capped at 30 s).
+    pub timeout_ms: u64,
+    /// Allow when the webhook fails or times out (default: deny).
+    pub fail_open: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyMeta {
     pub name: String,
+    /// The basename of the file it came from, `embedded:<profile>`, or `project`.
     pub source: String,
+    /// The file it came from, as loaded (`embedded:<profile>` for a built-in profile).
+    pub file: String,
     /// `file:line:column`.
     pub pos: String,
     pub priority: i64,
     pub description: String,
-    /// Per rule, `file:line:column`.
-    pub rules: Vec<String>,
+    /// Per rule, in order.
+    pub rules: Vec<RuleMeta>,
 }
 
 /// One atom's patterns: a single glob, or every literal of a contains alternation.

@@ -11,25 +11,32 @@
 //! * PowerShell: `$env:NAME = …`, `Set-Item`/`New-Item [-Path] env:NAME`,
 //!   `[Environment]::SetEnvironmentVariable('NAME', …)`.
 //!
-//! Only command positions count, so `printf 'LD_PRELOAD=%s'` assigns nothing. Shell wrappers are
-//! unwrapped up to [`MAX_WRAPPER_DEPTH`] and substitutions are read too.
+//! Only command positions count, so `printf 'LD_PRELOAD=%s'` assigns nothing. A command position
+//! is wherever a wrapper chain leads: launchers (also path-qualified, `/usr/bin/env`), applets,
+//! the privilege and fan-out wrappers the restrictive readings see through (`sudo env A=1 cmd`,
+//! `doas nice env A=1 cmd`, `xargs env`, `su -c`, `find -exec`) and shell wrappers, in any order
+//! and nesting, so an assignment rule sees what the chain sets just as the command's own rules
+//! see the command it runs. Substitutions are read too. A chain too long or too deep to read to
+//! its end fails closed.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::grant::MAX_SUBSTITUTION_DEPTH;
-use super::heads::{Assigner, Head, HeadWord, SeeThrough};
-use super::normalize::{launcher, skip_assignments, wrapper, Launch, Wrap};
+use super::heads::{classify, Assigner, Head, HeadWord};
+use super::normalize::{launcher, skip_assignments, split_string_text, wrapper, Launch, Wrap};
 use super::plain::PlainText;
-use super::see_through::sudo_command;
+use super::see_through::{payloads, Payload};
 use super::split::{split, SplitDialect};
 use super::subcommands::{eval_payloads, substitutions};
 use super::tokenize::{bytes_equal, splat, tokenize, word_at, Dialect, Tokens};
 use super::words::{assignment_name, basename, contains_ignore_case, is_name};
 use super::Scratch;
 
-/// Upstream unwraps shell wrappers this deep when looking for assignments.
-pub(crate) const MAX_WRAPPER_DEPTH: usize = 4;
+/// Wrapper payloads read inside one another (`bash -c "sudo su -c '…'"`) before a command that
+/// may still assign counts as unreadable. Upstream stops silently after four shell wrappers; we
+/// read as deep as the restrictive readings do, then fail closed.
+pub(crate) const MAX_WRAPPER_DEPTH: usize = super::restrictive::MAX_DEPTH as usize;
 
 /// Appends the names `cmd`, whose fast-path reading is `plain`, assigns to `out` (deduplicated,
 /// first-seen order).
@@ -93,8 +100,8 @@ fn text_in_full(
     // Borrowed from the scratch for the loops below (a nested call gets fresh buffers).
     let mut posix = core::mem::take(&mut sc.posix);
     for seg in &segs {
-        let toks = posix.get(src.get(seg.clone()).unwrap_or(""));
-        words(toks, wrap_depth, sub_depth, sc, out);
+        let seg = src.get(seg.clone()).unwrap_or("");
+        words(posix.get(seg), seg, wrap_depth, sub_depth, sc, out);
     }
     sc.posix = posix;
     let mut toks = core::mem::take(&mut sc.toks);
@@ -102,8 +109,9 @@ fn text_in_full(
         segs.clear();
         split(src, SplitDialect::Cmd, &mut segs);
         for seg in &segs {
-            tokenize(src.get(seg.clone()).unwrap_or(""), Dialect::Cmd, &mut toks);
-            words(&toks, wrap_depth, sub_depth, sc, out);
+            let seg = src.get(seg.clone()).unwrap_or("");
+            tokenize(seg, Dialect::Cmd, &mut toks);
+            words(&toks, seg, wrap_depth, sub_depth, sc, out);
         }
     }
     sc.toks = toks;
@@ -120,39 +128,59 @@ fn text_in_full(
     }
 }
 
-/// The assignments of one segment's words, in whichever dialect they were tokenized.
-fn words(t: &Tokens, wrap_depth: usize, sub_depth: usize, sc: &mut Scratch, out: &mut Vec<String>) {
+/// The assignments of one segment's words (`src`'s, in whichever dialect they were tokenized),
+/// read through the whole chain in front of the command: launchers (also path-qualified,
+/// `/usr/bin/env`), `busybox`/`toybox` applets, the wrappers the restrictive readings see
+/// through (`sudo`, `doas`, `xargs`, and the text payloads of `su -c`, `sudo -s` and
+/// `find -exec`) and shell wrappers, in any order and nesting. So
+/// `sudo -E A=1 doas nice env B=2 bash -c 'C=3 ls'` assigns A, B and C. A chain longer than
+/// [`MAX_UNWRAP`](super::normalize::MAX_UNWRAP) words of wrappers, or payloads nested deeper than
+/// [`MAX_WRAPPER_DEPTH`], cannot be read to its end: the command fails closed (`overflow`).
+fn words(
+    t: &Tokens,
+    src: &str,
+    wrap_depth: usize,
+    sub_depth: usize,
+    sc: &mut Scratch,
+    out: &mut Vec<String>,
+) {
     let mut i = 0;
     for _ in 0..super::normalize::MAX_UNWRAP {
         while let Some(name) = assignment_name(t.value(i)) {
             push(out, name);
             i += 1;
         }
-        let at = HeadWord::at(t, skip_assignments(t, i));
+        let at = chain_head(t, skip_assignments(t, i));
         i = at.index;
         match launcher(t, at, &mut |w| push(out, assignment_name(w).unwrap_or(""))) {
             Some(Launch::Next(j)) => {
                 i = j;
                 continue;
             }
-            Some(Launch::SplitString { text: s, .. }) => {
-                text(&s, wrap_depth, sub_depth, sc, out);
+            Some(Launch::SplitString { text: s, rest }) => {
+                let payload = split_string_text(s, t, rest);
+                nested(&payload, wrap_depth, sub_depth, sc, out);
                 return;
             }
             None => {}
         }
-        let head = t.value(i);
         match at.class {
-            Some(Head::SeeThrough(SeeThrough::Sudo)) => {
-                let (j, _) = sudo_command(t, i + 1);
-                (i + 1..j).for_each(|k| push(out, assignment_name(t.value(k)).unwrap_or("")));
-                if j > i + 1 && j < t.len() {
-                    i = j;
-                    continue;
+            Some(Head::Applet) if i + 1 < t.len() => {
+                i += 1;
+                continue;
+            }
+            Some(Head::SeeThrough(_) | Head::Find) => {
+                match see_through(t, src, at, wrap_depth, sub_depth, sc, out) {
+                    Some(j) => {
+                        i = j;
+                        continue;
+                    }
+                    None => return,
                 }
             }
             Some(Head::Assigns(builtin)) => {
                 // `export NAME` hands the variable on, but only when the word is `export` itself.
+                let head = t.value(i);
                 let exports = builtin == Assigner::Export && basename(head) == head;
                 for k in i + 1..t.len() {
                     let w = t.value(k);
@@ -169,12 +197,75 @@ fn words(t: &Tokens, wrap_depth: usize, sub_depth: usize, sc: &mut Scratch, out:
         }
         match wrapper(t, at) {
             Some(Wrap::Words(j)) => i = j,
-            Some(Wrap::Text(payload, _)) if wrap_depth < MAX_WRAPPER_DEPTH => {
-                text(&payload, wrap_depth + 1, sub_depth, sc, out);
+            Some(Wrap::Text(payload, _)) => {
+                nested(&payload, wrap_depth, sub_depth, sc, out);
                 return;
             }
-            _ => return,
+            None => return,
         }
+    }
+    // Still unwrapping: what the chain ends in was not read.
+    sc.overflow = true;
+}
+
+/// The head at word `k`, a launcher also by its basename: `/usr/bin/env A=1 ls` assigns `A`
+/// (normalizing keeps `/usr/bin/env`, as upstream; the restrictive readings read its `env`
+/// alternate).
+fn chain_head(t: &Tokens, k: usize) -> HeadWord {
+    let at = HeadWord::at(t, k);
+    let word = t.value(k);
+    // A word without a directory was classified as its basename already.
+    if at.class.is_some() || !word.contains(['/', '\\']) {
+        return at;
+    }
+    match classify(basename(word)) {
+        Some(launcher @ Head::Launcher(_)) => HeadWord {
+            index: k,
+            class: Some(launcher),
+        },
+        _ => at,
+    }
+}
+
+/// The payloads of the see-through wrapper at `at`: text payloads are read here, and the word
+/// where the wrapped command starts is returned (the wrapper's own `VAR=value` words, as in
+/// `sudo -E A=1 cmd`, are collected on the way).
+fn see_through(
+    t: &Tokens,
+    src: &str,
+    at: HeadWord,
+    wrap_depth: usize,
+    sub_depth: usize,
+    sc: &mut Scratch,
+    out: &mut Vec<String>,
+) -> Option<usize> {
+    let mut next = None;
+    payloads(t, src, at, &mut |p| match p {
+        Payload::Word(k) => next = Some(k),
+        Payload::Text(text) => nested(text, wrap_depth, sub_depth, sc, out),
+    });
+    let next = next.filter(|&k| k > at.index);
+    if matches!(at.class, Some(Head::SeeThrough(_))) {
+        for k in at.index + 1..next.unwrap_or(t.len()) {
+            push(out, assignment_name(t.value(k)).unwrap_or(""));
+        }
+    }
+    next
+}
+
+/// Reads `payload`, a wrapper's text, one level deeper; past [`MAX_WRAPPER_DEPTH`] a payload that
+/// may assign fails the command closed.
+fn nested(
+    payload: &str,
+    wrap_depth: usize,
+    sub_depth: usize,
+    sc: &mut Scratch,
+    out: &mut Vec<String>,
+) {
+    if wrap_depth < MAX_WRAPPER_DEPTH {
+        text(payload, wrap_depth + 1, sub_depth, sc, out);
+    } else if may_assign(payload) {
+        sc.overflow = true;
     }
 }
 
@@ -314,6 +405,7 @@ fn any_candidate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
 
     fn names(cmd: &str) -> Vec<String> {
         let mut out = Vec::new();
@@ -399,16 +491,77 @@ mod tests {
         }
     }
 
+    /// Every wrapper in a chain is read through, in any order and nesting: the launchers (also
+    /// path-qualified), applets, the see-through wrappers and shell wrappers.
     #[test]
-    fn wrapper_depth_is_four() {
-        let deep = "bash -c \"sh -c 'bash -c \\\"sh -c X=1\\\"'\"";
-        assert_eq!(names(deep), ["X"]);
+    fn wrapper_chains() {
+        let cases: &[(&str, &[&str])] = &[
+            ("sudo env LD_PRELOAD=x ls", &["LD_PRELOAD"]),
+            (
+                "sudo -E A=1 doas nice env B=2 bash -c 'C=3 ls'",
+                &["A", "B", "C"],
+            ),
+            ("doas env LD_PRELOAD=x ls", &["LD_PRELOAD"]),
+            ("doas -u root sudo -E env LD_PRELOAD=x ls", &["LD_PRELOAD"]),
+            ("timeout 5 doas nice env LD_PRELOAD=x ls", &["LD_PRELOAD"]),
+            ("nice sudo env LD_PRELOAD=x ls", &["LD_PRELOAD"]),
+            ("/usr/bin/env LD_PRELOAD=x ls", &["LD_PRELOAD"]),
+            ("/usr/bin/sudo /bin/nice -n 1 /usr/bin/env A=1 ls", &["A"]),
+            ("busybox env LD_PRELOAD=x ls", &["LD_PRELOAD"]),
+            ("xargs -0 env LD_PRELOAD=x ls", &["LD_PRELOAD"]),
+            ("su -c 'LD_PRELOAD=x ls'", &["LD_PRELOAD"]),
+            ("sudo su - root -c 'env LD_PRELOAD=x ls'", &["LD_PRELOAD"]),
+            ("find . -exec env LD_PRELOAD=x ls {} \\;", &["LD_PRELOAD"]),
+            ("sudo sh -c 'LD_PRELOAD=x ls'", &["LD_PRELOAD"]),
+            ("sudo env -S 'LD_PRELOAD=x ls'", &["LD_PRELOAD"]),
+            ("env -S 'A=1' B=2 ls", &["A", "B"]),
+            ("env -S 'ls' B=1", &[]),
+            ("sudo LD_PRELOAD=x", &["LD_PRELOAD"]),
+            ("sudo -u root ls LD_PRELOAD=x", &[]),
+            ("doas printf 'LD_PRELOAD=%s' x", &[]),
+            ("sudo -l", &[]),
+        ];
+        for (cmd, want) in cases {
+            assert_eq!(names(cmd), *want, "{cmd:?}");
+        }
+    }
+
+    fn nest(levels: usize) -> String {
         let mut cmd = String::from("X=1 ls");
-        for _ in 0..6 {
+        for k in 0..levels {
             let mut q = String::new();
             super::super::quote_word(&cmd, &mut q);
-            cmd = alloc::format!("sh -c {q}");
+            let wrapper = if k % 2 == 0 { "sh -c" } else { "sudo su -c" };
+            cmd = alloc::format!("{wrapper} {q}");
         }
-        assert!(names(&cmd).is_empty());
+        cmd
+    }
+
+    /// Upstream stops after four shell wrappers; the chain is read as deep as the restrictive
+    /// readings go, and a deeper one fails closed instead of assigning nothing.
+    #[test]
+    fn deep_wrappers_are_read_or_fail_closed() {
+        assert_eq!(names(&nest(6)), ["X"]);
+        let read_at = |depth| {
+            let mut sc = Scratch::default();
+            let mut out = Vec::new();
+            text("sh -c 'X=1 ls'", depth, 0, &mut sc, &mut out);
+            (out, sc.overflow)
+        };
+        assert_eq!(read_at(MAX_WRAPPER_DEPTH - 1), (vec!["X".into()], false));
+        assert_eq!(read_at(MAX_WRAPPER_DEPTH), (vec![], true));
+        let mut chain = String::new();
+        for _ in 0..super::super::normalize::MAX_UNWRAP {
+            chain.push_str("sudo ");
+        }
+        let mut sc = Scratch::default();
+        text(
+            &alloc::format!("{chain}X=1 ls"),
+            0,
+            0,
+            &mut sc,
+            &mut Vec::new(),
+        );
+        assert!(sc.overflow, "a chain longer than the bound fails closed");
     }
 }

@@ -78,8 +78,10 @@ pub struct CommandReadings {
     pub overflow: bool,
     /// Names of environment variables the command assigns anywhere (`VAR=x cmd`, `env VAR=x`,
     /// `export/declare/typeset VAR=x`, cmd.exe `set`/`setx`, PowerShell `$env:VAR=`, `Set-Item env:VAR`,
-    /// `[Environment]::SetEnvironmentVariable(`), all three dialects tried, wrappers unwrapped to depth 4,
-    /// substitutions included; `printf 'LD_PRELOAD=%s'` assigns nothing.
+    /// `[Environment]::SetEnvironmentVariable(`), all three dialects tried, the whole chain of launchers
+    /// and wrappers read through (`sudo env A=1 cmd`, `doas nice env A=1 cmd`, `su -c`, `xargs`,
+    /// `find -exec`, nested shell wrappers), substitutions included; `printf 'LD_PRELOAD=%s'`
+    /// assigns nothing.
     pub env_assignments: Vec<String>,
     /// The restrictive readings of the command with its mentions masked (see `mention`): the data
     /// words of grep, echo, `git commit -m` and the like replaced by `_`. Empty when the command

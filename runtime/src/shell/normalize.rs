@@ -209,7 +209,7 @@ impl Memo {
 
 /// `env -S 'a b' c d` -> `a b 'c' 'd'`: the split string, then the remaining words quoted so that
 /// re-tokenizing gives them back unchanged.
-fn split_string_text(mut text: String, toks: &Tokens, rest: usize) -> String {
+pub(crate) fn split_string_text(mut text: String, toks: &Tokens, rest: usize) -> String {
     for k in rest..toks.len() {
         text.push(' ');
         quote_word(toks.value(k), &mut text);

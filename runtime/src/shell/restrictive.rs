@@ -686,7 +686,7 @@ fn alternates(c: &str, t: &Tokens, at: HeadWord, applet: HeadWord, d: u8, r: &mu
         }
     }
     payloads(t, c, at, &mut |p| match p {
-        Payload::From(at) => r.add_quoted(c.get(at..).unwrap_or(""), d),
+        Payload::Word(k) => r.add_quoted(c.get(t.raw(k).start..).unwrap_or(""), d),
         Payload::Text(text) => r.add_quoted(text, d),
     });
 }

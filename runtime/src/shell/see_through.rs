@@ -23,8 +23,9 @@ use super::words::is_assignment;
 
 /// A payload found behind a wrapper.
 pub(crate) enum Payload<'a> {
-    /// The command from this byte offset of the source on, quoting intact.
-    From(usize),
+    /// The command from this word on (the source from that word's start, quoting intact). The
+    /// restrictive readings take its text, the environment assignments go on reading its words.
+    Word(usize),
     /// Shell text (`su -c 'TEXT'`, `sudo -s 'TEXT'`, a `find -exec` payload per target).
     Text(&'a str),
 }
@@ -58,7 +59,7 @@ fn emit_from(t: &Tokens, k: usize, shell: bool, emit: &mut dyn FnMut(Payload<'_>
     if k >= t.len() {
         return;
     }
-    emit(Payload::From(t.raw(k).start));
+    emit(Payload::Word(k));
     if shell && k + 1 == t.len() {
         // `sudo -s 'a; b'` runs the word through the shell.
         emit(Payload::Text(t.value(k)));
@@ -67,7 +68,7 @@ fn emit_from(t: &Tokens, k: usize, shell: bool, emit: &mut dyn FnMut(Payload<'_>
 
 /// Where sudo's command starts (after options, `--` and `VAR=value`), and whether it runs
 /// through a shell (`-s`, `-i`).
-pub(crate) fn sudo_command(t: &Tokens, mut k: usize) -> (usize, bool) {
+fn sudo_command(t: &Tokens, mut k: usize) -> (usize, bool) {
     const LONG_WITH_ARG: &[&str] = &[
         "--close-from",
         "--chdir",
@@ -455,7 +456,7 @@ mod tests {
         let mut out = Vec::new();
         payloads(&t, cmd, HeadWord::at(&t, 0), &mut |p| {
             out.push(match p {
-                Payload::From(at) => cmd[at..].into(),
+                Payload::Word(k) => cmd[t.raw(k).start..].into(),
                 Payload::Text(s) => s.into(),
             })
         });
