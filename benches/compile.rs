@@ -5,6 +5,13 @@
 //! as load (YAML -> checked policy) plus compile (-> bundle bytes); the bundle size is printed.
 //!
 //! `cargo bench --bench compile [-- FILTER]`
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "benchmark set-up: a panic stops the run"
+)]
 
 #[path = "support/percentiles.rs"]
 mod percentiles;

@@ -6,6 +6,13 @@
 //! percentile pass after it times every call on its own for p50/p99.
 //!
 //! `cargo bench --bench evaluate [-- FILTER]`
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "benchmark set-up: a panic stops the run"
+)]
 
 #[path = "support/fixture.rs"]
 mod fixture;

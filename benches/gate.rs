@@ -19,6 +19,13 @@
 //!
 //! `--repeat 2` exists for the gate's self-test (`GATE_SELFTEST=1 benches/gates.sh`): it doubles
 //! the work per call, and the gate must go red.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "benchmark set-up: a panic stops the run"
+)]
 
 #[path = "support/upstream_sized.rs"]
 mod upstream_sized;

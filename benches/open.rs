@@ -10,6 +10,13 @@
 //!   process's constructor.
 //!
 //! `cargo bench --bench open [-- FILTER]`
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "benchmark set-up: a panic stops the run"
+)]
 
 #[path = "support/fixture.rs"]
 mod fixture;

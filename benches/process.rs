@@ -15,6 +15,13 @@
 //! a note when it is missing (`RAMPART_SKIP_PRELOAD=1`, or its build failed).
 //!
 //! `cargo bench --bench process [-- FILTER]`
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "benchmark set-up: a panic stops the run"
+)]
 
 #[path = "support/percentiles.rs"]
 mod percentiles;

@@ -7,6 +7,13 @@
 //! words from execve). Commands are the corpus's exec commands by length.
 //!
 //! `cargo bench --bench shell [-- FILTER]`
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "benchmark set-up: a panic stops the run"
+)]
 
 #[path = "support/fixture.rs"]
 mod fixture;

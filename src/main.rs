@@ -1,4 +1,5 @@
 //! The `rampart` binary: the command line of [`rampart`], parsed and run.
+#![forbid(unsafe_code)]
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -4,6 +4,13 @@
 //! `cargo bench -p rampart-audit` (or `-- quick` for a smaller run). Each figure is a plain
 //! count over elapsed wall-clock time in a fresh temporary directory on the machine's disk, so it
 //! includes the real fdatasync cost; the results go to benches/RESULTS.md by hand.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "benchmark set-up: a panic stops the run"
+)]
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -14,6 +14,8 @@
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use rampart_runtime::invariant::or_closed;
+
 use crate::event::Event;
 
 /// The prefix of every hash value.
@@ -58,13 +60,19 @@ pub fn format_hash(digest: &[u8; 32]) -> String {
 
 /// Appends lower-case hex.
 pub fn push_hex(out: &mut String, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut buf = Vec::with_capacity(bytes.len() * 2);
+    out.reserve(bytes.len() * 2);
     for &b in bytes {
-        buf.push(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0'));
-        buf.push(HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0'));
+        out.push(char::from(hex_digit(b >> 4)));
+        out.push(char::from(hex_digit(b)));
     }
-    out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
+}
+
+/// The lower-case hex digit of the low four bits of `n`.
+pub(crate) fn hex_digit(n: u8) -> u8 {
+    match n & 0xf {
+        d @ 0..=9 => b'0' + d,
+        d => b'a' + (d - 10),
+    }
 }
 
 /// The 32 bytes of a `sha256:<hex>` value.
@@ -169,10 +177,10 @@ fn record(line: &[u8]) -> Result<Record<'_>, LineError> {
     if !before_p.ends_with(PREV_KEY) {
         return Err(LineError::NoChainFields);
     }
-    let prev = std::str::from_utf8(with_p.get(p_start..).unwrap_or_default())
-        .map_err(|_| LineError::NoChainFields)?;
-    let hash = std::str::from_utf8(body.get(h_start..).unwrap_or_default())
-        .map_err(|_| LineError::NoChainFields)?;
+    let prev_bytes = with_p.get(p_start..).ok_or(LineError::NoChainFields)?;
+    let prev = std::str::from_utf8(prev_bytes).map_err(|_| LineError::NoChainFields)?;
+    let hash_bytes = body.get(h_start..).ok_or(LineError::NoChainFields)?;
+    let hash = std::str::from_utf8(hash_bytes).map_err(|_| LineError::NoChainFields)?;
     if prev.contains('\\') || hash.contains('\\') {
         return Err(LineError::NoChainFields);
     }
@@ -186,9 +194,11 @@ fn record(line: &[u8]) -> Result<Record<'_>, LineError> {
 impl Record<'_> {
     /// The hash the line's content gives (compare with [`Record::hash`]).
     pub fn computed_hash(&self, line: &[u8]) -> String {
+        // `hash_quote` was found in this line; in another too short for it, the hash of nothing,
+        // which no record's hash is: a mismatch, not a pass.
         hash_of(
             self.prev_hash.as_bytes(),
-            line.get(..self.hash_quote).unwrap_or_default(),
+            or_closed(line.get(..self.hash_quote), &[]),
         )
     }
 

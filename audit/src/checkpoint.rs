@@ -72,9 +72,8 @@ fn key_id(name: &str, public: &[u8; 32]) -> [u8; 4] {
     h.update([ED25519]);
     h.update(public);
     let digest: [u8; 32] = h.finalize().into();
-    let mut id = [0u8; 4];
-    id.copy_from_slice(digest.get(..4).unwrap_or(&[0; 4]));
-    id
+    let [a, b, c, d, ..] = digest;
+    [a, b, c, d]
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -343,7 +342,8 @@ impl Checkpoint {
 pub fn origin(key_name: &str, dir: &Path) -> String {
     let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     let digest: [u8; 32] = Sha256::digest(dir.as_os_str().as_encoded_bytes()).into();
-    format!("{key_name}/{}", hex(digest.get(..6).unwrap_or_default()))
+    let [a, b, c, d, e, f, ..] = digest;
+    format!("{key_name}/{}", hex(&[a, b, c, d, e, f]))
 }
 
 /// Appends a checkpoint to the directory's checkpoint file.

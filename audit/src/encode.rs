@@ -21,7 +21,9 @@
 
 use serde_json::Value;
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
+use rampart_runtime::invariant::or_closed;
+
+use crate::chain::hex_digit;
 
 /// Appends `s` as a Go JSON string (quotes included).
 pub fn string(out: &mut Vec<u8>, s: &str) {
@@ -43,7 +45,7 @@ pub fn string(out: &mut Vec<u8>, s: &str) {
             };
             let unicode = b < 0x20 || matches!(b, b'<' | b'>' | b'&');
             if short.is_some() || unicode {
-                out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+                out.extend_from_slice(run(bytes, start, i));
                 match short {
                     Some(c) => out.extend_from_slice(&[b'\\', c]),
                     None => push_u00(out, b),
@@ -58,7 +60,7 @@ pub fn string(out: &mut Vec<u8>, s: &str) {
             && bytes.get(i + 1) == Some(&0x80)
             && matches!(bytes.get(i + 2), Some(0xa8 | 0xa9))
         {
-            out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+            out.extend_from_slice(run(bytes, start, i));
             let last = if bytes.get(i + 2) == Some(&0xa8) {
                 b'8'
             } else {
@@ -71,13 +73,18 @@ pub fn string(out: &mut Vec<u8>, s: &str) {
         }
         i += 1;
     }
-    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
+    out.extend_from_slice(run(bytes, start, bytes.len()));
     out.push(b'"');
 }
 
+/// The bytes `start..end` of `bytes`, copied as they are. The scan keeps `start <= end`; were it
+/// not, all of `bytes`: a record that shows its damage rather than one quietly missing text.
+fn run(bytes: &[u8], start: usize, end: usize) -> &[u8] {
+    or_closed(bytes.get(start..end), bytes)
+}
+
 fn push_u00(out: &mut Vec<u8>, b: u8) {
-    let hi = HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
-    let lo = HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0');
+    let (hi, lo) = (hex_digit(b >> 4), hex_digit(b));
     out.extend_from_slice(&[b'\\', b'u', b'0', b'0', hi, lo]);
 }
 

@@ -10,11 +10,17 @@ use std::sync::Mutex;
 
 use ulid::Ulid;
 
+use rampart_runtime::invariant::checked;
+
 /// Fills `buf` from the kernel's CSPRNG.
 pub fn random_bytes(buf: &mut [u8]) -> std::io::Result<()> {
     let mut filled = 0;
     while filled < buf.len() {
-        let rest = buf.get_mut(filled..).unwrap_or_default();
+        let Some(rest) = checked(buf.get_mut(filled..)) else {
+            return Err(std::io::Error::other(
+                "random bytes: filled past the buffer",
+            ));
+        };
         // SAFETY: `rest` is writable for its whole length.
         let n = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
         if n < 0 {

@@ -161,9 +161,7 @@ pub fn page(
 pub fn export(dir: &Path, date: Date) -> Result<Vec<u8>, AuditError> {
     let mut out = Vec::new();
     for file in log_files(dir)?.into_iter().filter(|f| f.date == date) {
-        let content = FileContent::read(dir, file)?;
-        let whole = content.bytes.len() - content.torn;
-        out.extend_from_slice(content.bytes.get(..whole).unwrap_or_default());
+        out.extend_from_slice(FileContent::read(dir, file)?.complete());
     }
     Ok(out)
 }

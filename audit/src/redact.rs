@@ -331,12 +331,11 @@ fn token_shapes(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut spans = Vec::new();
     let mut i = 0;
-    while i < bytes.len() {
+    while let Some(rest) = bytes.get(i..).filter(|rest| !rest.is_empty()) {
         if i > 0 && bytes.get(i - 1).is_some_and(|&b| is_word(b) || b == b'-') {
             i += 1;
             continue;
         }
-        let rest = bytes.get(i..).unwrap_or_default();
         let run = |from: usize, ok: fn(u8) -> bool| -> usize {
             rest.get(from..)
                 .map_or(0, |r| r.iter().take_while(|&&b| ok(b)).count())

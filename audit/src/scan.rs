@@ -8,6 +8,8 @@
 use std::io::Read;
 use std::path::Path;
 
+use rampart_runtime::invariant::or_closed;
+
 use crate::error::AuditError;
 use crate::layout::LogFile;
 use crate::secure::{self, Access};
@@ -55,14 +57,18 @@ impl FileContent {
         Ok(FileContent { file, bytes, torn })
     }
 
+    /// The bytes of the complete lines: all but the torn tail. (`torn` counts bytes at the end,
+    /// so it is never more than all of them; were it, every byte, and the torn tail shows up as
+    /// a line that does not parse rather than the file as empty.)
+    pub fn complete(&self) -> &[u8] {
+        let whole = self.bytes.len().checked_sub(self.torn);
+        or_closed(whole.and_then(|n| self.bytes.get(..n)), &self.bytes)
+    }
+
     /// The complete lines, in order. Offsets count from where the read started.
     pub fn lines(&self) -> impl Iterator<Item = RawLine<'_>> {
-        let whole = self
-            .bytes
-            .get(..self.bytes.len() - self.torn)
-            .unwrap_or_default();
         let mut start = 0u64;
-        whole
+        self.complete()
             .split_inclusive(|&b| b == b'\n')
             .enumerate()
             .map(move |(i, chunk)| {

@@ -148,7 +148,7 @@ pub fn push_digits(out: &mut String, n: i64, width: usize) {
             break;
         }
     }
-    out.push_str(std::str::from_utf8(buf.get(at..).unwrap_or_default()).unwrap_or_default());
+    out.extend(buf.iter().skip(at).map(|&d| char::from(d)));
 }
 
 impl Date {

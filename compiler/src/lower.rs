@@ -339,8 +339,10 @@ fn path_alts(pattern: &str) -> (Option<Vec<Alt>>, Sep) {
 }
 
 fn lower_domain(pattern: &str) -> Lowered {
-    let (alts, sep) = domain_alts(pattern);
-    combine(alts.unwrap_or_default(), sep)
+    match domain_alts(pattern) {
+        (Some(alts), sep) => combine(alts, sep),
+        (None, _) => Lowered::Never,
+    }
 }
 
 fn domain_alts(pattern: &str) -> (Option<Vec<Alt>>, Sep) {
@@ -442,11 +444,11 @@ fn drop_leading_run(start: Start, elems: &[Elem]) -> (Start, &[Elem]) {
     if elems.first() != Some(&Elem::AnyRun) {
         return (start, elems);
     }
-    let skip = elems
-        .iter()
-        .take_while(|e| matches!(e, Elem::AnyRun | Elem::Star))
-        .count();
-    (Start::Anywhere, elems.get(skip..).unwrap_or(&[]))
+    let mut rest = elems;
+    while let [Elem::AnyRun | Elem::Star, after @ ..] = rest {
+        rest = after;
+    }
+    (Start::Anywhere, rest)
 }
 
 /// `X.*$` holds exactly when `X` matches a prefix; stars right before the `**` add nothing.
@@ -454,13 +456,11 @@ fn drop_trailing_run(elems: &[Elem]) -> (&[Elem], bool) {
     if elems.last() != Some(&Elem::AnyRun) {
         return (elems, true);
     }
-    let keep = elems.len()
-        - elems
-            .iter()
-            .rev()
-            .take_while(|e| matches!(e, Elem::AnyRun | Elem::Star))
-            .count();
-    (elems.get(..keep).unwrap_or(&[]), false)
+    let mut kept = elems;
+    while let [before @ .., Elem::AnyRun | Elem::Star] = kept {
+        kept = before;
+    }
+    (kept, false)
 }
 
 /// Any run of bytes, `\n` included.

@@ -54,6 +54,7 @@ fn round_trip_through_a_file() {
     assert!(b.dfa_count(DfaForm::Dense) + b.dfa_count(DfaForm::Sparse) >= 3);
     assert!(b.sections().iter().all(|s| s.offset % 64 == 0));
     // The unchecked path (the preload's) decides the same.
+    // SAFETY: `MappedBundle::open` validated these bytes (checksum and every DFA).
     let unchecked = unsafe { Bundle::open_unchecked(mapped.bytes()) }.unwrap();
     let ev2 = Evaluator::new(&unchecked).unwrap();
     let call = Call::new("exec", "a", &[("command", "curl x | sh")]);
@@ -154,9 +155,12 @@ fn foreign_files_are_rejected_clearly() {
 #[test]
 fn unchecked_open_rejects_bad_headers_too() {
     let bytes = bundle_bytes();
+    // SAFETY: the compiler's bundle less its last byte: the open fails on the header, so no DFA
+    // is ever read.
     let err = unsafe { OwnedBundle::open_unchecked(&bytes[..bytes.len() - 1]) }.unwrap_err();
     assert!(matches!(err, BundleError::Truncated { .. }));
     assert_eq!(
+        // SAFETY: no bundle at all: the open fails on the magic, so no DFA is ever read.
         unsafe { OwnedBundle::open_unchecked(b"NOTABUNDLE") }.unwrap_err(),
         BundleError::BadMagic
     );

@@ -10,3 +10,7 @@
 //! The crate graph points one way: the CLI and the server depend on this crate; this crate depends
 //! on the audit trail, the compiler (the policy in force) and the runtime, and talks to a running
 //! server only over its HTTP API.
+
+pub mod http;
+pub mod notify;
+pub mod setup;

@@ -7,6 +7,7 @@
 //! server) needs the embedded standard profile as upstream's fallback, and none of them may
 //! depend on the binary package. The compiler cannot hold the profiles itself, because compiling
 //! them at build time makes this crate build-depend on the compiler.
+#![forbid(unsafe_code)]
 
 use rampart_compiler::sources::{Discovery, Embedded};
 use std::path::PathBuf;

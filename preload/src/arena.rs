@@ -336,12 +336,15 @@ mod tests {
     fn a_hook_scope_bumps_resets_and_releases() {
         let scope = enter().expect("a free slot");
         let index = scope.index;
+        // SAFETY: non-zero sizes (GlobalAlloc's one precondition), in a hook scope.
         let a = unsafe { Arena.alloc(Layout::from_size_align(24, 8).unwrap()) };
+        // SAFETY: as for `a`.
         let b = unsafe { Arena.alloc(Layout::from_size_align(1, 64).unwrap()) };
         assert!(!a.is_null() && !b.is_null());
         assert_eq!(b as usize % 64, 0);
         assert!(b as usize >= a as usize + 24);
         // Growing the last block keeps it in place.
+        // SAFETY: `b` came from this allocator with this layout; the new size is not zero.
         let b2 = unsafe { Arena.realloc(b, Layout::from_size_align(1, 64).unwrap(), 4096) };
         assert_eq!(b, b2);
         drop(scope);
@@ -349,6 +352,7 @@ mod tests {
         // The next scope starts from its slot's base again. (Tests run in parallel threads that
         // share the slot table, so it may be another slot than before.)
         let again = enter().expect("a free slot");
+        // SAFETY: a non-zero size, in a hook scope.
         let c = unsafe { Arena.alloc(Layout::from_size_align(24, 8).unwrap()) };
         let base = TABLE[again.index].base.load(Ordering::Relaxed);
         assert_eq!(c as usize, base);
@@ -371,6 +375,7 @@ mod tests {
     fn an_exhausted_arena_returns_null() {
         let _scope = enter().expect("a free slot");
         let huge = Layout::from_size_align(ARENA_BYTES + 1, 8).unwrap();
+        // SAFETY: a non-zero size, in a hook scope.
         assert!(unsafe { Arena.alloc(huge) }.is_null());
     }
 }

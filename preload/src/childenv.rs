@@ -149,6 +149,7 @@ unsafe fn for_each(array: *const *const c_char, mut f: impl FnMut(*const c_char,
     loop {
         // SAFETY: NULL-terminated array (caller's contract).
         let p = unsafe { *array.add(i) };
+        // SAFETY: an entry of the array: a C string, or the null that ends it.
         match unsafe { c_bytes(p) } {
             Some(entry) => f(p, entry),
             None => return,
@@ -176,6 +177,7 @@ mod tests {
         items
             .iter()
             .map(|&p| {
+                // SAFETY: every entry before the final null is a C string `rebuild` made.
                 unsafe { std::ffi::CStr::from_ptr(p) }
                     .to_str()
                     .unwrap()
@@ -200,6 +202,7 @@ mod tests {
         let mut envp: Vec<*const c_char> = given.iter().map(|c| c.as_ptr()).collect();
         envp.push(core::ptr::null());
         let s = settings();
+        // SAFETY: `envp` is a NULL-terminated array of C strings that outlive the call.
         let out = strings(&unsafe { rebuild(envp.as_ptr(), &s) }.unwrap());
         assert_eq!(&out[..3], ["PATH=/bin", "RAMPART_MODEX=kept", "HOME=/h"]);
         assert!(out.contains(&"LD_PRELOAD=/lib/librampart.so".to_owned()));
@@ -216,6 +219,7 @@ mod tests {
     #[test]
     fn a_null_envp_gets_just_the_snapshot() {
         let s = settings();
+        // SAFETY: a null envp is allowed.
         let out = strings(&unsafe { rebuild(core::ptr::null(), &s) }.unwrap());
         assert_eq!(out.len(), s.child_env.as_ref().unwrap().len());
         assert_eq!(out[0], "LD_PRELOAD=/lib/librampart.so");

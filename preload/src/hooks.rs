@@ -13,6 +13,8 @@
 
 use core::ffi::{c_char, c_int};
 
+use rampart_runtime::invariant::or_closed;
+
 use crate::command::Command;
 use crate::decide::decide;
 use crate::real::{
@@ -170,6 +172,7 @@ fn exists(path: *const c_char) -> bool {
 unsafe fn real_execve(path: *const c_char, argv: Argv, envp: Argv) -> c_int {
     // SAFETY: the signature matches glibc's execve.
     match unsafe { real::get::<ExecveFn>(&real::EXECVE) } {
+        // SAFETY: the real execve, with the caller's arguments.
         Some(f) => unsafe { f(path, argv, envp) },
         None => {
             set_errno(libc::ENOSYS);
@@ -181,6 +184,7 @@ unsafe fn real_execve(path: *const c_char, argv: Argv, envp: Argv) -> c_int {
 unsafe fn real_execvpe(file: *const c_char, argv: Argv, envp: Argv) -> c_int {
     // SAFETY: the signature matches glibc's execvpe.
     match unsafe { real::get::<ExecveFn>(&real::EXECVPE) } {
+        // SAFETY: the real execvpe, with the caller's arguments.
         Some(f) => unsafe { f(file, argv, envp) },
         None => {
             set_errno(libc::ENOSYS);
@@ -192,6 +196,7 @@ unsafe fn real_execvpe(file: *const c_char, argv: Argv, envp: Argv) -> c_int {
 unsafe fn path_exec(hook: &str, path: *const c_char, argv: Argv, env: EnvFrom) -> c_int {
     // SAFETY: caller's contract (a C string or null).
     let Some(p) = (unsafe { c_bytes(path) }) else {
+        // SAFETY: caller's contract; a null path is execve's to refuse.
         return unsafe { real_execve(path, argv, env_or_environ(env)) };
     };
     let target = Target::Argv {
@@ -207,6 +212,7 @@ unsafe fn path_exec(hook: &str, path: *const c_char, argv: Argv, env: EnvFrom) -
 unsafe fn search_exec(hook: &str, file: *const c_char, argv: Argv, env: EnvFrom) -> c_int {
     // SAFETY: caller's contract.
     let Some(f) = (unsafe { c_bytes(file) }) else {
+        // SAFETY: caller's contract; a null file is execvpe's to refuse.
         return unsafe { real_execvpe(file, argv, env_or_environ(env)) };
     };
     let target = Target::Argv {
@@ -231,6 +237,7 @@ fn env_or_environ(env: EnvFrom) -> Argv {
 /// As for glibc's execve.
 #[no_mangle]
 pub unsafe extern "C" fn execve(path: *const c_char, argv: Argv, envp: Argv) -> c_int {
+    // SAFETY: the caller upholds execve's contract, which is what path_exec asks.
     unsafe { path_exec("execve", path, argv, EnvFrom::Given(envp)) }
 }
 
@@ -238,6 +245,7 @@ pub unsafe extern "C" fn execve(path: *const c_char, argv: Argv, envp: Argv) -> 
 /// As for glibc's execv.
 #[no_mangle]
 pub unsafe extern "C" fn execv(path: *const c_char, argv: Argv) -> c_int {
+    // SAFETY: the caller upholds execv's contract, which is what path_exec asks.
     unsafe { path_exec("execv", path, argv, EnvFrom::Environ) }
 }
 
@@ -245,6 +253,7 @@ pub unsafe extern "C" fn execv(path: *const c_char, argv: Argv) -> c_int {
 /// As for glibc's execvp.
 #[no_mangle]
 pub unsafe extern "C" fn execvp(file: *const c_char, argv: Argv) -> c_int {
+    // SAFETY: the caller upholds execvp's contract, which is what search_exec asks.
     unsafe { search_exec("execvp", file, argv, EnvFrom::Environ) }
 }
 
@@ -252,6 +261,7 @@ pub unsafe extern "C" fn execvp(file: *const c_char, argv: Argv) -> c_int {
 /// As for glibc's execvpe.
 #[no_mangle]
 pub unsafe extern "C" fn execvpe(file: *const c_char, argv: Argv, envp: Argv) -> c_int {
+    // SAFETY: the caller upholds execvpe's contract, which is what search_exec asks.
     unsafe { search_exec("execvpe", file, argv, EnvFrom::Given(envp)) }
 }
 
@@ -266,6 +276,8 @@ pub unsafe extern "C" fn rampart_exec_from_shim(
     argv: Argv,
     envp: Argv,
 ) -> c_int {
+    // SAFETY: the shim passes the caller's arguments of execl, execlp or execle, collected into
+    // a NULL-terminated argv.
     unsafe {
         match kind {
             0 => path_exec("execl", path, argv, EnvFrom::Environ),
@@ -312,8 +324,9 @@ pub unsafe extern "C" fn execveat(
     envp: Argv,
     flags: c_int,
 ) -> c_int {
+    // SAFETY: the signature matches glibc's execveat.
     let call = |env: Argv| match unsafe { real::get::<ExecveatFn>(&real::EXECVEAT) } {
-        // SAFETY: the signature matches glibc's execveat.
+        // SAFETY: the real execveat, with the caller's arguments and the gate's environment.
         Some(f) => unsafe { f(dirfd, path, argv, env, flags) },
         None => {
             set_errno(libc::ENOSYS);
@@ -338,8 +351,9 @@ pub unsafe extern "C" fn execveat(
 /// As for glibc's fexecve.
 #[no_mangle]
 pub unsafe extern "C" fn fexecve(fd: c_int, argv: Argv, envp: Argv) -> c_int {
+    // SAFETY: the signature matches glibc's fexecve.
     let call = |env: Argv| match unsafe { real::get::<FexecveFn>(&real::FEXECVE) } {
-        // SAFETY: the signature matches glibc's fexecve.
+        // SAFETY: the real fexecve, with the caller's arguments and the gate's environment.
         Some(f) => unsafe { f(fd, argv, env) },
         None => {
             set_errno(libc::ENOSYS);
@@ -378,7 +392,8 @@ fn execveat_target<'a>(dirfd: c_int, given: &'a [u8], flags: c_int, buf: &'a mut
                 *slash = b'/';
                 rest.copy_from_slice(given);
             }
-            buf.get(..total).unwrap_or(&[])
+            // The tail just written ends there; were it not, the path as given, never none.
+            or_closed(buf.get(..total), given)
         }
         None => given,
     }
@@ -424,8 +439,9 @@ struct Spawn {
 }
 
 unsafe fn spawn(hook: &str, which: &real::Real, a: Spawn) -> c_int {
+    // SAFETY: the signature matches glibc's posix_spawn/posix_spawnp.
     let call = |env: Argv| match unsafe { real::get::<SpawnFn>(which) } {
-        // SAFETY: the signature matches glibc's posix_spawn/posix_spawnp.
+        // SAFETY: the real function, with the caller's arguments and the gate's environment.
         Some(f) => unsafe { f(a.pid, a.path, a.fa, a.attr, a.argv, env) },
         None => libc::ENOSYS,
     };
@@ -463,6 +479,7 @@ pub unsafe extern "C" fn posix_spawn(
         argv,
         envp,
     };
+    // SAFETY: the caller upholds posix_spawn's contract, which is what spawn asks.
     unsafe { spawn("posix_spawn", &real::POSIX_SPAWN, a) }
 }
 
@@ -486,6 +503,7 @@ pub unsafe extern "C" fn posix_spawnp(
         argv,
         envp,
     };
+    // SAFETY: the caller upholds posix_spawnp's contract, which is what spawn asks.
     unsafe { spawn("posix_spawnp", &real::POSIX_SPAWNP, a) }
 }
 
@@ -522,6 +540,7 @@ pub unsafe extern "C" fn system(command: *const c_char) -> c_int {
         set_errno(libc::ENOSYS);
         return -1;
     };
+    // SAFETY: a command that is not null is the caller's NUL-terminated string.
     if command.is_null() || unsafe { gate_shell("system", command) } {
         // SAFETY: the real function with the caller's argument.
         unsafe { real(command) }
@@ -540,6 +559,7 @@ pub unsafe extern "C" fn popen(command: *const c_char, mode: *const c_char) -> *
         set_errno(libc::ENOSYS);
         return core::ptr::null_mut();
     };
+    // SAFETY: a command that is not null is the caller's NUL-terminated string.
     if command.is_null() || unsafe { gate_shell("popen", command) } {
         // SAFETY: the real function with the caller's arguments.
         unsafe { real(command, mode) }
@@ -559,6 +579,7 @@ pub unsafe extern "C" fn fork() -> libc::pid_t {
     crate::before_fork();
     // SAFETY: the signature matches glibc's fork.
     match unsafe { real::get::<ForkFn>(&real::FORK) } {
+        // SAFETY: the real fork, which takes no arguments.
         Some(real) => unsafe { real() },
         None => {
             set_errno(libc::ENOSYS);

@@ -11,14 +11,23 @@
 //!
 //! Why `#![no_std]`: std in a preloaded library pulls libgcc_s into every process and costs about
 //! 200 us per spawn; the whole budget is 60 us. So: libc only, `panic = "abort"` with an aborting
-//! panic handler, no unwrap or indexing that can panic, and an allocator that never calls malloc
-//! (hooks run inside vfork children: see [`arena`]).
+//! panic handler, no unwrap or indexing that can panic (the lints of `Cargo.toml` deny them; a
+//! lookup that can only miss through a bug names its fail-closed answer through
+//! `rampart_runtime::invariant`), and an allocator that never calls malloc (hooks run inside vfork
+//! children: see [`arena`]).
 //!
 //! The pieces: [`settings`] (the RAMPART_* snapshot), [`real`] (the functions behind the hooks),
 //! [`policy`] (the mapped bundle), [`command`] (what a call runs, as text), [`resolve`] (the
 //! program behind a link), [`decide`] (one decision),
 //! [`record`] (handing decisions over), [`ask`] (the server, for approvals), [`childenv`] (LD_PRELOAD
 //! back into every child) and [`hooks`] (the exported functions, plus `shim.c` for execl*).
+//!
+//! One exec, in order: a hook ([`hooks`]) takes the call; [`command`] renders what it runs;
+//! [`decide`] maps the bundle once per process ([`policy`]: `Bundle::open_unchecked`, then an
+//! `Evaluator`), reads the words with a `shell::Reader` and decides with
+//! `Evaluator::evaluate_exec`, asks the server for an `ask` ([`ask`]), applies the mode and hands
+//! the decision to [`record`]; the hook then calls the real function ([`real`]) with the child
+//! environment [`childenv`] repaired, or fails with EPERM.
 //!
 //! Not covered, by construction: static binaries and Go programs (raw syscalls), setuid programs
 //! (the loader ignores LD_PRELOAD), and direct `syscall(SYS_execve)`.
@@ -269,8 +278,12 @@ impl Environment {
     }
 
     fn get(&self, name: &str) -> Option<&'static [u8]> {
-        let k = Self::NAMES.iter().position(|n| *n == name.as_bytes())?;
-        self.values[k]
+        // One entry per name, by the types.
+        let (_, value) = Self::NAMES
+            .iter()
+            .zip(&self.values)
+            .find(|(n, _)| **n == name.as_bytes())?;
+        *value
     }
 }
 

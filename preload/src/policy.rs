@@ -113,6 +113,7 @@ impl Record {
         if let Some(l) = unsafe { self.loaded.load(Ordering::Acquire).as_ref() } {
             return Ok(l);
         }
+        // SAFETY: as for `loaded`.
         if let Some(e) = unsafe { self.failed.load(Ordering::Acquire).as_ref() } {
             return Err(e);
         }
@@ -165,8 +166,8 @@ impl State {
     /// The bundle's bytes when ready.
     pub fn bytes(&self) -> Option<&'static [u8]> {
         match *self {
-            // SAFETY: mappings are never unmapped and never written.
             State::Mapped { addr, len } => {
+                // SAFETY: mappings are never unmapped and never written.
                 Some(unsafe { core::slice::from_raw_parts(addr as *const u8, len) })
             }
             _ => None,

@@ -101,6 +101,7 @@ pub fn send(home: &[u8], line: &[u8]) {
 }
 
 fn send_datagram(home: &[u8], line: &[u8]) -> bool {
+    // SAFETY: sockaddr_un is plain data, for which all zeros is a valid (empty) value.
     let mut addr: libc::sockaddr_un = unsafe { core::mem::zeroed() };
     addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
     let path = [home, b"/.rampart/preload.sock\0"].concat();
@@ -271,6 +272,7 @@ mod tests {
         let frozen = spool.join("draining-1.jsonl");
         std::fs::rename(spool.join("preload.jsonl"), &frozen).unwrap();
         let held = std::fs::File::open(&frozen).unwrap();
+        // SAFETY: flock on the descriptor `held` owns.
         assert_eq!(unsafe { libc::flock(held.as_raw_fd(), libc::LOCK_EX) }, 0);
         send(home_bytes, b"{\"n\":2}\n");
         assert_eq!(std::fs::read_to_string(&frozen).unwrap(), "{\"n\":1}\n");

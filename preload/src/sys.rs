@@ -20,71 +20,84 @@ use libc::{size_t, sockaddr, socklen_t, ssize_t, AT_FDCWD};
 /// As `open(2)`: `path` is NUL-terminated.
 pub unsafe fn open(path: *const c_char, flags: c_int, mode: c_int) -> c_int {
     let at = c_long::from(AT_FDCWD);
-    libc::syscall(
-        libc::SYS_openat,
-        at,
-        path,
-        c_long::from(flags),
-        c_long::from(mode),
-    ) as c_int
+    // SAFETY: the caller upholds open(2)'s contract (see # Safety), which openat(2) keeps.
+    unsafe {
+        libc::syscall(
+            libc::SYS_openat,
+            at,
+            path,
+            c_long::from(flags),
+            c_long::from(mode),
+        ) as c_int
+    }
 }
 
 /// # Safety
 /// As `close(2)`.
 pub unsafe fn close(fd: c_int) -> c_int {
-    libc::syscall(libc::SYS_close, c_long::from(fd)) as c_int
+    // SAFETY: the caller upholds close(2)'s contract (see # Safety).
+    unsafe { libc::syscall(libc::SYS_close, c_long::from(fd)) as c_int }
 }
 
 /// # Safety
 /// As `write(2)`: `buf` holds `len` bytes.
 pub unsafe fn write(fd: c_int, buf: *const c_void, len: size_t) -> ssize_t {
-    libc::syscall(libc::SYS_write, c_long::from(fd), buf, len) as ssize_t
+    // SAFETY: the caller upholds write(2)'s contract (see # Safety).
+    unsafe { libc::syscall(libc::SYS_write, c_long::from(fd), buf, len) as ssize_t }
 }
 
 /// # Safety
 /// As `flock(2)` on a descriptor the caller owns.
 pub unsafe fn flock(fd: c_int, operation: c_int) -> c_int {
-    libc::syscall(libc::SYS_flock, c_long::from(fd), c_long::from(operation)) as c_int
+    // SAFETY: the caller upholds flock(2)'s contract (see # Safety).
+    unsafe { libc::syscall(libc::SYS_flock, c_long::from(fd), c_long::from(operation)) as c_int }
 }
 
 /// # Safety
 /// As `stat(2)`: `path` is NUL-terminated and `st` writable.
 pub unsafe fn stat(path: *const c_char, st: *mut libc::stat) -> c_int {
     let at = c_long::from(AT_FDCWD);
-    libc::syscall(libc::SYS_newfstatat, at, path, st, 0 as c_long) as c_int
+    // SAFETY: the caller upholds stat(2)'s contract (see # Safety), which newfstatat(2) keeps.
+    unsafe { libc::syscall(libc::SYS_newfstatat, at, path, st, 0 as c_long) as c_int }
 }
 
 /// # Safety
 /// As `fstat(2)`: `st` is writable.
 pub unsafe fn fstat(fd: c_int, st: *mut libc::stat) -> c_int {
-    libc::syscall(libc::SYS_fstat, c_long::from(fd), st) as c_int
+    // SAFETY: the caller upholds fstat(2)'s contract (see # Safety).
+    unsafe { libc::syscall(libc::SYS_fstat, c_long::from(fd), st) as c_int }
 }
 
 /// # Safety
 /// As `access(2)`: `path` is NUL-terminated.
 pub unsafe fn access(path: *const c_char, mode: c_int) -> c_int {
     let at = c_long::from(AT_FDCWD);
-    libc::syscall(
-        libc::SYS_faccessat,
-        at,
-        path,
-        c_long::from(mode),
-        0 as c_long,
-    ) as c_int
+    // SAFETY: the caller upholds access(2)'s contract (see # Safety), which faccessat(2) keeps.
+    unsafe {
+        libc::syscall(
+            libc::SYS_faccessat,
+            at,
+            path,
+            c_long::from(mode),
+            0 as c_long,
+        ) as c_int
+    }
 }
 
 /// # Safety
 /// As `mkdir(2)`: `path` is NUL-terminated.
 pub unsafe fn mkdir(path: *const c_char, mode: libc::mode_t) -> c_int {
     let at = c_long::from(AT_FDCWD);
-    libc::syscall(libc::SYS_mkdirat, at, path, c_long::from(mode)) as c_int
+    // SAFETY: the caller upholds mkdir(2)'s contract (see # Safety), which mkdirat(2) keeps.
+    unsafe { libc::syscall(libc::SYS_mkdirat, at, path, c_long::from(mode)) as c_int }
 }
 
 /// # Safety
 /// As `readlink(2)`: `path` is NUL-terminated, `buf` holds `len` bytes.
 pub unsafe fn readlink(path: *const c_char, buf: *mut c_char, len: size_t) -> ssize_t {
     let at = c_long::from(AT_FDCWD);
-    libc::syscall(libc::SYS_readlinkat, at, path, buf, len) as ssize_t
+    // SAFETY: the caller upholds readlink(2)'s contract (see # Safety), which readlinkat(2) keeps.
+    unsafe { libc::syscall(libc::SYS_readlinkat, at, path, buf, len) as ssize_t }
 }
 
 /// # Safety
@@ -98,7 +111,8 @@ pub unsafe fn mmap(
     offset: libc::off_t,
 ) -> *mut c_void {
     let (prot, flags, fd) = (c_long::from(prot), c_long::from(flags), c_long::from(fd));
-    let p = libc::syscall(libc::SYS_mmap, addr, len, prot, flags, fd, offset);
+    // SAFETY: the caller upholds mmap(2)'s contract (see # Safety).
+    let p = unsafe { libc::syscall(libc::SYS_mmap, addr, len, prot, flags, fd, offset) };
     if p == -1 {
         libc::MAP_FAILED
     } else {
@@ -109,13 +123,15 @@ pub unsafe fn mmap(
 /// # Safety
 /// As `munmap(2)`.
 pub unsafe fn munmap(addr: *mut c_void, len: size_t) -> c_int {
-    libc::syscall(libc::SYS_munmap, addr, len) as c_int
+    // SAFETY: the caller upholds munmap(2)'s contract (see # Safety).
+    unsafe { libc::syscall(libc::SYS_munmap, addr, len) as c_int }
 }
 
 /// # Safety
 /// As `madvise(2)`.
 pub unsafe fn madvise(addr: *mut c_void, len: size_t, advice: c_int) -> c_int {
-    libc::syscall(libc::SYS_madvise, addr, len, c_long::from(advice)) as c_int
+    // SAFETY: the caller upholds madvise(2)'s contract (see # Safety).
+    unsafe { libc::syscall(libc::SYS_madvise, addr, len, c_long::from(advice)) as c_int }
 }
 
 pub fn getpid() -> libc::pid_t {
@@ -136,13 +152,15 @@ pub unsafe fn socket(domain: c_int, kind: c_int, protocol: c_int) -> c_int {
         c_long::from(kind),
         c_long::from(protocol),
     );
-    libc::syscall(libc::SYS_socket, d, k, p) as c_int
+    // SAFETY: the caller upholds socket(2)'s contract (see # Safety).
+    unsafe { libc::syscall(libc::SYS_socket, d, k, p) as c_int }
 }
 
 /// # Safety
 /// As `connect(2)`: `addr` holds `len` bytes.
 pub unsafe fn connect(fd: c_int, addr: *const sockaddr, len: socklen_t) -> c_int {
-    libc::syscall(libc::SYS_connect, c_long::from(fd), addr, c_long::from(len)) as c_int
+    // SAFETY: the caller upholds connect(2)'s contract (see # Safety).
+    unsafe { libc::syscall(libc::SYS_connect, c_long::from(fd), addr, c_long::from(len)) as c_int }
 }
 
 /// # Safety
@@ -160,13 +178,15 @@ pub unsafe fn sendto(
         c_long::from(flags),
         c_long::from(addr_len),
     );
-    libc::syscall(libc::SYS_sendto, fd, buf, len, flags, addr, addr_len) as ssize_t
+    // SAFETY: the caller upholds sendto(2)'s contract (see # Safety).
+    unsafe { libc::syscall(libc::SYS_sendto, fd, buf, len, flags, addr, addr_len) as ssize_t }
 }
 
 /// # Safety
 /// As `send(2)`: `buf` holds `len` bytes.
 pub unsafe fn send(fd: c_int, buf: *const c_void, len: size_t, flags: c_int) -> ssize_t {
-    sendto(fd, buf, len, flags, core::ptr::null(), 0)
+    // SAFETY: the caller upholds send(2)'s contract, which is sendto(2)'s without an address.
+    unsafe { sendto(fd, buf, len, flags, core::ptr::null(), 0) }
 }
 
 /// # Safety
@@ -174,7 +194,8 @@ pub unsafe fn send(fd: c_int, buf: *const c_void, len: size_t, flags: c_int) -> 
 pub unsafe fn recv(fd: c_int, buf: *mut c_void, len: size_t, flags: c_int) -> ssize_t {
     let null = core::ptr::null_mut::<c_void>();
     let (fd, flags) = (c_long::from(fd), c_long::from(flags));
-    libc::syscall(libc::SYS_recvfrom, fd, buf, len, flags, null, null) as ssize_t
+    // SAFETY: the caller upholds recv(2)'s contract (see # Safety), which recvfrom(2) keeps.
+    unsafe { libc::syscall(libc::SYS_recvfrom, fd, buf, len, flags, null, null) as ssize_t }
 }
 
 /// # Safety
@@ -187,7 +208,8 @@ pub unsafe fn getsockopt(
     len: *mut socklen_t,
 ) -> c_int {
     let (fd, level, name) = (c_long::from(fd), c_long::from(level), c_long::from(name));
-    libc::syscall(libc::SYS_getsockopt, fd, level, name, value, len) as c_int
+    // SAFETY: the caller upholds getsockopt(2)'s contract (see # Safety).
+    unsafe { libc::syscall(libc::SYS_getsockopt, fd, level, name, value, len) as c_int }
 }
 
 /// # Safety
@@ -203,5 +225,6 @@ pub unsafe fn poll(fds: *mut libc::pollfd, n: libc::nfds_t, timeout_ms: c_int) -
         &timeout
     };
     let no_mask = core::ptr::null::<c_void>();
-    libc::syscall(libc::SYS_ppoll, fds, n, wait, no_mask, 8 as c_long) as c_int
+    // SAFETY: the caller upholds poll(2)'s contract (see # Safety), which ppoll(2) keeps.
+    unsafe { libc::syscall(libc::SYS_ppoll, fds, n, wait, no_mask, 8 as c_long) as c_int }
 }

@@ -4,6 +4,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::ffi::{c_char, CStr};
 
+use rampart_runtime::invariant::or_closed;
+
 /// Bytes as UTF-8, with each invalid byte replaced by U+FFFD. C strings are bytes; the shell model
 /// and the evaluator read text.
 pub fn lossy(bytes: &[u8]) -> String {
@@ -32,7 +34,8 @@ pub fn json_string(out: &mut Vec<u8>, bytes: &[u8]) {
                 0..=0x1f | 0x7f => true,
                 _ => continue,
             };
-            out.extend_from_slice(valid.get(start..i).unwrap_or(&[]));
+            // Were the run not inside the chunk, the whole chunk: the record keeps the bytes.
+            out.extend_from_slice(or_closed(valid.get(start..i), valid));
             if escaped {
                 escape_byte(out, b);
             } else {
@@ -40,7 +43,7 @@ pub fn json_string(out: &mut Vec<u8>, bytes: &[u8]) {
             }
             start = i + 1;
         }
-        out.extend_from_slice(valid.get(start..).unwrap_or(&[]));
+        out.extend_from_slice(or_closed(valid.get(start..), valid));
         for &b in chunk.invalid() {
             escape_byte(out, b);
         }
@@ -49,25 +52,33 @@ pub fn json_string(out: &mut Vec<u8>, bytes: &[u8]) {
 }
 
 fn escape_byte(out: &mut Vec<u8>, b: u8) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.extend_from_slice(b"\\u00");
-    out.push(HEX[usize::from(b >> 4)]);
-    out.push(HEX[usize::from(b & 0xf)]);
+    out.push(hex_digit(b >> 4));
+    out.push(hex_digit(b));
+}
+
+/// The lower-case hex digit of the low four bits of `n`.
+fn hex_digit(n: u8) -> u8 {
+    match n & 0xf {
+        d @ 0..=9 => b'0' + d,
+        d => b'a' + (d - 10),
+    }
 }
 
 /// Appends `n` in decimal.
 pub fn push_u64(out: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
+    let mut len = 0;
+    for digit in digits.iter_mut().rev() {
+        *digit = b'0' + (n % 10) as u8;
         n /= 10;
+        len += 1;
         if n == 0 {
             break;
         }
     }
-    out.extend_from_slice(digits.get(i..).unwrap_or(&[]));
+    // Twenty digits hold every u64.
+    out.extend_from_slice(or_closed(digits.get(digits.len() - len..), &digits));
 }
 
 /// The bytes of a C string, or `None` for a null pointer.
@@ -92,6 +103,7 @@ pub unsafe fn c_array<'a>(array: *const *const c_char) -> Vec<&'a [u8]> {
     loop {
         // SAFETY: the array is NULL-terminated, so every index up to the terminator is in bounds.
         let p = unsafe { *array.add(i) };
+        // SAFETY: an entry of the array: a C string that outlives the result, or the final null.
         match unsafe { c_bytes(p) } {
             Some(s) => out.push(s),
             None => return out,

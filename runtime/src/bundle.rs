@@ -27,6 +27,8 @@ use core::fmt;
 use regex_automata::dfa::{dense, sparse};
 use sha2::{Digest, Sha256};
 
+use crate::invariant::or_closed;
+
 /// The first eight bytes of every bundle.
 pub const MAGIC: [u8; 8] = *b"RAMPART\0";
 /// Bumped whenever the container or the program encoding changes incompatibly.
@@ -321,9 +323,11 @@ impl<'a> Bundle<'a> {
 
     /// The bytes of a section of this bundle's table.
     pub fn section_bytes(&self, s: &Section) -> &'a [u8] {
-        // Bounds were checked in parse(); `get` keeps this panic-free regardless.
+        // Bounds were checked in parse(). Were they not, an empty section fails closed: the
+        // program does not decode, the words do not hold the program's references, and a DFA
+        // that does not load marks the evaluator broken.
         let start = s.offset as usize;
-        self.bytes.get(start..start + s.len as usize).unwrap_or(&[])
+        or_closed(self.bytes.get(start..start + s.len as usize), &[])
     }
 
     fn parse(bytes: &'a [u8]) -> Result<Bundle<'a>, BundleError> {
@@ -515,7 +519,7 @@ impl BundleWriter {
 
     /// Adds a serialized DFA to the pack of its form; returns its number among that form's DFAs.
     pub fn add_dfa(&mut self, form: DfaForm, data: &[u8]) -> u32 {
-        let (pack, index) = &mut self.packs[form as usize];
+        let (pack, index) = self.pack(form);
         let number = (index.len() / 8) as u32;
         pack.resize(pack.len().next_multiple_of(form.align()), 0);
         index.extend_from_slice(&(pack.len() as u32).to_le_bytes());
@@ -527,7 +531,7 @@ impl BundleWriter {
     /// The finished file.
     pub fn finish(mut self) -> Vec<u8> {
         for form in [DfaForm::Dense, DfaForm::Sparse] {
-            let (pack, index) = core::mem::take(&mut self.packs[form as usize]);
+            let (pack, index) = core::mem::take(self.pack(form));
             if !index.is_empty() {
                 let (pack_kind, index_kind) = form.sections();
                 self.add(pack_kind, pack);
@@ -536,31 +540,44 @@ impl BundleWriter {
         }
         let count = self.sections.len();
         let table_end = HEADER_LEN + count * SECTION_ENTRY_LEN;
-        let mut out = alloc::vec![0u8; align_up(table_end)];
-        let mut table = Vec::with_capacity(count * SECTION_ENTRY_LEN);
+        // The payload is everything after the header: the section table, then the sections at
+        // their aligned offsets (counted from the start of the file).
+        let mut payload = Vec::with_capacity(count * SECTION_ENTRY_LEN);
+        let mut offset = align_up(table_end);
         for (kind, index, data) in &self.sections {
-            let offset = align_up(out.len());
-            out.resize(offset, 0);
-            out.extend_from_slice(data);
-            table.extend_from_slice(&(*kind as u32).to_le_bytes());
-            table.extend_from_slice(&index.to_le_bytes());
-            table.extend_from_slice(&(offset as u64).to_le_bytes());
-            table.extend_from_slice(&(data.len() as u64).to_le_bytes());
+            payload.extend_from_slice(&(*kind as u32).to_le_bytes());
+            payload.extend_from_slice(&index.to_le_bytes());
+            payload.extend_from_slice(&(offset as u64).to_le_bytes());
+            payload.extend_from_slice(&(data.len() as u64).to_le_bytes());
+            offset = align_up(offset + data.len());
         }
-        out[HEADER_LEN..table_end].copy_from_slice(&table);
-        let payload_len = (out.len() - HEADER_LEN) as u64;
-        let digest = Sha256::digest(&out[HEADER_LEN..]);
-        let mut header = Vec::with_capacity(HEADER_LEN);
-        header.extend_from_slice(&MAGIC);
-        header.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        header.extend_from_slice(&self.flags.to_le_bytes());
-        header.extend_from_slice(&(count as u32).to_le_bytes());
-        header.extend_from_slice(&0u32.to_le_bytes());
-        header.extend_from_slice(&AUTOMATA_VERSION);
-        header.extend_from_slice(&payload_len.to_le_bytes());
-        header.extend_from_slice(digest.as_slice());
-        out[..HEADER_LEN].copy_from_slice(&header);
-        out
+        payload.resize(align_up(table_end) - HEADER_LEN, 0);
+        for (_, _, data) in &self.sections {
+            payload.resize(align_up(HEADER_LEN + payload.len()) - HEADER_LEN, 0);
+            payload.extend_from_slice(data);
+        }
+        let payload_len = payload.len() as u64;
+        let digest = Sha256::digest(&payload);
+        let mut file = Vec::with_capacity(HEADER_LEN + payload.len());
+        file.extend_from_slice(&MAGIC);
+        file.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        file.extend_from_slice(&self.flags.to_le_bytes());
+        file.extend_from_slice(&(count as u32).to_le_bytes());
+        file.extend_from_slice(&0u32.to_le_bytes());
+        file.extend_from_slice(&AUTOMATA_VERSION);
+        file.extend_from_slice(&payload_len.to_le_bytes());
+        file.extend_from_slice(digest.as_slice());
+        file.extend_from_slice(&payload);
+        file
+    }
+
+    /// The (pack, index) pair of `form`.
+    fn pack(&mut self, form: DfaForm) -> &mut (Vec<u8>, Vec<u8>) {
+        let [dense, sparse] = &mut self.packs;
+        match form {
+            DfaForm::Dense => dense,
+            DfaForm::Sparse => sparse,
+        }
     }
 }
 
@@ -580,7 +597,7 @@ impl AlignedBuf {
         let mut words = alloc::vec![0u64; bytes.len().div_ceil(8)];
         for (word, chunk) in words.iter_mut().zip(bytes.chunks(8)) {
             let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
+            b.iter_mut().zip(chunk).for_each(|(to, from)| *to = *from);
             *word = u64::from_ne_bytes(b);
         }
         AlignedBuf {

@@ -33,6 +33,8 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
+use crate::invariant::checked;
+
 /// Longest pattern upstream accepts (bytes).
 pub const MAX_PATTERN_LEN: usize = 8192;
 /// Longest pattern containing `**` upstream accepts (bytes).
@@ -176,8 +178,8 @@ fn doublestar_match(pattern: &str, input: &str) -> bool {
 fn contains_in_order(pattern: &str, input: &str) -> bool {
     let mut rest = input;
     for part in pattern.split('*').filter(|p| !p.is_empty()) {
-        match rest.find(part) {
-            Some(at) => rest = rest.get(at + part.len()..).unwrap_or(""),
+        match rest.split_once(part) {
+            Some((_, after)) => rest = after,
             None => return false,
         }
     }
@@ -339,13 +341,15 @@ pub fn match_elems(elems: &[Elem], dialect: Dialect, input: &str) -> bool {
     const RING: usize = 5;
     let bytes = input.as_bytes();
     let words = (elems.len() + 1).div_ceil(64);
-    let mut rows = vec![vec![0u64; words]; RING];
+    let mut rows: [Vec<u64>; RING] = core::array::from_fn(|_| vec![0u64; words]);
     let mut current = vec![0u64; words];
-    set_bit(&mut rows[0], 0);
+    let [start, ..] = &mut rows;
+    set_bit(start, 0);
     for pos in 0..=bytes.len() {
-        let slot = pos % RING;
         // Take the row out (leaving the zeroed `current`) so the slot is clean for `pos + 5`.
-        core::mem::swap(&mut rows[slot], &mut current);
+        if let Some(row) = checked(rows.get_mut(pos % RING)) {
+            core::mem::swap(row, &mut current);
+        }
         close_over_stars(elems, &mut current);
         if pos == bytes.len() {
             return has_bit(&current, elems.len());
@@ -357,7 +361,9 @@ pub fn match_elems(elems: &[Elem], dialect: Dialect, input: &str) -> bool {
         {
             if let Some((len, stay)) = step(elem, dialect, bytes, pos) {
                 let target = if stay { i } else { i + 1 };
-                set_bit(&mut rows[(pos + len) % RING], target);
+                if let Some(row) = checked(rows.get_mut((pos + len) % RING)) {
+                    set_bit(row, target);
+                }
             }
         }
         current.fill(0);

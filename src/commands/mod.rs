@@ -5,13 +5,16 @@ pub mod audit;
 pub mod bench;
 pub mod check;
 pub mod compile;
+pub mod doctor;
 pub mod init;
 pub mod log;
 pub mod policy;
 pub mod preload;
 pub mod rules;
 pub mod setup;
+pub mod status;
 pub mod test;
+pub mod uninstall;
 pub mod version;
 
 use clap::{Parser, Subcommand};
@@ -57,9 +60,15 @@ pub enum Command {
     Rules(rules::Args),
     /// Run a command with librampart.so preloaded, so every exec in its process tree is decided.
     Preload(preload::Args),
-    /// Install an integration for an agent.
-    #[command(subcommand)]
-    Setup(setup::Command),
+    /// Put rampart's hooks into an agent host's settings (or list the hosts and their state).
+    Setup(setup::Args),
+    /// What protects this machine: hosts set up, the policy in force, the server, today's
+    /// decisions.
+    Status(status::Args),
+    /// Check everything that can fail, with the command that fixes each problem.
+    Doctor(doctor::Args),
+    /// Remove every integration and service rampart installed (policies and logs stay).
+    Uninstall(uninstall::Args),
     /// Print the version of rampart and of the bundle format it reads.
     Version(version::Args),
     /// The audit trail: verify, tail, search, stats, replay, checkpoint.
@@ -82,7 +91,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Allow(args) => allow::run(&args, rampart_runtime::eval::Action::Allow, config),
         Command::Block(args) => allow::run(&args, rampart_runtime::eval::Action::Deny, config),
         Command::Rules(args) => rules::run(&args, config),
-        Command::Setup(command) => setup::run(&command),
+        Command::Setup(args) => setup::run(&args),
+        Command::Status(args) => status::run(&args, config),
+        Command::Doctor(args) => doctor::run(&args, config),
+        Command::Uninstall(args) => uninstall::run(&args),
         Command::Version(args) => version::run(&args),
         Command::Audit(args) => audit::run(args),
         Command::Log(args) => log::run(args),

@@ -14,6 +14,7 @@ use regex_automata::util::syntax;
 use regex_automata::MatchKind;
 
 use rampart_runtime::bundle::{BundleWriter, DfaForm};
+use rampart_runtime::invariant::or_closed;
 use rampart_runtime::program::{Confirm, DfaRef, Field, FieldTable, Span, WordsWriter};
 
 use super::program::Atom;
@@ -206,6 +207,13 @@ fn build_confirm(
     })
 }
 
+/// A DFA's bytes from `to_bytes_little_endian`, without the padding in front (the pack aligns
+/// them). Were `pad` past the end, no bytes: a DFA that does not load, which a validated open
+/// refuses and an unchecked one answers with a deny for every call that needs it.
+fn serialized(bytes: &[u8], pad: usize) -> &[u8] {
+    or_closed(bytes.get(pad..), &[])
+}
+
 /// Adds `dfa` in the form `form` picks.
 fn add_dfa(
     writer: &mut Sections,
@@ -213,7 +221,7 @@ fn add_dfa(
     form: Form,
 ) -> Result<Stored, BuildError> {
     let (bytes, pad) = dfa.to_bytes_little_endian();
-    let dense = bytes.get(pad..).unwrap_or(&[]);
+    let dense = serialized(&bytes, pad);
     let growth = match form {
         Form::Dense => None,
         Form::Chosen => Some(DENSE_GROWTH),
@@ -324,7 +332,7 @@ fn build_anchored(
             let (bytes, pad) = dfa.to_bytes_little_endian();
             let number = writer
                 .bundle
-                .add_dfa(DfaForm::Dense, bytes.get(pad..).unwrap_or(&[]));
+                .add_dfa(DfaForm::Dense, serialized(&bytes, pad));
             let stored = Stored {
                 form: DfaForm::Dense,
                 number,

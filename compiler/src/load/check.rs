@@ -4,6 +4,8 @@
 //! (which stops at the first failure) and lint (which reports every failure) call them, so a pattern
 //! that fails to load is always also a lint error with the same words.
 
+use rampart_runtime::invariant::{checked, or_closed};
+
 use crate::model::Action;
 
 /// A glob longer than this is rejected.
@@ -113,26 +115,38 @@ fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let width = b.len() + 1;
     let mut d = vec![0usize; (a.len() + 1) * width];
-    let at = |i: usize, j: usize| i * width + j;
+    // Every index below is inside its table; were one not, "far": no suggestion, not a wrong one.
+    let far = usize::MAX / 2;
+    let cell = |d: &[usize], i: usize, j: usize| or_closed(d.get(i * width + j).copied(), far);
+    let set = |d: &mut [usize], i: usize, j: usize, value: usize| {
+        if let Some(cell) = checked(d.get_mut(i * width + j)) {
+            *cell = value;
+        }
+    };
+    let char_at = |s: &[char], k: usize| checked(s.get(k)).copied();
     for i in 0..=a.len() {
-        d[at(i, 0)] = i;
+        set(&mut d, i, 0, i);
     }
     for j in 0..=b.len() {
-        d[at(0, j)] = j;
+        set(&mut d, 0, j, j);
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[at(i - 1, j)] + 1)
-                .min(d[at(i, j - 1)] + 1)
-                .min(d[at(i - 1, j - 1)] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[at(i - 2, j - 2)] + 1);
+            let cost = usize::from(char_at(&a, i - 1) != char_at(&b, j - 1));
+            let mut best = (cell(&d, i - 1, j) + 1)
+                .min(cell(&d, i, j - 1) + 1)
+                .min(cell(&d, i - 1, j - 1) + cost);
+            let swapped = i > 1
+                && j > 1
+                && char_at(&a, i - 1) == char_at(&b, j - 2)
+                && char_at(&a, i - 2) == char_at(&b, j - 1);
+            if swapped {
+                best = best.min(cell(&d, i - 2, j - 2) + 1);
             }
-            d[at(i, j)] = best;
+            set(&mut d, i, j, best);
         }
     }
-    d[at(a.len(), b.len())]
+    cell(&d, a.len(), b.len())
 }
 
 /// Upstream's glob limits. Glob syntax itself is not checked: a malformed class never matches.

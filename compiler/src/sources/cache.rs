@@ -88,6 +88,41 @@ pub(super) fn open_file(sources: &Sources) -> Result<PolicyInForce, Error> {
     rebuild(sources, &files, key, toolchain)
 }
 
+/// The cached bundle of `sources` as it stands, without rebuilding it: for `status` and
+/// `doctor`, which report on the cache and must not change it. `None` when these sources are
+/// not cached (the embedded profile alone, or no home directory).
+pub(super) fn peek(sources: &Sources) -> Option<CacheState> {
+    let (Some(dir), Some(fallback)) = (&sources.cache_dir, sources.fallback) else {
+        return None;
+    };
+    let key = sources.key_text();
+    let files = CacheFiles::of(dir, &key);
+    let built = std::fs::metadata(&files.bundle)
+        .and_then(|m| m.modified())
+        .ok();
+    let fresh = built.is_some()
+        && embedded_sha256(fallback.bundle)
+            .ok()
+            .and_then(|sha| try_fresh(sources, &files, &key, &toolchain(&sha)))
+            .is_some();
+    Some(CacheState {
+        file: files.bundle,
+        built,
+        fresh,
+    })
+}
+
+/// What [`peek`] found.
+#[derive(Clone, Debug)]
+pub struct CacheState {
+    /// Where the bundle of these sources is cached (`~/.rampart/cache/<key>.bin`).
+    pub file: PathBuf,
+    /// When it was last written; `None` when there is no bundle yet.
+    pub built: Option<std::time::SystemTime>,
+    /// Whether its record still describes the sources (the next open maps it as it is).
+    pub fresh: bool,
+}
+
 /// The cached bundle, if its record still describes the sources.
 fn try_fresh(
     sources: &Sources,

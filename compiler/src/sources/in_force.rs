@@ -46,6 +46,12 @@ impl Sources {
         })
     }
 
+    /// The cached bundle of these sources as it stands, without rebuilding it (`None` when they
+    /// are not cached: the embedded profile alone, or no home directory).
+    pub fn cache_state(&self) -> Option<super::CacheState> {
+        super::cache::peek(self)
+    }
+
     /// Reads and merges the sources into one checked policy set (YAML; no cache).
     pub fn load(&self) -> Result<crate::model::PolicySet, Error> {
         super::merge::merge(self).map(|m| m.set)

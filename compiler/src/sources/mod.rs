@@ -27,6 +27,7 @@ mod once;
 mod stamp;
 pub mod user_rules;
 
+pub use cache::CacheState;
 pub use discover::{
     git_root, user_home, Discovery, Sources, ENV_NO_PROJECT_POLICY, PROJECT_POLICY, USER_POLICIES,
 };

@@ -104,9 +104,8 @@ impl<'a> Automata<'a> {
         number: u32,
         f: impl FnOnce(&dense::DFA<&'a [u32]>) -> R,
     ) -> Option<R> {
-        // SAFETY (both loads): a `Bundle` exists only after `Bundle::open` validated every DFA
-        // with `from_bytes`, or through `Bundle::open_unchecked`, whose caller vouches for the
-        // bytes.
+        // SAFETY: a `Bundle` exists only after `Bundle::open` validated every DFA with
+        // `from_bytes`, or through `Bundle::open_unchecked`, whose caller vouches for the bytes.
         let load = |data| unsafe { dense::DFA::from_bytes_unchecked(data) }.ok();
         let slot = (number < self.dense.count()).then_some(number);
         let value = || Some(Loaded::Dense(load(self.dense.entry(number)?)?.0));
@@ -122,6 +121,8 @@ impl<'a> Automata<'a> {
         number: u32,
         f: impl FnOnce(&sparse::DFA<&'a [u8]>) -> R,
     ) -> Option<R> {
+        // SAFETY: as for the dense DFAs of `with_dense`: validated by `Bundle::open`, or vouched
+        // for by the caller of `Bundle::open_unchecked`.
         let load = |data| unsafe { sparse::DFA::from_bytes_unchecked(data) }.ok();
         let slot = (number < self.sparse.count()).then(|| number + self.dense.count());
         let value = || Some(Loaded::Sparse(load(self.sparse.entry(number)?)?.0));

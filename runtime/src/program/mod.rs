@@ -14,6 +14,7 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::DfaForm;
+use crate::invariant::or_closed;
 
 pub mod flat;
 
@@ -352,9 +353,12 @@ impl<'a> Words<'a> {
             .checked_add(span.len as usize * 4)
             .and_then(|end| self.bytes.get(start..end))
             .unwrap_or(&[]);
-        bytes
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        // `chunks_exact` gives four bytes each time, so the conversion cannot miss (u32::MAX
+        // stands for a word that could not be read: past every table the checks accept).
+        bytes.chunks_exact(4).map(|c| {
+            let word = c.try_into().ok().map(u32::from_le_bytes);
+            or_closed(word, u32::MAX)
+        })
     }
 
     /// Records `records` of the confirm records in `span`.

@@ -225,7 +225,7 @@ fn parse_rm(t: &Tokens, src: &str, from: usize, to: usize) -> Rm {
             break;
         }
         let w = t.value(k);
-        let raw = src.get(t.raw(k)).unwrap_or("");
+        let raw = t.raw_text(src, k);
         let redirect = redirection_len(raw);
         if redirect > 0 {
             k += if redirect == raw.len() { 2 } else { 1 };
@@ -261,7 +261,7 @@ pub(crate) fn find_targets(t: &Tokens, src: &str, h: usize) -> (Vec<usize>, usiz
     let mut targets = Vec::new();
     while k < t.len() {
         let w = t.value(k);
-        let raw = src.get(t.raw(k)).unwrap_or("");
+        let raw = t.raw_text(src, k);
         let expression = w.starts_with('-') || matches!(w, "(" | "!" | ")" | ",");
         if expression || t.is_comment(k) || redirection_len(raw) > 0 {
             break;

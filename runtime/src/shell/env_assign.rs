@@ -32,6 +32,7 @@ use super::subcommands::{eval_payloads, substitutions};
 use super::tokenize::{bytes_equal, splat, tokenize, word_at, Dialect, Tokens};
 use super::words::{assignment_name, basename, contains_ignore_case, is_name};
 use super::Scratch;
+use crate::invariant::checked;
 
 /// Wrapper payloads read inside one another (`bash -c "sudo su -c '…'"`) before a command that
 /// may still assign counts as unreadable. Upstream stops silently after four shell wrappers; we
@@ -100,7 +101,10 @@ fn text_in_full(
     // Borrowed from the scratch for the loops below (a nested call gets fresh buffers).
     let mut posix = core::mem::take(&mut sc.posix);
     for seg in &segs {
-        let seg = src.get(seg.clone()).unwrap_or("");
+        let Some(seg) = checked(src.get(seg.clone())) else {
+            sc.overflow = true;
+            continue;
+        };
         words(posix.get(seg), seg, wrap_depth, sub_depth, sc, out);
     }
     sc.posix = posix;
@@ -109,7 +113,10 @@ fn text_in_full(
         segs.clear();
         split(src, SplitDialect::Cmd, &mut segs);
         for seg in &segs {
-            let seg = src.get(seg.clone()).unwrap_or("");
+            let Some(seg) = checked(src.get(seg.clone())) else {
+                sc.overflow = true;
+                continue;
+            };
             tokenize(seg, Dialect::Cmd, &mut toks);
             words(&toks, seg, wrap_depth, sub_depth, sc, out);
         }

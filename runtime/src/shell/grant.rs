@@ -20,6 +20,7 @@ use super::set::{Dedup, Texts};
 use super::split::{split, SplitDialect};
 use super::subcommands::{eval_payloads, substitutions};
 use super::Scratch;
+use crate::invariant::checked;
 
 /// Substitution nesting beyond this is not read; the reading fails closed.
 pub(crate) const MAX_SUBSTITUTION_DEPTH: usize = 16;
@@ -84,7 +85,13 @@ fn push_segments(normalized: &str, sc: &mut Scratch, comps: &mut Texts, set: &mu
     sc.segs.clear();
     split(normalized, SplitDialect::Literal, &mut sc.segs);
     for seg in &sc.segs {
-        set.insert(comps, normalized.get(seg.clone()).unwrap_or(""));
+        // A range that does not cut the text is a bug: every restrictive rule matches instead.
+        match checked(normalized.get(seg.clone())) {
+            Some(seg) => {
+                set.insert(comps, seg);
+            }
+            None => sc.overflow = true,
+        }
     }
     sc.segs.len()
 }

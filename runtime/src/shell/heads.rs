@@ -20,6 +20,7 @@
 
 use super::tokenize::Tokens;
 use super::words::basename;
+use crate::invariant::checked;
 
 /// What a head word makes the stages do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -433,15 +434,23 @@ impl HeadWord {
 
 /// The entries whose name may be `base` (in some case): those in its bucket of [`BUCKETS`].
 fn candidates(base: &[u8]) -> impl Iterator<Item = &'static Entry> {
-    let first = BUCKETS.get(bucket(base)).copied().unwrap_or(0);
-    core::iter::successors(entry_at(first), |e| entry_at(e.1)).map(|e| e.0)
+    // Were the bucket missing (a bug: buckets are numbered modulo the table's length), every
+    // entry would be a candidate, walked from the last, so that no name is taken for an
+    // ordinary word.
+    let (first, every) = match checked(BUCKETS.get(bucket(base)).copied()) {
+        Some(first) => (first, false),
+        None => (HEADS.len() as u8, true),
+    };
+    core::iter::successors(entry_at(first, every), move |e| entry_at(e.1, every)).map(|e| e.0)
 }
 
 /// The entry numbered `n` (1 for the first of [`HEADS`], 0 for none), with the number of the
-/// next one in its bucket.
-fn entry_at(n: u8) -> Option<(&'static Entry, u8)> {
+/// next one in its bucket, or (`every`) the one before it in [`HEADS`]. One lookup for both
+/// tables: by their types, they have one entry per head.
+fn entry_at(n: u8, every: bool) -> Option<(&'static Entry, u8)> {
     let k = usize::from(n).checked_sub(1)?;
-    Some((HEADS.get(k)?, NEXT_IN_BUCKET.get(k).copied().unwrap_or(0)))
+    let (entry, &next) = HEADS.iter().zip(&NEXT_IN_BUCKET).nth(k)?;
+    Some((entry, if every { n - 1 } else { next }))
 }
 
 /// A hash table over the names of [`HEADS`], built at compile time: the number of the first
@@ -476,6 +485,10 @@ const fn low(c: u8) -> usize {
     (c | 0x20) as usize
 }
 
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time: an index out of bounds fails the build"
+)]
 const fn buckets() -> ([u8; BUCKET_COUNT], [u8; HEADS.len()]) {
     assert!(HEADS.len() < u8::MAX as usize);
     let mut first = [0u8; BUCKET_COUNT];
@@ -520,6 +533,14 @@ impl Entry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fail-closed walk of a missing bucket (see `candidates`) visits every entry once.
+    #[test]
+    fn the_walk_of_a_missing_bucket_visits_every_entry() {
+        let walk =
+            core::iter::successors(entry_at(HEADS.len() as u8, true), |e| entry_at(e.1, true));
+        assert_eq!(walk.count(), HEADS.len());
+    }
 
     #[test]
     fn every_entry_is_classified_as_itself_in_every_spelling() {

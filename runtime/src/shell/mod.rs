@@ -57,6 +57,8 @@ use set::Dedup;
 pub use set::{Iter as TextsIter, Texts};
 use tokenize::Tokens;
 
+use crate::invariant::checked;
+
 /// Everything the evaluator needs to know about one command string.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CommandReadings {
@@ -219,7 +221,13 @@ fn plain_readings(out: &mut CommandReadings, plain: &PlainText, sc: &mut Scratch
     if composite && !plain.segments_are_components() {
         let set = &mut sc.readings.set;
         for seg in plain.segment_ranges() {
-            set.insert(list, out.raw.get(seg.clone()).unwrap_or(""));
+            // A range that does not cut the text is a bug: every restrictive rule matches instead.
+            match checked(out.raw.get(seg.clone())) {
+                Some(seg) => {
+                    set.insert(list, seg);
+                }
+                None => out.overflow = true,
+            }
         }
     }
     env_assign::collect(&out.raw, Some(plain), sc, &mut out.env_assignments);

@@ -28,6 +28,7 @@ use super::quote_word;
 use super::split::{split, SplitDialect};
 use super::tokenize::{redirection_len, tokenize, Dialect, Tokens};
 use super::words::{head_word, is_assignment};
+use crate::invariant::checked;
 
 /// Rounds of launcher/wrapper stripping before a segment counts as too deep.
 pub(crate) const MAX_UNWRAP: usize = 64;
@@ -79,7 +80,10 @@ impl Normalizer {
             if k > 0 {
                 out.push_str(" && ");
             }
-            let seg = cmd.get(seg.clone()).unwrap_or("");
+            let Some(seg) = checked(cmd.get(seg.clone())) else {
+                self.overflow = true;
+                continue;
+            };
             self.segment(seg, out);
         }
         self.segs = segs;
@@ -98,7 +102,9 @@ impl Normalizer {
         // Only a segment that normalized completely is remembered, so a hit never hides an
         // overflow.
         if !self.overflow {
-            self.memo.put(seg, out.get(start..).unwrap_or(""));
+            if let Some(done) = checked(out.get(start..)) {
+                self.memo.put(seg, done);
+            }
         }
     }
 
@@ -233,7 +239,7 @@ pub(crate) fn skip_assignments(t: &Tokens, i: usize) -> usize {
 /// Skips leading redirections (`> f`, `2>f`, `2>&1`), judged on the raw words in `src`.
 pub(crate) fn skip_redirections(src: &str, t: &Tokens, mut i: usize) -> usize {
     while i < t.len() {
-        let raw = src.get(t.raw(i)).unwrap_or("");
+        let raw = t.raw_text(src, i);
         let n = redirection_len(raw);
         if n == 0 {
             break;

@@ -48,6 +48,7 @@ use core::ops::Range;
 use super::heads::{self, Head, CLOSERS};
 use super::tokenize::{bytes_equal, redirection_len, word_at};
 use super::words::{contains_ignore_case, is_name};
+use crate::invariant::{checked, or_closed};
 
 /// Segments beyond this take the full path: the components are deduplicated by a linear scan.
 const MAX_SEGMENTS: usize = 16;
@@ -63,6 +64,10 @@ const SPACE: u8 = 16;
 const COLON: u8 = 32;
 const BREAK: u8 = 128;
 
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time: an index out of bounds fails the build"
+)]
 static FLAGS: [u8; 256] = {
     let mut t = [BREAK; 256];
     let mut c = 0;
@@ -88,8 +93,9 @@ static FLAGS: [u8; 256] = {
     t
 };
 
+/// The flags of byte `c` (were it missing from the table, [`BREAK`]: not plain).
 fn flags(c: u8) -> u8 {
-    FLAGS[usize::from(c)]
+    or_closed(FLAGS.get(usize::from(c)).copied(), BREAK)
 }
 
 /// A byte that may start plain text and appear in a quoted part.
@@ -102,15 +108,19 @@ fn is_word_byte(c: u8) -> bool {
 /// the table of [`heads::is_special_basename`] and is never sliced as text.
 fn is_special_head(c: &str, w: &Word) -> bool {
     let slash = w.flags & SLASH != 0;
-    let b = c.as_bytes().get(w.start..w.end).unwrap_or(&[]);
-    let base = match b.iter().rposition(|&x| x == b'/') {
-        Some(at) if slash => b.get(at + 1..).unwrap_or(&[]),
-        _ => b,
+    // A word the scanner did not cut from `c` (a bug) is special: the full model reads it.
+    let Some(b) = checked(c.as_bytes().get(w.start..w.end)) else {
+        return true;
     };
-    let text = || c.get(w.start..w.end).unwrap_or("");
-    w.quote.is_some()
-        || (w.flags & GT != 0 && redirection_len(text()) > 0)
-        || heads::is_special_basename(base)
+    let base = match b.iter().rposition(|&x| x == b'/') {
+        Some(at) if slash => b.get(at + 1..),
+        _ => Some(b),
+    };
+    let Some(base) = checked(base) else {
+        return true;
+    };
+    let redirection = || checked(c.get(w.start..w.end)).is_none_or(|t| redirection_len(t) > 0);
+    w.quote.is_some() || (w.flags & GT != 0 && redirection()) || heads::is_special_basename(base)
 }
 
 /// Whether `b` may hold an absolute path that `path.Clean` changes (`//`, `/./`, `/../`, or a
@@ -301,7 +311,7 @@ impl PlainText {
                 return (!is_special_head(c, &w)).then_some(HeadEnd::Read);
             }
             // A head with `=` that is not an assignment is not plain.
-            let text = c.get(w.start..w.end).unwrap_or("");
+            let text = checked(c.get(w.start..w.end))?;
             let name = assignment_name(text, &w)?;
             self.take_assignment(c, text, name, &w, seg)?;
             *i = skip_spaces(b, *i);
@@ -412,7 +422,7 @@ impl PlainText {
     /// Records a segment read to its end, and writes its normalized text; `None` when it is not
     /// plain.
     fn close(&mut self, c: &str, seg: &Segment) -> Option<()> {
-        let raw = c.as_bytes().get(seg.start..seg.end).unwrap_or(&[]);
+        let raw = checked(c.as_bytes().get(seg.start..seg.end))?;
         let raw_keyword_last = keyword_last(raw);
         // A trailing keyword has a body reading.
         if (seg.end == c.len() && raw_keyword_last) || self.segs.len() >= MAX_SEGMENTS {
@@ -426,17 +436,17 @@ impl PlainText {
             self.normalized.push_str(" && ");
         }
         let start = self.normalized.len();
-        let from_head = c.get(seg.head_start..seg.end).unwrap_or("");
+        let from_head = checked(c.get(seg.head_start..seg.end))?;
         if seg.spaced {
-            push_collapsed(from_head, &mut self.normalized);
+            push_collapsed(from_head, &mut self.normalized)?;
         } else if seg.quoted {
             let quotes = self.quotes.iter().map(|&q| q.wrapping_sub(seg.head_start));
-            push_without(from_head, quotes, &mut self.normalized);
+            push_without(from_head, quotes, &mut self.normalized)?;
         } else {
             self.normalized.push_str(from_head);
         }
         self.rewritten |= self.normalized.len() - start != raw.len();
-        let normalized = self.normalized.as_bytes().get(start..).unwrap_or(&[]);
+        let normalized = checked(self.normalized.as_bytes().get(start..))?;
         self.derives |= seg.slash || raw_keyword_last || keyword_last(normalized);
         self.push_component(start);
         Some(())
@@ -459,14 +469,14 @@ impl PlainText {
     pub(crate) fn components(&self) -> impl Iterator<Item = &str> {
         self.components
             .iter()
-            .map(|r| self.normalized.get(r.clone()).unwrap_or(""))
+            .map(|r| or_closed(self.normalized.get(r.clone()), &self.normalized))
     }
 
     /// The environment variables the text assigns in leading assignments.
     pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
         self.names
             .iter()
-            .map(|r| self.names_text.get(r.clone()).unwrap_or(""))
+            .map(|r| or_closed(self.names_text.get(r.clone()), &self.names_text))
     }
 
     /// The text has a colon (which the PowerShell assignments of plain text need).
@@ -522,26 +532,27 @@ fn operator_len(b: &[u8], i: usize) -> Option<usize> {
 /// quote bytes left out and its runs of spaces collapsed. That is the words, unquoted, joined
 /// with single spaces, because a quoted part of plain text holds no quote, and no space at its
 /// ends or next to another (see [`quoted_end`]).
-fn push_collapsed(words: &str, out: &mut String) {
+fn push_collapsed(words: &str, out: &mut String) -> Option<()> {
     let b = words.as_bytes();
     let skipped = (0..b.len()).filter(|&i| match b.get(i) {
         Some(b'\'' | b'"') => true,
         Some(b' ') => b.get(i + 1) == Some(&b' '),
         _ => false,
     });
-    push_without(words, skipped, out);
+    push_without(words, skipped, out)
 }
 
 /// Appends `words` without the bytes at `skipped` (ascending offsets; those outside `words` are
 /// ignored), copied in runs between them. The bytes skipped are ASCII, so every offset is a
-/// character boundary.
-fn push_without(words: &str, skipped: impl Iterator<Item = usize>, out: &mut String) {
+/// character boundary; `None` (the text is not read as plain) if one is not.
+fn push_without(words: &str, skipped: impl Iterator<Item = usize>, out: &mut String) -> Option<()> {
     let mut from = 0;
     for at in skipped.filter(|&at| at < words.len()) {
-        out.push_str(words.get(from..at).unwrap_or(""));
+        out.push_str(checked(words.get(from..at))?);
         from = at + 1;
     }
-    out.push_str(words.get(from..).unwrap_or(""));
+    out.push_str(checked(words.get(from..))?);
+    Some(())
 }
 
 /// The name of a word that is an assignment (`NAME=` or `NAME+=`, the name unquoted).
@@ -581,7 +592,8 @@ fn skip_words(b: &[u8], mut i: usize, spaced: &mut bool, seen: &mut u8) -> usize
         }
         *seen |= flags_here;
         if flags_here & SPACE != 0 {
-            let w = word_at(b, i).unwrap_or_default();
+            // `chunk` is those 8 bytes; were it not, spaces: a run of them is collapsed anyway.
+            let w = or_closed(word_at(b, i), u64::from_ne_bytes([b' '; 8]));
             let s = bytes_equal(w, b' ');
             // Two spaces side by side in the chunk, or one first after one before it.
             *spaced |= s & (s << 8) != 0 || (s & 0x80 != 0 && space_before(i));
@@ -622,14 +634,15 @@ fn skip_spaces(b: &[u8], mut i: usize) -> usize {
 pub(crate) fn inert_segment(seg: &str) -> bool {
     let b = seg.as_bytes();
     let first_end = b.iter().position(|&c| c == b' ').unwrap_or(b.len());
-    let first = b.get(..first_end).unwrap_or(b);
+    let first = or_closed(b.get(..first_end), b);
     !keyword_last(b) && !first.iter().any(|&c| c == b'/' || c == b'=')
 }
 
 /// The last space-separated word of `text` closes a body (`fi`, `done`, `esac`: [`CLOSERS`]).
 fn keyword_last(b: &[u8]) -> bool {
     // Most words end in another byte.
-    if !b.last().is_some_and(|&c| CLOSER_ENDS[usize::from(c)]) {
+    let closer_end = |c: u8| or_closed(CLOSER_ENDS.get(usize::from(c)).copied(), true);
+    if !b.last().is_some_and(|&c| closer_end(c)) {
         return false;
     }
     CLOSERS.iter().any(|w| {
@@ -639,6 +652,10 @@ fn keyword_last(b: &[u8]) -> bool {
 }
 
 /// The last bytes of the [`CLOSERS`].
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time: an index out of bounds fails the build"
+)]
 static CLOSER_ENDS: [bool; 256] = {
     let mut t = [false; 256];
     let mut k = 0;

@@ -48,6 +48,7 @@ use super::tokenize::{byte_flags, contains_amp_gt, tokenize, Dialect, Tokens};
 use super::variables::substituted;
 use super::words::basename;
 use super::Scratch;
+use crate::invariant::checked;
 
 /// Derivation steps from the raw command before a reading counts as too deep.
 pub(crate) const MAX_DEPTH: u8 = 24;
@@ -118,6 +119,16 @@ impl Readings<'_> {
             if let Some(q) = self.quoted.last_mut() {
                 *q = true;
             }
+        }
+    }
+
+    /// Adds a part of a reading, cut by a range the stages computed. A range that does not cut
+    /// it is a bug: it raises `overflow`, so every restrictive rule matches, rather than lose
+    /// the part.
+    fn add_part(&mut self, part: Option<&str>, depth: u8) {
+        match checked(part) {
+            Some(part) => self.add(part, depth),
+            None => self.overflow = true,
         }
     }
 
@@ -217,7 +228,10 @@ pub(crate) fn read(
     if sc.segs.len() > 1 {
         let segs = core::mem::take(&mut sc.segs);
         for seg in &segs {
-            let seg = raw.get(seg.clone()).unwrap_or("");
+            let Some(seg) = checked(raw.get(seg.clone())) else {
+                r.overflow = true;
+                continue;
+            };
             let before = r.list.len();
             r.add_maybe_final(seg, 1, expand_segment);
             if r.list.len() > before {
@@ -247,9 +261,13 @@ pub(crate) fn read(
             break;
         }
         if let Some(Some(depth)) = r.depth.get(k).copied() {
-            sc.work += r.list[k].len();
+            let Some(reading) = checked(r.list.get(k)) else {
+                r.overflow = true;
+                break;
+            };
+            sc.work += reading.len();
             cur.clear();
-            cur.push_str(&r.list[k]);
+            cur.push_str(reading);
             let skip_components = k == 0 && components_are_raws;
             // The first reading is the raw command when that is trimmed (and not empty, or
             // there would be no reading): its fast-path reading is known.
@@ -450,6 +468,10 @@ const AMP: u8 = 8;
 const PIPE: u8 = 16;
 const BACKTICK: u8 = 32;
 
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time: an index out of bounds fails the build"
+)]
 static DIALECT_BYTES: [u8; 256] = {
     let mut t = [0u8; 256];
     t[b'^' as usize] = CARET;
@@ -474,7 +496,11 @@ fn dialect_reading(
     split(c, sd, &mut segs);
     let mut joined = String::new();
     for seg in &segs {
-        tokenize(c.get(seg.clone()).unwrap_or(""), td, &mut sc.toks);
+        let Some(seg) = checked(c.get(seg.clone())) else {
+            r.overflow = true;
+            continue;
+        };
+        tokenize(seg, td, &mut sc.toks);
         joined.clear();
         sc.toks.join_from(0, &mut joined);
         r.add(&joined, d);
@@ -671,11 +697,16 @@ fn alternates(c: &str, t: &Tokens, at: HeadWord, applet: HeadWord, d: u8, r: &mu
         .all(|c| c.is_ascii_alphanumeric() || b"._+-".contains(&c));
     if head.contains('/') && !base.is_empty() && path_like {
         let mut s = String::from(base);
-        s.push_str(c.get(t.raw(h).end..).unwrap_or(""));
-        r.add(&s, d);
+        match checked(c.get(t.raw(h).end..)) {
+            Some(rest) => {
+                s.push_str(rest);
+                r.add(&s, d);
+            }
+            None => r.overflow = true,
+        }
     }
     if applet.index != h {
-        r.add(c.get(t.raw(applet.index).start..).unwrap_or(""), d);
+        r.add_part(c.get(t.raw(applet.index).start..), d);
     }
     if at.is(Head::PosixShell) {
         if let Some(Wrap::Text(payload, _)) = wrapper(t, at) {
@@ -686,7 +717,10 @@ fn alternates(c: &str, t: &Tokens, at: HeadWord, applet: HeadWord, d: u8, r: &mu
         }
     }
     payloads(t, c, at, &mut |p| match p {
-        Payload::Word(k) => r.add_quoted(c.get(t.raw(k).start..).unwrap_or(""), d),
+        Payload::Word(k) => match checked(c.get(t.raw(k).start..)) {
+            Some(part) => r.add_quoted(part, d),
+            None => r.overflow = true,
+        },
         Payload::Text(text) => r.add_quoted(text, d),
     });
 }

@@ -421,7 +421,7 @@ fn find_payloads(t: &Tokens, src: &str, h: usize, emit: &mut dyn FnMut(Payload<'
             continue;
         }
         let end = exec_end(t, k + 1);
-        let target_raws = targets.iter().map(|&i| src.get(t.raw(i)).unwrap_or(""));
+        let target_raws = targets.iter().map(|&i| t.raw_text(src, i));
         let dot = core::iter::once(".").filter(|_| targets.is_empty());
         for target in dot.chain(target_raws) {
             text.clear();
@@ -429,7 +429,7 @@ fn find_payloads(t: &Tokens, src: &str, h: usize, emit: &mut dyn FnMut(Payload<'
                 if p > k + 1 {
                     text.push(' ');
                 }
-                let raw = src.get(t.raw(p)).unwrap_or("");
+                let raw = t.raw_text(src, p);
                 if t.value(p) == "{}" {
                     text.push_str(target);
                 } else {

@@ -10,7 +10,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
-use core::ops::Index;
+
+use crate::invariant::{checked, or_closed};
 
 /// Texts in the order they were added, each once (see [`Dedup`]).
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -75,17 +76,6 @@ impl Texts {
     }
 }
 
-impl Index<usize> for Texts {
-    type Output = str;
-
-    fn index(&self, k: usize) -> &str {
-        match self.get(k) {
-            Some(entry) => entry,
-            None => panic!("entry {k} of a list of {}", self.len()),
-        }
-    }
-}
-
 /// The entries of a [`Texts`], in order.
 #[derive(Clone, Debug)]
 pub struct Iter<'t> {
@@ -99,7 +89,8 @@ impl<'t> Iterator for Iter<'t> {
 
     fn next(&mut self) -> Option<&'t str> {
         let end = *self.ends.next()?;
-        let entry = self.text.get(self.start..end).unwrap_or("");
+        // Ends are those of whole strings pushed; were one not, the whole text holds the entry.
+        let entry = or_closed(self.text.get(self.start..end), self.text);
         self.start = end;
         Some(entry)
     }
@@ -180,7 +171,12 @@ impl Dedup {
         } else {
             match self.find(list, s) {
                 Ok(()) => return false,
-                Err(at) => self.slots[at] = list.len() as u32,
+                Err(at) => {
+                    // An entry left out of the index costs at most a duplicate, never a reading.
+                    if let Some(slot) = checked(self.slots.get_mut(at)) {
+                        *slot = list.len() as u32;
+                    }
+                }
             }
         }
         list.push(s);
@@ -193,7 +189,7 @@ impl Dedup {
         let mask = self.slots.len() - 1;
         let mut at = hash(s) as usize & mask;
         loop {
-            let slot = self.slots[at];
+            let slot = or_closed(self.slots.get(at).copied(), EMPTY);
             if slot == EMPTY {
                 return Err(at);
             }
@@ -206,11 +202,13 @@ impl Dedup {
 
     fn place(&mut self, list: &Texts, k: usize) {
         let mask = self.slots.len() - 1;
-        let mut at = hash(list.get(k).unwrap_or("")) as usize & mask;
-        while self.slots[at] != EMPTY {
+        let mut at = hash(or_closed(list.get(k), "")) as usize & mask;
+        while checked(self.slots.get(at)).is_some_and(|&slot| slot != EMPTY) {
             at = (at + 1) & mask;
         }
-        self.slots[at] = k as u32;
+        if let Some(slot) = checked(self.slots.get_mut(at)) {
+            *slot = k as u32;
+        }
     }
 
     /// Indexes the list (every entry before `count - 1`, the one about to be inserted), keeping

@@ -15,6 +15,7 @@ use alloc::vec::Vec;
 use core::ops::Range;
 
 use super::tokenize::{find_byte, is_blank};
+use crate::invariant::or_closed;
 
 /// Which quoting rules the splitter follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +29,10 @@ pub(crate) enum SplitDialect {
 }
 
 /// The bytes some dialect quotes, escapes or splits at.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time: an index out of bounds fails the build"
+)]
 static INTERESTING: [bool; 256] = {
     let mut t = [false; 256];
     let bytes = b"'\"\\^`\n;|&";
@@ -44,9 +49,9 @@ pub(crate) fn split(src: &str, dialect: SplitDialect, out: &mut Vec<Range<usize>
     let b = src.as_bytes();
     let mut start = 0;
     let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if !INTERESTING[usize::from(c)] {
+    while let Some(&c) = b.get(i) {
+        // Were a byte missing from the table, interesting: the match below reads it.
+        if !or_closed(INTERESTING.get(usize::from(c)).copied(), true) {
             // Every other byte falls through to `_ => 0` below.
             i += 1;
             continue;
@@ -79,7 +84,8 @@ pub(crate) fn split(src: &str, dialect: SplitDialect, out: &mut Vec<Range<usize>
             (_, b'&') if b.get(i + 1) == Some(&b'&') => 2,
             (SplitDialect::PowerShell, b'&') => 0,
             (_, b'&') => {
-                let after_redirect = i > 0 && matches!(b[i - 1], b'>' | b'<');
+                let before = i.checked_sub(1).and_then(|p| b.get(p));
+                let after_redirect = matches!(before, Some(b'>' | b'<'));
                 let before_redirect =
                     matches!(dialect, SplitDialect::Posix | SplitDialect::Literal)
                         && b.get(i + 1) == Some(&b'>');
@@ -108,12 +114,12 @@ fn skip_double_quoted(b: &[u8], mut i: usize, dialect: SplitDialect) -> usize {
         SplitDialect::PowerShell => Some(b'`'),
         SplitDialect::Cmd | SplitDialect::Literal => None,
     };
-    while i < b.len() {
-        if Some(b[i]) == escape {
+    while let Some(&c) = b.get(i) {
+        if Some(c) == escape {
             i += 2;
             continue;
         }
-        if b[i] == b'"' {
+        if c == b'"' {
             return i + 1;
         }
         i += 1;
@@ -123,10 +129,11 @@ fn skip_double_quoted(b: &[u8], mut i: usize, dialect: SplitDialect) -> usize {
 
 fn push_trimmed(b: &[u8], mut start: usize, mut end: usize, out: &mut Vec<Range<usize>>) {
     end = end.min(b.len());
-    while start < end && is_blank(b[start]) {
+    let blank_at = |at: usize| b.get(at).is_some_and(|&c| is_blank(c));
+    while start < end && blank_at(start) {
         start += 1;
     }
-    while end > start && is_blank(b[end - 1]) {
+    while end > start && blank_at(end - 1) {
         end -= 1;
     }
     if start < end {

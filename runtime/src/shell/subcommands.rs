@@ -18,13 +18,14 @@ use super::heads::{classify, Head, EVAL};
 use super::split::{split, SplitDialect};
 use super::tokenize::{find_byte, redirection_len, PosixWords, Tokens};
 use super::words::{contains_bytes, is_assignment};
+use crate::invariant::or_closed;
 
 /// Appends the bodies of the substitutions in `src` (outermost only, in order) to `out`.
 pub(crate) fn substitutions(src: &str, out: &mut Vec<String>) {
     let b = src.as_bytes();
     let mut i = 0;
-    while i < b.len() {
-        match b[i] {
+    while let Some(&c) = b.get(i) {
+        match c {
             b'$' | b'<' | b'>' if b.get(i + 1) == Some(&b'(') => {
                 let end = matching_paren(b, i + 2);
                 out.push(slice(src, i + 2, end).into());
@@ -71,15 +72,17 @@ pub(crate) fn eval_payloads(src: &str, words: &mut PosixWords, out: &mut Vec<Str
     }
 }
 
+/// `src[from..to]`, `to` clipped to the end. The ends are operator bytes the scanners found, so
+/// on character boundaries; were they not, the whole of `src` holds the body.
 fn slice(src: &str, from: usize, to: usize) -> &str {
-    src.get(from..to.min(src.len())).unwrap_or("")
+    or_closed(src.get(from..to.min(src.len())), src)
 }
 
 /// The index of the `)` closing a body that starts at `i` (or the length when unterminated).
 fn matching_paren(b: &[u8], mut i: usize) -> usize {
     let mut depth = 0usize;
-    while i < b.len() {
-        match b[i] {
+    while let Some(&c) = b.get(i) {
+        match c {
             b'\\' => i += 1,
             b'\'' => i = find_byte(b, i + 1, b'\''),
             b'"' => i = closing_double_quote(b, i + 1),
@@ -94,8 +97,8 @@ fn matching_paren(b: &[u8], mut i: usize) -> usize {
 }
 
 fn closing_double_quote(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() {
-        match b[i] {
+    while let Some(&c) = b.get(i) {
+        match c {
             b'\\' => i += 2,
             b'"' => return i,
             _ => i += 1,
@@ -111,8 +114,8 @@ fn backtick_body(src: &str, start: usize) -> (String, usize) {
     let mut body = String::new();
     let mut i = start;
     let mut copied = start;
-    while i < b.len() {
-        match b[i] {
+    while let Some(&c) = b.get(i) {
+        match c {
             b'\\' if matches!(b.get(i + 1), Some(b'`' | b'\\' | b'$')) => {
                 body.push_str(slice(src, copied, i));
                 copied = i + 1;
@@ -129,7 +132,7 @@ fn backtick_body(src: &str, start: usize) -> (String, usize) {
 /// The payload of `bash <<< 'payload'` (or `<<<payload`).
 pub(crate) fn here_string<'t>(t: &'t Tokens, src: &str, h: usize) -> Option<&'t str> {
     (h + 1..t.len()).find_map(|k| {
-        let raw = src.get(t.raw(k)).unwrap_or("");
+        let raw = t.raw_text(src, k);
         if redirection_len(raw) != 3 || !raw.starts_with("<<<") {
             return None;
         }

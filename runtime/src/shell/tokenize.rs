@@ -19,6 +19,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::ops::Range;
 
+use crate::invariant::or_closed;
+
 /// How a segment is tokenized.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Dialect {
@@ -56,10 +58,10 @@ impl Tokens {
 
     /// The unquoted value of word `i` (empty past the end).
     pub(crate) fn value(&self, i: usize) -> &str {
-        self.toks
-            .get(i)
-            .and_then(|t| self.text.get(t.value.clone()))
-            .unwrap_or("")
+        // Values are whole strings pushed to `text`; were a range not, the text holding it.
+        self.toks.get(i).map_or("", |t| {
+            or_closed(self.text.get(t.value.clone()), &self.text)
+        })
     }
 
     /// The unquoted value of word `i`, or `None` past the end.
@@ -70,6 +72,14 @@ impl Tokens {
     /// The source span of word `i` (empty past the end).
     pub(crate) fn raw(&self, i: usize) -> Range<usize> {
         self.toks.get(i).map_or(0..0, |t| t.raw.clone())
+    }
+
+    /// Word `i` as written in `src`, the text these words were read from (empty past the end).
+    /// Spans end at blanks, quotes and operators (ASCII), so they cut `src` on character
+    /// boundaries; a span that did not would be read as the word's value, which is the word
+    /// with its quoting removed, never as nothing.
+    pub(crate) fn raw_text<'a>(&'a self, src: &'a str, i: usize) -> &'a str {
+        or_closed(src.get(self.raw(i)), self.value(i))
     }
 
     pub(crate) fn is_comment(&self, i: usize) -> bool {
@@ -155,9 +165,8 @@ pub(crate) fn tokenize(src: &str, dialect: Dialect, out: &mut Tokens) {
 
 /// Copies `src[from..to]` into the current word. Slicing is on ASCII boundaries only.
 fn copy(out: &mut Tokens, src: &str, from: usize, to: usize) {
-    if let Some(s) = src.get(from..to) {
-        out.text.push_str(s);
-    }
+    // Were a boundary not one, the word would hold all of `src` rather than lose bytes.
+    out.text.push_str(or_closed(src.get(from..to), src));
 }
 
 /// The word loop the POSIX and PowerShell tokenizers share: blanks end a word, a word that starts
@@ -166,8 +175,7 @@ fn split_words(src: &str, out: &mut Tokens, word_bytes: fn(&str, usize, &mut Tok
     let b = src.as_bytes();
     let mut i = 0;
     let mut in_word = false;
-    while i < b.len() {
-        let c = b[i];
+    while let Some(&c) = b.get(i) {
         if is_blank(c) {
             if in_word {
                 out.finish(i);
@@ -194,7 +202,10 @@ fn tokenize_posix(src: &str, out: &mut Tokens) {
 /// Consumes the posix word bytes that start at `i` (not a blank); returns the next index.
 fn posix_word_bytes(src: &str, mut i: usize, out: &mut Tokens) -> usize {
     let b = src.as_bytes();
-    match b[i] {
+    let Some(&c) = b.get(i) else {
+        return b.len();
+    };
+    match c {
         b'\'' => {
             let end = find_byte(b, i + 1, b'\'');
             copy(out, src, i + 1, end);
@@ -216,8 +227,9 @@ fn posix_word_bytes(src: &str, mut i: usize, out: &mut Tokens) -> usize {
         _ => {
             // A run of ordinary bytes is copied at once; it ends at an ASCII byte, so on a
             // character boundary.
-            let n = b[i..]
+            let n = b
                 .iter()
+                .skip(i)
                 .position(|&c| is_blank(c) || matches!(c, b'\'' | b'"' | b'\\'))
                 .unwrap_or(b.len() - i);
             copy(out, src, i, i + n);
@@ -231,8 +243,8 @@ fn posix_word_bytes(src: &str, mut i: usize, out: &mut Tokens) -> usize {
 /// quote (or the end).
 fn posix_double_quoted(src: &str, mut i: usize, out: &mut Tokens) -> usize {
     let b = src.as_bytes();
-    while i < b.len() {
-        match b[i] {
+    while let Some(&c) = b.get(i) {
+        match c {
             b'"' => return i + 1,
             b'\\' => match b.get(i + 1) {
                 Some(b'\n') => i += 2,
@@ -260,8 +272,7 @@ fn tokenize_cmd(src: &str, out: &mut Tokens) {
     let mut i = 0;
     let mut in_word = false;
     let mut quoted = false;
-    while i < b.len() {
-        let c = b[i];
+    while let Some(&c) = b.get(i) {
         if !quoted && is_blank(c) {
             if in_word {
                 out.finish(i);
@@ -287,8 +298,9 @@ fn tokenize_cmd(src: &str, out: &mut Tokens) {
             _ => {
                 // A run of ordinary bytes at once (as in `tokenize_posix`); a `^` inside quotes
                 // is ordinary, but ends the run harmlessly.
-                let n = b[i + 1..]
+                let n = b
                     .iter()
+                    .skip(i + 1)
                     .position(|&c| (!quoted && is_blank(c)) || matches!(c, b'"' | b'^'))
                     .map_or(b.len() - i, |p| p + 1);
                 copy(out, src, i, i + n);
@@ -308,11 +320,14 @@ fn tokenize_powershell(src: &str, out: &mut Tokens) {
 /// Consumes the powershell word bytes that start at `i` (not a blank); returns the next index.
 fn powershell_word_bytes(src: &str, mut i: usize, out: &mut Tokens) -> usize {
     let b = src.as_bytes();
-    match b[i] {
+    let Some(&c) = b.get(i) else {
+        return b.len();
+    };
+    match c {
         b'\'' => {
             i += 1;
-            while i < b.len() {
-                if b[i] == b'\'' {
+            while let Some(&c) = b.get(i) {
+                if c == b'\'' {
                     if b.get(i + 1) == Some(&b'\'') {
                         out.text.push('\'');
                         i += 2;
@@ -328,8 +343,8 @@ fn powershell_word_bytes(src: &str, mut i: usize, out: &mut Tokens) -> usize {
         }
         b'"' => {
             i += 1;
-            while i < b.len() {
-                match b[i] {
+            while let Some(&c) = b.get(i) {
+                match c {
                     b'"' if b.get(i + 1) == Some(&b'"') => {
                         out.text.push('"');
                         i += 2;
@@ -368,7 +383,10 @@ fn powershell_word_bytes(src: &str, mut i: usize, out: &mut Tokens) -> usize {
 /// The union of `table`'s flags over the bytes of `b`: which kinds of byte occur, found in one
 /// pass without branches (a loop that decides byte by byte mispredicts on every new command).
 pub(crate) fn byte_flags(b: &[u8], table: &[u8; 256]) -> u8 {
-    b.iter().fold(0u8, |acc, &c| acc | table[usize::from(c)])
+    // Were a byte missing from the table, every flag: the kinds that take the slow paths.
+    b.iter().fold(0u8, |acc, &c| {
+        acc | or_closed(table.get(usize::from(c)).copied(), u8::MAX)
+    })
 }
 
 /// The high bit of each byte of `x` that is zero, and no other bit (the exact form of the

@@ -106,7 +106,7 @@ proptest! {
         let r = read_command(&cmd);
         prop_assert!(t.elapsed() < BUDGET);
         if !r.raw.trim().is_empty() {
-            prop_assert_eq!(&r.restrictive[0], r.raw.trim());
+            prop_assert_eq!(r.restrictive.first(), Some(r.raw.trim()));
         }
         let mut seen = std::collections::HashSet::new();
         prop_assert!(r.restrictive.iter().all(|x| seen.insert(x)));

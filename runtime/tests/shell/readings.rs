@@ -29,7 +29,7 @@ fn assert_not_reads(cmd: &str, reading: &str) {
 #[test]
 fn raw_is_the_first_reading() {
     let r = read_command("git status && rm -rf /tmp/x");
-    assert_eq!(&r.restrictive[0], "git status && rm -rf /tmp/x");
+    assert_eq!(r.restrictive.first(), Some("git status && rm -rf /tmp/x"));
     let mut seen = std::collections::HashSet::new();
     assert!(
         r.restrictive.iter().all(|x| seen.insert(x)),
@@ -183,7 +183,10 @@ fn checklist_exclusions_do_not_consume_a_sibling() {
 #[test]
 fn checklist_comments() {
     let r = read_command("pkill rampart # rampart status");
-    assert_eq!(&r.restrictive[0], "pkill rampart # rampart status");
+    assert_eq!(
+        r.restrictive.first(),
+        Some("pkill rampart # rampart status")
+    );
     assert_reads(
         "pkill rampart # rampart status",
         "pkill rampart # rampart status",

@@ -1,0 +1,12 @@
+//! rampart-integrations' tests against real components (a real HTTP server on loopback), as one
+//! binary with a module per concern.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a panic is a failed test"
+)]
+
+mod notify;
+mod support;
