@@ -13,6 +13,10 @@
 //!
 //! A library that fails to build is a warning, not an error: the CLI works without it and
 //! `rampart preload` then says where it looked. `RAMPART_SKIP_PRELOAD=1` skips the library.
+//!
+//! It also links the binary's unwinder statically ([`static_unwinder`]): every agent tool call
+//! starts a `rampart hook` process, and loading libgcc_s.so (whose constructor probes the CPU,
+//! an exit to the hypervisor per probe on a VM) is a large share of that process's start-up.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -29,6 +33,7 @@ const LIBRARY: &str = "librampart.so";
 
 fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    static_unwinder(&out);
     // A library left from an earlier build would not match these sources (nor, perhaps, the
     // bundle format): better none than a stale one, whether the build below is skipped or fails.
     if let Some(dir) = profile_dir(&out) {
@@ -52,6 +57,40 @@ fn main() {
         for line in why.lines() {
             println!("cargo:warning={line}");
         }
+    }
+}
+
+/// Links libgcc's unwinder (`libgcc_eh.a`) into the package's executables instead of loading
+/// `libgcc_s.so.1` at run time.
+///
+/// Rust's std asks for `-lgcc_s` on GNU/Linux unless the whole C runtime is linked statically
+/// (`crt-static`, which cargo cannot set for one package without also breaking proc-macros). A
+/// linker script named `libgcc_s.so` in a directory searched first answers that `-lgcc_s` with
+/// the static archive: the same unwinder (panics still unwind, which `rampart hook` relies on to
+/// answer a panic with a deny), one shared library fewer to load, and no libgcc constructor.
+/// Without a C compiler that knows the archive, the binary links libgcc_s as usual.
+fn static_unwinder(out: &Path) {
+    let target = std::env::var("TARGET").unwrap_or_default();
+    if !target.contains("-linux-gnu") {
+        return;
+    }
+    let archive = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
+        .arg("-print-file-name=libgcc_eh.a")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| PathBuf::from(s.trim()))
+        .filter(|p| p.is_absolute() && p.is_file());
+    let Some(archive) = archive else {
+        return;
+    };
+    let dir = out.join("static-unwinder");
+    let script = format!("INPUT({})\n", archive.display());
+    if std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(dir.join("libgcc_s.so"), script))
+        .is_ok()
+    {
+        println!("cargo:rustc-link-search=native={}", dir.display());
     }
 }
 

@@ -164,6 +164,29 @@ if [ -f "$lib" ]; then
 else
   needed="no library (build.rs did not build $lib)"
 fi
+# One `rampart hook` process, whole (loader, start-up, policy, decision, audit record), less a
+# `/bin/true`. The budget is wall-clock (benches/process.rs, paired with /bin/true); this count
+# catches a regression in what the process executes (page faults are not counted).
+hook_gate() {
+  local bin="$target/release/rampart" home="$work/hook-home" log="$work/hook.log" hook bare
+  mkdir -p "$home"
+  printf '%s' '{"session_id":"gate","transcript_path":"/tmp/t.jsonl","permission_mode":"default","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"git status"},"tool_use_id":"toolu_01GATE"}' >"$work/pre.json"
+  # The first record creates the audit trail; the count is of a record appended to a chain.
+  (cd "$work" && env -i HOME="$home" "$bin" hook <"$work/pre.json" >/dev/null)
+  (cd "$work" && env -i HOME="$home" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+    "$bin" hook <"$work/pre.json" >/dev/null 2>"$log") || {
+    cat "$log" >&2
+    echo "gates: rampart hook failed under valgrind" >&2
+    exit 1
+  }
+  hook=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$log" | tail -n 1)
+  valgrind --tool=callgrind --callgrind-out-file=/dev/null /bin/true 2>"$log"
+  bare=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$log" | tail -n 1)
+  record hook_process_instructions $((hook - bare)) instr \
+    "a rampart hook process (Claude Code PreToolUse, Bash, standard profile, audit record) less /bin/true"
+}
+hook_gate
+
 if [ "$needed" = "libc.so.6" ]; then
   rows+=("$(printf '%-34s %14s %14s  %-6s %-5s %s' preload_needed "$needed" libc.so.6 "" ok "DT_NEEDED of librampart.so")")
 else

@@ -9,7 +9,9 @@
 //! - its added cost per intercepted exec (budget <= 5 us over the load): `env /bin/true` the same
 //!   way. That is two preloaded processes and one decision (the first in its process, so the
 //!   evaluator is built too), so the exec's share is the env difference less twice the true one;
-//! - `rampart hook` end to end (budget p50 <= 2 ms), if the binary has that command.
+//! - `rampart hook` end to end, one Claude Code `PreToolUse` payload per process, audit record
+//!   included (budget: p50 at most 0.5 ms more than starting a trivial binary), paired with
+//!   `/bin/true` run on the same stdin.
 //!
 //! The preload part needs `target/release/librampart.so`, which build.rs puts there; skipped with
 //! a note when it is missing (`RAMPART_SKIP_PRELOAD=1`, or its build failed).
@@ -177,6 +179,9 @@ fn paired_median_us(plain: &[Duration], with: &[Duration]) -> f64 {
     diffs[diffs.len() / 2]
 }
 
+/// One Claude Code `PreToolUse` payload per `rampart hook` process (the embedded standard
+/// profile, the audit record included), each paired with a trivial binary (`/bin/true`) given
+/// the same stdin, so the budget's "more than starting a trivial binary" is a paired difference.
 fn hook(scratch: &Path) -> Vec<Summary> {
     let has_hook = rampart(scratch, &["hook", "--help"])
         .stdout(Stdio::null())
@@ -187,14 +192,56 @@ fn hook(scratch: &Path) -> Vec<Summary> {
         println!("rampart hook: no such command in this build; skipped");
         return Vec::new();
     }
-    let input = br#"{"session_id":"bench","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"git status"}}"#;
-    let samples: Vec<Duration> = (0..200)
-        .map(|_| run_with_input(rampart(scratch, &["hook"]), input).0)
+    let payload = scratch.join("pre-tool-use.json");
+    let input = format!(
+        r#"{{"session_id":"bench","transcript_path":"/tmp/t.jsonl","cwd":"{}","permission_mode":"default","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{{"command":"git status","description":"Show the working tree status"}},"tool_use_id":"toolu_01BENCH"}}"#,
+        scratch.display()
+    );
+    std::fs::write(&payload, input).expect("payload");
+    let hook = || {
+        let mut cmd = rampart(scratch, &["hook"]);
+        cmd.stdin(std::fs::File::open(&payload).expect("payload"));
+        timed(cmd)
+    };
+    let trivial = || {
+        let mut cmd = Command::new("/bin/true");
+        cmd.stdin(std::fs::File::open(&payload).expect("payload"));
+        timed(cmd)
+    };
+    for _ in 0..50 {
+        hook();
+        trivial();
+    }
+    let (mut hooks, mut trues) = (Vec::new(), Vec::new());
+    for _ in 0..2_000 {
+        hooks.push(hook());
+        trues.push(trivial());
+    }
+    let mut added: Vec<Duration> = hooks
+        .iter()
+        .zip(&trues)
+        .map(|(h, t)| h.saturating_sub(*t))
         .collect();
-    vec![Summary::from_samples(
-        "rampart hook (Bash git status)",
-        samples,
-    )]
+    added.sort();
+    println!(
+        "rampart hook added cost over /bin/true (paired differences): p50 {}, p99 {}",
+        human(added[added.len() / 2]),
+        human(added[added.len() * 99 / 100])
+    );
+    vec![
+        Summary::from_samples("rampart hook (Claude Code PreToolUse, Bash)", hooks),
+        Summary::from_samples("/bin/true, same stdin", trues),
+    ]
+}
+
+/// Runs `cmd` to its end with stdout and stderr discarded; how long it took.
+fn timed(mut cmd: Command) -> Duration {
+    cmd.stdout(Stdio::null()).stderr(Stdio::null());
+    let start = Instant::now();
+    let status = cmd.status().expect("spawn");
+    let elapsed = start.elapsed();
+    assert!(status.success(), "{cmd:?} failed");
+    elapsed
 }
 
 fn main() {

@@ -92,8 +92,8 @@ fn with_input(c: &mut Command, input: &[u8]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // A call refused before its input is read (a project policy that does not load) closes the
-    // pipe early: the write's EPIPE is no failure, the output says what happened.
+    // A command that fails before reading closes its stdin: that write error is not the test's
+    // (what the command answered is).
     let _ = child.stdin.take().unwrap().write_all(input);
     child.wait_with_output().unwrap()
 }

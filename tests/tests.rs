@@ -11,6 +11,7 @@
 mod audit_cli;
 mod cli;
 mod evasions;
+mod hooks;
 mod preload_programs;
 mod protection;
 mod setup_cli;

@@ -11,6 +11,12 @@
 //! on the audit trail, the compiler (the policy in force) and the runtime, and talks to a running
 //! server only over its HTTP API.
 
+pub mod hook;
+pub mod hosts;
 pub mod http;
+pub mod identity;
+pub mod mcp;
 pub mod notify;
+pub mod serve;
 pub mod setup;
+pub mod surface;

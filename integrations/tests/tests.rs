@@ -1,5 +1,5 @@
-//! rampart-integrations' tests against real components (a real HTTP server on loopback), as one
-//! binary with a module per concern.
+//! rampart-integrations' tests against real components (a real HTTP server on loopback, the policy
+//! in force, audit files on disk), as one binary with a module per concern.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -10,3 +10,4 @@
 
 mod notify;
 mod support;
+mod surface;

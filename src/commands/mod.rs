@@ -6,6 +6,7 @@ pub mod bench;
 pub mod check;
 pub mod compile;
 pub mod doctor;
+pub mod hook;
 pub mod init;
 pub mod log;
 pub mod policy;
@@ -60,6 +61,8 @@ pub enum Command {
     Rules(rules::Args),
     /// Run a command with librampart.so preloaded, so every exec in its process tree is decided.
     Preload(preload::Args),
+    /// The agent hook: a host's tool-call payload on stdin, the host's answer on stdout.
+    Hook(hook::Args),
     /// Put rampart's hooks into an agent host's settings (or list the hosts and their state).
     Setup(setup::Args),
     /// What protects this machine: hosts set up, the policy in force, the server, today's
@@ -88,6 +91,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Init(args) => init::run(&args),
         Command::Bench(args) => bench::run(&args, config),
         Command::Preload(args) => preload::run(args, config),
+        Command::Hook(args) => hook::run(&args, config),
         Command::Allow(args) => allow::run(&args, rampart_runtime::eval::Action::Allow, config),
         Command::Block(args) => allow::run(&args, rampart_runtime::eval::Action::Deny, config),
         Command::Rules(args) => rules::run(&args, config),
