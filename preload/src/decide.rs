@@ -58,7 +58,10 @@ pub fn decide(
             decided = real;
             local.verdict.message.push_str(" (runs ");
             let program = real.words.as_ref().and_then(|w| w.first());
-            local.verdict.message.push_str(program.map_or("", String::as_str));
+            local
+                .verdict
+                .message
+                .push_str(program.map_or("", String::as_str));
             local.verdict.message.push(')');
         }
     }

@@ -180,7 +180,7 @@ pub(crate) fn windows_operand(raw: &str, out: &mut String) {
     }
     let tail = out.get(start..).unwrap_or("");
     let b = tail.as_bytes();
-    let drive = b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':';
+    let drive = matches!(b, [letter, b':', ..] if letter.is_ascii_alphabetic());
     let rooted = drive
         || tail.starts_with('%')
         || tail.starts_with('~')

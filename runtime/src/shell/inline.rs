@@ -326,8 +326,7 @@ fn call_arguments(rest: &str) -> &str {
         let mut depth = 0usize;
         let mut quote: Option<u8> = None;
         let mut k = 0;
-        while k < b.len() {
-            let c = b[k];
+        while let Some(&c) = b.get(k) {
             match quote {
                 Some(_) if c == b'\\' => k += 1,
                 Some(q) if c == q => quote = None,
@@ -357,8 +356,7 @@ fn call_arguments(rest: &str) -> &str {
 fn literals(code: &str, out: &mut Vec<(core::ops::Range<usize>, String)>) {
     let b = code.as_bytes();
     let mut k = 0;
-    while k < b.len() {
-        let q = b[k];
+    while let Some(&q) = b.get(k) {
         if !matches!(q, b'"' | b'\'' | b'`') {
             k += 1;
             continue;
@@ -367,10 +365,8 @@ fn literals(code: &str, out: &mut Vec<(core::ops::Range<usize>, String)>) {
         let mut text = String::new();
         k += 1;
         let mut closed = false;
-        while k < b.len() {
-            let c = b[k];
-            if c == b'\\' && k + 1 < b.len() {
-                let next = b[k + 1];
+        while let Some(&c) = b.get(k) {
+            if let (b'\\', Some(&next)) = (c, b.get(k + 1)) {
                 match next {
                     b'n' => text.push('\n'),
                     b't' => text.push('\t'),

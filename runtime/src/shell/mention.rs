@@ -96,7 +96,7 @@ impl Mentions {
             tokenize(text, Dialect::Posix, &mut self.toks);
             let before = self.data.len();
             data_words(&self.toks, text, piped, &mut self.data);
-            for r in &mut self.data[before..] {
+            for r in self.data.iter_mut().skip(before) {
                 *r = r.start + seg.start..r.end + seg.start;
             }
         }
@@ -122,8 +122,7 @@ fn runs_something(text: &str) -> bool {
     let b = text.as_bytes();
     let mut single = false;
     let mut k = 0;
-    while k < b.len() {
-        let c = b[k];
+    while let Some(&c) = b.get(k) {
         if single {
             single = c != b'\'';
         } else if c == b'\\' {
@@ -161,10 +160,10 @@ fn data_words(t: &Tokens, text: &str, piped: bool, out: &mut Vec<Range<usize>>) 
     let mut push = |k: usize| push_word(t, text, k, out);
     match head.as_str() {
         "echo" | "printf" | "write-host" | "write-output" | "figlet" | "toilet" | "banner"
-        | "say" | "notify-send" | "cowsay" => {
-            if !piped {
-                operands(t, text, h + 1, &mut push);
-            }
+        | "say" | "notify-send" | "cowsay"
+            if !piped =>
+        {
+            operands(t, text, h + 1, &mut push)
         }
         "grep" | "egrep" | "fgrep" | "zgrep" | "rg" | "ag" | "ack" => {
             grep_pattern(t, h + 1, &mut push)

@@ -129,9 +129,12 @@ fn is_special_head(c: &str, w: &Word) -> bool {
 fn unclean_path(b: &[u8]) -> bool {
     b.windows(2).enumerate().any(|(i, w)| {
         let next = b.get(i + 2).copied();
-        w[0] == b'/'
-            && ((w[1] == b'/' && (i == 0 || b[i - 1] != b':'))
-                || (w[1] == b'.' && matches!(next, None | Some(b'/' | b' ' | b'.'))))
+        let after_colon = i.checked_sub(1).and_then(|p| b.get(p)) == Some(&b':');
+        match w {
+            [b'/', b'/'] => !after_colon,
+            [b'/', b'.'] => matches!(next, None | Some(b'/' | b' ' | b'.')),
+            _ => false,
+        }
     })
 }
 

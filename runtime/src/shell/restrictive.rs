@@ -48,7 +48,7 @@ use super::tokenize::{byte_flags, contains_amp_gt, tokenize, Dialect, Tokens};
 use super::variables::substituted;
 use super::words::basename;
 use super::Scratch;
-use crate::invariant::checked;
+use crate::invariant::{checked, or_closed};
 
 /// Derivation steps from the raw command before a reading counts as too deep.
 pub(crate) const MAX_DEPTH: u8 = 24;
@@ -531,8 +531,11 @@ fn pipes(c: &str, d: u8, sc: &mut Scratch, r: &mut Readings<'_>) {
         tokenize(text, Dialect::Posix, &mut sc.toks);
         let toks = core::mem::take(&mut sc.toks);
         let kind = sink_kind(&toks);
+        // Every stage since the last break of the pipeline; all of them if that range is ever
+        // wrong (more readings, never fewer).
+        let sources = or_closed(segs.get(start..i), segs.as_slice());
         if kind == Sink::Delete {
-            delete_source(c, &segs[start..i], sc, r);
+            delete_source(c, sources, sc, r);
         }
         sc.toks = toks;
         sink.clear();
@@ -540,7 +543,7 @@ fn pipes(c: &str, d: u8, sc: &mut Scratch, r: &mut Readings<'_>) {
             Sink::Code => sink.push_str("sh"),
             Sink::None | Sink::Delete => continue,
         }
-        for src in &segs[start..i] {
+        for src in sources {
             stage.clear();
             sc.norm
                 .segment(c.get(src.clone()).unwrap_or(""), &mut stage);

@@ -173,8 +173,7 @@ fn substitute(text: &str, vars: &[(String, String)], out: &mut String) -> bool {
     let mut changed = false;
     let mut single = false;
     let mut k = 0;
-    while k < b.len() {
-        let c = b[k];
+    while let Some(&c) = b.get(k) {
         if single {
             single = c != b'\'';
             out.push(char::from(c));
