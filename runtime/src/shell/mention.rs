@@ -29,7 +29,7 @@ use core::ops::Range;
 use super::normalize::command_head;
 use super::split::{split, SplitDialect};
 use super::tokenize::{redirection_len, tokenize, Dialect, Tokens};
-use super::words::{basename, contains_ignore_case};
+use super::words::basename;
 
 /// What masks a data word.
 const MASK: &str = "_";
@@ -43,12 +43,15 @@ pub(crate) struct Mentions {
     data: Vec<Range<usize>>,
 }
 
-/// Words that may name a command with mentions (ASCII case ignored): a text holding none of them
-/// is not tokenized at all.
+/// Words that may name a command with mentions (ASCII case ignored), looked for where a word
+/// starts: a text holding none of them, and no quote, is not tokenized at all.
 const TRIGGERS: &[&str] = &[
     "echo",
     "printf",
     "grep",
+    "egrep",
+    "fgrep",
+    "zgrep",
     "rg ",
     "ag ",
     "ack ",
@@ -72,15 +75,43 @@ const TRIGGERS: &[&str] = &[
     "print",
     "console.log",
     "puts ",
-    "'",
-    "\"",
 ];
+
+/// Whether `src` holds a quote, or a [`TRIGGERS`] word where a word starts (after a byte that is
+/// not a letter, digit or `_`). One pass: a trigger is compared only at a word that starts with
+/// its first letter, where looking for each trigger anywhere cost more than the rest of a plain
+/// command's reading. A trigger missed here leaves the text unmasked, which is stricter.
+fn has_trigger(src: &str) -> bool {
+    let mut rest = src.as_bytes();
+    let mut word_start = true;
+    while let Some((&c, tail)) = rest.split_first() {
+        if c == b'\'' || c == b'"' {
+            return true;
+        }
+        if word_start && c.is_ascii_alphabetic() && TRIGGERS.iter().any(|t| starts_with(rest, t)) {
+            return true;
+        }
+        word_start = !(c.is_ascii_alphanumeric() || c == b'_');
+        rest = tail;
+    }
+    false
+}
+
+/// `text` starts with `word`, ASCII case ignored.
+fn starts_with(text: &[u8], word: &str) -> bool {
+    let word = word.as_bytes();
+    word.first()
+        .is_some_and(|f| text.first().is_some_and(|c| c.eq_ignore_ascii_case(f)))
+        && text
+            .get(..word.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(word))
+}
 
 impl Mentions {
     /// Writes `src` with its data words masked to `out`; false (and `out` untouched) when there
     /// is nothing to mask.
     pub(crate) fn mask(&mut self, src: &str, out: &mut String) -> bool {
-        if !TRIGGERS.iter().any(|t| contains_ignore_case(src, t)) {
+        if !has_trigger(src) {
             return false;
         }
         self.data.clear();
@@ -428,6 +459,28 @@ mod tests {
         let mut m = Mentions::default();
         let mut out = String::new();
         m.mask(src, &mut out).then_some(out)
+    }
+
+    #[test]
+    fn triggers_are_found_where_words_start() {
+        for src in [
+            "egrep -n x src/",
+            "/usr/bin/ECHO hi",
+            "Get-Help about",
+            "ls 'a b'",
+            "python3 -c \"print(1)\"",
+            "a;git log",
+        ] {
+            assert!(has_trigger(src), "{src}");
+        }
+        for src in [
+            "cargo build --release",
+            "ls -la src",
+            "pgrep -f server",
+            "legit x",
+        ] {
+            assert!(!has_trigger(src), "{src}");
+        }
     }
 
     #[test]
