@@ -21,5 +21,6 @@ pub mod notify;
 pub mod serve;
 pub mod setup;
 mod signals;
+pub mod strict_json;
 pub mod surface;
 pub mod wrap;

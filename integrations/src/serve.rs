@@ -39,6 +39,9 @@ pub struct Server {
     /// A path prefix without its trailing `/`.
     prefix: String,
     token: Option<String>,
+    connect_timeout: Duration,
+    io_timeout: Duration,
+    max_reply: usize,
 }
 
 /// What became of an approval request.
@@ -100,7 +103,26 @@ impl Server {
             authority: authority.to_string(),
             prefix: prefix.trim_end_matches('/').to_string(),
             token,
+            connect_timeout: CONNECT_TIMEOUT,
+            io_timeout: IO_TIMEOUT,
+            max_reply: MAX_REPLY,
         })
+    }
+
+    /// The same server with other limits: a person's command (`rampart pending`) can wait longer
+    /// and read larger replies than a hook process that must answer before its host's timeout.
+    pub fn with_limits(self, connect: Duration, io: Duration, max_reply: usize) -> Server {
+        Server {
+            connect_timeout: connect,
+            io_timeout: io,
+            max_reply,
+            ..self
+        }
+    }
+
+    /// `host[:port]` as given in the URL.
+    pub fn authority(&self) -> &str {
+        &self.authority
     }
 
     /// The server a hook talks to: `url` (`--serve-url`), else `RAMPART_URL`, else
@@ -166,17 +188,22 @@ impl Server {
         }
     }
 
-    /// One request; the status and the JSON body.
-    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Result<(u16, Value), String> {
+    /// One request; the status and the JSON body (`Null` when empty).
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(u16, Value), String> {
         let unreachable =
             |e: std::io::Error| format!("no rampart server at http://{} ({e})", self.authority);
         let mut stream =
-            TcpStream::connect_timeout(&self.addr, CONNECT_TIMEOUT).map_err(unreachable)?;
+            TcpStream::connect_timeout(&self.addr, self.connect_timeout).map_err(unreachable)?;
         stream
-            .set_read_timeout(Some(IO_TIMEOUT))
+            .set_read_timeout(Some(self.io_timeout))
             .map_err(unreachable)?;
         stream
-            .set_write_timeout(Some(IO_TIMEOUT))
+            .set_write_timeout(Some(self.io_timeout))
             .map_err(unreachable)?;
         let body = body.map(Value::to_string).unwrap_or_default();
         let mut head = format!(
@@ -197,10 +224,10 @@ impl Server {
         stream.write_all(head.as_bytes()).map_err(unreachable)?;
         let mut reply = Vec::new();
         stream
-            .take(MAX_REPLY as u64 + 1)
+            .take(self.max_reply as u64 + 1)
             .read_to_end(&mut reply)
             .map_err(unreachable)?;
-        if reply.len() > MAX_REPLY {
+        if reply.len() > self.max_reply {
             return Err("the rampart server's reply is too large".into());
         }
         parse_reply(&reply)

@@ -1,15 +1,10 @@
 //! Request bodies as JSON, strictly: one UTF-8 JSON value, no key given twice.
 //!
-//! The threat: two readers of one body that see two different calls. A parser that keeps the
-//! last of two `command` keys, one that stops after the first document, or one that folds
-//! `Command` and `command` together, each lets a client show a log one thing and the policy
-//! another. Upstream refuses trailing data, duplicate keys and case-shadowed keys (keys equal but
-//! for ASCII case, which a case-insensitive reader downstream would merge); so does this, at
-//! every depth, with a 400 that says what was wrong.
+//! The threat: two readers of one body that see two different calls (see
+//! [`rampart_integrations::strict_json`]). Upstream refuses trailing data, duplicate keys and
+//! case-shadowed keys; so does this, at every depth, with a 400 that says what was wrong.
 
-use std::fmt;
-
-use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use rampart_integrations::strict_json::{self, StrictJsonError};
 use serde_json::{Map, Value};
 
 /// Parses a request body. The error is the message of a 400.
@@ -20,14 +15,12 @@ pub fn parse(body: &[u8]) -> Result<Value, String> {
             e.valid_up_to()
         ));
     }
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let value = Strict
-        .deserialize(&mut de)
-        .map_err(|e| format!("invalid request body: {e}"))?;
-    de.end().map_err(|_| {
-        "invalid request body: request body must contain a single JSON value".to_string()
-    })?;
-    Ok(value)
+    strict_json::parse(body).map_err(|e| match e {
+        StrictJsonError::Invalid(e) => format!("invalid request body: {e}"),
+        StrictJsonError::Trailing(_) => {
+            "invalid request body: request body must contain a single JSON value".to_string()
+        }
+    })
 }
 
 /// Parses a body that must be a JSON object; an empty body is an empty object.
@@ -38,78 +31,6 @@ pub fn object(body: &[u8]) -> Result<Map<String, Value>, String> {
     match parse(body)? {
         Value::Object(map) => Ok(map),
         _ => Err("invalid request body: expected a JSON object".into()),
-    }
-}
-
-struct Strict;
-
-impl<'de> DeserializeSeed<'de> for Strict {
-    type Value = Value;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(StrictVisitor)
-    }
-}
-
-struct StrictVisitor;
-
-impl<'de> Visitor<'de> for StrictVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(v) = seq.next_element_seed(Strict)? {
-            items.push(v);
-        }
-        Ok(Value::Array(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::new();
-        let mut folded: Vec<String> = Vec::new();
-        while let Some(key) = map.next_key::<String>()? {
-            let lower = key.to_ascii_lowercase();
-            if out.contains_key(&key) {
-                return Err(de::Error::custom(format!("duplicate key {key:?}")));
-            }
-            if folded.contains(&lower) {
-                return Err(de::Error::custom(format!(
-                    "key {key:?} differs from another key only in case"
-                )));
-            }
-            folded.push(lower);
-            let value = map.next_value_seed(Strict)?;
-            out.insert(key, value);
-        }
-        Ok(Value::Object(out))
     }
 }
 

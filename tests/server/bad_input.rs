@@ -32,11 +32,11 @@ fn malformed_bodies_get_400_with_a_reason() {
         (br#"{"params":{"command":"ls"}} x"#, "single JSON value"),
         (
             br#"{"params":{"command":"ls","command":"rm -rf /"}}"#,
-            "duplicate key",
+            "repeated or shadows",
         ),
         (
             br#"{"params":{"command":"ls","Command":"rm -rf /"}}"#,
-            "only in case",
+            "in a different case",
         ),
         (b"{\"params\":{\"command\":\"ls \xff\"}}", "UTF-8"),
         (
