@@ -8,6 +8,8 @@
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use rampart_runtime::calendar::{civil_from_days, days_from_civil};
+
 /// A UTC instant with nanosecond precision.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp {
@@ -161,17 +163,9 @@ impl Date {
         push_digits(out, i64::from(self.day), 2);
     }
 
-    /// The date `days` after 1970-01-01 (Howard Hinnant's civil_from_days).
+    /// The date `days` after 1970-01-01.
     pub fn from_days(days: i64) -> Date {
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
+        let (year, month, day) = civil_from_days(days);
         Date {
             year,
             month: u32::try_from(month).unwrap_or(1),
@@ -179,16 +173,9 @@ impl Date {
         }
     }
 
-    /// Days since 1970-01-01 (days_from_civil).
+    /// Days since 1970-01-01.
     pub fn days(self) -> i64 {
-        let month = i64::from(self.month);
-        let year = if month <= 2 { self.year - 1 } else { self.year };
-        let era = year.div_euclid(400);
-        let yoe = year.rem_euclid(400);
-        let mp = (month + 9) % 12;
-        let doy = (153 * mp + 2) / 5 + i64::from(self.day) - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        era * 146_097 + doe - 719_468
+        days_from_civil(self.year, i64::from(self.month), i64::from(self.day))
     }
 
     /// Parses `YYYY-MM-DD` (a real calendar date).

@@ -43,6 +43,7 @@
 extern crate alloc;
 
 pub mod bundle;
+pub mod calendar;
 pub mod call;
 pub mod counter;
 pub mod eval;
