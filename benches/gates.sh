@@ -22,7 +22,8 @@ export CARGO_PROFILE_RELEASE_BUILD_OVERRIDE_OPT_LEVEL="${CARGO_PROFILE_RELEASE_B
 # that dominates this script's time in CI (instruction counts are unchanged by it). For
 # callgrind_annotate by function and line, run with CARGO_PROFILE_RELEASE_DEBUG=1.
 export CARGO_PROFILE_RELEASE_DEBUG="${CARGO_PROFILE_RELEASE_DEBUG:-0}"
-target="${CARGO_TARGET_DIR:-target}"
+# Absolute: the hook gate runs the binary from a scratch directory.
+target=$(realpath -m "${CARGO_TARGET_DIR:-target}")
 limits=benches/limits.txt
 corpus=benches/corpus/calls.jsonl
 work=$(mktemp -d)

@@ -1,4 +1,5 @@
-//! The labelled threat corpus (`golden/threats/`) and how a policy scores on it.
+//! The labelled corpora (`golden/threats/`, `golden/attacks/`, `golden/benign/`) and how a
+//! policy scores on them.
 //!
 //! Why a corpus: a firewall's policy is only as good as the attacks it has been tried against, and
 //! the ordinary work it must not get in the way of. Each corpus file holds one class of threat
@@ -7,9 +8,14 @@
 //! and `tests/threats.rs` run a compiled policy over it and report, per class and per shell
 //! dialect, how many calls were decided exactly as labelled.
 //!
-//! Two numbers matter and are kept apart: *coverage* (decided as labelled) and *false blocks*
-//! (a call labelled allow or watch that was denied or asked). A policy that asks about everything
-//! would score well on threats and be useless; false blocks say so.
+//! Three numbers matter and are kept apart: *strict* coverage (decided exactly as labelled),
+//! *stopped* (of the calls labelled deny or ask, those decided deny or ask: a human approving a
+//! deny-worthy call still stopped it) and *blocked* (a call labelled allow or watch that was
+//! denied or asked). A policy that asks about everything would stop every attack and be useless;
+//! blocked says so.
+//!
+//! The corpora are embedded in the executable (`build.rs` lists their files), so `rampart bench`
+//! works outside a checkout of rampart.
 
 use crate::embedded_corpus;
 pub use crate::upstream_corpus::Severity;
@@ -219,6 +225,7 @@ pub struct CaseOutcome {
     pub id: String,
     pub class: String,
     pub dialect: Option<String>,
+    pub technique: Option<String>,
     pub tool: String,
     #[serde(serialize_with = "action_name")]
     pub expected: Action,
@@ -254,6 +261,11 @@ impl CaseOutcome {
     pub fn missed(&self) -> bool {
         blocks(self.expected) && !self.actual.is_some_and(blocks)
     }
+
+    /// A call labelled deny or ask that the policy denied or asked about.
+    pub fn stopped(&self) -> bool {
+        blocks(self.expected) && self.actual.is_some_and(blocks)
+    }
 }
 
 /// One row of the coverage table.
@@ -262,6 +274,12 @@ pub struct CoverageRow {
     pub name: String,
     pub total: usize,
     pub as_labelled: usize,
+    /// Labelled deny/ask.
+    pub to_stop: usize,
+    /// Labelled deny/ask, decided deny/ask.
+    pub stopped: usize,
+    /// Labelled allow/watch.
+    pub to_allow: usize,
     /// Labelled allow/watch, decided deny/ask.
     pub false_blocks: usize,
     /// Labelled deny/ask, decided allow/watch (or not decidable).
@@ -272,25 +290,40 @@ impl CoverageRow {
     fn add(&mut self, outcome: &CaseOutcome) {
         self.total += 1;
         self.as_labelled += usize::from(outcome.as_labelled());
+        self.to_stop += usize::from(blocks(outcome.expected));
+        self.stopped += usize::from(outcome.stopped());
+        self.to_allow += usize::from(!blocks(outcome.expected));
         self.false_blocks += usize::from(outcome.false_block());
         self.missed += usize::from(outcome.missed());
     }
 
     /// Share decided as labelled, in percent (100 for an empty row).
     pub fn percent(&self) -> f64 {
-        if self.total == 0 {
-            100.0
-        } else {
-            100.0 * self.as_labelled as f64 / self.total as f64
-        }
+        share(self.as_labelled, self.total)
+    }
+
+    /// Share of the calls labelled deny or ask that were stopped, in percent (100 for none).
+    pub fn stopped_percent(&self) -> f64 {
+        share(self.stopped, self.to_stop)
     }
 }
 
-/// Coverage per class and per dialect, plus the total.
+fn share(n: usize, of: usize) -> f64 {
+    if of == 0 {
+        100.0
+    } else {
+        100.0 * n as f64 / of as f64
+    }
+}
+
+/// Coverage per class, per dialect and per technique, plus the total.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct CoverageTable {
     pub classes: Vec<CoverageRow>,
     pub dialects: Vec<CoverageRow>,
+    /// Per catalogue entry (ATT&CK id, GTFOBins or LOLBAS name); not printed unless asked for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub techniques: Vec<CoverageRow>,
     pub total: CoverageRow,
 }
 
@@ -298,6 +331,7 @@ impl CoverageTable {
     fn from_outcomes(outcomes: &[CaseOutcome]) -> CoverageTable {
         let mut classes: BTreeMap<&str, CoverageRow> = BTreeMap::new();
         let mut dialects: BTreeMap<&str, CoverageRow> = BTreeMap::new();
+        let mut techniques: BTreeMap<&str, CoverageRow> = BTreeMap::new();
         let mut total = CoverageRow {
             name: "total".into(),
             ..CoverageRow::default()
@@ -307,13 +341,32 @@ impl CoverageTable {
             if let Some(d) = &o.dialect {
                 row(&mut dialects, d).add(o);
             }
+            if let Some(t) = &o.technique {
+                row(&mut techniques, t).add(o);
+            }
             total.add(o);
         }
         CoverageTable {
             classes: classes.into_values().collect(),
             dialects: dialects.into_values().collect(),
+            techniques: techniques.into_values().collect(),
             total,
         }
+    }
+
+    /// The table with its per-technique rows (see [`CoverageTable::techniques`]).
+    pub fn with_techniques(&self) -> impl fmt::Display + '_ {
+        ByTechnique(self)
+    }
+}
+
+struct ByTechnique<'t>(&'t CoverageTable);
+
+impl fmt::Display for ByTechnique<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_rows(f, "technique", &self.0.techniques)?;
+        writeln!(f)?;
+        write!(f, "{}", self.0)
     }
 }
 
@@ -336,23 +389,37 @@ impl fmt::Display for CoverageTable {
     }
 }
 
+/// Rows of `strict` (decided as labelled), `stopped` (deny/ask-labelled calls decided deny or
+/// ask) and `blocked` (allow/watch-labelled calls decided deny or ask).
 fn write_rows(f: &mut fmt::Formatter<'_>, title: &str, rows: &[CoverageRow]) -> fmt::Result {
     if !title.is_empty() {
         writeln!(
             f,
-            "{title:<14} {:>17} {:>8} {:>13} {:>7}",
-            "as labelled", "%", "false blocks", "missed"
+            "{title:<22} {:>11} {:>7} {:>11} {:>7} {:>9}",
+            "strict", "%", "stopped", "%", "blocked"
         )?;
     }
     for r in rows {
-        let ratio = format!("{}/{}", r.as_labelled, r.total);
+        let strict = format!("{}/{}", r.as_labelled, r.total);
+        // A row with nothing to stop (or to allow) shows a dash, not a vacuous 100%.
+        let (stopped, percent) = if r.to_stop == 0 {
+            ("-".to_string(), String::new())
+        } else {
+            (
+                format!("{}/{}", r.stopped, r.to_stop),
+                format!("{:.1}%", r.stopped_percent()),
+            )
+        };
+        let blocked = if r.to_allow == 0 {
+            "-".to_string()
+        } else {
+            format!("{}/{}", r.false_blocks, r.to_allow)
+        };
         writeln!(
             f,
-            "{:<14} {ratio:>17} {:>7.1}% {:>13} {:>7}",
+            "{:<22} {strict:>11} {:>6.1}% {stopped:>11} {percent:>7} {blocked:>9}",
             r.name,
             r.percent(),
-            r.false_blocks,
-            r.missed
         )?;
     }
     Ok(())
@@ -369,6 +436,11 @@ impl CorpusReport {
     /// Share of all cases decided as labelled, in percent.
     pub fn coverage(&self) -> f64 {
         self.table.total.percent()
+    }
+
+    /// Share of the cases labelled deny or ask that were decided deny or ask, in percent.
+    pub fn stopped(&self) -> f64 {
+        self.table.total.stopped_percent()
     }
 
     /// Cases not decided as labelled.
@@ -435,6 +507,7 @@ fn decide(eval: &Evaluator<'_>, ctx: &EvalContext<'_>, case: &ThreatCase) -> Cas
         id: case.id.clone(),
         class: case.class.clone(),
         dialect: case.dialect.clone(),
+        technique: case.technique.clone(),
         tool: case.tool.clone(),
         expected: case.expect,
         actual,
@@ -484,6 +557,7 @@ mod tests {
             id: "x".into(),
             class: class.into(),
             dialect: dialect.map(str::to_string),
+            technique: Some("T1".into()),
             tool: "exec".into(),
             expected,
             actual: Some(actual),
@@ -512,7 +586,12 @@ mod tests {
         assert_eq!(t.dialects.len(), 2);
         assert_eq!((t.total.total, t.total.as_labelled), (4, 1));
         assert!((t.total.percent() - 25.0).abs() < 1e-9);
+        assert_eq!((t.classes[1].stopped, t.classes[1].to_stop), (1, 2));
+        assert!((t.total.stopped_percent() - 50.0).abs() < 1e-9);
+        assert_eq!((t.classes[0].false_blocks, t.classes[0].to_allow), (1, 2));
+        assert_eq!(t.techniques.len(), 1);
         let shown = t.to_string();
         assert!(shown.contains("rce") && shown.contains("1/2") && shown.contains("total"));
+        assert!(t.with_techniques().to_string().contains("T1"));
     }
 }

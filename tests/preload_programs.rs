@@ -45,7 +45,7 @@ policies:
 
 /// The library under test: `RAMPART_PRELOAD_LIB` when set (a prebuilt one), else the one next to
 /// the binary (build.rs removes it when its build fails, so it is never stale), else built here.
-fn library() -> &'static Path {
+pub(crate) fn library() -> &'static Path {
     static LIB: OnceLock<PathBuf> = OnceLock::new();
     LIB.get_or_init(|| {
         if let Some(prebuilt) = std::env::var_os("RAMPART_PRELOAD_LIB") {
@@ -73,19 +73,19 @@ fn library() -> &'static Path {
     })
 }
 
-fn bundle(policy: &str) -> Vec<u8> {
+pub(crate) fn bundle(policy: &str) -> Vec<u8> {
     rampart_compiler::compile_str("test.yaml", policy)
         .expect("test policy compiles")
         .bytes
 }
 
 /// A scratch HOME with ~/.rampart/policy.bin, and a directory for marker files.
-struct Sandbox {
-    root: PathBuf,
+pub(crate) struct Sandbox {
+    pub(crate) root: PathBuf,
 }
 
 impl Sandbox {
-    fn new(name: &str) -> Sandbox {
+    pub(crate) fn new(name: &str) -> Sandbox {
         let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("preload-{name}"));
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(root.join("home/.rampart")).unwrap();
@@ -95,30 +95,30 @@ impl Sandbox {
         sb
     }
 
-    fn home(&self) -> PathBuf {
+    pub(crate) fn home(&self) -> PathBuf {
         self.root.join("home")
     }
 
-    fn policy_path(&self) -> PathBuf {
+    pub(crate) fn policy_path(&self) -> PathBuf {
         self.home().join(".rampart/policy.bin")
     }
 
     /// Replaces the bundle the way `rampart compile` does: write aside, rename over.
-    fn install(&self, policy: &str) {
+    pub(crate) fn install(&self, policy: &str) {
         let tmp = self.home().join(".rampart/policy.bin.tmp");
         std::fs::write(&tmp, bundle(policy)).unwrap();
         std::fs::rename(&tmp, self.policy_path()).unwrap();
     }
 
-    fn marker(&self, name: &str) -> String {
+    pub(crate) fn marker(&self, name: &str) -> String {
         self.root.join("m").join(name).to_str().unwrap().to_owned()
     }
 
-    fn exists(&self, name: &str) -> bool {
+    pub(crate) fn exists(&self, name: &str) -> bool {
         self.root.join("m").join(name).exists()
     }
 
-    fn command(&self, program: &str) -> Command {
+    pub(crate) fn command(&self, program: &str) -> Command {
         let mut c = Command::new(program);
         c.env("LD_PRELOAD", library())
             .env("HOME", self.home())
@@ -129,7 +129,7 @@ impl Sandbox {
         c
     }
 
-    fn spool(&self) -> Vec<serde_json::Value> {
+    pub(crate) fn spool(&self) -> Vec<serde_json::Value> {
         std::fs::read_to_string(self.home().join(".rampart/spool/preload.jsonl"))
             .unwrap_or_default()
             .lines()
@@ -138,7 +138,7 @@ impl Sandbox {
     }
 }
 
-fn run(mut c: Command) -> Output {
+pub(crate) fn run(mut c: Command) -> Output {
     let out = c.output().expect("program starts");
     eprintln!(
         "status {:?}\nstdout: {}\nstderr: {}",
@@ -149,7 +149,7 @@ fn run(mut c: Command) -> Output {
     out
 }
 
-fn have(tool: &str) -> bool {
+pub(crate) fn have(tool: &str) -> bool {
     Command::new("sh")
         .args(["-c", &format!("command -v {tool}")])
         .output()

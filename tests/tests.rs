@@ -11,10 +11,12 @@
 mod audit_cli;
 mod cli;
 mod differential;
+mod evasions;
 mod hooks;
 mod mcp_clients;
 mod mcp_proxy;
 mod preload_programs;
+mod protection;
 mod python_sdk;
 mod server;
 mod setup_cli;

@@ -85,7 +85,7 @@ fn generated_upstream_sized_policy() {
             &EvalContext::at(0),
         )
     };
-    assert_eq!(decide("echo NEEDLE4-3").message, "m4");
+    assert_eq!(decide("cat NEEDLE4-3").message, "m4");
     assert_eq!(decide("tool8x5 run").action, Action::Allow);
     assert_eq!(decide("tool8x0 run").message, "m8");
     // `curl * | sh12x9`: MatchGlob's `*` stops at `/`, so a URL with a path does not match.

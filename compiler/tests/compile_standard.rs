@@ -26,14 +26,15 @@ fn standard() -> &'static (OwnedBundle, Duration) {
 }
 
 /// DESIGN.md's 4 MiB is for an upstream-sized policy (~950 patterns; gated in benches/gates.sh).
-/// The standard profile has 1.6 times the patterns, and the compiler stores a DFA dense when that
-/// costs at most 4 times its sparse size, trading bytes of a shared mapping for searches several
-/// times faster per byte.
+/// The standard profile has 3.2 times the patterns (issue 19's attack corpus), and the compiler
+/// stores a shared DFA dense when that costs at most 4 times its sparse size, trading bytes of a
+/// shared mapping for searches several times faster per byte; confirming DFAs, searched only
+/// behind a prefilter hit, are stored in their smaller form.
 #[test]
-fn standard_profile_compiles_under_ten_mib() {
+fn standard_profile_compiles_under_twelve_mib() {
     let (bundle, took) = standard();
     let size = bundle.bytes().len();
-    assert!(size < 10 << 20, "bundle of {size} bytes");
+    assert!(size < 12 << 20, "bundle of {size} bytes");
     // Release takes well under 2 s; a debug build on a loaded 2-core machine gets slack.
     assert!(took.as_secs() < 30, "compile took {took:?}");
 }

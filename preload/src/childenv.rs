@@ -36,6 +36,32 @@ pub unsafe fn environ_ptr() -> *const *const c_char {
     unsafe { environ }
 }
 
+/// The value of the process's environment variable `name`, if set.
+///
+/// # Safety
+/// Reads `environ`, which another thread may be replacing (as with any getenv).
+pub unsafe fn process_var(name: &[u8]) -> Option<&'static [u8]> {
+    // SAFETY: caller's contract: `environ` is NULL or a NULL-terminated array of C strings.
+    let mut p = unsafe { environ_ptr() };
+    if p.is_null() {
+        return None;
+    }
+    loop {
+        // SAFETY: within the NULL-terminated array.
+        let entry = unsafe { *p };
+        if entry.is_null() {
+            return None;
+        }
+        // SAFETY: a NUL-terminated C string of the environment.
+        let bytes = unsafe { core::ffi::CStr::from_ptr(entry) }.to_bytes();
+        if let Some(value) = bytes.strip_prefix(name).and_then(|r| r.strip_prefix(b"=")) {
+            return Some(value);
+        }
+        // SAFETY: the entry was not the terminator, so the next one exists.
+        p = unsafe { p.add(1) };
+    }
+}
+
 /// Whether `entry` (`NAME=value`) sets a variable the library owns.
 fn is_managed(entry: &[u8]) -> bool {
     // Every managed name starts with `L` or `R`: most entries of a 50-variable environment are

@@ -39,8 +39,36 @@ impl Verdict {
 /// Decides `command` for `hook`, records the decision, prints the block message, and says whether
 /// the call may go ahead. `report` is false for a candidate path that does not exist (a PATH
 /// search trying directories): the decision still holds but nothing is recorded or printed.
-pub fn decide(hook: &str, command: &Command, s: &Settings, report: bool) -> bool {
-    let verdict = verdict(command, s);
+/// `real`: the same call under the name of the program it really runs (a link resolved, see
+/// `resolve`); it is decided too, and a rule's deny or ask there holds (the real name's default
+/// action does not count, as in `rampart_runtime::eval::stricter_by_rule`).
+pub fn decide(
+    hook: &str,
+    command: &Command,
+    real: Option<&Command>,
+    s: &Settings,
+    report: bool,
+) -> bool {
+    let mut local = local(command, s);
+    let mut decided = command;
+    if let Some(real) = real {
+        let other = self::local(real, s);
+        if other.stops_by_rule && stricter(&other.verdict, &local.verdict) {
+            local = other;
+            decided = real;
+            local.verdict.message.push_str(" (runs ");
+            let program = real.words.as_ref().and_then(|w| w.first());
+            local
+                .verdict
+                .message
+                .push_str(program.map_or("", String::as_str));
+            local.verdict.message.push(')');
+        }
+    }
+    let mut verdict = local.verdict;
+    if let Some(why) = local.server {
+        settle(&mut verdict, why, s, decided);
+    }
     let allowed = verdict.allowed || s.mode == Mode::Monitor;
     if s.debug {
         let mut len = Vec::new();
@@ -82,9 +110,44 @@ pub fn decide(hook: &str, command: &Command, s: &Settings, report: bool) -> bool
     allowed
 }
 
-fn verdict(command: &Command, s: &Settings) -> Verdict {
+/// Whether `a` stops the call where `b` does not, or is the stronger of two that both stop or
+/// both let it go (deny > ask > watch > allow).
+fn stricter(a: &Verdict, b: &Verdict) -> bool {
+    let rank = |v: &Verdict| match v.decision {
+        "deny" => 3,
+        "ask" => 2,
+        "watch" => 1,
+        _ => 0,
+    };
+    (b.allowed && !a.allowed) || (a.allowed == b.allowed && rank(a) > rank(b))
+}
+
+/// The decision made here, before the server settles what needs it.
+struct Local {
+    verdict: Verdict,
+    /// Why the server must settle it, if it must.
+    server: Option<Server>,
+    /// A rule (not the default action, not a fallback) denied the call or asked about it.
+    stops_by_rule: bool,
+}
+
+impl Local {
+    fn fallback(verdict: Verdict) -> Local {
+        Local {
+            verdict,
+            server: None,
+            stops_by_rule: false,
+        }
+    }
+}
+
+fn local(command: &Command, s: &Settings) -> Local {
     let Some(record) = policy::current(&s.policy_path) else {
-        return Verdict::new("deny", false, "rampart could not record the policy state");
+        return Local::fallback(Verdict::new(
+            "deny",
+            false,
+            "rampart could not record the policy state",
+        ));
     };
     let loaded = match &record.state {
         State::Mapped { .. } => record.loaded().map_err(Some),
@@ -95,14 +158,14 @@ fn verdict(command: &Command, s: &Settings) -> Verdict {
         Ok(loaded) => loaded,
         Err(error) => {
             policy::announce(&s.policy_path, error, s.fail_open);
-            return match (error.is_some(), s.fail_open) {
+            return Local::fallback(match (error.is_some(), s.fail_open) {
                 (true, true) => Verdict::new("allow", true, "unusable policy bundle (fail-open)"),
                 (true, false) => {
                     Verdict::new("deny", false, "unusable policy bundle (fail-closed)")
                 }
                 (false, true) => Verdict::new("allow", true, "no policy bundle (fail-open)"),
                 (false, false) => Verdict::new("deny", false, "no policy bundle (fail-closed)"),
-            };
+            });
         }
     };
     let mut reader = Reader::new();
@@ -122,23 +185,27 @@ fn verdict(command: &Command, s: &Settings) -> Verdict {
         .evaluator
         .winning_rule(&decision)
         .is_some_and(|r| r.once);
-    let mut v = Verdict {
+    let stops_by_rule = decision.winner.is_some() && !decision.allowed();
+    let verdict = Verdict {
         decision: decision.action.as_str(),
         allowed: decision.allowed(),
         message: decision.message,
         matched: decision.matched_policies,
     };
-    let why = if v.decision == "ask" {
-        Server::Approval
+    let server = if verdict.decision == "ask" {
+        Some(Server::Approval)
     } else if once {
-        Server::ClaimOnce
+        Some(Server::ClaimOnce)
     } else if probe.consulted.get() {
-        Server::Count
+        Some(Server::Count)
     } else {
-        return v;
+        None
     };
-    settle(&mut v, why, s, command);
-    v
+    Local {
+        verdict,
+        server,
+        stops_by_rule,
+    }
 }
 
 /// Why a decision needs the server: the preload cannot approve, claim a single-use rule (it

@@ -20,6 +20,7 @@ use crate::decide::decide;
 use crate::real::{
     self, Argv, ExecveFn, ExecveatFn, FexecveFn, ForkFn, PopenFn, SpawnFn, SystemFn,
 };
+use crate::resolve;
 use crate::settings::{Mode, Settings};
 use crate::sys;
 use crate::text::{c_array, c_bytes};
@@ -49,6 +50,8 @@ enum Target<'a> {
         path: &'a [u8],
         argv: Argv,
         report: bool,
+        /// A bare `path` is looked up in `$PATH` (execvp and friends).
+        search: bool,
     },
     Shell(&'a [u8]),
 }
@@ -69,7 +72,12 @@ enum Gate {
 unsafe fn gate(hook: &str, target: Target<'_>, env: EnvFrom, s: &Settings) -> Gate {
     let enforce = s.mode == Mode::Enforce;
     let command = match target {
-        Target::Argv { path, argv, report } => {
+        Target::Argv {
+            path,
+            argv,
+            report,
+            search,
+        } => {
             // SAFETY: caller's contract.
             let words = unsafe { c_array(argv) };
             let size: usize = words.iter().map(|w| w.len() + 1).sum();
@@ -77,17 +85,22 @@ unsafe fn gate(hook: &str, target: Target<'_>, env: EnvFrom, s: &Settings) -> Ga
                 say::line(&[b"blocked an oversized command from ", hook.as_bytes()]);
                 return Gate::Denied;
             }
-            (Command::from_argv(path, &words), report)
+            // The program the kernel will load, when a link gives it another name.
+            // SAFETY: reading the process's environment, as getenv does.
+            let path_var = unsafe { childenv::process_var(b"PATH") };
+            let real = resolve::real_program(path, search, path_var)
+                .map(|r| Command::from_argv(r.as_bytes(), &words));
+            (Command::from_argv(path, &words), real, report)
         }
         Target::Shell(text) => {
             if text.len() > MAX_COMMAND && enforce {
                 say::line(&[b"blocked an oversized command from ", hook.as_bytes()]);
                 return Gate::Denied;
             }
-            (Command::from_shell(text), true)
+            (Command::from_shell(text), None, true)
         }
     };
-    if !decide(hook, &command.0, s, command.1) {
+    if !decide(hook, &command.0, command.1.as_ref(), s, command.2) {
         return Gate::Denied;
     }
     let rebuilt = match env {
@@ -190,6 +203,7 @@ unsafe fn path_exec(hook: &str, path: *const c_char, argv: Argv, env: EnvFrom) -
         path: p,
         argv,
         report: exists(path),
+        search: false,
     };
     // SAFETY: caller's contract.
     unsafe { run(hook, target, env, -1, |envp| real_execve(path, argv, envp)) }
@@ -205,6 +219,7 @@ unsafe fn search_exec(hook: &str, file: *const c_char, argv: Argv, env: EnvFrom)
         path: f,
         argv,
         report: true,
+        search: true,
     };
     // SAFETY: caller's contract.
     unsafe { run(hook, target, env, -1, |envp| real_execvpe(file, argv, envp)) }
@@ -326,6 +341,7 @@ pub unsafe extern "C" fn execveat(
         path: target_path,
         argv,
         report: true,
+        search: false,
     };
     // SAFETY: caller's contract.
     unsafe { run("execveat", target, EnvFrom::Given(envp), -1, call) }
@@ -350,6 +366,7 @@ pub unsafe extern "C" fn fexecve(fd: c_int, argv: Argv, envp: Argv) -> c_int {
         path: target_path,
         argv,
         report: true,
+        search: false,
     };
     // SAFETY: caller's contract.
     unsafe { run("fexecve", target, EnvFrom::Given(envp), -1, call) }
@@ -413,6 +430,8 @@ fn fd_path(fd: c_int, buf: &mut [u8]) -> Option<&[u8]> {
 struct Spawn {
     pid: *mut libc::pid_t,
     path: *const c_char,
+    /// posix_spawnp: a bare name is looked up in `$PATH`.
+    search: bool,
     fa: *const libc::posix_spawn_file_actions_t,
     attr: *const libc::posix_spawnattr_t,
     argv: Argv,
@@ -434,6 +453,7 @@ unsafe fn spawn(hook: &str, which: &real::Real, a: Spawn) -> c_int {
         path: p,
         argv: a.argv,
         report: true,
+        search: a.search,
     };
     // SAFETY: caller's contract.
     unsafe { run(hook, target, EnvFrom::Given(a.envp), libc::EPERM, call) }
@@ -453,6 +473,7 @@ pub unsafe extern "C" fn posix_spawn(
     let a = Spawn {
         pid,
         path,
+        search: false,
         fa,
         attr,
         argv,
@@ -476,6 +497,7 @@ pub unsafe extern "C" fn posix_spawnp(
     let a = Spawn {
         pid,
         path: file,
+        search: true,
         fa,
         attr,
         argv,

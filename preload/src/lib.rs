@@ -17,7 +17,8 @@
 //! children: see [`arena`]).
 //!
 //! The pieces: [`settings`] (the RAMPART_* snapshot), [`real`] (the functions behind the hooks),
-//! [`policy`] (the mapped bundle), [`command`] (what a call runs, as text), [`decide`] (one decision),
+//! [`policy`] (the mapped bundle), [`command`] (what a call runs, as text), [`resolve`] (the
+//! program behind a link), [`decide`] (one decision),
 //! [`record`] (handing decisions over), [`ask`] (the server, for approvals), [`childenv`] (LD_PRELOAD
 //! back into every child) and [`hooks`] (the exported functions, plus `shim.c` for execl*).
 //!
@@ -59,6 +60,7 @@ mod hooks;
 mod policy;
 mod real;
 mod record;
+mod resolve;
 mod say;
 mod settings;
 mod sys;

@@ -52,6 +52,13 @@ pub trait PathResolver {
     /// The path with its deepest existing ancestor resolved, the missing tail re-appended; `None`
     /// when nothing could be resolved.
     fn resolve(&self, cleaned: &str) -> Option<String>;
+
+    /// The program a command's head runs when it is a link to a file of another name (`./t` ->
+    /// `/usr/bin/touch`): `head` as written (a path, or a bare name looked up in `$PATH`),
+    /// relative paths against `workdir`. `None` when it is no such link.
+    fn linked_program(&self, _head: &str, _workdir: Option<&str>) -> Option<String> {
+        None
+    }
 }
 
 /// Go's `path.Clean`: resolves `.`, `..` and repeated slashes lexically.
@@ -153,6 +160,31 @@ pub struct FsResolver;
 
 #[cfg(feature = "std")]
 impl PathResolver for FsResolver {
+    fn linked_program(&self, head: &str, workdir: Option<&str>) -> Option<String> {
+        use std::path::{Path, PathBuf};
+        let path: PathBuf = if head.contains('/') {
+            match workdir {
+                Some(dir) if !head.starts_with('/') => Path::new(dir).join(head),
+                _ => PathBuf::from(head),
+            }
+        } else {
+            let paths = std::env::var_os("PATH")?;
+            std::env::split_paths(&paths)
+                .map(|d| d.join(head))
+                .find(|p| p.is_file())?
+        };
+        if !std::fs::symlink_metadata(&path)
+            .ok()?
+            .file_type()
+            .is_symlink()
+        {
+            return None;
+        }
+        let real = std::fs::canonicalize(&path).ok()?;
+        let name = |p: &Path| p.file_name().map(|n| n.to_os_string());
+        (name(&real) != name(Path::new(head))).then(|| real.to_str().map(String::from))?
+    }
+
     fn resolve(&self, cleaned: &str) -> Option<String> {
         use std::path::Path;
         let mut existing = Path::new(cleaned);

@@ -214,10 +214,22 @@ impl Lowering {
         {
             return None;
         }
-        let matches = self.globs(Field::Command, Flavour::Command, &w.command_matches);
+        // Anchored patterns first, free ones last, so that the free ones are a tail range.
+        let (anchored, free): (Vec<_>, Vec<_>) = w
+            .command_matches
+            .iter()
+            .cloned()
+            .partition(|g| !is_free(&g.value));
+        let ordered: Vec<Located<String>> = anchored.into_iter().chain(free).collect();
+        let matches = self.globs(Field::Command, Flavour::Command, &ordered);
+        let first_free = ordered
+            .iter()
+            .position(|g| is_free(&g.value))
+            .map_or(matches.end, |k| matches.start + k as u32);
+        let free = AtomRange::new(first_free, matches.end);
         let composite = matches
             .iter()
-            .zip(&w.command_matches)
+            .zip(&ordered)
             .filter(|(_, g)| is_composite(&g.value))
             .map(|(atom, _)| atom)
             .collect();
@@ -225,6 +237,7 @@ impl Lowering {
         let contains = (!w.command_contains.is_empty()).then(|| self.contains(w, grant));
         Some(CommandCond {
             matches,
+            free,
             contains,
             not_matches,
             composite,
@@ -352,6 +365,12 @@ fn fixed(regex: String) -> Parts {
         regex,
         shape: Shape::Fixed,
     }])
+}
+
+/// A pattern that may match anywhere in a reading (MatchGlob's in-order pieces, `*a*b*`, or a
+/// `**` run from the start): restrictive rules match it on the readings that leave mentions out.
+fn is_free(glob: &str) -> bool {
+    glob.starts_with('*')
 }
 
 /// An explicit compound pattern (`git add * && git commit *`) may grant a compound command whole.

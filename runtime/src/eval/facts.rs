@@ -16,15 +16,19 @@ use crate::shell::CommandReadings;
 #[derive(Clone, Debug)]
 pub struct Reading<'r> {
     pub text: &'r str,
-    /// Among the restrictive readings (deny/ask rules look at it).
+    /// Among the restrictive readings (deny/ask rules match their anchored patterns on it).
     pub restrictive: bool,
+    /// Deny/ask rules match their free patterns (command_contains, and command_matches that
+    /// start with `*`) on it: a restrictive reading of a command that mentions nothing, or a
+    /// reading of the command with its mentions masked (see `shell::mention`).
+    pub free: bool,
     /// A grant component (every one must be covered by an allow).
     pub component: bool,
     /// The raw or the normalized command (grant exclusions and explicit composites look at it).
     pub whole: bool,
     /// [`Field::Command`] atoms.
     pub cmd: Bits,
-    /// [`Field::ContainsCi`] atoms (restrictive readings only).
+    /// [`Field::ContainsCi`] atoms (free readings only).
     pub ci: Bits,
     /// [`Field::ContainsCs`] atoms (components only).
     pub cs: Bits,
@@ -35,7 +39,8 @@ pub struct CommandFacts<'r> {
     pub readings: Vec<Reading<'r>>,
     pub overflow: bool,
     pub composite: bool,
-    /// Union of `cmd` over restrictive readings: lets a restrictive rule be skipped in one test.
+    /// Union of `cmd` over restrictive and free readings: lets a restrictive rule be skipped in
+    /// one test.
     pub restrictive_cmd: Bits,
     pub restrictive_ci: Bits,
     /// Union of `cmd` over every reading.
@@ -160,30 +165,38 @@ impl<'a> Evaluator<'a> {
 
     fn command_facts<'r>(&self, r: &'r CommandReadings) -> CommandFacts<'r> {
         let mut readings: Vec<Reading<'r>> = Vec::new();
-        let mut add = |text: &'r str, restrictive: bool, component: bool, whole: bool| {
-            if let Some(existing) = readings.iter_mut().find(|x| x.text == text) {
-                existing.restrictive |= restrictive;
-                existing.component |= component;
-                existing.whole |= whole;
-            } else {
-                readings.push(Reading {
-                    text,
-                    restrictive,
-                    component,
-                    whole,
-                    cmd: Bits::default(),
-                    ci: Bits::default(),
-                    cs: Bits::default(),
-                });
-            }
-        };
-        add(&r.raw, true, false, true);
-        add(&r.normalized, false, false, true);
+        // Without mentions, every restrictive reading is also free.
+        let unmasked = r.masked.is_empty();
+        let mut add =
+            |text: &'r str, restrictive: bool, free: bool, component: bool, whole: bool| {
+                if let Some(existing) = readings.iter_mut().find(|x| x.text == text) {
+                    existing.restrictive |= restrictive;
+                    existing.free |= free;
+                    existing.component |= component;
+                    existing.whole |= whole;
+                } else {
+                    readings.push(Reading {
+                        text,
+                        restrictive,
+                        free,
+                        component,
+                        whole,
+                        cmd: Bits::default(),
+                        ci: Bits::default(),
+                        cs: Bits::default(),
+                    });
+                }
+            };
+        add(&r.raw, true, unmasked, false, true);
+        add(&r.normalized, false, false, false, true);
         for c in &r.components {
-            add(c, false, true, false);
+            add(c, false, false, true, false);
         }
         for c in &r.restrictive {
-            add(c, true, false, false);
+            add(c, true, unmasked, false, false);
+        }
+        for c in &r.masked {
+            add(c, false, true, false, false);
         }
         let atoms = |f: Field| self.program.field(f).map_or(0, |t| t.atoms);
         let (mut restrictive_cmd, mut restrictive_ci, mut any_cmd) = (
@@ -194,11 +207,13 @@ impl<'a> Evaluator<'a> {
         for reading in &mut readings {
             reading.cmd = self.query(Field::Command, reading.text);
             any_cmd.union_with(&reading.cmd);
-            if reading.restrictive {
+            if reading.restrictive || reading.free {
+                restrictive_cmd.union_with(&reading.cmd);
+            }
+            if reading.free {
                 // The compiler lowercased the case-insensitive literals (ASCII only, as before).
                 let lowered = reading.text.to_ascii_lowercase();
                 reading.ci = self.query(Field::ContainsCi, &lowered);
-                restrictive_cmd.union_with(&reading.cmd);
                 restrictive_ci.union_with(&reading.ci);
             }
             if reading.component {

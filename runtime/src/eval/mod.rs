@@ -84,6 +84,20 @@ impl Decision {
     }
 }
 
+/// The decision of a call whose programs also go by other names (links): `real`, the decision
+/// under the real names, holds when a rule there stops the call (deny or ask) and `invoked` is
+/// less strict. The real names' default action does not count: an allowlist would otherwise stop
+/// every program installed as a link (`npm` is `npm-cli.js`, `cargo` is `rustup`), and a copy
+/// under an allowed name defeats an allowlist anyway (docs/protection.md).
+pub fn stricter_by_rule(invoked: Decision, real: Decision) -> Decision {
+    let stops = real.winner.is_some() && !real.allowed();
+    if stops && real.action.rank() > invoked.action.rank() {
+        real
+    } else {
+        invoked
+    }
+}
+
 /// What evaluation may consult besides the call.
 #[derive(Clone, Copy, Default)]
 pub struct EvalContext<'x> {
@@ -198,9 +212,25 @@ impl<'a> Evaluator<'a> {
             Ok(canon) => canon,
             Err(e) => return Decision::plain(Action::Deny, &e.to_string()),
         };
+        let relinked = match (canon.command, ctx.resolver) {
+            (Some(cmd), Some(resolver)) => crate::shell::with_heads_replaced(cmd, |head| {
+                resolver.linked_program(head, canon.workdir)
+            }),
+            _ => None,
+        };
         let readings = canon.command.map(|cmd| reader.read_command(cmd));
         let facts = self.facts(facts_inputs(call, &self.program, &canon, readings, ctx));
-        self.decide(&facts, ctx)
+        let decision = self.decide(&facts, ctx);
+        // A head that is a link to a program of another name: the command is decided again
+        // under the real names, and a rule's deny or ask there holds (as the preload does).
+        match relinked {
+            Some(cmd) => {
+                let readings = Some(reader.read_command(&cmd));
+                let facts = self.facts(facts_inputs(call, &self.program, &canon, readings, ctx));
+                stricter_by_rule(decision, self.decide(&facts, ctx))
+            }
+            None => decision,
+        }
     }
 
     /// Decides a call of tool `exec` whose command was already read (the preload's entry point:

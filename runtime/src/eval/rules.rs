@@ -180,8 +180,10 @@ pub fn command(cond: &CommandCond, grant: bool, facts: &Facts<'_>) -> FieldResul
     }
 }
 
-/// Fires when some restrictive reading matches a positive pattern and no exclusion of the rule
-/// on that same reading, or when the reading analysis overflowed (fail closed).
+/// Fires when some reading matches a positive pattern and no exclusion of the rule on that same
+/// reading, or when the reading analysis overflowed (fail closed). Anchored patterns are matched
+/// on the restrictive readings, free ones (contains, `*…`) on the free readings, which leave out
+/// what the command only mentions (see `shell::mention`).
 fn restrictive_command(cond: &CommandCond, cmd: &CommandFacts<'_>) -> FieldResult {
     if !cond.has_positive() {
         // Only exclusions: a gate that holds unless the whole command is excluded.
@@ -201,8 +203,10 @@ fn restrictive_command(cond: &CommandCond, cmd: &CommandFacts<'_>) -> FieldResul
     if !cmd.restrictive_may_match(cond.matches, cond.contains) {
         return FieldResult::Fail;
     }
-    let hit = cmd.readings.iter().filter(|r| r.restrictive).any(|r| {
-        let positive = r.cmd.any_in(cond.matches) || cond.contains.is_some_and(|a| r.ci.get(a));
+    let (anchored, free) = cond.split_matches();
+    let hit = cmd.readings.iter().any(|r| {
+        let positive = (r.restrictive && r.cmd.any_in(anchored))
+            || (r.free && (r.cmd.any_in(free) || cond.contains.is_some_and(|a| r.ci.get(a))));
         positive && !r.cmd.any_in(cond.not_matches)
     });
     positive_if(hit)

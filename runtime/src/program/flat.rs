@@ -214,6 +214,7 @@ flat_struct!(FieldTable {
 });
 flat_struct!(CommandCond {
     matches: AtomRange,
+    free: AtomRange,
     contains: Option<u32>,
     not_matches: AtomRange,
     composite: Vec<u32>,
@@ -293,6 +294,7 @@ mod tests {
             always: false,
             command: Some(CommandCond {
                 matches: AtomRange::new(1, 3),
+                free: AtomRange::new(2, 3),
                 contains: Some(7),
                 not_matches: AtomRange::new(3, 4),
                 composite: vec![2],

@@ -525,8 +525,12 @@ pub struct RuleProgram {
 /// command_matches / command_contains / command_not_matches of one rule.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CommandCond {
-    /// [`Field::Command`] atoms of command_matches.
+    /// [`Field::Command`] atoms of command_matches: those anchored at the command's head first,
+    /// then the free ones (see [`CommandCond::free`]).
     pub matches: AtomRange,
+    /// The tail of `matches` whose patterns start with `*` and so may match anywhere in a
+    /// reading; restrictive rules match them on the readings that leave mentions out.
+    pub free: AtomRange,
     /// The rule's command_contains alternation: in [`Field::ContainsCi`] for restrictive rules,
     /// [`Field::ContainsCs`] for granting ones.
     pub contains: Option<u32>,
@@ -539,6 +543,23 @@ pub struct CommandCond {
 impl CommandCond {
     pub fn has_positive(&self) -> bool {
         !self.matches.is_empty() || self.contains.is_some()
+    }
+
+    /// `matches` split into its anchored head and its free tail. A `free` range that is not the
+    /// tail of `matches` (a corrupt program) leaves every pattern anchored and free at once, so
+    /// it can only over-match (fail closed).
+    pub fn split_matches(&self) -> (AtomRange, AtomRange) {
+        let tail = self.free.end == self.matches.end
+            && self.free.start >= self.matches.start
+            && self.free.start <= self.free.end;
+        if tail {
+            (
+                AtomRange::new(self.matches.start, self.free.start),
+                self.free,
+            )
+        } else {
+            (self.matches, self.matches)
+        }
     }
 }
 

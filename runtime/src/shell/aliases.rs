@@ -13,7 +13,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::heads::{Head, HeadWord};
+use super::heads::{Carrier, Head, HeadWord, WindowsDelete};
 use super::tokenize::{redirection_len, Tokens};
 
 /// Calls `emit` with the operand of every canonical alias of the command in `t` (words of `src`)
@@ -25,13 +25,175 @@ pub(crate) fn rm_find_aliases(t: &Tokens, src: &str, head: HeadWord, emit: &mut 
         Some(Head::Rm) => {
             let rm = parse_rm(t, src, h + 1, t.len());
             if rm.recursive && rm.force {
+                let mut buf = String::new();
                 for &k in &rm.operands {
-                    emit(t.value(k));
+                    // PowerShell's `rm -r -fo $HOME\Documents`: a Windows path, whose
+                    // backslashes POSIX quoting would have eaten.
+                    let raw = src.get(t.raw(k)).unwrap_or("");
+                    if raw.contains('\\') && !raw.starts_with('\'') {
+                        buf.clear();
+                        windows_operand(raw, &mut buf);
+                        emit(&buf);
+                    } else {
+                        emit(t.value(k));
+                    }
                 }
             }
         }
         Some(Head::Find) => find_aliases(t, src, h, emit),
+        Some(Head::WindowsDelete(kind)) => windows_aliases(t, src, h, kind, emit),
+        Some(Head::Carrier(Carrier::Forfiles)) => forfiles_alias(t, src, h, emit),
         _ => {}
+    }
+}
+
+/// Windows' recursive deletes, which read as `rm -rf <target>` with the target in the form of
+/// [`windows_operand`]: cmd.exe's `del`/`erase`/`rd`/`rmdir` with `/s`, PowerShell's
+/// `Remove-Item` (and its aliases `ri`, `rm`, `del`, `rd`…) with `-Recurse` or any prefix of it,
+/// and `robocopy SRC DST /MIR|/PURGE`, which deletes whatever in DST the source lacks.
+fn windows_aliases(
+    t: &Tokens,
+    src: &str,
+    h: usize,
+    kind: WindowsDelete,
+    emit: &mut dyn FnMut(&str),
+) {
+    let mut buf = String::new();
+    if kind == WindowsDelete::Robocopy {
+        let positional: Vec<usize> = (h + 1..t.len())
+            .filter(|&k| !t.value(k).starts_with('/'))
+            .collect();
+        let mirror = (h + 1..t.len()).any(|k| {
+            ["/mir", "/purge"]
+                .iter()
+                .any(|f| t.value(k).eq_ignore_ascii_case(f))
+        });
+        if let (true, Some(&dst)) = (mirror, positional.get(1)) {
+            windows_operand(src.get(t.raw(dst)).unwrap_or(""), &mut buf);
+            emit(&buf);
+        }
+        return;
+    }
+    let mut recursive = false;
+    let mut operands = Vec::new();
+    let mut k = h + 1;
+    while k < t.len() {
+        let w = t.value(k);
+        let raw = src.get(t.raw(k)).unwrap_or("");
+        if t.is_comment(k) {
+            break;
+        }
+        let redirect = redirection_len(raw);
+        if redirect > 0 {
+            k += if redirect == raw.len() { 2 } else { 1 };
+            continue;
+        }
+        if w.eq_ignore_ascii_case("/s") {
+            recursive = true;
+        } else if w.starts_with('/') && w.len() <= 3 && !w[1..].contains('/') {
+            // Another cmd.exe switch (`/q`, `/f`, `/a:h`).
+        } else if let Some(name) = w.strip_prefix('-').filter(|n| !n.is_empty()) {
+            let name = name.split(':').next().unwrap_or("");
+            if is_prefix_of(name, "recurse", 1) {
+                recursive = true;
+            } else if is_prefix_of(name, "path", 1) || is_prefix_of(name, "literalpath", 1) {
+                if k + 1 < t.len() {
+                    operands.push(k + 1);
+                }
+                k += 1;
+            } else if !is_switch(name) && !w.contains(':') {
+                // A parameter with a value (`-ErrorAction Stop`, `-Include *.bak`).
+                k += 1;
+            }
+        } else {
+            operands.push(k);
+        }
+        k += 1;
+    }
+    if recursive {
+        for op in operands {
+            buf.clear();
+            windows_operand(src.get(t.raw(op)).unwrap_or(""), &mut buf);
+            emit(&buf);
+        }
+    }
+}
+
+/// PowerShell switch parameters (no value) that a recursive delete may carry.
+fn is_switch(name: &str) -> bool {
+    is_prefix_of(name, "force", 2)
+        || [
+            "whatif", "confirm", "verbose", "debug", "wi", "cf", "vb", "db",
+        ]
+        .iter()
+        .any(|s| name.eq_ignore_ascii_case(s))
+}
+
+/// `name` is a prefix of `full` at least `min` long, ASCII case ignored (PowerShell accepts any
+/// unambiguous prefix of a parameter name).
+fn is_prefix_of(name: &str, full: &str, min: usize) -> bool {
+    name.len() >= min
+        && name.len() <= full.len()
+        && full
+            .get(..name.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(name))
+}
+
+/// `forfiles /p DIR /s /c "cmd /c del @path"` deletes every file under DIR.
+fn forfiles_alias(t: &Tokens, src: &str, h: usize, emit: &mut dyn FnMut(&str)) {
+    let flag = |f: &str| (h + 1..t.len()).find(|&k| t.value(k).eq_ignore_ascii_case(f));
+    let (Some(p), Some(_), Some(c)) = (flag("/p"), flag("/s"), flag("/c")) else {
+        return;
+    };
+    let command = t.value(c + 1).to_ascii_lowercase();
+    let deletes = ["del ", "erase ", "rd ", "rmdir ", "remove-item "]
+        .iter()
+        .any(|d| command.contains(d));
+    if deletes && p + 1 < t.len() {
+        let mut buf = String::new();
+        windows_operand(src.get(t.raw(p + 1)).unwrap_or(""), &mut buf);
+        emit(&buf);
+    }
+}
+
+/// A Windows path as the canonical alias writes it: quotes dropped, `\` as `/`, a trailing
+/// `\*`, `\*.*` or separator dropped (`del /s C:\x\*` deletes what `rd /s C:\x` deletes),
+/// and in lower case when it is rooted in a drive, a variable or a registry hive, since Windows
+/// paths are matched in any case.
+pub(crate) fn windows_operand(raw: &str, out: &mut String) {
+    let unquoted = raw.trim_matches(|c| c == '"' || c == '\'');
+    let start = out.len();
+    for c in unquoted.chars() {
+        out.push(if c == '\\' { '/' } else { c });
+    }
+    loop {
+        let tail = out.get(start..).unwrap_or("");
+        let cut = ["/*.*", "/*"]
+            .iter()
+            .find(|s| tail.ends_with(*s))
+            .map(|s| s.len())
+            .or_else(|| (tail.len() > 3 && tail.ends_with('/')).then_some(1));
+        match cut {
+            Some(n) => out.truncate(out.len() - n),
+            None => break,
+        }
+    }
+    let tail = out.get(start..).unwrap_or("");
+    let b = tail.as_bytes();
+    let drive = matches!(b, [letter, b':', ..] if letter.is_ascii_alphabetic());
+    let rooted = drive
+        || tail.starts_with('%')
+        || tail.starts_with('~')
+        || ["$env:", "$home", "hklm:", "hkcu:", "registry::"]
+            .iter()
+            .any(|p| {
+                tail.get(..p.len())
+                    .is_some_and(|h| h.eq_ignore_ascii_case(p))
+            });
+    if rooted {
+        let lower = tail.to_ascii_lowercase();
+        out.truncate(start);
+        out.push_str(&lower);
     }
 }
 
@@ -270,6 +432,55 @@ mod tests {
             ("find / -exec rm -f {} ;", &[]),
             ("find / -name '*.log' -print", &[]),
             ("find / -exec rm -rf /etc ;", &["rm -rf /etc"]),
+        ];
+        for (cmd, want) in cases {
+            assert_eq!(aliases(cmd), *want, "{cmd:?}");
+        }
+    }
+
+    #[test]
+    fn windows_spellings() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "del /f /s /q C:\\Users\\dev\\source\\*",
+                &["rm -rf c:/users/dev/source"],
+            ),
+            (
+                "DEL /F /S /Q %SystemRoot%\\System32\\*",
+                &["rm -rf %systemroot%/system32"],
+            ),
+            (
+                "rd /s /q %USERPROFILE%\\AppData",
+                &["rm -rf %userprofile%/appdata"],
+            ),
+            ("del /q /s /f D:\\backups\\*.*", &["rm -rf d:/backups"]),
+            ("rd /s /q node_modules", &["rm -rf node_modules"]),
+            ("del /q build\\*.obj", &[]),
+            (
+                "Remove-Item -Path $env:USERPROFILE -Recurse -Force",
+                &["rm -rf $env:userprofile"],
+            ),
+            (
+                "Remove-Item ~\\source -Recurse -Force -ErrorAction SilentlyContinue",
+                &["rm -rf ~/source"],
+            ),
+            ("ri -r -fo C:\\inetpub", &["rm -rf c:/inetpub"]),
+            ("rm -r -fo $HOME\\Documents", &["rm -rf $home/documents"]),
+            ("del -Recurse -Force D:\\data", &["rm -rf d:/data"]),
+            (
+                "Remove-Item .\\node_modules -Recurse -Force",
+                &["rm -rf node_modules"],
+            ),
+            ("Remove-Item x.txt", &[]),
+            (
+                "robocopy C:\\empty C:\\Users\\dev /MIR",
+                &["rm -rf c:/users/dev"],
+            ),
+            ("robocopy dist \\\\share\\drop /E", &[]),
+            (
+                "forfiles /p C:\\Users\\dev /s /c \"cmd /c del /q @path\"",
+                &["rm -rf c:/users/dev"],
+            ),
         ];
         for (cmd, want) in cases {
             assert_eq!(aliases(cmd), *want, "{cmd:?}");

@@ -55,6 +55,63 @@ pub enum Head {
     Set,
     /// cmd.exe's `setx NAME value`.
     Setx,
+    /// A program that runs a command it was given in an argument: an interpreter's one-liner,
+    /// an editor's or a debugger's shell escape, an option whose value is a command (see
+    /// `inline`). The restrictive readings read that command.
+    Carrier(Carrier),
+    /// `cd`: the later segments' relative operands are read from its directory (see
+    /// `variables`).
+    ChangesDirectory,
+    /// A Windows recursive delete (`del /s`, `rd /s`, `Remove-Item -Recurse`, `robocopy /MIR`):
+    /// a canonical `rm -rf <operand>` alias per target (see `aliases`).
+    WindowsDelete(WindowsDelete),
+}
+
+/// Programs that carry a command in an argument (see `inline`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Carrier {
+    /// `python -c CODE` (any `pythonX.Y`).
+    Python,
+    Perl,
+    Ruby,
+    /// `node -e|--eval|-p CODE`.
+    Node,
+    /// `php -r CODE`.
+    Php,
+    Lua,
+    /// awk's program text (`system("…")`, `print | "cmd"`).
+    Awk,
+    /// `osascript -e 'do shell script "…"'`.
+    Osascript,
+    /// `vim -c ':!cmd'` and its relatives.
+    Vim,
+    /// `gdb -ex '!cmd'`, `-ex 'shell cmd'`.
+    Gdb,
+    /// `sqlite3 db '.shell cmd'`.
+    Sqlite,
+    /// `zip -TT cmd`.
+    Zip,
+    /// `tar --checkpoint-action=exec=cmd`, `--to-command`, `-I`.
+    Tar,
+    /// `ssh -o ProxyCommand=…` and `LocalCommand`.
+    Ssh,
+    /// `rsync -e cmd`.
+    Rsync,
+    /// `forfiles /c "cmd"`.
+    Forfiles,
+    /// `source FILE`, `. FILE`, PowerShell's `iex`: with no file, what it reads from a pipe.
+    Source,
+}
+
+/// The Windows recursive deletes (see `aliases`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowsDelete {
+    /// cmd.exe's `del`/`erase` (`/s`) and `rd`/`rmdir` (`/s`).
+    Cmd,
+    /// PowerShell's `Remove-Item` and its aliases (`-Recurse`).
+    RemoveItem,
+    /// `robocopy SRC DST /MIR|/PURGE` empties DST of what SRC lacks.
+    Robocopy,
 }
 
 /// The transparent launchers (see `normalize`).
@@ -77,6 +134,33 @@ pub enum SeeThrough {
     Doas,
     Su,
     Xargs,
+    /// `ionice [-c N] [-n N] [-t] CMD`.
+    Ionice,
+    /// `chrt [policy] PRIORITY CMD`.
+    Chrt,
+    /// `taskset [-c] MASK CMD`.
+    Taskset,
+    /// `numactl [options] CMD`.
+    Numactl,
+    /// The dynamic loader run as a program: `ld-linux-x86-64.so.2 [options] PROGRAM ARGS`
+    /// (recognised by its shape, whatever its directory and version: see [`classify`]).
+    Loader,
+    /// `unbuffer CMD`.
+    Unbuffer,
+    /// `flock [options] FILE CMD` or `flock FILE -c TEXT`.
+    Flock,
+    /// `script -c TEXT`.
+    Script,
+    /// `watch [options] TEXT…` (run through `sh -c`).
+    Watch,
+    /// `runuser -u USER -- CMD`, `runuser USER -c TEXT`.
+    Runuser,
+    /// `wsl [-d D] [-u U] [-e|--exec|--] CMD` (Windows Subsystem for Linux).
+    Wsl,
+    /// `conhost [--headless] CMD` (Windows console host).
+    Conhost,
+    /// `pcalua -a PROGRAM` (Windows program compatibility assistant).
+    Pcalua,
 }
 
 /// The POSIX builtins that assign variables (see `env_assign`).
@@ -169,7 +253,99 @@ pub const HEADS: &[Entry] = &[
     entry("readonly", Head::Assigns(Assigner::Readonly), Basename),
     entry("set", Head::Set, WordAnyCase),
     entry("setx", Head::Setx, WordAnyCase),
+    entry("ionice", Head::SeeThrough(SeeThrough::Ionice), Basename),
+    entry("chrt", Head::SeeThrough(SeeThrough::Chrt), Basename),
+    entry("taskset", Head::SeeThrough(SeeThrough::Taskset), Basename),
+    entry("numactl", Head::SeeThrough(SeeThrough::Numactl), Basename),
+    entry("ld.so", Head::SeeThrough(SeeThrough::Loader), Basename),
+    entry("unbuffer", Head::SeeThrough(SeeThrough::Unbuffer), Basename),
+    entry("flock", Head::SeeThrough(SeeThrough::Flock), Basename),
+    entry("script", Head::SeeThrough(SeeThrough::Script), Basename),
+    entry("watch", Head::SeeThrough(SeeThrough::Watch), Basename),
+    entry("runuser", Head::SeeThrough(SeeThrough::Runuser), Basename),
+    entry("wsl", Head::SeeThrough(SeeThrough::Wsl), BasenameAnyCase),
+    entry("wsl.exe", Head::SeeThrough(SeeThrough::Wsl), BasenameAnyCase),
+    entry("conhost", Head::SeeThrough(SeeThrough::Conhost), BasenameAnyCase),
+    entry("conhost.exe", Head::SeeThrough(SeeThrough::Conhost), BasenameAnyCase),
+    entry("pcalua", Head::SeeThrough(SeeThrough::Pcalua), BasenameAnyCase),
+    entry("pcalua.exe", Head::SeeThrough(SeeThrough::Pcalua), BasenameAnyCase),
+    entry("python", Head::Carrier(Carrier::Python), Basename),
+    entry("perl", Head::Carrier(Carrier::Perl), Basename),
+    entry("ruby", Head::Carrier(Carrier::Ruby), Basename),
+    entry("node", Head::Carrier(Carrier::Node), Basename),
+    entry("nodejs", Head::Carrier(Carrier::Node), Basename),
+    entry("php", Head::Carrier(Carrier::Php), Basename),
+    entry("lua", Head::Carrier(Carrier::Lua), Basename),
+    entry("awk", Head::Carrier(Carrier::Awk), Basename),
+    entry("gawk", Head::Carrier(Carrier::Awk), Basename),
+    entry("mawk", Head::Carrier(Carrier::Awk), Basename),
+    entry("nawk", Head::Carrier(Carrier::Awk), Basename),
+    entry("osascript", Head::Carrier(Carrier::Osascript), Basename),
+    entry("vim", Head::Carrier(Carrier::Vim), Basename),
+    entry("vi", Head::Carrier(Carrier::Vim), Basename),
+    entry("view", Head::Carrier(Carrier::Vim), Basename),
+    entry("nvim", Head::Carrier(Carrier::Vim), Basename),
+    entry("rvim", Head::Carrier(Carrier::Vim), Basename),
+    entry("ex", Head::Carrier(Carrier::Vim), Basename),
+    entry("gdb", Head::Carrier(Carrier::Gdb), Basename),
+    entry("sqlite3", Head::Carrier(Carrier::Sqlite), Basename),
+    entry("zip", Head::Carrier(Carrier::Zip), Basename),
+    entry("tar", Head::Carrier(Carrier::Tar), Basename),
+    entry("ssh", Head::Carrier(Carrier::Ssh), Basename),
+    entry("rsync", Head::Carrier(Carrier::Rsync), Basename),
+    entry("forfiles", Head::Carrier(Carrier::Forfiles), BasenameAnyCase),
+    entry("forfiles.exe", Head::Carrier(Carrier::Forfiles), BasenameAnyCase),
+    entry("source", Head::Carrier(Carrier::Source), Word),
+    entry(".", Head::Carrier(Carrier::Source), Word),
+    entry("iex", Head::Carrier(Carrier::Source), WordAnyCase),
+    entry("invoke-expression", Head::Carrier(Carrier::Source), WordAnyCase),
+    entry("del", Head::WindowsDelete(WindowsDelete::Cmd), BasenameAnyCase),
+    entry("erase", Head::WindowsDelete(WindowsDelete::Cmd), BasenameAnyCase),
+    entry("rd", Head::WindowsDelete(WindowsDelete::Cmd), BasenameAnyCase),
+    entry("rmdir", Head::WindowsDelete(WindowsDelete::Cmd), BasenameAnyCase),
+    entry("remove-item", Head::WindowsDelete(WindowsDelete::RemoveItem), BasenameAnyCase),
+    entry("ri", Head::WindowsDelete(WindowsDelete::RemoveItem), BasenameAnyCase),
+    entry("robocopy", Head::WindowsDelete(WindowsDelete::Robocopy), BasenameAnyCase),
+    entry("robocopy.exe", Head::WindowsDelete(WindowsDelete::Robocopy), BasenameAnyCase),
+    entry("cd", Head::ChangesDirectory, Word),
 ];
+
+/// A name whose variants no table can list: the dynamic loader (`ld-linux-x86-64.so.2`,
+/// `ld-linux-aarch64.so.1`, `ld-musl-x86_64.so.1`) and Python's versioned names (`python3.12`).
+fn shaped(base: &[u8]) -> Option<Head> {
+    let loader = base.starts_with(b"ld-") && base.windows(3).any(|w| w == b".so");
+    let python = base.strip_prefix(b"python").is_some_and(|rest| {
+        !rest.is_empty() && rest.iter().all(|c| c.is_ascii_digit() || *c == b'.')
+    });
+    if loader {
+        Some(Head::SeeThrough(SeeThrough::Loader))
+    } else if python {
+        Some(Head::Carrier(Carrier::Python))
+    } else {
+        None
+    }
+}
+
+/// A head that names a Windows program or a PowerShell command (an executable's extension or
+/// an upper-case letter): its readings are also made in lower case with the extension dropped,
+/// since Windows finds programs and commands in any case (see `restrictive`).
+pub(crate) fn is_windows_name(base: &[u8]) -> bool {
+    windows_extension(base) > 0 || base.iter().any(u8::is_ascii_uppercase)
+}
+
+/// The length of `base`'s Windows executable extension (`.exe`, `.com`, `.bat`, `.cmd`), 0 for
+/// none.
+pub(crate) fn windows_extension(base: &[u8]) -> usize {
+    const EXTS: [&[u8]; 4] = [b".exe", b".com", b".bat", b".cmd"];
+    EXTS.iter()
+        .find(|e| {
+            base.len() > e.len()
+                && base
+                    .get(base.len() - e.len()..)
+                    .is_some_and(|tail| tail.eq_ignore_ascii_case(e))
+        })
+        .map_or(0, |e| e.len())
+}
 
 /// `eval`'s name, which the search for eval payloads also looks for in a text.
 pub(crate) const EVAL: &str = "eval";
@@ -185,6 +361,7 @@ pub fn classify(word: &str) -> Option<Head> {
     candidates(base)
         .find(|e| e.matches(base, bare))
         .map(|e| e.head)
+        .or_else(|| shaped(base))
 }
 
 impl Entry {
@@ -224,7 +401,8 @@ pub(crate) fn is_special_basename(base: &[u8]) -> bool {
     candidates(base).any(|e| match e.compare {
         Compare::Word | Compare::Basename => e.is(base),
         Compare::WordAnyCase | Compare::BasenameAnyCase => e.is_in_any_case(base),
-    })
+    }) || shaped(base).is_some()
+        || is_windows_name(base)
 }
 
 /// Whether `w` is `head`.
@@ -401,14 +579,31 @@ mod tests {
             ("du", None),
             ("sets", None),
             ("", None),
+            (
+                "/lib64/ld-linux-x86-64.so.2",
+                Some(Head::SeeThrough(SeeThrough::Loader)),
+            ),
+            (
+                "ld-musl-x86_64.so.1",
+                Some(Head::SeeThrough(SeeThrough::Loader)),
+            ),
+            ("ld-x", None),
+            ("python3.12", Some(Head::Carrier(Carrier::Python))),
+            ("python3x", None),
+            (
+                "Remove-Item",
+                Some(Head::WindowsDelete(WindowsDelete::RemoveItem)),
+            ),
         ] {
             assert_eq!(classify(word), head, "{word:?}");
         }
         assert!(is_special_basename(b"env"));
-        for word in [
-            "git", "cargo", "du", "ls", "Rm", "SUDO", "sets", "commands", "",
-        ] {
+        for word in ["git", "cargo", "du", "ls", "sets", "commands", ""] {
             assert!(!is_special_basename(word.as_bytes()), "{word:?}");
+        }
+        // Windows names get a lower-case reading, so the fast path leaves them to the stages.
+        for word in ["Rm", "SUDO", "rundll32.exe", "Get-ChildItem", "x.BAT"] {
+            assert!(is_special_basename(word.as_bytes()), "{word:?}");
         }
     }
 }

@@ -34,6 +34,8 @@ mod aliases;
 mod env_assign;
 mod grant;
 pub mod heads;
+mod inline;
+mod mention;
 mod normalize;
 mod plain;
 mod restrictive;
@@ -43,6 +45,7 @@ mod set;
 mod split;
 mod subcommands;
 mod tokenize;
+mod variables;
 mod words;
 
 use alloc::string::String;
@@ -82,6 +85,12 @@ pub struct CommandReadings {
     /// `find -exec`, nested shell wrappers), substitutions included; `printf 'LD_PRELOAD=%s'`
     /// assigns nothing.
     pub env_assignments: Vec<String>,
+    /// The restrictive readings of the command with its mentions masked (see `mention`): the data
+    /// words of grep, echo, `git commit -m` and the like replaced by `_`. Empty when the command
+    /// mentions nothing. Patterns that may match anywhere in a reading (command_contains, and
+    /// command_matches that start with `*`) are matched against these instead of `restrictive`;
+    /// patterns anchored at a command's head still see `restrictive` whole.
+    pub masked: Texts,
 }
 
 /// Reads command strings, keeping its working memory from one command to the next.
@@ -222,6 +231,7 @@ fn plain_readings(out: &mut CommandReadings, plain: &PlainText, sc: &mut Scratch
         }
     }
     env_assign::collect(&out.raw, Some(plain), sc, &mut out.env_assignments);
+    mention_readings(out, sc);
 }
 
 /// The preload path: the kernel already split the words. `raw` is upstream's quoted join (§4.2:
@@ -290,10 +300,73 @@ fn finish(
         sc,
         &mut out.restrictive,
     );
+    mention_readings(out, sc);
     // After the restrictive readings: a substitution too deep to read here raises `overflow`,
     // which would stop the restrictive stage's worklist before its end.
     env_assign::collect(&out.raw, plain, sc, &mut out.env_assignments);
     out.overflow = sc.overflow || sc.norm.overflow;
+}
+
+/// The restrictive readings of `out.raw` with its mentions masked, when it has any.
+fn mention_readings(out: &mut CommandReadings, sc: &mut Scratch) {
+    let mut m = core::mem::take(&mut sc.masking);
+    m.raw.clear();
+    if m.mentions.mask(&out.raw, &mut m.raw) {
+        m.normalized.clear();
+        m.set.reset(&mut m.components);
+        grant::analyze(
+            &m.raw,
+            None,
+            sc,
+            &mut m.normalized,
+            &mut m.components,
+            &mut m.set,
+        );
+        restrictive::read(
+            &m.raw,
+            &m.normalized,
+            &m.components,
+            true,
+            None,
+            sc,
+            &mut out.masked,
+        );
+    }
+    sc.masking = m;
+}
+
+/// `cmd` with each segment's head (after assignments and transparent launchers) replaced by what
+/// `program` returns for it, or `None` when it replaces nothing. The surfaces that see a command
+/// as text use it to decide a command once more under the names of the programs it really runs
+/// (a link's target; see `paths::PathResolver::linked_program`).
+pub fn with_heads_replaced(
+    cmd: &str,
+    mut program: impl FnMut(&str) -> Option<String>,
+) -> Option<String> {
+    let mut segs = Vec::new();
+    split::split(cmd, split::SplitDialect::Posix, &mut segs);
+    let mut toks = Tokens::default();
+    let mut out = String::with_capacity(cmd.len() + 16);
+    let mut at = 0;
+    let mut changed = false;
+    for seg in &segs {
+        let text = cmd.get(seg.clone()).unwrap_or("");
+        tokenize::tokenize(text, tokenize::Dialect::Posix, &mut toks);
+        let head = normalize::command_head(&toks, 0).index;
+        if head >= toks.len() {
+            continue;
+        }
+        let Some(real) = program(toks.value(head)) else {
+            continue;
+        };
+        let span = toks.raw(head);
+        out.push_str(cmd.get(at..seg.start + span.start).unwrap_or(""));
+        quote_word(&real, &mut out);
+        at = seg.start + span.end;
+        changed = true;
+    }
+    out.push_str(cmd.get(at..).unwrap_or(""));
+    changed.then_some(out)
 }
 
 /// Upstream's argv word quoting (§4.2), appended to `out`.
@@ -326,6 +399,7 @@ fn clear(out: &mut CommandReadings, sc: &mut Scratch) {
     sc.readings.set.reset(&mut out.restrictive);
     out.overflow = false;
     out.env_assignments.clear();
+    sc.masking.set.reset(&mut out.masked);
 }
 
 /// Buffers shared by the stages of one reading, and the fail-closed flag they raise.
@@ -347,6 +421,18 @@ pub(crate) struct Scratch {
     pub(crate) readings: restrictive::Buffers,
     /// The restrictive stage's analysis of one reading's components.
     pub(crate) analysis: restrictive::Analysis,
+    /// The masked command and its analysis (see `mention`).
+    pub(crate) masking: Masking,
+}
+
+/// The buffers of [`mention_readings`].
+#[derive(Debug, Default)]
+pub(crate) struct Masking {
+    mentions: mention::Mentions,
+    raw: String,
+    normalized: String,
+    components: Texts,
+    set: Dedup,
 }
 
 impl Scratch {

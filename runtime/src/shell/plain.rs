@@ -123,6 +123,21 @@ fn is_special_head(c: &str, w: &Word) -> bool {
     w.quote.is_some() || (w.flags & GT != 0 && redirection()) || heads::is_special_basename(base)
 }
 
+/// Whether `b` may hold an absolute path that `path.Clean` changes (`//`, `/./`, `/../`, or a
+/// trailing `/.`): the restrictive stage reads such a command once more with it cleaned. A `//`
+/// after `:` (a URL's) does not count.
+fn unclean_path(b: &[u8]) -> bool {
+    b.windows(2).enumerate().any(|(i, w)| {
+        let next = b.get(i + 2).copied();
+        let after_colon = i.checked_sub(1).and_then(|p| b.get(p)) == Some(&b':');
+        match w {
+            [b'/', b'/'] => !after_colon,
+            [b'/', b'.'] => matches!(next, None | Some(b'/' | b' ' | b'.')),
+            _ => false,
+        }
+    })
+}
+
 /// Reads texts with the fast path. It keeps one [`PlainText`] whose buffers every read reuses,
 /// so a reading lives until the next read.
 #[derive(Debug, Default)]
@@ -215,6 +230,9 @@ impl PlainText {
     fn read(&mut self, c: &str) -> Option<()> {
         self.clear();
         let b = c.as_bytes();
+        if unclean_path(b) {
+            return None;
+        }
         self.untrimmed = matches!(b.last(), Some(b' ' | b'\n'));
         if !b.first().is_some_and(|&f| is_word_byte(f)) {
             return None;
@@ -695,7 +713,7 @@ mod tests {
             "git status",
             "cargo test --workspace 2>&1 | tail -n 20",
             "npm install express && npm test | tee out.log",
-            "cd /work/main && make -j4 >log 2>&1; echo ok",
+            "make -C /work/main -j4 >log 2>&1; echo ok",
             "ls -la ./src",
             "grep -n TODO src/*.rs ~/notes/?.md | sort",
             "ls 'x'",

@@ -11,8 +11,21 @@
 //! * alternates: the head without its directory (`/bin/rm` -> `rm`), the applet of
 //!   `busybox`/`toybox`, the text of a `-c` payload or a here-string fed to a shell, the cmd.exe
 //!   reading (when the text has `^`, `&>`, or `'` with `&`/`|`) and the PowerShell reading (when it
-//!   has a backtick), and the payloads of `sudo`, `doas`, `su -c`, `xargs` and `find -exec`;
-//! * the canonical `rm -rf <operand>` aliases (which are final: not expanded further).
+//!   has a backtick), and the payloads of `sudo`, `doas`, `su -c`, `xargs`, `find -exec` and the
+//!   scheduling launchers and the dynamic loader (see `see_through`), and what interpreters,
+//!   editors and option values carry (see `inline`);
+//! * beyond upstream, for a head that names a Windows program (`C:\x\InstallUtil.exe`,
+//!   `RUNDLL32`, `Set-MpPreference`): the reading in lower case with the directory and the
+//!   extension dropped (`installutil /u x.dll`), since Windows finds commands in any case;
+//! * beyond upstream, a reading with absolute operands cleaned (`cat /etc//./shadow` reads
+//!   `cat /etc/shadow`);
+//! * beyond upstream, for a pipe into a shell or an interpreter that reads its program from
+//!   standard input, `<stage> | sh` for every stage before it (`/usr/bin/curl x | env s''h` reads
+//!   `curl x | sh`);
+//! * beyond upstream, the raw command with the values its own plain assignments give substituted
+//!   (`X=rm; $X -rf ~` reads `X=rm; rm -rf ~`, see `variables`);
+//! * the canonical `rm -rf <operand>` aliases (which are final: not expanded further), including
+//!   Windows' recursive deletes (`del /s`, `rd /s`, `Remove-Item -Recurse`, `robocopy /MIR`).
 //!
 //! New readings are deduplicated, so the worklist ends. Limits keep it bounded and fail closed:
 //! a reading derived more than [`MAX_DEPTH`] steps from the raw command, more than
@@ -21,9 +34,10 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::aliases::{applet_head, canonical_alias, rm_find_aliases};
+use super::aliases::{applet_head, canonical_alias, clean_path, rm_find_aliases, windows_operand};
 use super::grant;
-use super::heads::{self, Head, HeadWord, CLOSERS};
+use super::heads::{self, Carrier, Head, HeadWord, SeeThrough, WindowsDelete, CLOSERS};
+use super::inline::carried;
 use super::normalize::{command_head, wrapper, Wrap};
 use super::plain::{self, PlainText};
 use super::see_through::{payloads, Payload};
@@ -31,9 +45,10 @@ use super::set::{Dedup, Texts};
 use super::split::{split, SplitDialect};
 use super::subcommands::here_string;
 use super::tokenize::{byte_flags, contains_amp_gt, tokenize, Dialect, Tokens};
+use super::variables::substituted;
 use super::words::basename;
 use super::Scratch;
-use crate::invariant::checked;
+use crate::invariant::{checked, or_closed};
 
 /// Derivation steps from the raw command before a reading counts as too deep.
 pub(crate) const MAX_DEPTH: u8 = 24;
@@ -48,6 +63,10 @@ struct Readings<'o> {
     set: Dedup,
     /// Per reading: derivation depth, or `None` for a final alias.
     depth: Vec<Option<u8>>,
+    /// Per reading: it keeps the command's own quoting (the raw text, a raw segment, a payload
+    /// exactly as its wrapper runs it), so an operator in it is an operator. A normalized
+    /// reading lost its quotes: `echo 'x | sh'` normalizes to a text with a pipe in it.
+    quoted: Vec<bool>,
     aliases: usize,
     overflow: bool,
 }
@@ -57,6 +76,7 @@ struct Readings<'o> {
 pub(crate) struct Buffers {
     pub(crate) set: Dedup,
     depth: Vec<Option<u8>>,
+    quoted: Vec<bool>,
     cur: String,
 }
 
@@ -87,6 +107,18 @@ impl Readings<'_> {
         }
         if self.set.insert(self.list, s) {
             self.depth.push(Some(depth));
+            self.quoted.push(false);
+        }
+    }
+
+    /// Adds `s`, a text that keeps the command's quoting (see `quoted`).
+    fn add_quoted(&mut self, s: &str, depth: u8) {
+        let before = self.list.len();
+        self.add(s, depth);
+        if self.list.len() > before {
+            if let Some(q) = self.quoted.last_mut() {
+                *q = true;
+            }
         }
     }
 
@@ -122,6 +154,7 @@ impl Readings<'_> {
         canonical_alias(operand, buf);
         if self.set.insert(self.list, buf) {
             self.depth.push(None);
+            self.quoted.push(false);
         }
     }
 }
@@ -152,10 +185,12 @@ pub(crate) fn read(
     let mut buffers = core::mem::take(&mut sc.readings);
     buffers.set.reset(out);
     buffers.depth.clear();
+    buffers.quoted.clear();
     let mut r = Readings {
         list: out,
         set: buffers.set,
         depth: buffers.depth,
+        quoted: buffers.quoted,
         aliases: 0,
         overflow: false,
     };
@@ -172,6 +207,9 @@ pub(crate) fn read(
         None => true,
     };
     r.add_maybe_final(raw, 0, |_| raw_derives);
+    if let Some(q) = r.quoted.first_mut() {
+        *q = true;
+    }
     // The normalized form of plain text is plain, reads as itself and has the same components.
     r.add_maybe_final(normalized, 1, expand_segment);
     for c in components {
@@ -194,9 +232,21 @@ pub(crate) fn read(
                 r.overflow = true;
                 continue;
             };
+            let before = r.list.len();
             r.add_maybe_final(seg, 1, expand_segment);
+            if r.list.len() > before {
+                if let Some(q) = r.quoted.last_mut() {
+                    *q = true;
+                }
+            }
         }
         sc.segs = segs;
+    }
+    // Plain text has no `$`, backtick or `cd` (a special head) to substitute.
+    if plain.is_none() {
+        if let Some(text) = substituted(raw) {
+            r.add_quoted(&text, 1);
+        }
     }
     let budget = raw
         .len()
@@ -222,7 +272,8 @@ pub(crate) fn read(
             // The first reading is the raw command when that is trimmed (and not empty, or
             // there would be no reading): its fast-path reading is known.
             let known = (k == 0 && trimmed && !raw.is_empty()).then_some(plain);
-            expand(&cur, known, depth + 1, skip_components, sc, &mut r);
+            let quoted = r.quoted.get(k).copied().unwrap_or(false);
+            expand(&cur, known, depth + 1, skip_components, quoted, sc, &mut r);
         }
         k += 1;
     }
@@ -230,6 +281,7 @@ pub(crate) fn read(
     sc.readings = Buffers {
         set: r.set,
         depth: r.depth,
+        quoted: r.quoted,
         cur,
     };
 }
@@ -241,6 +293,7 @@ fn expand(
     known: Option<Option<&PlainText>>,
     d: u8,
     skip_components: bool,
+    quoted: bool,
     sc: &mut Scratch,
     r: &mut Readings<'_>,
 ) {
@@ -254,7 +307,7 @@ fn expand(
                 dialects(c, d, sc, r);
             }
         }
-        None => expand_in_full(c, d, skip_components, sc, r),
+        None => expand_in_full(c, d, skip_components, quoted, sc, r),
     }
 }
 
@@ -271,7 +324,14 @@ fn expand_plain(plain: &PlainText, d: u8, skip_components: bool, r: &mut Reading
 }
 
 /// [`expand`] for text that is not plain: every stage.
-fn expand_in_full(c: &str, d: u8, skip_components: bool, sc: &mut Scratch, r: &mut Readings<'_>) {
+fn expand_in_full(
+    c: &str,
+    d: u8,
+    skip_components: bool,
+    quoted: bool,
+    sc: &mut Scratch,
+    r: &mut Readings<'_>,
+) {
     if !skip_components {
         components(c, d, sc, r);
     }
@@ -279,6 +339,9 @@ fn expand_in_full(c: &str, d: u8, skip_components: bool, sc: &mut Scratch, r: &m
     dialects(c, d, sc, r);
     sc.segs.clear();
     split(c, SplitDialect::Posix, &mut sc.segs);
+    if sc.segs.len() > 1 && quoted {
+        pipes(c, d, sc, r);
+    }
     if sc.segs.len() == 1 {
         let toks = sc.posix.get(c);
         let head = command_head(toks, 0);
@@ -445,11 +508,192 @@ fn dialect_reading(
     sc.segs = segs;
 }
 
+/// For each pipe in `c` (whose segments are `sc.segs`) into a program that runs what it reads
+/// (a shell, an interpreter with no script, `source`, `iex`), a reading `<stage> | sh` for every
+/// stage before it in the pipeline; and the canonical alias of
+/// `Get-ChildItem DIR -Recurse | Remove-Item`. (Every such sink is a special head, so text that
+/// pipes into one is never plain: the fast path derives nothing of the kind.)
+fn pipes(c: &str, d: u8, sc: &mut Scratch, r: &mut Readings<'_>) {
+    let segs = core::mem::take(&mut sc.segs);
+    let mut start = 0;
+    let mut stage = String::new();
+    let mut sink = String::new();
+    let mut pair = String::new();
+    for i in 1..segs.len() {
+        let (Some(prev), Some(seg)) = (segs.get(i - 1), segs.get(i)) else {
+            break;
+        };
+        if !piped(c, prev.end, seg.start) {
+            start = i;
+            continue;
+        }
+        let text = c.get(seg.clone()).unwrap_or("");
+        tokenize(text, Dialect::Posix, &mut sc.toks);
+        let toks = core::mem::take(&mut sc.toks);
+        let kind = sink_kind(&toks);
+        // Every stage since the last break of the pipeline; all of them if that range is ever
+        // wrong (more readings, never fewer).
+        let sources = or_closed(segs.get(start..i), segs.as_slice());
+        if kind == Sink::Delete {
+            delete_source(c, sources, sc, r);
+        }
+        sc.toks = toks;
+        sink.clear();
+        match kind {
+            Sink::Code => sink.push_str("sh"),
+            Sink::None | Sink::Delete => continue,
+        }
+        for src in sources {
+            stage.clear();
+            sc.norm
+                .segment(c.get(src.clone()).unwrap_or(""), &mut stage);
+            pair.clear();
+            pair.push_str(&stage);
+            pair.push_str(" | ");
+            pair.push_str(&sink);
+            r.add(&pair, d);
+        }
+    }
+    sc.segs = segs;
+}
+
+/// Whether the operator between two segments (`c[end..next]`) is a pipe, not `||`.
+fn piped(c: &str, end: usize, next: usize) -> bool {
+    let between = c.get(end..next).unwrap_or("").trim();
+    between == "|" || between == "|&"
+}
+
+/// What a pipeline stage does with its input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sink {
+    None,
+    /// Runs it: a shell with no script and no `-c`, an interpreter with no script (or `-`),
+    /// `source`, PowerShell's `iex`, `xargs sh -c`.
+    Code,
+    /// A Windows delete with no target of its own (`… | Remove-Item`).
+    Delete,
+}
+
+fn sink_kind(t: &Tokens) -> Sink {
+    let mut head = applet_head(t, command_head(t, 0));
+    if head.is(Head::SeeThrough(SeeThrough::Xargs)) {
+        let mut k = head.index + 1;
+        while k < t.len() && t.value(k).starts_with('-') {
+            k += 1;
+        }
+        head = HeadWord::at(t, k);
+        let shell_c = head.is(Head::PosixShell) && t.value(head.index + 1) == "-c";
+        if shell_c {
+            return Sink::Code;
+        }
+    }
+    let h = head.index;
+    let name = basename(t.value(h));
+    let operands = (h + 1..t.len()).filter(|&k| {
+        let w = t.value(k);
+        !w.starts_with('-') || w == "-"
+    });
+    let reads_stdin = || {
+        operands
+            .clone()
+            .all(|k| t.value(k) == "-" || t.value(k).starts_with("--"))
+    };
+    match head.class {
+        Some(Head::PosixShell) => {
+            let dash_c = (h + 1..t.len()).any(|k| {
+                let w = t.value(k);
+                w.starts_with('-') && !w.starts_with("--") && w.contains('c')
+            });
+            // `sh -s -- args` reads its program from standard input too.
+            let script = (h + 1..t.len()).find(|&k| !t.value(k).starts_with('-'));
+            let after_s = (h + 1..t.len()).any(|k| t.value(k) == "-s");
+            if !dash_c && (script.is_none() || after_s) {
+                Sink::Code
+            } else {
+                Sink::None
+            }
+        }
+        Some(Head::Carrier(
+            Carrier::Python
+            | Carrier::Perl
+            | Carrier::Ruby
+            | Carrier::Node
+            | Carrier::Php
+            | Carrier::Lua
+            | Carrier::Osascript
+            | Carrier::Source,
+        )) if reads_stdin() => Sink::Code,
+        Some(Head::WindowsDelete(WindowsDelete::Cmd | WindowsDelete::RemoveItem))
+            if operands.clone().next().is_none() =>
+        {
+            Sink::Delete
+        }
+        _ if name.eq_ignore_ascii_case("invoke-expression") => Sink::Code,
+        _ if t.value(h) == "$SHELL" || t.value(h) == "${SHELL}" => Sink::Code,
+        _ => Sink::None,
+    }
+}
+
+/// `Get-ChildItem DIR -Recurse | Remove-Item`: the canonical alias of DIR, for the stages of
+/// `sources` that list a directory tree.
+fn delete_source(
+    c: &str,
+    sources: &[core::ops::Range<usize>],
+    sc: &mut Scratch,
+    r: &mut Readings<'_>,
+) {
+    let mut buf = String::new();
+    let mut op = String::new();
+    for src in sources {
+        let text = c.get(src.clone()).unwrap_or("");
+        tokenize(text, Dialect::Posix, &mut sc.toks);
+        let t = &sc.toks;
+        let h = command_head(t, 0).index;
+        let lister = ["get-childitem", "gci", "dir", "ls", "get-item", "gi"]
+            .iter()
+            .any(|n| t.value(h).eq_ignore_ascii_case(n));
+        let recurse = (h + 1..t.len()).any(|k| {
+            let w = t.value(k).to_ascii_lowercase();
+            w.len() > 1 && "-recurse".starts_with(&w)
+        });
+        if !lister || !recurse {
+            continue;
+        }
+        let mut k = h + 1;
+        let mut target = None;
+        while k < t.len() {
+            let w = t.value(k).to_ascii_lowercase();
+            if w == "-path" || w == "-literalpath" {
+                target = Some(k + 1);
+                break;
+            }
+            if w.starts_with('-') {
+                // `-Include *.bak`, `-Filter x`: a value follows; `-Recurse`, `-Force` do not.
+                let switch = "-recurse".starts_with(&w) || "-force".starts_with(&w) || w == "-file";
+                k += if switch { 1 } else { 2 };
+                continue;
+            }
+            target = Some(k);
+            break;
+        }
+        if let Some(k) = target.filter(|&k| k < t.len()) {
+            op.clear();
+            windows_operand(text.get(t.raw(k)).unwrap_or(""), &mut op);
+            r.add_alias(&op, &mut buf);
+        }
+    }
+}
+
 /// Readings of a single segment that look past its head (its [`command_head`], and that with
 /// applets skipped).
 fn alternates(c: &str, t: &Tokens, at: HeadWord, applet: HeadWord, d: u8, r: &mut Readings<'_>) {
     let h = at.index;
     let head = t.value(h);
+    windows_reading(c, t, h, d, r);
+    cleaned_operands(c, t, h, d, r);
+    if let Some(Head::Carrier(kind)) = applet.class {
+        carried(t, kind, applet.index, &mut |p| r.add_quoted(p, d));
+    }
     let base = basename(head);
     let path_like = base
         .bytes()
@@ -469,16 +713,64 @@ fn alternates(c: &str, t: &Tokens, at: HeadWord, applet: HeadWord, d: u8, r: &mu
     }
     if at.is(Head::PosixShell) {
         if let Some(Wrap::Text(payload, _)) = wrapper(t, at) {
-            r.add(&payload, d);
+            r.add_quoted(&payload, d);
         }
         if let Some(payload) = here_string(t, c, h) {
-            r.add(payload, d);
+            r.add_quoted(payload, d);
         }
     }
     payloads(t, c, at, &mut |p| match p {
-        Payload::Word(k) => r.add_part(c.get(t.raw(k).start..), d),
-        Payload::Text(text) => r.add(text, d),
+        Payload::Word(k) => match checked(c.get(t.raw(k).start..)) {
+            Some(part) => r.add_quoted(part, d),
+            None => r.overflow = true,
+        },
+        Payload::Text(text) => r.add_quoted(text, d),
     });
+}
+
+/// The reading of a Windows command in lower case, its head without directory or extension
+/// (`"C:\\Program Files\\X\\MpCmdRun.exe" -RemoveDefinitions` reads
+/// `mpcmdrun -removedefinitions`). The words after the head are taken raw, backslashes kept.
+fn windows_reading(c: &str, t: &Tokens, h: usize, d: u8, r: &mut Readings<'_>) {
+    let raw_head = c.get(t.raw(h)).unwrap_or("");
+    let head = raw_head.trim_matches(|ch| ch == '"' || ch == '\'');
+    let base = basename(head);
+    let is_windows = heads::is_windows_name(base.as_bytes()) || head.contains('\\');
+    if !is_windows || base.is_empty() {
+        return;
+    }
+    let ext = heads::windows_extension(base.as_bytes());
+    let name = base.get(..base.len() - ext).unwrap_or(base);
+    let mut s = name.to_ascii_lowercase();
+    s.push_str(&c.get(t.raw(h).end..).unwrap_or("").to_ascii_lowercase());
+    r.add(&s, d);
+}
+
+/// The segment with every absolute operand that `path.Clean` changes cleaned
+/// (`/etc//./shadow`, `/tmp/../etc/shadow`).
+fn cleaned_operands(c: &str, t: &Tokens, h: usize, d: u8, r: &mut Readings<'_>) {
+    let needs = |w: &str| {
+        w.starts_with('/')
+            && (w.contains("//")
+                || w.contains("/./")
+                || w.contains("/../")
+                || w.ends_with("/.")
+                || w.ends_with("/.."))
+    };
+    if !(h + 1..t.len()).any(|k| needs(t.value(k))) {
+        return;
+    }
+    let mut s = String::from(c.get(..t.raw(h).end).unwrap_or(""));
+    for k in h + 1..t.len() {
+        s.push(' ');
+        let w = t.value(k);
+        if needs(w) {
+            clean_path(w, &mut s);
+        } else {
+            s.push_str(c.get(t.raw(k)).unwrap_or(""));
+        }
+    }
+    r.add(&s, d);
 }
 
 #[cfg(test)]
@@ -491,6 +783,7 @@ mod tests {
             list: &mut list,
             set: Dedup::default(),
             depth: Vec::new(),
+            quoted: Vec::new(),
             aliases: 0,
             overflow: false,
         };

@@ -64,6 +64,11 @@ impl Tokens {
         })
     }
 
+    /// The unquoted value of word `i`, or `None` past the end.
+    pub(crate) fn get_value(&self, i: usize) -> Option<&str> {
+        (i < self.len()).then(|| self.value(i))
+    }
+
     /// The source span of word `i` (empty past the end).
     pub(crate) fn raw(&self, i: usize) -> Range<usize> {
         self.toks.get(i).map_or(0..0, |t| t.raw.clone())
