@@ -5,14 +5,15 @@
 //! call through that a rule should stop, and nothing else would notice, since most corpus cases
 //! carry only a label (deny or allow) and many rules can give the same label. So each case's whole
 //! decision (action, message, matched policies, winning rule) is reduced to a digest and compared
-//! with `tests/fixtures/differential/decisions.txt`, recorded from main at d7b02bf.
+//! with `tests/fixtures/differential/decisions.txt`, recorded from main at 8f1a6c8.
 //!
 //! Cases: `golden/decisions` (under each group's own policy too), `golden/threats`,
 //! `golden/attacks`, `golden/benign`, `benches/corpus/calls.jsonl`, and every distinct reading the
 //! shell derives from all of their commands, decided as a command of its own. Policies: our
-//! standard and paranoid profiles as they were when the answers were recorded (copies beside the
-//! answers, so that the profiles can move on without the reference going stale) and the generated
-//! upstream-sized standard policy of `benches/support/upstream_sized.rs`.
+//! standard and paranoid profiles as they were before the protect branch, our standard profile as
+//! protect left it (`standard-8f1a6c8.yaml`: the profile where the evaluator's cost now is), all
+//! copies beside the answers so that the profiles can move on without the reference going stale,
+//! and the generated upstream-sized standard policy of `benches/support/upstream_sized.rs`.
 //!
 //! `RAMPART_RECORD_DIFFERENTIAL=1 cargo test --test tests differential` rewrites the answers; do
 //! that only with an evaluator whose decisions are the reference.
@@ -271,6 +272,7 @@ fn decisions_match_the_recorded_evaluator() {
         ("standard", policy_file("standard.yaml")),
         ("upstream", upstream_sized::policy_yaml()),
         ("paranoid", policy_file("paranoid.yaml")),
+        ("protect", policy_file("standard-8f1a6c8.yaml")),
     ];
     let mut lines = Vec::new();
     let mut reports = Vec::new();
