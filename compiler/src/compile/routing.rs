@@ -3,14 +3,14 @@
 //! Under `MatchKind::All` a shared DFA must remember every subset of the unanchored patterns it
 //! has seen so far, so only patterns that cannot blow up share one: `^`-anchored alternatives
 //! (a trie) and literal-like pieces. An alternative with a run (`*curl*| sh*`) gets a small DFA
-//! of its own, searched only when a *prefilter* bit says its required piece occurs in the input:
-//! its `^`-anchored head in the shared anchored DFA, or its most literal piece, which the field's
-//! piece scan names exactly (see [`PIECES_PER_SCAN`]). Bits after the field's atoms are prefilter
+//! of its own, searched only when a *prefilter* bit says its key occurs in the input (the rarest
+//! of its required pieces, see [`rarest_key`]): a `^`-anchored head in the shared anchored DFA, or
+//! a piece, which the field's piece scan names exactly (see [`PIECES_PER_SCAN`]). Bits after the field's atoms are prefilter
 //! bits: one per head, one per distinct piece.
 
 use std::collections::HashMap;
 
-use crate::lower::{Parts, Shape};
+use crate::lower::{Key, Part, Parts, Shape};
 
 use super::program::Atom;
 
@@ -72,6 +72,7 @@ impl<'a> Routing<'a> {
             bits: atoms.len() as u32,
             ..Routing::default()
         };
+        let sharing = key_sharing(atoms);
         let mut heads: HashMap<&str, u32> = HashMap::new();
         let mut unanchored: Vec<Unanchored<'a>> = Vec::new();
         for (id, atom) in atoms.iter().enumerate() {
@@ -86,7 +87,7 @@ impl<'a> Routing<'a> {
             };
             for part in parts {
                 let regex = part.regex.as_str();
-                match (part.shape, part.required.as_deref()) {
+                match (part.shape, rarest_key(part, &sharing)) {
                     (Shape::Anchored, _) => routing.anchored.push(Pattern { bit: id, regex }),
                     (_, Some(head)) if head.starts_with('^') => {
                         let next = routing.bits;
@@ -152,6 +153,46 @@ impl<'a> Routing<'a> {
         self.bits += 1;
         self.bits - 1
     }
+}
+
+/// Keys shorter than this occur in most inputs (`-`, `sh`): one is chosen only when an
+/// alternative has no longer one.
+const MIN_RARE_WEIGHT: usize = 4;
+
+/// For each key, how many of the field's alternatives could be keyed by it.
+fn key_sharing(atoms: &[Atom]) -> HashMap<&str, usize> {
+    let mut sharing: HashMap<&str, usize> = HashMap::new();
+    for atom in atoms {
+        let Parts::Alts(parts) = &atom.lowered else {
+            continue;
+        };
+        for part in parts {
+            let mut keys: Vec<&str> = part.keys.iter().map(|k| k.regex.as_str()).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            for key in keys {
+                *sharing.entry(key).or_insert(0) += 1;
+            }
+        }
+    }
+    sharing
+}
+
+/// The key of `part` by rarity, not length: every hit of a key runs the confirms of all the
+/// alternatives behind it, so of the keys long enough to be rare in inputs, the one the fewest
+/// other alternatives share (`pkill` rather than `rampart` for `*pkill*rampart*`, a piece of
+/// its own rather than the `^find ` head of two dozen patterns). Ties go to the preferred order
+/// (the head, then the longest piece).
+fn rarest_key<'a>(part: &'a Part, sharing: &HashMap<&str, usize>) -> Option<&'a str> {
+    let preferred = part.keys.first()?;
+    let shared = |k: &Key| sharing.get(k.regex.as_str()).copied().unwrap_or(0);
+    let rarest = part
+        .keys
+        .iter()
+        .filter(|k| k.weight >= MIN_RARE_WEIGHT)
+        .min_by_key(|k| shared(k))
+        .unwrap_or(preferred);
+    Some(&rarest.regex)
 }
 
 /// One regex matching where any of `pieces` matches.
