@@ -10,6 +10,7 @@
 
 mod audit_cli;
 mod cli;
+mod differential;
 mod evasions;
 mod hooks;
 mod mcp_clients;

@@ -84,10 +84,19 @@ pub struct Part {
     /// The alternative alone (same conventions as [`Lowered::Regex`]).
     pub regex: String,
     pub shape: Shape,
-    /// For unanchored and wild alternatives: a fixed-width regex (no runs) that matches wherever
-    /// the alternative matches: its `^`-anchored head, or else its piece with the most literal
-    /// characters (the whole body of a [`Shape::Fixed`] one); `None` when it has none.
-    pub required: Option<String>,
+    /// For unanchored and wild alternatives: the fixed-width regexes (no runs) each of which
+    /// matches wherever the alternative matches, any of which can be its prefilter: its
+    /// `^`-anchored head first, then its pieces with the most literal characters first (the whole
+    /// body of a [`Shape::Fixed`] one); empty when it has none.
+    pub keys: Vec<Key>,
+}
+
+/// A piece that occurs wherever its alternative matches, and its count of literal characters
+/// (a piece with few occurs in most inputs, so it filters little).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Key {
+    pub regex: String,
+    pub weight: usize,
 }
 
 /// A lowered pattern split into its alternatives: the pattern matches where any part matches.
@@ -244,26 +253,41 @@ impl Alt {
             (Start::Anchored, false) => Shape::Anchored,
             (_, false) => Shape::Fixed,
         };
-        let required = if shape == Shape::Anchored {
-            None
-        } else if self.start == Start::Anchored {
-            // The anchored head is the cheapest piece to share: one thread, dead after a mismatch.
-            self.pieces
-                .first()
-                .filter(|(_, weight)| *weight > 0)
-                .map(|(piece, _)| format!("^{piece}"))
-        } else {
-            self.pieces
-                .iter()
-                .max_by_key(|(_, weight)| *weight)
-                .filter(|(_, weight)| *weight > 0)
-                .map(|(piece, _)| piece.clone())
-        };
         Part {
             regex: self.render(sep),
             shape,
-            required,
+            keys: if shape == Shape::Anchored {
+                Vec::new()
+            } else {
+                self.keys()
+            },
         }
+    }
+
+    /// The alternative's keys (see [`Part::keys`]). The anchored head is the cheapest to share
+    /// (one thread, dead after a mismatch); an alternative without one (`^[^/]*/gdb *`) is still
+    /// keyed by its pieces, as each of them occurs wherever it matches.
+    fn keys(&self) -> Vec<Key> {
+        let head = self
+            .pieces
+            .first()
+            .filter(|(_, weight)| self.start == Start::Anchored && *weight > 0)
+            .map(|(piece, weight)| Key {
+                regex: format!("^{piece}"),
+                weight: *weight,
+            });
+        let mut pieces: Vec<Key> = self
+            .pieces
+            .iter()
+            .filter(|(_, weight)| *weight > 0)
+            .map(|(piece, weight)| Key {
+                regex: piece.clone(),
+                weight: *weight,
+            })
+            .collect();
+        // Stable: among pieces of one weight, the first keeps its place.
+        pieces.sort_by_key(|k| std::cmp::Reverse(k.weight));
+        head.into_iter().chain(pieces).collect()
     }
 
     fn render(&self, sep: Sep) -> String {
@@ -743,7 +767,7 @@ mod tests {
             panic!("not lowered");
         };
         assert_eq!(parts[0].shape, Shape::Wild);
-        assert_eq!(parts[0].required.as_deref(), Some(r"webhook\.site"));
+        assert_eq!(parts[0].keys[0].regex, r"webhook\.site");
         // `^\*killall\*rampart` is covered by the substring alternative.
         let Parts::Alts(parts) = lower_parts("*killall*rampart*", Flavour::Command) else {
             panic!("not lowered");
@@ -754,15 +778,12 @@ mod tests {
             panic!("not lowered");
         };
         assert_eq!(parts[0].shape, Shape::Wild);
-        let required = parts[0].required.as_deref().unwrap_or_default();
+        let required = &parts[0].keys[0].regex;
         assert!(required.contains("secrets/"), "{required}");
         let Parts::Alts(parts) = lower_parts("rm -rf /*", Flavour::Command) else {
             panic!("not lowered");
         };
-        assert_eq!(
-            (parts[0].shape, parts[0].required.as_deref()),
-            (Shape::Anchored, None)
-        );
+        assert_eq!((parts[0].shape, parts[0].keys.len()), (Shape::Anchored, 0));
         let Parts::Alts(parts) = lower_parts("**.docker/config.json**", Flavour::Command) else {
             panic!("not lowered");
         };

@@ -10,16 +10,17 @@
 //! so their dense forms were most of a bundle (standard.yaml: 10.9 MB dense, 6.3 MB sparse).
 
 use regex_automata::dfa::{dense, StartKind};
+use regex_automata::nfa::thompson;
 use regex_automata::util::syntax;
 use regex_automata::MatchKind;
 
 use rampart_runtime::bundle::{BundleWriter, DfaForm};
 use rampart_runtime::invariant::or_closed;
-use rampart_runtime::program::{Confirm, DfaRef, Field, FieldTable, Span, WordsWriter};
+use rampart_runtime::program::{Confirm, DfaKind, DfaRef, Field, FieldTable, Span, WordsWriter};
 
 use super::program::Atom;
 use super::relax::needs_anchored;
-use super::routing::{Confirming, Pattern, Routing};
+use super::routing::{alternation, Confirming, Pattern, Piece, Routing, PIECES_PER_SCAN};
 use crate::error::Error;
 use crate::lower::{dfa_builder, Parts};
 
@@ -69,8 +70,9 @@ struct ConfirmTable {
     index: Vec<u32>,
 }
 
-/// Builds the DFAs of one field: a shared DFA per group of anchored alternatives, prefilter
-/// alternations, and one small confirming DFA per unanchored alternative.
+/// Builds the DFAs of one field: a shared DFA per group of anchored alternatives, the piece scan
+/// (see [`build_pieces`]), and one small confirming DFA per unanchored alternative that is more
+/// than its piece.
 pub(super) fn build_field(
     field: Field,
     atoms: &[Atom],
@@ -84,16 +86,16 @@ pub(super) fn build_field(
         return build_response(atoms, writer, table);
     }
     let routing = Routing::of(atoms);
-    table.always = writer.words.push(routing.always.iter().copied());
     table.prefilters = routing.bits - table.atoms;
     let mut dfas = Vec::new();
     for chunk in routing.anchored.chunks(GROUP_PATTERNS) {
         build_group(field, atoms, chunk, Form::Chosen, writer, &mut dfas)?;
     }
-    let prefilters: Vec<Pattern<'_>> = routing.prefilters.iter().map(|p| p.pattern()).collect();
-    for chunk in prefilters.chunks(GROUP_PATTERNS) {
-        build_group(field, atoms, chunk, Form::Chosen, writer, &mut dfas)?;
+    let mut always = routing.always.clone();
+    for chunk in routing.pieces.chunks(PIECES_PER_SCAN) {
+        build_pieces(chunk, writer, &mut dfas, &mut always);
     }
+    table.always = writer.words.push(always);
     table.dfas = push_dfa_refs(writer, &dfas);
     let mut confirms = Vec::with_capacity(routing.confirms.len());
     for pending in &routing.confirms {
@@ -107,15 +109,76 @@ pub(super) fn build_field(
     Ok(table)
 }
 
+/// The piece scan over `pieces`: a forward DFA for their alternation, which finds where pieces
+/// end, and a reversed anchored DFA with one pattern per piece, which names those that end there.
+/// A group that does not build is halved; a piece that does not build alone has its bit set
+/// for every input (its confirms then always run: slower, never a miss).
+fn build_pieces(
+    pieces: &[Piece<'_>],
+    writer: &mut Sections,
+    out: &mut Vec<DfaRef>,
+    always: &mut Vec<u32>,
+) {
+    let ends = dfa_builder(DFA_SIZE_LIMIT)
+        .build(&alternation(pieces))
+        .map_err(Box::new);
+    let names = piece_names_builder()
+        .build_many(&pieces.iter().map(|p| p.regex).collect::<Vec<_>>())
+        .map_err(Box::new);
+    let stored = ends.and_then(|ends| {
+        let names = names?;
+        Ok((
+            add_dfa(writer, &ends, Form::Chosen)?,
+            add_dfa(writer, &names, Form::Chosen)?,
+        ))
+    });
+    match stored {
+        Ok((ends, names)) => {
+            out.push(DfaRef {
+                number: ends.number,
+                atoms: Span::default(),
+                kind: DfaKind::PieceEnds,
+                form: ends.form,
+            });
+            out.push(DfaRef {
+                number: names.number,
+                atoms: writer.words.push(pieces.iter().map(|p| p.bit)),
+                kind: DfaKind::PieceNames,
+                form: names.form,
+            });
+        }
+        Err(_) if pieces.len() > 1 => {
+            let (a, b) = pieces.split_at(pieces.len() / 2);
+            build_pieces(a, writer, out, always);
+            build_pieces(b, writer, out, always);
+        }
+        Err(_) => always.extend(pieces.iter().map(|p| p.bit)),
+    }
+}
+
+/// The builder of a piece scan's naming DFA: the field's syntax, reversed, anchored at the end
+/// the scan found, reporting every piece that ends there.
+fn piece_names_builder() -> dense::Builder {
+    let mut builder = dfa_builder(DFA_SIZE_LIMIT);
+    builder
+        .configure(dense::Config::new().start_kind(StartKind::Anchored))
+        .thompson(
+            thompson::Config::new()
+                .utf8(false)
+                .reverse(true)
+                .nfa_size_limit(Some(DFA_SIZE_LIMIT)),
+        );
+    builder
+}
+
 /// Writes a field's DFA records to the words section (see [`FieldTable::dfas`]).
 fn push_dfa_refs(writer: &mut Sections, dfas: &[DfaRef]) -> Span {
     writer.words.push(dfas.iter().flat_map(|d| d.to_words()))
 }
 
 /// Orders `confirms` by prefilter bit (none first) and gives the index of each bit's records
-/// (see [`FieldTable::confirm_index`]). A query visits bits in rising order, so a confirm that
-/// sets a prefilter bit must be keyed by a lower bit: the bit allocation guarantees it (a
-/// middle-level bit is allocated after its top-level one), and this checks it.
+/// (see [`FieldTable::confirm_index`]). A confirm sets an atom, never a prefilter bit, so the
+/// order in which a query visits bits cannot hide a match; this checks it.
 fn index_confirms(
     mut confirms: Vec<Confirm>,
     atoms: u32,
@@ -129,10 +192,9 @@ fn index_confirms(
             .filter(|&k| k < prefilters)
             .map(|k| k as usize + 1),
     };
-    let ordered = |c: &Confirm| c.atom < atoms || c.prefilter.is_none_or(|p| p < c.atom);
-    if !confirms.iter().all(|c| slot(c).is_some() && ordered(c)) {
+    if !confirms.iter().all(|c| slot(c).is_some() && c.atom < atoms) {
         return Err(Error::new(
-            "internal: a confirm's prefilter bit is out of order",
+            "internal: a confirm's prefilter bit or atom is out of range",
         ));
     }
     confirms.sort_by_key(|c| slot(c).unwrap_or(0));
@@ -191,6 +253,15 @@ fn build_confirm(
     pending: &Confirming,
     writer: &mut Sections,
 ) -> Result<Confirm, Error> {
+    if pending.exact {
+        return Ok(Confirm {
+            prefilter: pending.prefilter,
+            atom: pending.atom,
+            number: 0,
+            form: DfaForm::Dense,
+            exact: true,
+        });
+    }
     let mut builder = dfa_builder(DFA_SIZE_LIMIT);
     // One pattern's DFA is small, so minimizing it costs little and makes its dense form smaller.
     builder.configure(dense::Config::new().minimize(true));
@@ -204,6 +275,7 @@ fn build_confirm(
         atom: pending.atom,
         number: stored.number,
         form: stored.form,
+        exact: false,
     })
 }
 
@@ -294,7 +366,7 @@ fn build_group(
     };
     match built {
         Ok(stored) => {
-            out.push(dfa_ref(writer, stored, group, false));
+            out.push(dfa_ref(writer, stored, group, DfaKind::Overlapping));
             Ok(())
         }
         // A group too big (or holding a bad regex) is halved until the culprit stands alone.
@@ -337,7 +409,7 @@ fn build_anchored(
                 form: DfaForm::Dense,
                 number,
             };
-            out.push(dfa_ref(writer, stored, group, true));
+            out.push(dfa_ref(writer, stored, group, DfaKind::AnchoredEverywhere));
             Ok(())
         }
         Err(e) => {
@@ -348,11 +420,11 @@ fn build_anchored(
 }
 
 /// The record of a stored DFA, with the bits its patterns set written to the words.
-fn dfa_ref(writer: &mut Sections, stored: Stored, group: &[Pattern<'_>], anchored: bool) -> DfaRef {
+fn dfa_ref(writer: &mut Sections, stored: Stored, group: &[Pattern<'_>], kind: DfaKind) -> DfaRef {
     DfaRef {
         number: stored.number,
         atoms: writer.words.push(group.iter().map(|p| p.bit)),
-        anchored,
+        kind,
         form: stored.form,
     }
 }

@@ -15,7 +15,7 @@ use rampart_runtime::program::{
 
 use super::relax::{relax_counts, response_regex};
 use crate::error::Error;
-use crate::lower::{lower_contains, lower_parts, Flavour, Part, Parts, Shape};
+use crate::lower::{lower_contains, lower_parts, Flavour, Key, Part, Parts, Shape};
 use crate::model::{Condition, Located, Policy, Rule, SourcePos};
 
 /// Policy files whose allows beat ask/watch/webhook (upstream's durable allows).
@@ -361,7 +361,10 @@ fn joined_form(pattern: &str) -> Option<Join> {
 /// A regex that is its own single part, placed with the literal-like shapes.
 fn fixed(regex: String) -> Parts {
     Parts::Alts(vec![Part {
-        required: Some(regex.clone()),
+        keys: vec![Key {
+            weight: regex.len(),
+            regex: regex.clone(),
+        }],
         regex,
         shape: Shape::Fixed,
     }])

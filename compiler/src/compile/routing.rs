@@ -3,25 +3,22 @@
 //! Under `MatchKind::All` a shared DFA must remember every subset of the unanchored patterns it
 //! has seen so far, so only patterns that cannot blow up share one: `^`-anchored alternatives
 //! (a trie) and literal-like pieces. An alternative with a run (`*curl*| sh*`) gets a small DFA
-//! of its own, searched only when a *prefilter* bit says its required piece occurs in the input:
-//! its `^`-anchored head in the shared anchored DFA, or its most literal piece in a prefilter
-//! alternation. Bits after the field's atoms are prefilter bits.
+//! of its own, searched only when a *prefilter* bit says its key occurs in the input (the rarest
+//! of its required pieces, see [`rarest_key`]): a `^`-anchored head in the shared anchored DFA, or
+//! a piece, which the field's piece scan names exactly (see [`PIECES_PER_SCAN`]). Bits after the field's atoms are prefilter
+//! bits: one per head, one per distinct piece.
 
 use std::collections::HashMap;
 
-use crate::lower::{Parts, Shape};
+use crate::lower::{Key, Part, Parts, Shape};
 
 use super::program::Atom;
 
-/// Required pieces behind one bit of the second level. An unanchored `MatchKind::All` DFA with one
-/// pattern per literal grows superlinearly (238 literals: 5.7 MB sparse, 4.4 s; as 32 patterns of
-/// 8: 2.3 MB), the same literals as one alternation do not (0.8 MB, 0.6 s). So pieces are found in
-/// three levels: one alternation of up to [`PIECES_PER_TOP`] pieces in the shared DFA; on a hit,
-/// one small DFA per group of [`PIECES_PER_BIT`]; on a group hit, each alternative's own DFA.
-/// A benign input pays one search; a hit pays a few small ones.
-const PIECES_PER_BIT: usize = 8;
-/// Pieces behind one bit of the first level (one pattern of the shared DFA).
-const PIECES_PER_TOP: usize = 512;
+/// Most pieces in one scan. An unanchored `MatchKind::All` DFA with one pattern per literal grows
+/// superlinearly (255 pieces: 7.7 MB dense), the same literals as one alternation do not (1 MB):
+/// so the scan is one alternation that only says where a piece ends, and an anchored reverse DFA
+/// with one pattern per piece (small: it starts at a known end) names the pieces there.
+pub(super) const PIECES_PER_SCAN: usize = 512;
 
 /// A regex of a shared DFA and the bit its match sets: an atom of the field, or a prefilter bit.
 #[derive(Clone, Copy, Debug)]
@@ -30,32 +27,24 @@ pub(super) struct Pattern<'a> {
     pub regex: &'a str,
 }
 
-/// A prefilter alternation of required pieces and its (first-level) prefilter bit.
-#[derive(Debug)]
-pub(super) struct Prefilter {
+/// A required piece and the prefilter bit its presence sets.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Piece<'a> {
     pub bit: u32,
-    pub regex: String,
+    pub regex: &'a str,
 }
 
-impl Prefilter {
-    pub fn pattern(&self) -> Pattern<'_> {
-        Pattern {
-            bit: self.bit,
-            regex: &self.regex,
-        }
-    }
-}
-
-/// A DFA searched only when its prefilter bit is set (or always, without one), and the bit its
-/// match sets: an atom, or a second-level prefilter bit.
+/// A DFA searched only when its prefilter bit is set (or always, without one), and the atom its
+/// match sets. An exact one is its prefilter's piece itself: the bit alone sets the atom.
 #[derive(Debug)]
 pub(super) struct Confirming {
     pub prefilter: Option<u32>,
     pub atom: u32,
     pub regex: String,
+    pub exact: bool,
 }
 
-/// An unanchored alternative with a required piece, before the pieces are grouped.
+/// An unanchored alternative with a required piece, before the pieces get their bits.
 struct Unanchored<'a> {
     piece: &'a str,
     atom: u32,
@@ -69,8 +58,8 @@ pub(super) struct Routing<'a> {
     pub always: Vec<u32>,
     /// `^`-anchored alternatives and wild alternatives' anchored heads, sorted by regex.
     pub anchored: Vec<Pattern<'a>>,
-    /// Prefilter alternations of the unanchored alternatives' required pieces.
-    pub prefilters: Vec<Prefilter>,
+    /// The unanchored alternatives' required pieces, distinct and sorted, each with its bit.
+    pub pieces: Vec<Piece<'a>>,
     /// DFAs searched only behind a prefilter bit, in order.
     pub confirms: Vec<Confirming>,
     /// Bits used so far: the atoms, then the prefilter bits.
@@ -83,6 +72,7 @@ impl<'a> Routing<'a> {
             bits: atoms.len() as u32,
             ..Routing::default()
         };
+        let sharing = key_sharing(atoms);
         let mut heads: HashMap<&str, u32> = HashMap::new();
         let mut unanchored: Vec<Unanchored<'a>> = Vec::new();
         for (id, atom) in atoms.iter().enumerate() {
@@ -97,7 +87,7 @@ impl<'a> Routing<'a> {
             };
             for part in parts {
                 let regex = part.regex.as_str();
-                match (part.shape, part.required.as_deref()) {
+                match (part.shape, rarest_key(part, &sharing)) {
                     (Shape::Anchored, _) => routing.anchored.push(Pattern { bit: id, regex }),
                     (_, Some(head)) if head.starts_with('^') => {
                         let next = routing.bits;
@@ -117,7 +107,7 @@ impl<'a> Routing<'a> {
                 }
             }
         }
-        routing.group_pieces(unanchored);
+        routing.add_pieces(unanchored);
         // Neighbours share prefixes, so a group's trie (and each DFA) stays small.
         routing.anchored.sort_by_key(|p| p.regex);
         routing
@@ -128,39 +118,34 @@ impl<'a> Routing<'a> {
             prefilter,
             atom,
             regex: regex.to_string(),
+            exact: false,
         });
     }
 
-    /// Puts distinct pieces, sorted, behind the two prefilter levels (see [`PIECES_PER_BIT`]).
-    fn group_pieces(&mut self, mut unanchored: Vec<Unanchored<'a>>) {
+    /// Gives each distinct piece a bit, and each alternative a confirm behind its piece's bit:
+    /// exact when the alternative is the piece itself (`*.env` is `\.env`), so the scan that
+    /// names the piece decides it and no DFA of its own is stored or searched.
+    fn add_pieces(&mut self, mut unanchored: Vec<Unanchored<'a>>) {
         unanchored.sort_by_key(|u| u.piece);
-        let mut pieces: Vec<&str> = unanchored.iter().map(|u| u.piece).collect();
-        pieces.dedup();
         let mut bit_of: HashMap<&str, u32> = HashMap::new();
-        for top in pieces.chunks(PIECES_PER_TOP) {
-            let top_bit = self.next_bit();
-            self.prefilters.push(Prefilter {
-                bit: top_bit,
-                regex: alternation(top),
-            });
-            if top.len() <= 2 * PIECES_PER_BIT {
-                // Few pieces (each a rule's whole contains list, say): a middle level would only
-                // copy them.
-                bit_of.extend(top.iter().map(|&p| (p, top_bit)));
-                continue;
-            }
-            for chunk in top.chunks(PIECES_PER_BIT) {
+        for u in &unanchored {
+            if !bit_of.contains_key(u.piece) {
                 let bit = self.next_bit();
-                self.confirms.push(Confirming {
-                    prefilter: Some(top_bit),
-                    atom: bit,
-                    regex: alternation(chunk),
+                bit_of.insert(u.piece, bit);
+                self.pieces.push(Piece {
+                    bit,
+                    regex: u.piece,
                 });
-                bit_of.extend(chunk.iter().map(|&p| (p, bit)));
             }
         }
         for u in unanchored {
-            self.confirm(bit_of.get(u.piece).copied(), u.atom, u.regex);
+            let bit = bit_of.get(u.piece).copied();
+            self.confirms.push(Confirming {
+                prefilter: bit,
+                atom: u.atom,
+                regex: u.regex.to_string(),
+                exact: bit.is_some() && u.regex == u.piece,
+            });
         }
     }
 
@@ -170,8 +155,48 @@ impl<'a> Routing<'a> {
     }
 }
 
+/// Keys shorter than this occur in most inputs (`-`, `sh`): one is chosen only when an
+/// alternative has no longer one.
+const MIN_RARE_WEIGHT: usize = 4;
+
+/// For each key, how many of the field's alternatives could be keyed by it.
+fn key_sharing(atoms: &[Atom]) -> HashMap<&str, usize> {
+    let mut sharing: HashMap<&str, usize> = HashMap::new();
+    for atom in atoms {
+        let Parts::Alts(parts) = &atom.lowered else {
+            continue;
+        };
+        for part in parts {
+            let mut keys: Vec<&str> = part.keys.iter().map(|k| k.regex.as_str()).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            for key in keys {
+                *sharing.entry(key).or_insert(0) += 1;
+            }
+        }
+    }
+    sharing
+}
+
+/// The key of `part` by rarity, not length: every hit of a key runs the confirms of all the
+/// alternatives behind it, so of the keys long enough to be rare in inputs, the one the fewest
+/// other alternatives share (`pkill` rather than `rampart` for `*pkill*rampart*`, a piece of
+/// its own rather than the `^find ` head of two dozen patterns). Ties go to the preferred order
+/// (the head, then the longest piece).
+fn rarest_key<'a>(part: &'a Part, sharing: &HashMap<&str, usize>) -> Option<&'a str> {
+    let preferred = part.keys.first()?;
+    let shared = |k: &Key| sharing.get(k.regex.as_str()).copied().unwrap_or(0);
+    let rarest = part
+        .keys
+        .iter()
+        .filter(|k| k.weight >= MIN_RARE_WEIGHT)
+        .min_by_key(|k| shared(k))
+        .unwrap_or(preferred);
+    Some(&rarest.regex)
+}
+
 /// One regex matching where any of `pieces` matches.
-fn alternation(pieces: &[&str]) -> String {
-    let alts: Vec<String> = pieces.iter().map(|p| format!("(?:{p})")).collect();
+pub(super) fn alternation(pieces: &[Piece<'_>]) -> String {
+    let alts: Vec<String> = pieces.iter().map(|p| format!("(?:{})", p.regex)).collect();
     alts.join("|")
 }

@@ -22,15 +22,16 @@ pub mod rules;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use regex_automata::dfa::{dense, Automaton, OverlappingState};
-use regex_automata::Input;
+use regex_automata::dfa::{Automaton, OverlappingState};
+use regex_automata::{Anchored, Input};
 
 use crate::bundle::{Bundle, BundleError, DfaForm, SectionKind};
 use crate::call::{canonicalize, Call, InputError, MAX_MATCH_INPUT};
 use crate::counter::CallCounter;
 use crate::paths::PathResolver;
 use crate::program::{
-    AtomRange, Confirm, DfaRef, Field, FieldTable, PolicyProgram, Program, RuleProgram, Words,
+    AtomRange, Confirm, DfaKind, DfaRef, Field, FieldTable, PolicyProgram, Program, RuleProgram,
+    Words,
 };
 use crate::shell::{CommandReadings, Reader};
 use automata::Automata;
@@ -376,6 +377,8 @@ impl<'a> Evaluator<'a> {
             bits.set(atom);
         }
         let haystack = Input::new(input);
+        // Where the last piece scan found pieces ending, for the piece-naming DFA after it.
+        let mut ends: Vec<usize> = Vec::new();
         for dref in self.words.dfa_refs(table.dfas) {
             // Checked here, not at open: a bad reference fails the call closed (see `broken`).
             let atoms = |pattern: usize| {
@@ -385,25 +388,26 @@ impl<'a> Evaluator<'a> {
                 }
                 atom
             };
-            match (dref.form, dref.anchored) {
-                (DfaForm::Dense, true) => {
-                    let hit = self
-                        .automata
-                        .with_dense(dref.number, |dfa| anchored_search_anywhere(dfa, input));
+            match dref.kind {
+                DfaKind::Overlapping => {
+                    self.with_dfa(dref, |dfa| overlapping(dfa, &haystack, atoms, &mut bits));
+                }
+                DfaKind::AnchoredEverywhere => {
+                    let hit = self.with_dfa(dref, |dfa| anchored_search_anywhere(dfa, input));
                     if let (Some(true), Some(atom)) = (hit, atoms(0)) {
                         bits.set(atom);
                     }
                 }
-                (DfaForm::Dense, false) => {
-                    self.automata.with_dense(dref.number, |dfa| {
-                        overlapping(dfa, &haystack, atoms, &mut bits)
+                DfaKind::PieceEnds => {
+                    ends.clear();
+                    self.with_dfa(dref, |dfa| piece_ends(dfa, &haystack, &mut ends));
+                }
+                DfaKind::PieceNames => {
+                    self.with_dfa(dref, |dfa| {
+                        name_pieces(dfa, &haystack, &ends, atoms, &mut bits)
                     });
                 }
-                (DfaForm::Sparse, _) => {
-                    self.automata.with_sparse(dref.number, |dfa| {
-                        overlapping(dfa, &haystack, atoms, &mut bits)
-                    });
-                }
+                DfaKind::Unknown => self.automata.mark_broken(),
             }
         }
         self.confirm(table, None, &haystack, &mut bits);
@@ -423,6 +427,14 @@ impl<'a> Evaluator<'a> {
         bits
     }
 
+    /// Runs `f` on the DFA `dref` names, in its form; `None` if it does not load.
+    fn with_dfa<R>(&self, dref: DfaRef, f: impl FnOnce(&dyn Automaton) -> R) -> Option<R> {
+        match dref.form {
+            DfaForm::Dense => self.automata.with_dense(dref.number, |d| f(d)),
+            DfaForm::Sparse => self.automata.with_sparse(dref.number, |d| f(d)),
+        }
+    }
+
     /// Runs the confirms of prefilter bit `atoms + k` (`None`: those without a prefilter).
     fn confirm(&self, table: &FieldTable, k: Option<u32>, haystack: &Input<'_>, bits: &mut Bits) {
         let slot = k.map_or(0, |k| k + 1);
@@ -431,7 +443,7 @@ impl<'a> Evaluator<'a> {
             return;
         };
         for confirm in self.words.confirm_records(table.confirms, start..end) {
-            if !bits.get(confirm.atom) && self.confirmed(confirm, haystack) {
+            if !bits.get(confirm.atom) && (confirm.exact || self.confirmed(confirm, haystack)) {
                 bits.set(confirm.atom);
             }
         }
@@ -608,7 +620,7 @@ impl<'a> Evaluator<'a> {
 }
 
 /// Sets the atom of every pattern of `dfa` that matches in `haystack`.
-fn overlapping<A: Automaton>(
+fn overlapping<A: Automaton + ?Sized>(
     dfa: &A,
     haystack: &Input<'_>,
     atom_of: impl Fn(usize) -> Option<u32>,
@@ -621,6 +633,42 @@ fn overlapping<A: Automaton>(
         };
         if let Some(atom) = atom_of(m.pattern().as_usize()) {
             bits.set(atom);
+        }
+    }
+}
+
+/// Records in `ends` every offset where a match of `dfa` (one pattern) ends, in rising order.
+fn piece_ends<A: Automaton + ?Sized>(dfa: &A, haystack: &Input<'_>, ends: &mut Vec<usize>) {
+    let mut state = OverlappingState::start();
+    while dfa.try_search_overlapping_fwd(haystack, &mut state).is_ok() {
+        let Some(m) = state.get_match() else {
+            break;
+        };
+        if ends.last() != Some(&m.offset()) {
+            ends.push(m.offset());
+        }
+    }
+}
+
+/// Sets the bit of every pattern of the reversed, anchored `dfa` that matches back from one of
+/// `ends`: the pieces that end there.
+fn name_pieces<A: Automaton + ?Sized>(
+    dfa: &A,
+    haystack: &Input<'_>,
+    ends: &[usize],
+    atom_of: impl Fn(usize) -> Option<u32>,
+    bits: &mut Bits,
+) {
+    for &end in ends {
+        let back = haystack.clone().range(..end).anchored(Anchored::Yes);
+        let mut state = OverlappingState::start();
+        while dfa.try_search_overlapping_rev(&back, &mut state).is_ok() {
+            let Some(m) = state.get_match() else {
+                break;
+            };
+            if let Some(atom) = atom_of(m.pattern().as_usize()) {
+                bits.set(atom);
+            }
         }
     }
 }
@@ -638,7 +686,7 @@ fn references_hold(table: &FieldTable, words: &Words<'_>, automata: &Automata<'_
     let confirms_hold = table.confirms.len.is_multiple_of(Confirm::WORDS)
         && words
             .confirms(table.confirms)
-            .all(|c| c.number < automata.count(c.form));
+            .all(|c| c.exact || c.number < automata.count(c.form));
     // The index must rise from 0 to the last record, one entry per prefilter bit and two more.
     let mut index = words.span(table.confirm_index);
     let rising = index.next() == Some(0)
@@ -654,11 +702,11 @@ fn references_hold(table: &FieldTable, words: &Words<'_>, automata: &Automata<'_
 }
 
 /// Whether an anchored single-pattern DFA matches starting at any position of `input`.
-fn anchored_search_anywhere(dfa: &dense::DFA<&[u32]>, input: &str) -> bool {
+fn anchored_search_anywhere<A: Automaton + ?Sized>(dfa: &A, input: &str) -> bool {
     (0..=input.len()).any(|start| {
         let at = Input::new(input)
             .range(start..)
-            .anchored(regex_automata::Anchored::Yes)
+            .anchored(Anchored::Yes)
             .earliest(true);
         matches!(dfa.try_search_fwd(&at), Ok(Some(_)))
     })

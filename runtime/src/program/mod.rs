@@ -190,12 +190,13 @@ pub struct FieldTable {
     /// place like the confirms: the standard profile has 851, and decoding them into a `Vec`
     /// cost every open ~4,500 instructions.
     pub dfas: Span,
-    /// Number of prefilter bits after the atoms: required pieces of the [`Confirm`]ed patterns.
+    /// Number of prefilter bits after the atoms: the `^`-anchored heads and the distinct
+    /// required pieces of the [`Confirm`]ed patterns, each its own bit.
     pub prefilters: u32,
     /// Patterns with an unanchored run (`*curl*| sh*`), each its own DFA run only when its
     /// prefilter bit is set: in a shared DFA each would double the state count. A span of
     /// [`Confirm::WORDS`]-word records in [`Words`], those without a prefilter first, then by
-    /// prefilter bit (a confirm that sets a prefilter bit comes before that bit's confirms).
+    /// prefilter bit.
     pub confirms: Span,
     /// `prefilters + 2` record numbers in [`Words`]: the confirms without a prefilter are
     /// records `[0] .. [1]`, those of prefilter bit `atoms + k` records `[k + 1] .. [k + 2]`. A
@@ -221,17 +222,21 @@ pub struct Confirm {
     /// The DFA (unanchored, one pattern): its number among the bundle's DFAs of its form.
     pub number: u32,
     pub form: DfaForm,
+    /// The pattern is its prefilter's piece and nothing more: the prefilter bit alone sets the
+    /// atom, and there is no DFA (`number` and `form` mean nothing).
+    pub exact: bool,
 }
 
 impl Confirm {
     /// Words of one record: prefilter (`u32::MAX` for none), atom, DFA number, form (0 dense,
-    /// 1 sparse).
+    /// 1 sparse, 2 exact: no DFA).
     pub const WORDS: u32 = 4;
 
     pub fn to_words(self) -> [u32; 4] {
-        let form = match self.form {
-            DfaForm::Dense => 0,
-            DfaForm::Sparse => 1,
+        let form = match (self.exact, self.form) {
+            (true, _) => 2,
+            (false, DfaForm::Dense) => 0,
+            (false, DfaForm::Sparse) => 1,
         };
         [
             self.prefilter.unwrap_or(u32::MAX),
@@ -251,6 +256,48 @@ impl Confirm {
             } else {
                 DfaForm::Sparse
             },
+            exact: w[3] == 2,
+        }
+    }
+}
+
+/// How the evaluator runs one of a field's DFAs over an input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DfaKind {
+    /// Unanchored, overlapping: every pattern that matches sets its bit.
+    Overlapping,
+    /// Built anchored and run from every start position: the fallback for a single pattern whose
+    /// unanchored DFA would blow up (e.g. `sk-[A-Za-z0-9_-]{32,}`, where every `sk-` inside a run
+    /// restarts a counter). Quadratic in the worst case, linear for selective patterns.
+    AnchoredEverywhere,
+    /// One pattern, the alternation of the field's required pieces: the scan records where a
+    /// piece ends and sets no bit. The [`DfaKind::PieceNames`] record after it says which.
+    PieceEnds,
+    /// Built reversed and anchored, one pattern per piece: run back from each end the
+    /// [`DfaKind::PieceEnds`] record before it found, it names exactly the pieces that end there.
+    PieceNames,
+    /// A kind this build does not know: a damaged record, which fails the call closed.
+    Unknown,
+}
+
+impl DfaKind {
+    fn code(self) -> u32 {
+        match self {
+            DfaKind::Overlapping => 0,
+            DfaKind::AnchoredEverywhere => 1,
+            DfaKind::PieceEnds => 2,
+            DfaKind::PieceNames => 3,
+            DfaKind::Unknown => u32::MAX >> 1,
+        }
+    }
+
+    fn from_code(code: u32) -> DfaKind {
+        match code {
+            0 => DfaKind::Overlapping,
+            1 => DfaKind::AnchoredEverywhere,
+            2 => DfaKind::PieceEnds,
+            3 => DfaKind::PieceNames,
+            _ => DfaKind::Unknown,
         }
     }
 }
@@ -259,22 +306,20 @@ impl Confirm {
 pub struct DfaRef {
     /// The DFA's number among the bundle's DFAs of its form.
     pub number: u32,
-    /// Pattern id -> atom id: a span of atom numbers in [`Words`].
+    /// Pattern id -> atom id: a span of atom numbers in [`Words`] (empty for
+    /// [`DfaKind::PieceEnds`], which sets no bit).
     pub atoms: Span,
-    /// Built anchored and run from every start position: the fallback for a single pattern whose
-    /// unanchored DFA would blow up (e.g. `sk-[A-Za-z0-9_-]{32,}`, where every `sk-` inside a run
-    /// restarts a counter). Quadratic in the worst case, linear for selective patterns.
-    pub anchored: bool,
+    pub kind: DfaKind,
     pub form: DfaForm,
 }
 
 impl DfaRef {
-    /// Words of one record: DFA number, atoms start, atoms length, then anchored (bit 0) and
-    /// sparse (bit 1).
+    /// Words of one record: DFA number, atoms start, atoms length, then sparse (bit 0) and the
+    /// kind (the bits above).
     pub const WORDS: u32 = 4;
 
     pub fn to_words(self) -> [u32; 4] {
-        let flags = u32::from(self.anchored) | u32::from(self.form == DfaForm::Sparse) << 1;
+        let flags = u32::from(self.form == DfaForm::Sparse) | self.kind.code() << 1;
         [self.number, self.atoms.start, self.atoms.len, flags]
     }
 
@@ -285,8 +330,8 @@ impl DfaRef {
                 start: w[1],
                 len: w[2],
             },
-            anchored: w[3] & 1 != 0,
-            form: if w[3] & 2 == 0 {
+            kind: DfaKind::from_code(w[3] >> 1),
+            form: if w[3] & 1 == 0 {
                 DfaForm::Dense
             } else {
                 DfaForm::Sparse
