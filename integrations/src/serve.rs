@@ -72,6 +72,15 @@ pub struct ApprovalRequest {
     pub run_id: String,
 }
 
+/// The server's URL: `given`, else `RAMPART_URL`, else [`DEFAULT_URL`].
+pub fn url_in_force(given: Option<&str>) -> String {
+    let env_url = std::env::var(rampart_runtime::settings::ENV_URL).ok();
+    given
+        .map(String::from)
+        .or(env_url.filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| DEFAULT_URL.to_string())
+}
+
 impl Server {
     /// The server at `url` (`http://host[:port][/prefix]`, host an IP literal or `localhost`),
     /// authenticated with `token`.
@@ -128,11 +137,7 @@ impl Server {
     /// The server a hook talks to: `url` (`--serve-url`), else `RAMPART_URL`, else
     /// [`DEFAULT_URL`]; the token from `RAMPART_TOKEN`, else `~/.rampart/token`.
     pub fn from_env(url: Option<&str>, home: Option<&Path>) -> Result<Server, String> {
-        let env_url = std::env::var(rampart_runtime::settings::ENV_URL).ok();
-        let url = url
-            .map(String::from)
-            .or(env_url.filter(|u| !u.is_empty()))
-            .unwrap_or_else(|| DEFAULT_URL.to_string());
+        let url = url_in_force(url);
         let token = std::env::var(rampart_runtime::settings::ENV_TOKEN)
             .ok()
             .filter(|t| !t.is_empty())

@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rampart_integrations::serve::{Server, DEFAULT_URL};
+use rampart_integrations::serve::{url_in_force, Server};
 use serde_json::Value;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -23,16 +23,10 @@ pub struct Client {
 }
 
 impl Client {
-    /// The server at `url` (else `RAMPART_URL`, else [`DEFAULT_URL`]) with `token` (else
+    /// The server at `url` (else `RAMPART_URL`, else [`rampart_integrations::serve::DEFAULT_URL`]) with `token` (else
     /// `RAMPART_TOKEN`, else `~/.rampart/token`).
     pub fn new(url: Option<&str>, token: Option<&str>, home: &Path) -> Result<Client, String> {
-        let env_url = std::env::var(rampart_runtime::settings::ENV_URL)
-            .ok()
-            .filter(|u| !u.is_empty());
-        let url = url
-            .map(str::to_string)
-            .or(env_url)
-            .unwrap_or_else(|| DEFAULT_URL.to_string());
+        let url = url_in_force(url);
         let token = match token {
             Some(t) => t.to_string(),
             None => crate::secrets::admin_token_for_client(home)?,
