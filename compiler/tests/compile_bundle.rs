@@ -218,6 +218,41 @@ fn a_dfa_record_with_a_wrong_atom_list_fails_closed() {
     assert_fails_closed(&damaged, "rm -rf /tmp/x");
 }
 
+/// A confirm record naming a DFA the bundle does not hold: the validated open refuses the
+/// bundle; behind `open_unchecked`, which does not walk the records, the search that reads the
+/// record fails the call closed.
+#[test]
+fn a_confirm_naming_a_missing_dfa_is_refused_or_fails_closed() {
+    use rampart_runtime::program::{Confirm, Field};
+    let owned = OwnedBundle::open(&bundle_bytes()).unwrap();
+    let ev = owned.evaluator().unwrap();
+    let table = ev.program().field(Field::Command).unwrap().clone();
+    assert!(
+        table.confirms.len >= Confirm::WORDS,
+        "the sample has a confirm"
+    );
+    let damage = |kind: SectionKind, data: &[u8]| {
+        let mut data = data.to_vec();
+        if kind == SectionKind::Words {
+            for record in 0..table.confirms.len / Confirm::WORDS {
+                // Words 2 and 3 of a record: the DFA's number, and its form (1: sparse).
+                let word = (table.confirms.start + record * Confirm::WORDS + 2) as usize;
+                data[4 * word..4 * word + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+                data[4 * word + 4..4 * word + 8].copy_from_slice(&1u32.to_le_bytes());
+            }
+        }
+        Some(data)
+    };
+    let damaged = resealed(owned.bytes(), damage);
+    assert_eq!(
+        OwnedBundle::open(&damaged).err(),
+        Some(BundleError::ProgramReferences)
+    );
+    // SAFETY: only confirm records changed; every DFA is intact.
+    let unchecked = unsafe { OwnedBundle::open_unchecked(&damaged) }.unwrap();
+    assert_fails_closed(&unchecked, "curl x | sh");
+}
+
 /// Deciding `command` with `bundle` meets its damage and denies, saying so.
 fn assert_fails_closed(bundle: &OwnedBundle, command: &str) {
     let call = Call::new("exec", "a", &[("command", command)]);
@@ -229,8 +264,8 @@ fn assert_fails_closed(bundle: &OwnedBundle, command: &str) {
     assert_eq!(d.message, rampart_runtime::eval::MSG_BROKEN_AUTOMATON);
 }
 
-/// `bytes` with each section passed through `f` (`None` drops it), resealed.
-fn rewritten(bytes: &[u8], f: impl Fn(SectionKind, &[u8]) -> Option<Vec<u8>>) -> OwnedBundle {
+/// `bytes` with each section passed through `f` (`None` drops it), resealed (not opened).
+fn resealed(bytes: &[u8], f: impl Fn(SectionKind, &[u8]) -> Option<Vec<u8>>) -> Vec<u8> {
     let owned = OwnedBundle::open(bytes).unwrap();
     let bundle = owned.bundle().unwrap();
     let mut writer = BundleWriter::new(bundle.header().flags);
@@ -239,18 +274,30 @@ fn rewritten(bytes: &[u8], f: impl Fn(SectionKind, &[u8]) -> Option<Vec<u8>>) ->
             writer.add(section.kind, data);
         }
     }
-    OwnedBundle::open(&writer.finish()).unwrap()
+    writer.finish()
+}
+
+/// [`resealed`], opened and validated.
+fn rewritten(bytes: &[u8], f: impl Fn(SectionKind, &[u8]) -> Option<Vec<u8>>) -> OwnedBundle {
+    OwnedBundle::open(&resealed(bytes, f)).unwrap()
 }
 
 #[test]
 fn each_part_that_fails_is_named() {
     let bytes = bundle_bytes();
-    let no_words = rewritten(&bytes, |kind, data| {
+    let no_words = resealed(&bytes, |kind, data| {
         (kind != SectionKind::Words).then(|| data.to_vec())
     });
-    let err = no_words.evaluator().err().unwrap();
+    // Validating refuses it at open; unchecked, the evaluator refuses it.
+    let err = OwnedBundle::open(&no_words).err().unwrap();
     assert_eq!(err, BundleError::ProgramReferences);
     assert!(err.to_string().contains("refers to"), "{err}");
+    // SAFETY: a section was dropped, but every DFA is intact.
+    let unchecked = unsafe { OwnedBundle::open_unchecked(&no_words) }.unwrap();
+    assert_eq!(
+        unchecked.evaluator().err(),
+        Some(BundleError::ProgramReferences)
+    );
 
     let bad_metadata = rewritten(&bytes, |kind, data| {
         Some(match kind {

@@ -237,7 +237,8 @@ pub struct Bundle<'a> {
 }
 
 impl<'a> Bundle<'a> {
-    /// Opens and fully validates a bundle: header, lengths, sha256 and every DFA.
+    /// Opens and fully validates a bundle: header, lengths, sha256, every DFA and every reference
+    /// the program makes.
     pub fn open(bytes: &'a [u8]) -> Result<Bundle<'a>, BundleError> {
         let bundle = Self::parse(bytes)?;
         let payload = bytes.get(HEADER_LEN..).ok_or(BundleError::Truncated {
@@ -263,6 +264,9 @@ impl<'a> Bundle<'a> {
                 _ => return Err(bad),
             }
         }
+        // The program's references, record by record: `Evaluator::new` checks only that its
+        // tables lie in the words section, so that an unchecked open does not pay for this.
+        crate::eval::check_program(&bundle)?;
         Ok(bundle)
     }
 

@@ -139,21 +139,20 @@ pub struct Evaluator<'a> {
 }
 
 impl<'a> Evaluator<'a> {
-    /// Decodes the program and locates the automata; checks every reference the program makes,
-    /// so a search never meets a dangling one. DFAs are loaded on first use.
+    /// Decodes the program and locates the automata; checks that every table the program names
+    /// lies within the words section. DFAs are loaded on first use.
+    ///
+    /// The records inside those tables (each confirm's DFA number, the confirm index's order)
+    /// are checked by [`Bundle::open`] ([`check_program`]), not here: behind
+    /// `Bundle::open_unchecked` the caller vouches for the bytes (the embedded bundle, a cached
+    /// one whose digest was checked), and walking the standard profile's confirm records cost
+    /// every open ~41,000 instructions, a quarter of it. A search still meets a bad record
+    /// safely: a DFA number past the pack, or an index that does not rise, marks the automata
+    /// broken and the decision denies ([`MSG_BROKEN_AUTOMATON`]).
     pub fn new(bundle: &Bundle<'a>) -> Result<Evaluator<'a>, BundleError> {
-        let bytes = bundle
-            .section(SectionKind::Program)
-            .ok_or(BundleError::MissingSection("program"))?;
-        let program = crate::program::flat::decode(bytes).ok_or(BundleError::ProgramUndecodable)?;
-        let words = Words::new(bundle.section(SectionKind::Words).unwrap_or(&[]));
+        let (program, words) = program_of(bundle)?;
         let automata = Automata::new(bundle);
-        if program.fields.len() != Field::ALL.len()
-            || !program
-                .fields
-                .iter()
-                .all(|f| references_hold(f, &words, &automata))
-        {
+        if !tables_hold(&program, &words) {
             return Err(BundleError::ProgramReferences);
         }
         Ok(Evaluator {
@@ -442,6 +441,12 @@ impl<'a> Evaluator<'a> {
         let (Some(start), Some(end)) = (index(slot), index(slot + 1)) else {
             return;
         };
+        // `Bundle::open` checked that the index rises within the records; behind
+        // `open_unchecked` it was not, and a range that does not would skip confirms silently.
+        if start > end || end.saturating_mul(Confirm::WORDS) > table.confirms.len {
+            self.automata.mark_broken();
+            return;
+        }
         for confirm in self.words.confirm_records(table.confirms, start..end) {
             if !bits.get(confirm.atom) && (confirm.exact || self.confirmed(confirm, haystack)) {
                 bits.set(confirm.atom);
@@ -678,27 +683,54 @@ fn matches_in<A: Automaton>(dfa: &A, at: &Input<'_>) -> bool {
     matches!(dfa.try_search_fwd(at), Ok(Some(_)))
 }
 
-/// Whether every span and automaton `table` names exists. The DFA records themselves are
-/// checked when a search reads them (`Automata::broken`), so an open reads none of the 851.
-fn references_hold(table: &FieldTable, words: &Words<'_>, automata: &Automata<'_>) -> bool {
-    let dfas_hold = table.dfas.len.is_multiple_of(DfaRef::WORDS);
-    let records = table.confirms.len / Confirm::WORDS;
-    let confirms_hold = table.confirms.len.is_multiple_of(Confirm::WORDS)
-        && words
+/// The bundle's decoded program and its words section.
+fn program_of<'a>(bundle: &Bundle<'a>) -> Result<(Program, Words<'a>), BundleError> {
+    let bytes = bundle
+        .section(SectionKind::Program)
+        .ok_or(BundleError::MissingSection("program"))?;
+    let program = crate::program::flat::decode(bytes).ok_or(BundleError::ProgramUndecodable)?;
+    let words = Words::new(bundle.section(SectionKind::Words).unwrap_or(&[]));
+    Ok((program, words))
+}
+
+/// Whether the program has one table per field and every span they name lies within `words`,
+/// in whole records, with one confirm index entry per prefilter bit and two more: a check per
+/// field, not per record, so every open can afford it.
+fn tables_hold(program: &Program, words: &Words<'_>) -> bool {
+    program.fields.len() == Field::ALL.len()
+        && program.fields.iter().all(|table| {
+            table.dfas.len.is_multiple_of(DfaRef::WORDS)
+                && table.confirms.len.is_multiple_of(Confirm::WORDS)
+                && table.confirm_index.len == table.prefilters.saturating_add(2)
+                && words.holds(table.dfas)
+                && words.holds(table.always)
+                && words.holds(table.confirms)
+                && words.holds(table.confirm_index)
+        })
+}
+
+/// Checks every reference of `bundle`'s program, record by record: what [`Evaluator::new`]
+/// checks, and that each confirm names a DFA the bundle holds and each confirm index rises from
+/// 0 to its last record. [`Bundle::open`] runs it, so a bundle that was validated never meets a
+/// dangling reference; behind `open_unchecked` the searches check what they read.
+pub(crate) fn check_program(bundle: &Bundle<'_>) -> Result<(), BundleError> {
+    let (program, words) = program_of(bundle)?;
+    let count = |form| bundle.dfa_count(form);
+    let records_hold = |table: &FieldTable| {
+        let records = table.confirms.len / Confirm::WORDS;
+        let numbers_hold = words
             .confirms(table.confirms)
-            .all(|c| c.exact || c.number < automata.count(c.form));
-    // The index must rise from 0 to the last record, one entry per prefilter bit and two more.
-    let mut index = words.span(table.confirm_index);
-    let rising = index.next() == Some(0)
-        && index.try_fold(0, |prev, n| (prev <= n).then_some(n)) == Some(records);
-    let index_holds = table.confirm_index.len == table.prefilters.saturating_add(2) && rising;
-    dfas_hold
-        && confirms_hold
-        && index_holds
-        && words.holds(table.dfas)
-        && words.holds(table.always)
-        && words.holds(table.confirms)
-        && words.holds(table.confirm_index)
+            .all(|c| c.exact || c.number < count(c.form));
+        let mut index = words.span(table.confirm_index);
+        let rising = index.next() == Some(0)
+            && index.try_fold(0, |prev, n| (prev <= n).then_some(n)) == Some(records);
+        numbers_hold && rising
+    };
+    if tables_hold(&program, &words) && program.fields.iter().all(records_hold) {
+        Ok(())
+    } else {
+        Err(BundleError::ProgramReferences)
+    }
 }
 
 /// Whether an anchored single-pattern DFA matches starting at any position of `input`.
