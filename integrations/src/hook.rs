@@ -135,6 +135,8 @@ fn options<'a>(args: &HookArgs, host: Host, approvals: &'a LazyServer) -> HookOp
         claude_allow,
         approvals,
         approval_wait: args.approval_wait.unwrap_or(serve::DEFAULT_WAIT),
+        // A one-shot surface never syncs; this says what a long-lived one would do.
+        wait_for_sync: true,
         inject_panic: std::env::var(ENV_TEST_PANIC).is_ok_and(|v| v == "1"),
     }
 }

@@ -83,6 +83,7 @@ fn decide(
             identity: &Identity::default(),
             phase: Phase::Request,
             intent,
+            wait_for_sync: true,
             params: &params,
         },
     );

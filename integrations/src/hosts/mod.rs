@@ -227,6 +227,10 @@ pub struct HookOptions<'a> {
     pub approvals: &'a dyn Approvals,
     /// How long an `ask` waits in the approval queue.
     pub approval_wait: Duration,
+    /// Whether an answer waits for its record's sync ([`Request::wait_for_sync`](crate::surface::Request::wait_for_sync)). The hook
+    /// process never syncs (upstream's hook durability); the server's http hooks answer as it
+    /// does, once the record is written.
+    pub wait_for_sync: bool,
     /// Test-only: panic after the payload was read (the panic must become the host's deny).
     pub inject_panic: bool,
 }
@@ -259,7 +263,7 @@ pub fn respond(
     }
     let verdict = match hook.event {
         HookEvent::Pre => pre(&hook, surface, reader, options),
-        HookEvent::Post => post(&hook, surface, reader),
+        HookEvent::Post => post(&hook, surface, reader, options),
         HookEvent::PostFailure => guidance(&hook, surface, reader),
     };
     let reply = Reply {
@@ -319,7 +323,7 @@ fn pre(hook: &Hook, surface: &Surface, reader: &mut Reader, options: &HookOption
     let outcomes: Vec<(Outcome, &HookCall)> = hook
         .calls
         .iter()
-        .map(|c| (decide(surface, reader, hook, c, Phase::Request), c))
+        .map(|c| (decide(surface, reader, hook, c, Phase::Request, options), c))
         .collect();
     let Some((outcome, call)) = outcomes
         .iter()
@@ -377,7 +381,7 @@ fn queue(hook: &Hook, call: &HookCall, decision: &Decision, options: &HookOption
 }
 
 /// Scans a post-event's output with the response rules; a deny withholds it.
-fn post(hook: &Hook, surface: &Surface, reader: &mut Reader) -> Verdict {
+fn post(hook: &Hook, surface: &Surface, reader: &mut Reader, options: &HookOptions<'_>) -> Verdict {
     let (Some(call), Some(output)) = (hook.calls.first(), hook.output.as_ref()) else {
         return Verdict::Pass;
     };
@@ -390,6 +394,7 @@ fn post(hook: &Hook, surface: &Surface, reader: &mut Reader) -> Verdict {
         hook,
         call,
         Phase::Response { output: &text },
+        options,
     );
     if outcome.decision.allowed() {
         return Verdict::Pass;
@@ -423,6 +428,7 @@ fn decide(
     hook: &Hook,
     call: &HookCall,
     phase: Phase<'_>,
+    options: &HookOptions<'_>,
 ) -> Outcome {
     surface.decide(
         reader,
@@ -431,6 +437,7 @@ fn decide(
             identity: &hook.identity,
             phase,
             intent: Intent::Enforce,
+            wait_for_sync: options.wait_for_sync,
             params: &call.params,
         },
     )

@@ -250,6 +250,7 @@ impl Judge {
                 identity,
                 phase: Phase::Request,
                 intent: Intent::Enforce,
+                wait_for_sync: true,
                 params: &params,
             },
         )
@@ -286,6 +287,7 @@ impl Judge {
                 identity,
                 phase: Phase::Response { output: text },
                 intent: Intent::Enforce,
+                wait_for_sync: true,
                 params: &params,
             },
         )

@@ -113,6 +113,10 @@ pub struct Request<'a> {
     pub identity: &'a Identity,
     pub phase: Phase<'a>,
     pub intent: Intent,
+    /// Whether an enforcing answer waits for its record's sync on a long-lived surface (a
+    /// one-shot surface never syncs: upstream's hook durability). The server's http hooks do not,
+    /// so that they answer as the hook process does: once the record is written.
+    pub wait_for_sync: bool,
     /// The call's parameters as they are recorded (the audit event's `request`).
     pub params: &'a Map<String, Value>,
 }
@@ -223,6 +227,7 @@ impl Surface {
             identity,
             phase: Phase::Request,
             intent: Intent::Enforce,
+            wait_for_sync: true,
             params: &params,
         };
         self.finish(
@@ -240,7 +245,7 @@ impl Surface {
         };
         let event = event(request, &policy, &suggestions, eval_us, self.mode);
         // A preview's answer does not depend on its record: it does not wait for the sync.
-        let durable = request.intent == Intent::Enforce;
+        let durable = request.intent == Intent::Enforce && request.wait_for_sync;
         let (audit_id, audit_error) = match self.recorder.record(event, durable) {
             Ok(id) => (Some(id), None),
             Err(e) => (None, Some(e)),

@@ -135,6 +135,7 @@ fn decide(command: &str) -> Verdict {
             identity: &identity,
             phase: Phase::Request,
             intent: Intent::Enforce,
+            wait_for_sync: true,
             params: &params,
         },
     );

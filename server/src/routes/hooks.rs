@@ -5,7 +5,7 @@
 //! non-blocking error to the host, which then runs the call. So everything here goes through the
 //! hook's own code ([`rampart_integrations::hook::respond_guarded`] over the same adapters and
 //! the server's [`Surface`](rampart_integrations::surface::Surface), which records into the same
-//! chain): a payload that cannot be read, or a panic, is the host's deny with status 200. Only
+//! chain, answering once the record is written, as the hook process does): a payload that cannot be read, or a panic, is the host's deny with status 200. Only
 //! what is not a hook at all (an unknown host, a missing or wrong token) gets a 4xx. A host that
 //! cannot ask its user hands an `ask` to this server's own queue and waits on it in-process: the
 //! answer comes the moment a person resolves it.
@@ -66,6 +66,10 @@ pub fn hook(state: &State, ex: &mut Exchange, host: &str) -> Reply {
         claude_allow,
         approvals: &queue,
         approval_wait: DEFAULT_WAIT.min(state.approvals.timeout()),
+        // As the hook process: answered once the record is written, synced with the next batch
+        // (a process killed after the answer loses nothing; a machine that loses power may lose
+        // the last batch, as with `rampart hook`).
+        wait_for_sync: false,
         inject_panic: false,
     };
     let surface = state.engine.surface();

@@ -555,6 +555,7 @@ pub fn request_of<'a>(
         identity: &prepared.identity,
         phase,
         intent,
+        wait_for_sync: true,
         params,
     }
 }
