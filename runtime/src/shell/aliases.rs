@@ -13,6 +13,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::invariant::or_closed;
+
 use super::heads::{Carrier, Head, HeadWord, WindowsDelete};
 use super::tokenize::{redirection_len, Tokens};
 
@@ -29,7 +31,7 @@ pub(crate) fn rm_find_aliases(t: &Tokens, src: &str, head: HeadWord, emit: &mut 
                 for &k in &rm.operands {
                     // PowerShell's `rm -r -fo $HOME\Documents`: a Windows path, whose
                     // backslashes POSIX quoting would have eaten.
-                    let raw = src.get(t.raw(k)).unwrap_or("");
+                    let raw = or_closed(src.get(t.raw(k)), src);
                     if raw.contains('\\') && !raw.starts_with('\'') {
                         buf.clear();
                         windows_operand(raw, &mut buf);
@@ -69,7 +71,7 @@ fn windows_aliases(
                 .any(|f| t.value(k).eq_ignore_ascii_case(f))
         });
         if let (true, Some(&dst)) = (mirror, positional.get(1)) {
-            windows_operand(src.get(t.raw(dst)).unwrap_or(""), &mut buf);
+            windows_operand(or_closed(src.get(t.raw(dst)), src), &mut buf);
             emit(&buf);
         }
         return;
@@ -79,7 +81,7 @@ fn windows_aliases(
     let mut k = h + 1;
     while k < t.len() {
         let w = t.value(k);
-        let raw = src.get(t.raw(k)).unwrap_or("");
+        let raw = or_closed(src.get(t.raw(k)), src);
         if t.is_comment(k) {
             break;
         }
@@ -113,7 +115,7 @@ fn windows_aliases(
     if recursive {
         for op in operands {
             buf.clear();
-            windows_operand(src.get(t.raw(op)).unwrap_or(""), &mut buf);
+            windows_operand(or_closed(src.get(t.raw(op)), src), &mut buf);
             emit(&buf);
         }
     }
@@ -151,7 +153,7 @@ fn forfiles_alias(t: &Tokens, src: &str, h: usize, emit: &mut dyn FnMut(&str)) {
         .any(|d| command.contains(d));
     if deletes && p + 1 < t.len() {
         let mut buf = String::new();
-        windows_operand(src.get(t.raw(p + 1)).unwrap_or(""), &mut buf);
+        windows_operand(or_closed(src.get(t.raw(p + 1)), src), &mut buf);
         emit(&buf);
     }
 }
@@ -167,7 +169,7 @@ pub(crate) fn windows_operand(raw: &str, out: &mut String) {
         out.push(if c == '\\' { '/' } else { c });
     }
     loop {
-        let tail = out.get(start..).unwrap_or("");
+        let tail = or_closed(out.get(start..), out);
         let cut = ["/*.*", "/*"]
             .iter()
             .find(|s| tail.ends_with(*s))
@@ -178,7 +180,7 @@ pub(crate) fn windows_operand(raw: &str, out: &mut String) {
             None => break,
         }
     }
-    let tail = out.get(start..).unwrap_or("");
+    let tail = or_closed(out.get(start..), out);
     let b = tail.as_bytes();
     let drive = matches!(b, [letter, b':', ..] if letter.is_ascii_alphabetic());
     let rooted = drive

@@ -24,6 +24,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::invariant::or_closed;
+
 use super::heads::Carrier;
 use super::tokenize::Tokens;
 
@@ -190,8 +192,8 @@ fn piped_strings(code: &str, emit: &mut dyn FnMut(&str)) {
     let mut lits = Vec::new();
     literals(code, &mut lits);
     for (range, text) in &lits {
-        let before = code.get(..range.start).unwrap_or("").trim_end();
-        let after = code.get(range.end..).unwrap_or("").trim_start();
+        let before = or_closed(code.get(..range.start), code).trim_end();
+        let after = or_closed(code.get(range.end..), code).trim_start();
         if before.ends_with('|') || after.starts_with("| getline") || after.starts_with("|getline")
         {
             emit(text);
@@ -290,7 +292,7 @@ fn exec_strings(code: &str, fns: &[&str], emit: &mut dyn FnMut(&str)) {
             if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
                 continue;
             }
-            let args = call_arguments(code.get(from..).unwrap_or(""));
+            let args = call_arguments(or_closed(code.get(from..), code));
             lits.clear();
             literals(args, &mut lits);
             joined.clear();
@@ -381,7 +383,7 @@ fn literals(code: &str, out: &mut Vec<(core::ops::Range<usize>, String)>) {
             }
             // Multi-byte characters are copied whole.
             let len = utf8_len(c);
-            text.push_str(code.get(k..k + len).unwrap_or(""));
+            text.push_str(or_closed(code.get(k..k + len), code));
             k += len;
         }
         if closed {
@@ -422,9 +424,9 @@ fn backticks(code: &str, emit: &mut dyn FnMut(&str)) {
                 Some(b'(') => ')',
                 _ => '/',
             };
-            let body = code.get(body_start..).unwrap_or("");
+            let body = or_closed(code.get(body_start..), code);
             let end = body.find(close).unwrap_or(body.len());
-            emit(body.get(..end).unwrap_or(""));
+            emit(or_closed(body.get(..end), body));
             from = body_start + end;
         }
     }

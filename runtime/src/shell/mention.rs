@@ -26,6 +26,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::ops::Range;
 
+use crate::invariant::or_closed;
+
 use super::normalize::command_head;
 use super::split::{split, SplitDialect};
 use super::tokenize::{redirection_len, tokenize, Dialect, Tokens};
@@ -120,7 +122,7 @@ impl Mentions {
         let segs = core::mem::take(&mut self.segs);
         for seg in &segs {
             let piped = piped_on(src, seg.end);
-            let text = src.get(seg.clone()).unwrap_or("");
+            let text = or_closed(src.get(seg.clone()), src);
             if runs_something(text) {
                 continue;
             }
@@ -137,11 +139,11 @@ impl Mentions {
         }
         let mut at = 0;
         for r in &self.data {
-            out.push_str(src.get(at..r.start).unwrap_or(""));
+            out.push_str(or_closed(src.get(at..r.start), src));
             out.push_str(MASK);
             at = r.end;
         }
-        out.push_str(src.get(at..).unwrap_or(""));
+        out.push_str(or_closed(src.get(at..), src));
         true
     }
 }
@@ -170,7 +172,7 @@ fn runs_something(text: &str) -> bool {
 
 /// Whether the segment ending at `end` pipes its output on (`|` but not `||`).
 fn piped_on(src: &str, end: usize) -> bool {
-    let rest = src.get(end..).unwrap_or("").trim_start_matches([' ', '\t']);
+    let rest = or_closed(src.get(end..), src).trim_start_matches([' ', '\t']);
     rest.starts_with('|') && !rest.starts_with("||")
 }
 
@@ -243,7 +245,7 @@ fn operands(t: &Tokens, text: &str, from: usize, push: &mut dyn FnMut(usize)) {
         if t.is_comment(k) {
             break;
         }
-        let raw = text.get(t.raw(k)).unwrap_or("");
+        let raw = or_closed(text.get(t.raw(k)), text);
         let n = redirection_len(raw);
         if n > 0 {
             k += if n == raw.len() { 2 } else { 1 };

@@ -57,7 +57,7 @@ use set::Dedup;
 pub use set::{Iter as TextsIter, Texts};
 use tokenize::Tokens;
 
-use crate::invariant::checked;
+use crate::invariant::{checked, or_closed};
 
 /// Everything the evaluator needs to know about one command string.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -350,7 +350,7 @@ pub fn with_heads_replaced(
     let mut at = 0;
     let mut changed = false;
     for seg in &segs {
-        let text = cmd.get(seg.clone()).unwrap_or("");
+        let text = or_closed(cmd.get(seg.clone()), cmd);
         tokenize::tokenize(text, tokenize::Dialect::Posix, &mut toks);
         let head = normalize::command_head(&toks, 0).index;
         if head >= toks.len() {
@@ -360,12 +360,12 @@ pub fn with_heads_replaced(
             continue;
         };
         let span = toks.raw(head);
-        out.push_str(cmd.get(at..seg.start + span.start).unwrap_or(""));
+        out.push_str(or_closed(cmd.get(at..seg.start + span.start), cmd));
         quote_word(&real, &mut out);
         at = seg.start + span.end;
         changed = true;
     }
-    out.push_str(cmd.get(at..).unwrap_or(""));
+    out.push_str(or_closed(cmd.get(at..), cmd));
     changed.then_some(out)
 }
 

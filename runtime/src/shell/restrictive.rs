@@ -527,7 +527,7 @@ fn pipes(c: &str, d: u8, sc: &mut Scratch, r: &mut Readings<'_>) {
             start = i;
             continue;
         }
-        let text = c.get(seg.clone()).unwrap_or("");
+        let text = or_closed(c.get(seg.clone()), c);
         tokenize(text, Dialect::Posix, &mut sc.toks);
         let toks = core::mem::take(&mut sc.toks);
         let kind = sink_kind(&toks);
@@ -546,7 +546,7 @@ fn pipes(c: &str, d: u8, sc: &mut Scratch, r: &mut Readings<'_>) {
         for src in sources {
             stage.clear();
             sc.norm
-                .segment(c.get(src.clone()).unwrap_or(""), &mut stage);
+                .segment(or_closed(c.get(src.clone()), c), &mut stage);
             pair.clear();
             pair.push_str(&stage);
             pair.push_str(" | ");
@@ -559,7 +559,7 @@ fn pipes(c: &str, d: u8, sc: &mut Scratch, r: &mut Readings<'_>) {
 
 /// Whether the operator between two segments (`c[end..next]`) is a pipe, not `||`.
 fn piped(c: &str, end: usize, next: usize) -> bool {
-    let between = c.get(end..next).unwrap_or("").trim();
+    let between = or_closed(c.get(end..next), c).trim();
     between == "|" || between == "|&"
 }
 
@@ -645,7 +645,7 @@ fn delete_source(
     let mut buf = String::new();
     let mut op = String::new();
     for src in sources {
-        let text = c.get(src.clone()).unwrap_or("");
+        let text = or_closed(c.get(src.clone()), c);
         tokenize(text, Dialect::Posix, &mut sc.toks);
         let t = &sc.toks;
         let h = command_head(t, 0).index;
@@ -678,7 +678,7 @@ fn delete_source(
         }
         if let Some(k) = target.filter(|&k| k < t.len()) {
             op.clear();
-            windows_operand(text.get(t.raw(k)).unwrap_or(""), &mut op);
+            windows_operand(or_closed(text.get(t.raw(k)), text), &mut op);
             r.add_alias(&op, &mut buf);
         }
     }
@@ -732,7 +732,7 @@ fn alternates(c: &str, t: &Tokens, at: HeadWord, applet: HeadWord, d: u8, r: &mu
 /// (`"C:\\Program Files\\X\\MpCmdRun.exe" -RemoveDefinitions` reads
 /// `mpcmdrun -removedefinitions`). The words after the head are taken raw, backslashes kept.
 fn windows_reading(c: &str, t: &Tokens, h: usize, d: u8, r: &mut Readings<'_>) {
-    let raw_head = c.get(t.raw(h)).unwrap_or("");
+    let raw_head = or_closed(c.get(t.raw(h)), c);
     let head = raw_head.trim_matches(|ch| ch == '"' || ch == '\'');
     let base = basename(head);
     let is_windows = heads::is_windows_name(base.as_bytes()) || head.contains('\\');
@@ -742,7 +742,7 @@ fn windows_reading(c: &str, t: &Tokens, h: usize, d: u8, r: &mut Readings<'_>) {
     let ext = heads::windows_extension(base.as_bytes());
     let name = base.get(..base.len() - ext).unwrap_or(base);
     let mut s = name.to_ascii_lowercase();
-    s.push_str(&c.get(t.raw(h).end..).unwrap_or("").to_ascii_lowercase());
+    s.push_str(&or_closed(c.get(t.raw(h).end..), c).to_ascii_lowercase());
     r.add(&s, d);
 }
 
@@ -760,14 +760,14 @@ fn cleaned_operands(c: &str, t: &Tokens, h: usize, d: u8, r: &mut Readings<'_>) 
     if !(h + 1..t.len()).any(|k| needs(t.value(k))) {
         return;
     }
-    let mut s = String::from(c.get(..t.raw(h).end).unwrap_or(""));
+    let mut s = String::from(or_closed(c.get(..t.raw(h).end), c));
     for k in h + 1..t.len() {
         s.push(' ');
         let w = t.value(k);
         if needs(w) {
             clean_path(w, &mut s);
         } else {
-            s.push_str(c.get(t.raw(k)).unwrap_or(""));
+            s.push_str(or_closed(c.get(t.raw(k)), c));
         }
     }
     r.add(&s, d);

@@ -16,6 +16,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::invariant::or_closed;
+
 use super::quote_word;
 use super::split::{split, SplitDialect};
 use super::tokenize::{redirection_len, tokenize, Dialect, Tokens};
@@ -47,8 +49,8 @@ fn with_variables(raw: &str) -> Option<String> {
     let mut at = 0;
     for seg in &segs {
         // The text before this segment (operators, spaces) is copied as it is.
-        out.push_str(raw.get(at..seg.start).unwrap_or(""));
-        let text = raw.get(seg.clone()).unwrap_or("");
+        out.push_str(or_closed(raw.get(at..seg.start), raw));
+        let text = or_closed(raw.get(seg.clone()), raw);
         changed |= substitute(text, &vars, &mut out);
         at = seg.end;
         let mut set = Vec::new();
@@ -60,7 +62,7 @@ fn with_variables(raw: &str) -> Option<String> {
             vars.push((name, value));
         }
     }
-    out.push_str(raw.get(at..).unwrap_or(""));
+    out.push_str(or_closed(raw.get(at..), raw));
     changed.then_some(out)
 }
 
@@ -78,9 +80,9 @@ fn in_directory(text: &str) -> Option<String> {
     let mut changed = false;
     let mut at = 0;
     for seg in &segs {
-        out.push_str(text.get(at..seg.start).unwrap_or(""));
+        out.push_str(or_closed(text.get(at..seg.start), text));
         at = seg.end;
-        let s = text.get(seg.clone()).unwrap_or("");
+        let s = or_closed(text.get(seg.clone()), text);
         tokenize(s, Dialect::Posix, &mut toks);
         if toks.value(0) == "cd" && toks.len() == 2 {
             let d = toks.value(1);
@@ -96,7 +98,7 @@ fn in_directory(text: &str) -> Option<String> {
             _ => out.push_str(s),
         }
     }
-    out.push_str(text.get(at..).unwrap_or(""));
+    out.push_str(or_closed(text.get(at..), text));
     changed.then_some(out)
 }
 
@@ -108,7 +110,7 @@ fn rebase(s: &str, t: &Tokens, dir: &str, out: &mut String) -> bool {
             out.push(' ');
         }
         let w = t.value(k);
-        let raw = s.get(t.raw(k)).unwrap_or("");
+        let raw = or_closed(s.get(t.raw(k)), s);
         let relative = k > 0
             && redirection_len(raw) == 0
             && !w.is_empty()
@@ -156,7 +158,7 @@ fn assignments(
             continue;
         };
         let value = word.get(name.len() + 1..).unwrap_or("");
-        let raw = text.get(toks.raw(k)).unwrap_or("");
+        let raw = or_closed(text.get(toks.raw(k)), text);
         if raw.contains("$(") || raw.contains('`') {
             continue;
         }
@@ -183,8 +185,14 @@ fn substitute(text: &str, vars: &[(String, String)], out: &mut String) -> bool {
         match c {
             b'\'' => single = true,
             b'\\' => {
-                out.push_str(text.get(k..k + 2).unwrap_or("\\"));
-                k += 2;
+                // The escape and the whole character it escapes (a multi-byte one included), so
+                // the copy below never starts inside a character.
+                let escaped = text
+                    .get(k + 1..)
+                    .and_then(|s| s.chars().next())
+                    .map_or(0, char::len_utf8);
+                out.push_str(or_closed(text.get(k..k + 1 + escaped), text));
+                k += 1 + escaped;
                 continue;
             }
             b'$' | b'`' => {
@@ -202,7 +210,7 @@ fn substitute(text: &str, vars: &[(String, String)], out: &mut String) -> bool {
             .get(k..)
             .and_then(|s| s.chars().next())
             .map_or(1, char::len_utf8);
-        out.push_str(text.get(k..k + len).unwrap_or(""));
+        out.push_str(or_closed(text.get(k..k + len), text));
         k += len;
     }
     changed
