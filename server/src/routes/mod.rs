@@ -161,6 +161,15 @@ fn health(state: &State) -> Reply {
     )
 }
 
+/// A string field of a request body; absent or not a string reads as empty, the zero value
+/// upstream's Go struct decoding gives it.
+pub fn text_field(body: &serde_json::Map<String, serde_json::Value>, key: &str) -> String {
+    body.get(key)
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// The request body as a JSON object, or the 4xx that says why not.
 pub fn json_body(ex: &mut Exchange) -> Result<serde_json::Map<String, serde_json::Value>, Reply> {
     let bytes = ex.body()?;

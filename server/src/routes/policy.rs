@@ -191,12 +191,7 @@ pub fn test(state: &State, ex: &mut Exchange, _p: &Principal) -> Reply {
         Ok(b) => b,
         Err(reply) => return reply,
     };
-    let text = |k: &str| {
-        body.get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
+    let text = |k: &str| super::text_field(&body, k);
     let command = text("command");
     let tool = Some(text("tool"))
         .filter(|t| !t.is_empty())

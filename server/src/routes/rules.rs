@@ -81,12 +81,7 @@ pub fn learn(state: &State, ex: &mut Exchange, _p: &Principal) -> Reply {
         Ok(b) => b,
         Err(reply) => return reply,
     };
-    let text = |k: &str| {
-        body.get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
+    let text = |k: &str| super::text_field(&body, k);
     let tool = text("tool");
     if !["exec", "read", "write", "edit"].contains(&tool.as_str()) {
         return Reply::error(400, "invalid tool: learn takes exec, read, write or edit");

@@ -464,14 +464,7 @@ pub fn create_approval(
     outcome: &Outcome,
     timeout: Option<Duration>,
 ) -> Result<Approval, Reply> {
-    let text = |k: &str| {
-        prepared
-            .params
-            .get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
+    let text = |k: &str| super::text_field(&prepared.params, k);
     let new = NewApproval {
         tool: prepared.call.tool.clone(),
         command: text("command"),
