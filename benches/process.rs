@@ -11,7 +11,8 @@
 //!   evaluator is built too), so the exec's share is the env difference less twice the true one;
 //! - `rampart hook` end to end, one Claude Code `PreToolUse` payload per process, audit record
 //!   included (budget: p50 at most 0.5 ms more than starting a trivial binary), paired with
-//!   `/bin/true` run on the same stdin.
+//!   `/bin/true` run on the same stdin; the build users install (`scripts/dist.sh` puts it in
+//!   `target/dist`, or `RAMPART_BIN`) and the one cargo built run in the same rounds.
 //!
 //! The preload part needs `target/release/librampart.so`, which build.rs puts there; skipped with
 //! a note when it is missing (`RAMPART_SKIP_PRELOAD=1`, or its build failed).
@@ -182,15 +183,16 @@ fn paired_median_us(plain: &[Duration], with: &[Duration]) -> f64 {
 /// One Claude Code `PreToolUse` payload per `rampart hook` process (the embedded standard
 /// profile, the audit record included), each paired with a trivial binary (`/bin/true`) given
 /// the same stdin, so the budget's "more than starting a trivial binary" is a paired difference.
+/// The build users install (`scripts/dist.sh`, or `RAMPART_BIN`) runs in the same rounds as the
+/// one cargo built, so the two are compared on the same machine at the same moment.
 fn hook(scratch: &Path) -> Vec<Summary> {
-    let has_hook = rampart(scratch, &["hook", "--help"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_hook {
-        println!("rampart hook: no such command in this build; skipped");
-        return Vec::new();
+    let mut builds = vec![("cargo build --release".to_string(), PathBuf::from(RAMPART))];
+    let installed = std::env::var_os("RAMPART_BIN")
+        .map(PathBuf::from)
+        .or_else(|| Some(repo_path("target/dist/rampart")).filter(|p| p.exists()));
+    match installed {
+        Some(bin) => builds.insert(0, (format!("installed build, {}", bin.display()), bin)),
+        None => println!("rampart hook: no target/dist/rampart (scripts/dist.sh) or RAMPART_BIN; measuring the cargo build only"),
     }
     let payload = scratch.join("pre-tool-use.json");
     let input = format!(
@@ -198,40 +200,54 @@ fn hook(scratch: &Path) -> Vec<Summary> {
         scratch.display()
     );
     std::fs::write(&payload, input).expect("payload");
-    let hook = || {
-        let mut cmd = rampart(scratch, &["hook"]);
+    let run = |program: &Path, args: &[&str]| {
+        let mut cmd = Command::new(program);
+        cmd.current_dir(scratch).env("HOME", scratch).args(args);
         cmd.stdin(std::fs::File::open(&payload).expect("payload"));
         timed(cmd)
     };
-    let trivial = || {
-        let mut cmd = Command::new("/bin/true");
-        cmd.stdin(std::fs::File::open(&payload).expect("payload"));
-        timed(cmd)
+    // Each hook is paired with the /bin/true run right after it: a process start pays for what the
+    // one before it left behind (pages to free, caches to refill), so each build gets its own pairs.
+    let round = |pairs: &mut [(Vec<Duration>, Vec<Duration>)]| {
+        for ((_, bin), (hooks, trues)) in builds.iter().zip(pairs.iter_mut()) {
+            hooks.push(run(bin, &["hook"]));
+            trues.push(run(Path::new("/bin/true"), &[]));
+        }
     };
+    let mut pairs = vec![(Vec::new(), Vec::new()); builds.len()];
     for _ in 0..50 {
-        hook();
-        trivial();
+        round(&mut pairs);
     }
-    let (mut hooks, mut trues) = (Vec::new(), Vec::new());
+    for (hooks, trues) in &mut pairs {
+        hooks.clear();
+        trues.clear();
+    }
     for _ in 0..2_000 {
-        hooks.push(hook());
-        trues.push(trivial());
+        round(&mut pairs);
     }
-    let mut added: Vec<Duration> = hooks
-        .iter()
-        .zip(&trues)
-        .map(|(h, t)| h.saturating_sub(*t))
-        .collect();
-    added.sort();
-    println!(
-        "rampart hook added cost over /bin/true (paired differences): p50 {}, p99 {}",
-        human(added[added.len() / 2]),
-        human(added[added.len() * 99 / 100])
-    );
-    vec![
-        Summary::from_samples("rampart hook (Claude Code PreToolUse, Bash)", hooks),
-        Summary::from_samples("/bin/true, same stdin", trues),
-    ]
+    let mut out = Vec::new();
+    for ((label, _), (hooks, trues)) in builds.iter().zip(pairs) {
+        let mut added: Vec<Duration> = hooks
+            .iter()
+            .zip(&trues)
+            .map(|(h, t)| h.saturating_sub(*t))
+            .collect();
+        added.sort();
+        println!(
+            "rampart hook ({label}) added cost over /bin/true (paired differences): p50 {}, p99 {}",
+            human(added[added.len() / 2]),
+            human(added[added.len() * 99 / 100])
+        );
+        out.push(Summary::from_samples(
+            &format!("rampart hook ({label})"),
+            hooks,
+        ));
+        out.push(Summary::from_samples(
+            "/bin/true after it, same stdin",
+            trues,
+        ));
+    }
+    out
 }
 
 /// Runs `cmd` to its end with stdout and stderr discarded; how long it took.

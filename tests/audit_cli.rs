@@ -22,7 +22,7 @@ impl Home {
     }
 
     fn rampart(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_rampart"))
+        Command::new(crate::rampart_bin())
             .args(args)
             .env("HOME", &self.0)
             .env_remove("NO_COLOR")

@@ -26,7 +26,7 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn rampart(dir: &PathBuf, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_rampart"));
+    let mut command = Command::new(crate::rampart_bin());
     command.args(args).current_dir(dir).env("HOME", dir);
     command
 }

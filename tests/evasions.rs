@@ -79,7 +79,7 @@ fn a_symlink_is_resolved_by_the_binary_where_the_file_exists() {
         "params": {"command": "./t evasion-marker"},
         "workdir": sb.root.to_str().unwrap(),
     });
-    let out = Command::new(env!("CARGO_BIN_EXE_rampart"))
+    let out = Command::new(crate::rampart_bin())
         .arg("--config")
         .arg(&policy)
         .arg("check")
@@ -152,7 +152,7 @@ fn interpreters_exec_functions_are_read_through() {
         "vim -c ':!touch evasion-marker' -c ':q!'",
         "tar -cf /dev/null /dev/null --checkpoint=1 --checkpoint-action=exec='touch evasion-marker'",
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_rampart"))
+        let out = Command::new(crate::rampart_bin())
             .arg("--config")
             .arg(&policy)
             .args(["policy", "explain", command])

@@ -7,7 +7,7 @@
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -72,7 +72,7 @@ impl Home {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_rampart"));
+        let mut command = Command::new(crate::rampart_bin());
         command
             .arg("--config")
             .arg(self.dir.join("policy.yaml"))
@@ -1327,7 +1327,7 @@ fn an_upstream_claude_settings_file_works_unchanged() {
     let command = settings["hooks"]["PreToolUse"][0]["hooks"][0]["command"]
         .as_str()
         .unwrap();
-    let bin = Path::new(env!("CARGO_BIN_EXE_rampart")).parent().unwrap();
+    let bin = crate::rampart_bin().parent().unwrap();
     let path = format!(
         "{}:{}",
         bin.display(),
@@ -1370,7 +1370,7 @@ fn an_upstream_claude_settings_file_works_unchanged() {
 fn a_closed_stdout_never_lands_in_an_audit_file() {
     use std::os::unix::process::CommandExt;
     let home = Home::new("closed-stdout");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_rampart"));
+    let mut command = Command::new(crate::rampart_bin());
     command
         .arg("hook")
         .current_dir(&home.dir)
@@ -1482,7 +1482,7 @@ fn counts_and_single_use_rules_hold_across_hook_processes() {
         suggested.as_array().is_some_and(|s| !s.is_empty()),
         "a default deny carries the command that would allow it: {suggested}"
     );
-    let allow = Command::new(env!("CARGO_BIN_EXE_rampart"))
+    let allow = Command::new(crate::rampart_bin())
         .args([
             "--config",
             "policy.yaml",

@@ -55,7 +55,7 @@ fn drive(
         .arg(mcp_dir().join("client.py"))
         .arg(mode)
         .arg("--")
-        .arg(env!("CARGO_BIN_EXE_rampart"))
+        .arg(crate::rampart_bin())
         .arg("mcp")
         .args(flags)
         .arg("--")

@@ -68,7 +68,7 @@ pub fn scratch(name: &str) -> PathBuf {
 
 /// `rampart` with HOME at `home` and no approval queue reachable.
 pub fn rampart(home: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_rampart"));
+    let mut command = Command::new(crate::rampart_bin());
     command
         .current_dir(home)
         .env("HOME", home)

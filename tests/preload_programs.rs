@@ -51,8 +51,7 @@ pub(crate) fn library() -> &'static Path {
         if let Some(prebuilt) = std::env::var_os("RAMPART_PRELOAD_LIB") {
             return PathBuf::from(prebuilt);
         }
-        let beside_binary =
-            Path::new(env!("CARGO_BIN_EXE_rampart")).with_file_name("librampart.so");
+        let beside_binary = crate::rampart_bin().with_file_name("librampart.so");
         if beside_binary.is_file() {
             return beside_binary;
         }

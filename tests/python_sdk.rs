@@ -35,7 +35,7 @@ fn python_sdk_suite_passes_against_a_real_server() {
             "sdks/python",
         ])
         .current_dir(root)
-        .env("RAMPART_BIN", env!("CARGO_BIN_EXE_rampart"))
+        .env("RAMPART_BIN", crate::rampart_bin())
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .output()
         .unwrap();

@@ -49,7 +49,7 @@ impl Home {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_rampart"));
+        let mut command = Command::new(crate::rampart_bin());
         command
             .args(args)
             .current_dir(&self.root)
@@ -219,7 +219,7 @@ fn each_host_gets_its_exact_hooks_and_keeps_everything_else() {
     let stable = home.stable();
     assert_eq!(
         std::fs::read_link(&stable).unwrap(),
-        std::fs::canonicalize(env!("CARGO_BIN_EXE_rampart")).unwrap()
+        std::fs::canonicalize(crate::rampart_bin()).unwrap()
     );
 
     let claude = home.json(".claude/settings.json");

@@ -56,7 +56,7 @@ impl Scratch {
     }
 
     fn rampart(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_rampart"));
+        let mut c = Command::new(crate::rampart_bin());
         c.args(args)
             .current_dir(self.repo())
             .env("HOME", self.home())

@@ -20,7 +20,7 @@ fn rampart(dir: &Path, args: &[&str]) -> Output {
 }
 
 fn run(dir: &Path, args: &[&str], input: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_rampart"));
+    let mut command = Command::new(crate::rampart_bin());
     command
         .args(args)
         .current_dir(dir)

@@ -20,7 +20,7 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn wrap(home: &Path, flags: &[&str], agent: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rampart"))
+    Command::new(crate::rampart_bin())
         .current_dir(home)
         .env("HOME", home)
         .env("SHELL", "/bin/bash")
@@ -140,7 +140,7 @@ fn monitor_mode_records_the_deny_and_lets_it_run() {
     let home = scratch("monitor");
     let script = format!("$SHELL -c '{DENIED}'\n");
     std::fs::write(home.join("agent.sh"), script).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_rampart"))
+    let out = Command::new(crate::rampart_bin())
         .current_dir(&home)
         .env("HOME", &home)
         .args(["wrap", "--mode", "monitor", "--", "bash", "agent.sh"])
@@ -167,7 +167,7 @@ fn commands_are_recorded_with_the_callers_identity_as_a_hook_derives_it() {
         format!("$SHELL -c '{ALLOWED}'\nRAMPART_AGENT_DEPTH=deep $SHELL -c 'touch deep-marker'\necho status=$?\n"),
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_rampart"))
+    let out = Command::new(crate::rampart_bin())
         .current_dir(&repo)
         .env("HOME", &home)
         .env("RAMPART_URL", "http://127.0.0.1:9")

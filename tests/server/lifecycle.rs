@@ -74,7 +74,7 @@ fn install_writes_a_unit_that_systemd_accepts() {
         .home()
         .join(".config/systemd/user/rampart-serve.service");
     let text = std::fs::read_to_string(&unit).unwrap();
-    let exe = env!("CARGO_BIN_EXE_rampart");
+    let exe = crate::rampart_bin().display();
     assert!(
         text.contains(&format!(
             "ExecStart={exe} serve --port 9191 --mode enforce --approval-timeout 5m"

@@ -40,7 +40,7 @@ impl Home {
     }
 
     pub fn rampart(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_rampart"));
+        let mut c = Command::new(crate::rampart_bin());
         c.args(args)
             .current_dir(self.work())
             .env("HOME", self.home())
