@@ -767,6 +767,19 @@ fn doctor_finds_a_broken_hook_and_fix_repairs_it() {
     let (code, report) = doctor(&home, &[]);
     assert_eq!(code, Some(0), "{report}");
     assert_eq!(report["ok"], true);
+    // The hooks' binary is judged by how it was linked (RAMPART_BIN may be the static build).
+    let headers = Command::new("readelf")
+        .arg("-lW")
+        .arg(crate::rampart_bin())
+        .output()
+        .unwrap();
+    let dynamic = String::from_utf8_lossy(&headers.stdout).contains("program interpreter");
+    let linkage = check(&report, "hook binary");
+    assert_eq!(
+        linkage["status"],
+        if dynamic { "warn" } else { "ok" },
+        "{linkage}"
+    );
 
     // The hook's binary path goes bad, Gemini's settings UI drops the hooks, the token is
     // readable by others.

@@ -184,6 +184,7 @@ fn gather(ctx: &Context, config: Option<PathBuf>, audit_dir: &Path) -> Vec<Check
         ));
     } else {
         checks.push(link_check(ctx, &hosts));
+        checks.extend(linkage_check(ctx));
     }
     checks.extend(hosts.iter().map(host_check));
     checks.extend(hosts.iter().filter_map(server_check));
@@ -218,6 +219,28 @@ fn link_check(ctx: &Context, hosts: &[HostState]) -> Check {
         );
     }
     Check::problem(Level::Fail, "stable binary", detail, fix).repaired_by(Repair::Link)
+}
+
+/// Whether the binary the hooks start is the static build: a dynamically linked one works, but
+/// every tool call pays for the loader (benches/RESULTS.md, "the build users install").
+fn linkage_check(ctx: &Context) -> Option<Check> {
+    let binary = std::fs::canonicalize(ctx.stable_binary()).ok()?;
+    let check = match binary::linkage(&binary)? {
+        binary::Linkage::Static => Check::ok("hook binary", format!("{}: static", binary.display())),
+        binary::Linkage::Dynamic => Check::problem(
+            Level::Warn,
+            "hook binary",
+            format!(
+                "{} is dynamically linked: each tool call waits about 0.7 ms more for it to start than for the static build",
+                binary.display()
+            ),
+            format!(
+                "scripts/dist.sh (in rampart's sources), then install target/dist/rampart in place of {}",
+                binary.display()
+            ),
+        ),
+    };
+    Some(check)
 }
 
 fn host_check(state: &HostState) -> Check {

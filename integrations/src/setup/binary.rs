@@ -117,6 +117,46 @@ pub fn link_target(link: &Path, current_exe: &Path, path_var: Option<&std::ffi::
         .unwrap_or(exe)
 }
 
+/// How an executable was linked, as its ELF program headers say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Linkage {
+    /// Started through the dynamic loader (it has a `PT_INTERP` header): each start maps libc
+    /// and relocates the binary, which is most of a hook process's cost (benches/RESULTS.md).
+    Dynamic,
+    /// Everything is in the file: what `scripts/dist.sh` builds.
+    Static,
+}
+
+/// How the executable at `path` was linked; `None` when it is not a 64-bit little-endian ELF
+/// file (a wrapper script, another platform's binary).
+pub fn linkage(path: &Path) -> Option<Linkage> {
+    use std::os::unix::fs::FileExt;
+    const PT_INTERP: u32 = 3;
+    let file = fs::File::open(path).ok()?;
+    let mut header = [0u8; 64];
+    file.read_exact_at(&mut header, 0).ok()?;
+    if header.get(..6)? != b"\x7fELF\x02\x01" {
+        return None;
+    }
+    let field = |at: usize, width: usize| -> Option<u64> {
+        let mut le = [0u8; 8];
+        le.get_mut(..width)?
+            .copy_from_slice(header.get(at..at + width)?);
+        Some(u64::from_le_bytes(le))
+    };
+    let (table, entry, count) = (field(0x20, 8)?, field(0x36, 2)?, field(0x38, 2)?);
+    let mut headers = vec![0u8; usize::try_from(entry * count).ok()?];
+    file.read_exact_at(&mut headers, table).ok()?;
+    let interp = headers
+        .chunks_exact(usize::try_from(entry).ok()?.max(4))
+        .any(|h| h.get(..4) == Some(&PT_INTERP.to_le_bytes()[..]));
+    Some(if interp {
+        Linkage::Dynamic
+    } else {
+        Linkage::Static
+    })
+}
+
 #[cfg(test)]
 #[allow(
     clippy::unwrap_used,
@@ -126,6 +166,35 @@ pub fn link_target(link: &Path, current_exe: &Path, path_var: Option<&std::ffi::
 )]
 mod tests {
     use super::*;
+
+    #[test]
+    fn linkage_is_read_from_the_program_headers() {
+        // This test binary is linked by cargo as the CLI is: dynamically.
+        let exe = std::env::current_exe().unwrap();
+        assert_eq!(linkage(&exe), Some(Linkage::Dynamic));
+        let dir = std::env::temp_dir().join(format!("rampart-linkage-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let script = dir.join("script");
+        fs::write(&script, "#!/bin/sh\n").unwrap();
+        assert_eq!(linkage(&script), None);
+        // The same binary with its PT_INTERP header renamed (PT_NULL) reads as static.
+        let mut bytes = fs::read(&exe).unwrap();
+        let table = u64::from_le_bytes(bytes[0x20..0x28].try_into().unwrap()) as usize;
+        let entry = u16::from_le_bytes(bytes[0x36..0x38].try_into().unwrap()) as usize;
+        let count = u16::from_le_bytes(bytes[0x38..0x3a].try_into().unwrap()) as usize;
+        for i in 0..count {
+            let at = table + i * entry;
+            if bytes[at..at + 4] == 3u32.to_le_bytes() {
+                bytes[at..at + 4].copy_from_slice(&0u32.to_le_bytes());
+            }
+        }
+        let edited = dir.join("edited");
+        fs::write(&edited, &bytes).unwrap();
+        assert_eq!(linkage(&edited), Some(Linkage::Static));
+        fs::write(&edited, &bytes[..40]).unwrap();
+        assert_eq!(linkage(&edited), None, "a truncated header");
+        let _ = fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn the_link_is_installed_refreshed_and_judged() {
