@@ -163,6 +163,9 @@ struct Slots<T> {
 
 const CLAIMED: u32 = u32::MAX;
 
+// `Slots::new` allocates the places as `u32`s.
+const _: () = assert!(core::mem::align_of::<AtomicU32>() == core::mem::align_of::<u32>());
+
 // SAFETY: a position is written once, by the one thread that claimed the slot it belongs to,
 // and read only after that slot's place was published (Release store / Acquire load);
 // afterwards it is shared immutably, which `T: Sync` allows. Values move between threads only
@@ -172,8 +175,13 @@ unsafe impl<T: Send + Sync> Sync for Slots<T> {}
 impl<T> Slots<T> {
     fn new(len: usize) -> Slots<T> {
         // The places first: with a bump allocator they then follow what was allocated before,
-        // on pages already touched, and the first stored values follow them.
-        let places = (0..len).map(|_| AtomicU32::new(0)).collect();
+        // on pages already touched, and the first stored values follow them. Zeroed by the
+        // allocator (one `calloc`), not place by place.
+        let zeroed: *mut [u32] = Box::into_raw(alloc::vec![0u32; len].into_boxed_slice());
+        // SAFETY: `AtomicU32` has the size and bit validity of `u32`, and (asserted below) its
+        // alignment, so the allocation is a valid `[AtomicU32]` of `len` zeros with the layout
+        // that box will free it with; the raw pointer is used once, here.
+        let places = unsafe { Box::from_raw(zeroed as *mut [AtomicU32]) };
         // SAFETY: `UnsafeCell<MaybeUninit<T>>` is valid uninitialised, so the uninitialised
         // slice may be assumed initialised; its memory is left untouched until a value is stored.
         let storage = unsafe { Box::new_uninit_slice(len).assume_init() };
