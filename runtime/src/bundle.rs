@@ -279,6 +279,9 @@ impl<'a> Bundle<'a> {
     /// The bytes must be a bundle written by [`BundleWriter`] of this crate version and not
     /// modified since (the compiler writes it atomically, owned by the user or root). The DFAs
     /// are later read with `from_bytes_unchecked`; corrupt DFA bytes are undefined behaviour.
+    /// The program's records are not: they are read with checked reads only, and what an
+    /// unchecked open leaves unchecked in them (a text, a list, a code) reads empty, short or as
+    /// deny (see [`crate::program::flat`]), never out of bounds.
     pub unsafe fn open_unchecked(bytes: &'a [u8]) -> Result<Bundle<'a>, BundleError> {
         Self::parse(bytes)
     }

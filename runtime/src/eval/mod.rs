@@ -146,8 +146,9 @@ const FIELDS: usize = Field::ALL.len();
 
 impl<'a> Evaluator<'a> {
     /// Locates the program's records and the automata, both read in place; checks that the
-    /// program section's length is what its counts say and that every table the program names
-    /// lies within the words section. DFAs are loaded on first use.
+    /// program section's length is what its counts say, that its policies' rules follow one
+    /// another ([`ProgramView::new`]) and that every table the program names lies within the
+    /// words section. DFAs are loaded on first use.
     ///
     /// The records themselves (each rule's texts and lists, each confirm's DFA number, the
     /// confirm index's order) are checked by [`Bundle::open`] ([`check_program`]), not here: behind

@@ -405,7 +405,9 @@ impl<'a> Blocks<'a> {
 
 impl<'a> ProgramView<'a> {
     /// The view of a program section; `None` unless its length is exactly what its header's
-    /// counts announce. Records are not looked at (see [`ProgramView::check`]).
+    /// counts announce and the policies' rules follow one another through the rules (as
+    /// [`encode`] lays them): a policy never loses its rules, however damaged the other records
+    /// are. The other records are not looked at (see [`ProgramView::check`]).
     pub fn new(bytes: &'a [u8]) -> Option<ProgramView<'a>> {
         let head = |i| word_at(bytes, i);
         let bytes_of =
@@ -428,7 +430,10 @@ impl<'a> ProgramView<'a> {
                 text: take(head(7)? as usize)?,
             },
         };
-        rest.is_empty().then_some(view)
+        let tiled = view.policies.iter().try_fold(0u32, |next, rec| {
+            (rec_word(rec, 7) == next).then(|| next.checked_add(rec_word(rec, 8)))?
+        });
+        (rest.is_empty() && tiled == u32::try_from(view.rules.len()).ok()).then_some(view)
     }
 
     /// The default action as written (`None`: upstream's empty default, which is deny). An
@@ -485,7 +490,7 @@ impl<'a> ProgramView<'a> {
             .get(first..first.saturating_add(rec_word(rec, 8) as usize));
         Some(PolicyView {
             rec,
-            // `check` refused a policy whose rules lie past the rules; unchecked, it has none.
+            // `new` found the policies' rules lying one after another through the rules.
             rules: crate::invariant::checked(rules).unwrap_or(&[]),
             blocks: self.blocks,
         })
@@ -1051,7 +1056,11 @@ mod tests {
             for value in [0x02, 0x7f, 0x80, 0xc3, 0xff] {
                 let mut damaged = bytes.clone();
                 damaged[at] = value;
-                let view = ProgramView::new(&damaged).unwrap();
+                // `new` refuses only a policy's rules moved (the length stays right).
+                let Some(view) = ProgramView::new(&damaged) else {
+                    refused += 1;
+                    continue;
+                };
                 if !view.check() {
                     refused += 1;
                     continue;
@@ -1098,10 +1107,15 @@ mod tests {
         );
         assert_eq!(
             with(policies_at + 8 * 4, 4),
-            Some(false),
-            "rules of a policy"
+            None,
+            "rules of a policy: refused by `new`"
         );
         assert_eq!(with(policies_at + 6 * 4, 4), Some(false), "policy flags");
+        // The second policy's rules start where the first's end (rule 1); anywhere else, even
+        // inside the rules, is refused by `new`.
+        let second = policies_at + POLICY_WORDS * 4 + 7 * 4;
+        assert_eq!(with(second, 0), None, "rules that overlap");
+        assert_eq!(with(second, 1), Some(true), "as written");
         assert_eq!(with(rules_at + W_ACTION * 4, 4), Some(true), "deny is fine");
     }
 }
