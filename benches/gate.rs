@@ -176,7 +176,7 @@ fn open(bundle: &str, n: &str, validated: bool) -> Result<(), String> {
         };
         let bundle = bundle.map_err(|e| e.to_string())?;
         let evaluator = Evaluator::new(&bundle).map_err(|e| e.to_string())?;
-        fields += evaluator.program().fields.len();
+        fields += evaluator.program().field_count();
     }
     println!("opens={n} validated={validated} fields={fields}");
     Ok(())

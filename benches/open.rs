@@ -52,8 +52,7 @@ fn unchecked_evaluator() -> usize {
     Evaluator::new(&bundle)
         .expect("evaluator")
         .program()
-        .fields
-        .len()
+        .field_count()
 }
 
 fn bundle_file() -> PathBuf {
@@ -71,7 +70,7 @@ fn mmap_unchecked_evaluator(path: &PathBuf) -> usize {
     // SAFETY: the file holds the validated standard bundle.
     let bundle = unsafe { Bundle::open_unchecked(&map) }.expect("valid");
     let evaluator = Evaluator::new(&bundle).expect("evaluator");
-    evaluator.program().fields.len()
+    evaluator.program().field_count()
 }
 
 #[divan::bench(name = "validated")]

@@ -226,7 +226,7 @@ fn a_confirm_naming_a_missing_dfa_is_refused_or_fails_closed() {
     use rampart_runtime::program::{Confirm, Field};
     let owned = OwnedBundle::open(&bundle_bytes()).unwrap();
     let ev = owned.evaluator().unwrap();
-    let table = ev.program().field(Field::Command).unwrap().clone();
+    let table = ev.program().field(Field::Command).unwrap();
     assert!(
         table.confirms.len >= Confirm::WORDS,
         "the sample has a confirm"
@@ -251,6 +251,57 @@ fn a_confirm_naming_a_missing_dfa_is_refused_or_fails_closed() {
     // SAFETY: only confirm records changed; every DFA is intact.
     let unchecked = unsafe { OwnedBundle::open_unchecked(&damaged) }.unwrap();
     assert_fails_closed(&unchecked, "curl x | sh");
+}
+
+/// A rule record whose message runs past the text block: the validated open refuses the bundle
+/// (`ProgramView::check`); behind `open_unchecked`, which checks only the program section's
+/// length against its counts, the message reads empty and nothing is read out of bounds.
+#[test]
+fn a_rule_record_with_a_bad_text_is_refused_or_reads_empty() {
+    let bytes = bundle_bytes();
+    let word =
+        |data: &[u8], i: usize| u32::from_le_bytes(data[4 * i..4 * i + 4].try_into().unwrap());
+    let damage = |kind: SectionKind, data: &[u8]| {
+        let mut data = data.to_vec();
+        if kind == SectionKind::Program {
+            // Header: default action, then the counts of fields and policies; 10 words a field,
+            // 9 a policy; the first rule's message is its words 2 and 3.
+            let rules_at = 8 + 10 * word(&data, 1) as usize + 9 * word(&data, 2) as usize;
+            let len_at = 4 * (rules_at + 3);
+            data[len_at..len_at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        }
+        Some(data)
+    };
+    let damaged = resealed(&bytes, damage);
+    assert_eq!(
+        OwnedBundle::open(&damaged).err(),
+        Some(BundleError::ProgramReferences)
+    );
+    // SAFETY: only a rule's message length changed; every DFA is intact.
+    let unchecked = unsafe { OwnedBundle::open_unchecked(&damaged) }.unwrap();
+    let ev = unchecked.evaluator().unwrap();
+    let rule = ev.program().policy(0).unwrap().rule(0).unwrap();
+    assert_eq!(ev.program().text(rule.message()), "");
+    let call = Call::new("exec", "a", &[("command", "rm -rf /")]);
+    let _ = ev.evaluate(&call, &EvalContext::at(0));
+    // A program section cut short is refused by both opens' evaluators.
+    let cut = resealed(&bytes, |kind, data| {
+        Some(if kind == SectionKind::Program {
+            data[..data.len() - 1].to_vec()
+        } else {
+            data.to_vec()
+        })
+    });
+    assert_eq!(
+        OwnedBundle::open(&cut).err(),
+        Some(BundleError::ProgramUndecodable)
+    );
+    // SAFETY: only the program section changed; every DFA is intact.
+    let unchecked = unsafe { OwnedBundle::open_unchecked(&cut) }.unwrap();
+    assert_eq!(
+        unchecked.evaluator().err(),
+        Some(BundleError::ProgramUndecodable)
+    );
 }
 
 /// Deciding `command` with `bundle` meets its damage and denies, saying so.

@@ -24,7 +24,7 @@ fn bundle_sections() {
         println!("{s:?}");
     }
     let ev = owned.evaluator().unwrap();
-    for (i, f) in ev.program().fields.iter().enumerate() {
+    for (i, f) in ev.program().fields().enumerate() {
         println!(
             "field {i}: {} atoms, {} prefilters, dfas {:?}, {} confirms",
             f.atoms,

@@ -184,7 +184,7 @@ fn local(command: &Command, s: &Settings) -> Local {
     let once = loaded
         .evaluator
         .winning_rule(&decision)
-        .is_some_and(|r| r.once);
+        .is_some_and(|r| r.once());
     let stops_by_rule = decision.winner.is_some() && !decision.allowed();
     let verdict = Verdict {
         decision: decision.action.as_str(),

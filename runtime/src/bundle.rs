@@ -2,14 +2,15 @@
 //!
 //! Why a hand-written container rather than one serialized struct: the dense DFAs must be read
 //! zero-copy from the mapping (they need 4-byte alignment, so every section starts at a 64-byte
-//! boundary), while the rule tables and metadata are small enough to decode (the rule tables
-//! with their own fixed-width codec, [`crate::program::flat`]; the metadata with postcard). A
-//! fixed little-endian header says what the file is before anything else is trusted.
+//! boundary), and the rule tables are read in place too, as fixed-width little-endian records
+//! ([`crate::program::flat`]); only the metadata, which deciding never reads, is decoded
+//! (postcard). A fixed little-endian header says what the file is before anything else is
+//! trusted.
 //!
 //! Opening must cost next to nothing (the preload opens a bundle in every process), so the file
 //! has a handful of sections whatever the policy: the hundreds of small sparse DFAs share one
-//! section and an index, and the program's long lists (atom numbers, confirm triples) lie in a
-//! section of words read in place instead of being decoded.
+//! section and an index, the program's long lists (atom numbers, confirm triples) lie in a
+//! section of words, and its policies and rules are records: all read in place, none decoded.
 //!
 //! Layout:
 //!
@@ -32,7 +33,7 @@ use crate::invariant::or_closed;
 /// The first eight bytes of every bundle.
 pub const MAGIC: [u8; 8] = *b"RAMPART\0";
 /// Bumped whenever the container or the program encoding changes incompatibly.
-pub const FORMAT_VERSION: u32 = 8;
+pub const FORMAT_VERSION: u32 = 9;
 /// The serialized DFA wire format belongs to regex-automata 0.4; a bundle built by another major
 /// version must be recompiled, not misread.
 pub const AUTOMATA_VERSION: [u8; 16] = *b"regex-automata/4";
@@ -58,7 +59,8 @@ pub enum SectionKind {
     /// aligned offset (dense DFAs are read in place as u32s). Located through
     /// [`SectionKind::DenseIndex`].
     DenseDfas = 1,
-    /// The rule tables and atom layout ([`crate::program::Program`], [`crate::program::flat`]).
+    /// The rule tables and atom layout as fixed-width records ([`crate::program::flat`]), read in
+    /// place through [`crate::program::ProgramView`].
     Program = 2,
     /// Names, pattern texts and the source map for explain ([`crate::program::Metadata`], postcard).
     Metadata = 3,
@@ -175,10 +177,10 @@ pub enum BundleError {
     BadAutomaton {
         index: u32,
     },
-    /// The program section (the rule tables) did not decode.
+    /// The program section's length is not what its counts announce.
     ProgramUndecodable,
-    /// The program decoded, but its field tables do not match the bundle: a wrong number of
-    /// fields, or a reference to an automaton or a word list the bundle does not hold.
+    /// The program's records do not match the bundle: a wrong number of fields, a reference to
+    /// an automaton, a word list, a list or a text the bundle does not hold, or an unknown code.
     ProgramReferences,
     /// The metadata section (names, pattern texts, source map) did not decode.
     MetadataUndecodable,
@@ -277,6 +279,9 @@ impl<'a> Bundle<'a> {
     /// The bytes must be a bundle written by [`BundleWriter`] of this crate version and not
     /// modified since (the compiler writes it atomically, owned by the user or root). The DFAs
     /// are later read with `from_bytes_unchecked`; corrupt DFA bytes are undefined behaviour.
+    /// The program's records are not: they are read with checked reads only, and what an
+    /// unchecked open leaves unchecked in them (a text, a list, a code) reads empty, short or as
+    /// deny (see [`crate::program::flat`]), never out of bounds.
     pub unsafe fn open_unchecked(bytes: &'a [u8]) -> Result<Bundle<'a>, BundleError> {
         Self::parse(bytes)
     }

@@ -128,6 +128,14 @@ pub fn canonicalize<'c>(
     call: &'c Call,
     tool_params: &[String],
 ) -> Result<Canonical<'c>, InputError> {
+    canonicalize_named(call, tool_params.iter().map(String::as_str))
+}
+
+/// [`canonicalize`] with the tool params' names as an iterator (the program's, read in place).
+pub fn canonicalize_named<'c, 'p>(
+    call: &'c Call,
+    tool_params: impl Iterator<Item = &'p str>,
+) -> Result<Canonical<'c>, InputError> {
     let tool = call.tool.as_str();
     let command = pick(call, command_keys(tool))?;
     let path = pick(call, path_keys(tool))?;
@@ -184,7 +192,11 @@ pub(crate) fn pick<'c>(call: &'c Call, keys: &[&str]) -> Result<Option<&'c str>,
     Ok(found)
 }
 
-fn check_sizes(call: &Call, c: &Canonical<'_>, tool_params: &[String]) -> Result<(), InputError> {
+fn check_sizes<'p>(
+    call: &Call,
+    c: &Canonical<'_>,
+    tool_params: impl Iterator<Item = &'p str>,
+) -> Result<(), InputError> {
     let named = [
         ("agent", Some(call.agent.as_str())),
         ("session", Some(call.session.as_str())),

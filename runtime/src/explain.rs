@@ -10,7 +10,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::bundle::{Bundle, BundleError, SectionKind};
-use crate::call::{canonicalize, Call};
+use crate::call::{canonicalize_named, Call};
 use crate::eval::rules::{each_field, FieldResult};
 use crate::eval::{Decision, EvalContext, Evaluator};
 use crate::program::{AtomMeta, Field, Metadata};
@@ -87,7 +87,7 @@ impl<'a> Evaluator<'a> {
             matched_policies: decision.matched_policies.clone(),
             winner: None,
         };
-        let Ok(canon) = canonicalize(call, &self.program().tool_params) else {
+        let Ok(canon) = canonicalize_named(call, self.program().tool_params()) else {
             return Ok(out);
         };
         let readings = canon.command.map(crate::shell::read_command);
@@ -105,13 +105,13 @@ impl<'a> Evaluator<'a> {
             out.path_candidates = p.iter().map(|(c, _)| c.clone()).collect();
         }
         let scope = self.in_scope(&facts);
-        for (pi, policy) in self.program().policies.iter().enumerate() {
+        for (pi, policy) in self.program().policies().enumerate() {
             let pmeta = meta.policies.get(pi);
-            let name = self.program().text(policy.name).to_string();
+            let name = self.program().text(policy.name()).to_string();
             if !scope.contains(&pi) {
                 out.out_of_scope.push(OutOfScope {
                     policy: name,
-                    why: scope_reason(&facts, policy),
+                    why: scope_reason(&facts, &policy),
                 });
                 continue;
             }
@@ -120,10 +120,10 @@ impl<'a> Evaluator<'a> {
                 pos: pmeta.map_or_else(String::new, |m| m.pos.clone()),
                 rules: Vec::new(),
             };
-            for (ri, rule) in policy.rules.iter().enumerate() {
-                let expired = rule.expires_at.is_some_and(|t| ctx.now_unix > t);
+            for (ri, rule) in policy.rules().enumerate() {
+                let expired = rule.expires_at().is_some_and(|t| ctx.now_unix > t);
                 let mut fields = Vec::new();
-                let _ = each_field(rule, &facts, ctx, |key, result| {
+                let _ = each_field(&rule, &facts, ctx, |key, result| {
                     fields.push(FieldTrace {
                         field: key.name().to_string(),
                         result: match result {
@@ -132,21 +132,21 @@ impl<'a> Evaluator<'a> {
                             FieldResult::Fail => "fail",
                         }
                         .to_string(),
-                        hits: hits(&meta, &facts, rule, key),
+                        hits: hits(&meta, &facts, &rule, key),
                     });
                     true
                 });
                 let matched = !expired
-                    && crate::eval::rules::rule_matches(rule, &facts, ctx).unwrap_or(false);
+                    && crate::eval::rules::rule_matches(&rule, &facts, ctx).unwrap_or(false);
                 trace.rules.push(RuleTrace {
                     index: ri,
-                    action: rule.action.to_string(),
+                    action: rule.action().to_string(),
                     pos: pmeta
                         .and_then(|m| m.rules.get(ri))
                         .map(|r| r.pos.clone())
                         .unwrap_or_default(),
                     expired,
-                    always: rule.always,
+                    always: rule.always(),
                     fields,
                     matched,
                 });
@@ -163,14 +163,14 @@ impl<'a> Evaluator<'a> {
 
 fn winner_text(ev: &Evaluator<'_>, d: &Decision) -> Option<String> {
     let (pi, ri) = d.winner?;
-    let policy = ev.program().policies.get(pi as usize)?;
-    Some(format!("{}[{}]", ev.program().text(policy.name), ri))
+    let policy = ev.program().policy(pi as usize)?;
+    Some(format!("{}[{}]", ev.program().text(policy.name()), ri))
 }
 
-fn scope_reason(facts: &crate::eval::Facts<'_>, policy: &crate::program::PolicyProgram) -> String {
-    if !facts.agent.get(policy.agent) {
+fn scope_reason(facts: &crate::eval::Facts<'_>, policy: &crate::program::PolicyView<'_>) -> String {
+    if !facts.agent.get(policy.agent()) {
         "agent does not match match.agent".into()
-    } else if !facts.session.get(policy.session) {
+    } else if !facts.session.get(policy.session()) {
         "session does not match match.session".into()
     } else {
         format!("tool {:?} does not match match.tool", facts.tool)
@@ -194,14 +194,14 @@ fn pattern_list(meta: &Metadata, field: Field, atom: u32) -> Vec<String> {
 fn hits(
     meta: &Metadata,
     facts: &crate::eval::Facts<'_>,
-    rule: &crate::program::RuleProgram,
+    rule: &crate::program::RuleView<'_>,
     key: crate::eval::rules::CondKey,
 ) -> Vec<String> {
     use crate::eval::rules::CondKey;
     let mut out = Vec::new();
     match key {
         CondKey::Command => {
-            let (Some(cond), Some(cmd)) = (&rule.command, &facts.command) else {
+            let (Some(cond), Some(cmd)) = (rule.command(), &facts.command) else {
                 return out;
             };
             for r in &cmd.readings {
@@ -216,7 +216,7 @@ fn hits(
                     }
                 }
                 if let Some(a) = cond.contains {
-                    let (bits, field) = if rule.grant {
+                    let (bits, field) = if rule.grant() {
                         (&r.cs, Field::ContainsCs)
                     } else {
                         (&r.ci, Field::ContainsCi)
@@ -232,7 +232,7 @@ fn hits(
             }
         }
         CondKey::Path => {
-            let (Some(cond), Some(paths)) = (&rule.path, &facts.paths) else {
+            let (Some(cond), Some(paths)) = (rule.path(), &facts.paths) else {
                 return out;
             };
             for (cand, bits) in paths {

@@ -91,8 +91,8 @@ impl Engine {
             .map(|policy| {
                 let program = policy.program();
                 Reloaded {
-                    policies: program.policies.len(),
-                    rules: program.policies.iter().map(|p| p.rules.len()).sum(),
+                    policies: program.policy_count(),
+                    rules: program.policies().map(|p| p.rule_count()).sum(),
                 }
             });
         *self

@@ -110,7 +110,7 @@ impl Metrics {
         let policies = state
             .engine
             .policy()
-            .map_or(0, |p| p.program().policies.len());
+            .map_or(0, |p| p.program().policy_count());
         let gauges = [
             (
                 "rampart_pending_approvals",

@@ -36,7 +36,8 @@ pub struct Args {
 
 /// How lines are decided.
 enum Mode<'a> {
-    Preview(Decider<'a>),
+    /// Boxed: an evaluator keeps its field tables inline (most of a kilobyte).
+    Preview(Box<Decider<'a>>),
     Enforce(PolicySource),
 }
 
@@ -46,7 +47,7 @@ pub fn run(args: &Args, config: Option<PathBuf>) -> Result<ExitCode, String> {
     let decider = if args.enforce {
         Mode::Enforce(source)
     } else {
-        Mode::Preview(Decider::new(&loaded)?)
+        Mode::Preview(Box::new(Decider::new(&loaded)?))
     };
     let mut input = std::io::stdin().lock();
     let mut out = BufWriter::new(std::io::stdout().lock());
@@ -153,9 +154,8 @@ fn enforced(source: &PolicySource, call: &Value) -> Result<Decision, String> {
         let evaluator = in_force.evaluator().map_err(|e| e.to_string())?;
         let counts_calls = evaluator
             .program()
-            .policies
-            .iter()
-            .any(|p| p.rules.iter().any(|r| r.call_count.is_some()));
+            .policies()
+            .any(|p| p.rules().any(|r| r.call_count().is_some()));
         match (counts_calls, user_home()) {
             (false, _) => None,
             (true, Some(home)) => Some(record_call(&counts_path(&home), tool, ctx.now_unix)),

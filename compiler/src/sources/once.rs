@@ -45,7 +45,7 @@ impl PolicyInForce {
         else {
             return Ok(Claim::NotOnce);
         };
-        if !rule.once {
+        if !rule.once() {
             return Ok(Claim::NotOnce);
         }
         let meta = self.metadata_head()?;

@@ -72,9 +72,8 @@ impl OpenPolicy {
             unsafe { std::mem::transmute::<Evaluator<'_>, Evaluator<'static>>(evaluator) };
         let counts_calls = evaluator
             .program()
-            .policies
-            .iter()
-            .any(|p| p.rules.iter().any(|r| r.call_count.is_some()));
+            .policies()
+            .any(|p| p.rules().any(|r| r.call_count().is_some()));
         Ok(OpenPolicy {
             evaluator,
             in_force,
@@ -138,8 +137,8 @@ impl OpenPolicy {
         self.in_force.sources().describe()
     }
 
-    /// The decoded rule tables (the server's introspection routes).
-    pub fn program(&self) -> &rampart_runtime::program::Program {
+    /// The rule tables, read in place (the server's introspection routes).
+    pub fn program(&self) -> rampart_runtime::program::ProgramView<'_> {
         self.evaluator.program()
     }
 
@@ -150,7 +149,7 @@ impl OpenPolicy {
 
     /// How many policies the program holds.
     pub fn policy_count(&self) -> usize {
-        self.evaluator.program().policies.len()
+        self.evaluator.program().policy_count()
     }
 }
 

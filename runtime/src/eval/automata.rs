@@ -16,7 +16,7 @@
 use alloc::boxed::Box;
 use core::cell::UnsafeCell;
 use core::mem::MaybeUninit;
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
 
 use regex_automata::dfa::{dense, sparse};
 
@@ -154,8 +154,18 @@ impl<'a> Automata<'a> {
 /// thread that finds a slot claimed by another loads its own copy for the moment instead of
 /// waiting (loading is pure, so both copies are the same). A slot left claimed forever (a vfork
 /// child that exec'd mid-fill) only costs later callers that reload.
+///
+/// The places themselves are zeroed a chunk of [`CHUNK`] at a time, when a slot of the chunk is
+/// first used, not when the slots are made: one place per DFA of the bundle (thousands) would
+/// otherwise be written, and their pages faulted in, by every process that opens a bundle. A
+/// chunk moves [`UNTOUCHED`] -> [`ZEROING`] -> [`READY`] once; the thread that moves it to
+/// `ZEROING` zeroes it, and a thread that finds a chunk being zeroed by another loads its own
+/// copy of the value, as for a claimed slot.
 struct Slots<T> {
-    places: Box<[AtomicU32]>,
+    /// The state of each chunk of places.
+    chunks: Box<[AtomicU8]>,
+    /// Written only in chunks that are [`READY`] (see above).
+    places: Box<[UnsafeCell<MaybeUninit<AtomicU32>>]>,
     /// Positions handed out so far.
     next: AtomicU32,
     storage: Box<[UnsafeCell<MaybeUninit<T>>]>,
@@ -163,24 +173,93 @@ struct Slots<T> {
 
 const CLAIMED: u32 = u32::MAX;
 
+/// Places zeroed at once (256 bytes).
+const CHUNK: usize = 64;
+/// A chunk's places are uninitialised.
+const UNTOUCHED: u8 = 0;
+/// One thread is zeroing the chunk's places.
+const ZEROING: u8 = 1;
+/// The chunk's places are initialised.
+const READY: u8 = 2;
+
+/// Where a slot's place stands.
+enum Place<'s> {
+    /// No such slot.
+    Missing,
+    /// Its chunk is being zeroed by another thread: use a value without storing it.
+    Busy,
+    Ready(&'s AtomicU32),
+}
+
 // SAFETY: a position is written once, by the one thread that claimed the slot it belongs to,
 // and read only after that slot's place was published (Release store / Acquire load);
 // afterwards it is shared immutably, which `T: Sync` allows. Values move between threads only
-// as `T: Send` would.
+// as `T: Send` would. A chunk of places is written (zeroed) by the one thread that moved it to
+// `ZEROING`, and read only after its state was seen `READY` (Release store / Acquire load);
+// after that the places are only accessed atomically.
 unsafe impl<T: Send + Sync> Sync for Slots<T> {}
 
 impl<T> Slots<T> {
     fn new(len: usize) -> Slots<T> {
-        // The places first: with a bump allocator they then follow what was allocated before,
-        // on pages already touched, and the first stored values follow them.
-        let places = (0..len).map(|_| AtomicU32::new(0)).collect();
-        // SAFETY: `UnsafeCell<MaybeUninit<T>>` is valid uninitialised, so the uninitialised
-        // slice may be assumed initialised; its memory is left untouched until a value is stored.
+        // The chunk states first: with a bump allocator they then follow what was allocated
+        // before, on pages already touched, and the first stored values follow them.
+        let chunks = (0..len.div_ceil(CHUNK))
+            .map(|_| AtomicU8::new(UNTOUCHED))
+            .collect();
+        // SAFETY: `UnsafeCell<MaybeUninit<_>>` is valid uninitialised, so the uninitialised
+        // slices may be assumed initialised; their memory is left untouched until written.
+        let places = unsafe { Box::new_uninit_slice(len).assume_init() };
+        // SAFETY: as for `places`.
         let storage = unsafe { Box::new_uninit_slice(len).assume_init() };
         Slots {
+            chunks,
             places,
             next: AtomicU32::new(0),
             storage,
+        }
+    }
+
+    /// The place of slot `index`, zeroing its chunk first if no thread has.
+    fn place(&self, index: usize) -> Place<'_> {
+        let (Some(cell), Some(chunk)) = (self.places.get(index), self.chunks.get(index / CHUNK))
+        else {
+            return Place::Missing;
+        };
+        let mut state = chunk.load(Ordering::Acquire);
+        if state == UNTOUCHED {
+            state = self.zero_chunk(chunk, index / CHUNK * CHUNK);
+        }
+        if state != READY {
+            return Place::Busy;
+        }
+        // SAFETY: the chunk is `READY` (Acquire): its places were all written, and are only
+        // accessed atomically from now on.
+        Place::Ready(unsafe { (*cell.get()).assume_init_ref() })
+    }
+
+    /// Zeroes the chunk of places from `first`, unless another thread has begun to; returns
+    /// the chunk's state. Out of line: it runs once per chunk, and the searches that call
+    /// [`Slots::with`] stay small enough to be inlined.
+    #[cold]
+    #[inline(never)]
+    fn zero_chunk(&self, chunk: &AtomicU8, first: usize) -> u8 {
+        match chunk.compare_exchange(UNTOUCHED, ZEROING, Ordering::Acquire, Ordering::Acquire) {
+            Ok(_) => {
+                let end = first.saturating_add(CHUNK).min(self.places.len());
+                // The chunk of a slot that exists is in the places; were it not, the chunk stays
+                // `ZEROING` and its slots are only slower (see above), never read uninitialised.
+                let Some(cells) = crate::invariant::checked(self.places.get(first..end)) else {
+                    return ZEROING;
+                };
+                for cell in cells {
+                    // SAFETY: this thread alone moved the chunk to `ZEROING`; nobody reads its
+                    // places before the `READY` store below.
+                    unsafe { (*cell.get()).write(AtomicU32::new(0)) };
+                }
+                chunk.store(READY, Ordering::Release);
+                READY
+            }
+            Err(now) => now,
         }
     }
 
@@ -192,54 +271,81 @@ impl<T> Slots<T> {
         Some(unsafe { (*cell.get()).assume_init_ref() })
     }
 
-    /// Runs `f` on slot `index`, loading it first if needed.
+    /// Runs `f` on slot `index`, loading it first if needed. `f` is called from one place, so
+    /// that the search it runs is inlined into the caller.
     fn with<R>(
         &self,
         index: usize,
         load: impl FnOnce() -> Option<T>,
         f: impl FnOnce(&T) -> R,
     ) -> Option<R> {
-        let place = self.places.get(index)?;
+        let mut own = None;
+        let value = self.get(index, load, &mut own)?;
+        Some(f(value))
+    }
+
+    /// The value of slot `index`: stored, or loaded with `load` and stored if the slot is free,
+    /// or loaded into `own` and not stored (a slot claimed by another thread, a chunk being
+    /// zeroed).
+    #[inline]
+    fn get<'s>(
+        &'s self,
+        index: usize,
+        load: impl FnOnce() -> Option<T>,
+        own: &'s mut Option<T>,
+    ) -> Option<&'s T> {
+        let place = match self.place(index) {
+            Place::Missing => return None,
+            Place::Busy => return Some(own.insert(load()?)),
+            Place::Ready(place) => place,
+        };
         if let Some(value) = self.published(place.load(Ordering::Acquire)) {
-            return Some(f(value));
+            return Some(value);
         }
         let value = load()?;
         if place
             .compare_exchange(0, CLAIMED, Ordering::Acquire, Ordering::Relaxed)
             .is_err()
         {
-            return Some(f(&value));
+            return Some(own.insert(value));
         }
         // Each slot is claimed once, so positions never run out.
         let position = self.next.fetch_add(1, Ordering::Relaxed);
         let Some(cell) = self.storage.get(position as usize) else {
-            return Some(f(&value));
+            return Some(own.insert(value));
         };
         // SAFETY: `fetch_add` gave this position to this thread alone; nobody reads it before
-        // the place is published below.
-        let stored = unsafe { (*cell.get()).write(value) };
-        let result = f(stored);
+        // the place is published below, after it was written.
+        let stored: &T = unsafe { (*cell.get()).write(value) };
         place.store(position + 1, Ordering::Release);
-        Some(result)
+        Some(stored)
     }
 }
 
 impl<T> Drop for Slots<T> {
     fn drop(&mut self) {
-        // At most `next` values were stored: the walk over the places (one per DFA of the
-        // bundle, ~1,600 in the standard profile, ~11,000 instructions) stops once that many
-        // were dropped, and is skipped by an evaluator that never searched. A position handed
-        // out but never published (see above) only makes the walk run to the end.
+        // At most `next` values were stored, each published in a `READY` chunk: the walk over
+        // those chunks' places stops once that many were dropped, and is skipped by an evaluator
+        // that never searched. A position handed out but never published (see above) only
+        // makes the walk run to the end.
         let mut left = *self.next.get_mut();
-        for place in self.places.iter_mut() {
+        let ready = self.chunks.iter_mut().map(|c| *c.get_mut() == READY);
+        for (ready, places) in ready.zip(self.places.chunks_mut(CHUNK)) {
             if left == 0 {
                 break;
             }
-            let position = place.get_mut().wrapping_sub(1);
-            if let Some(cell) = self.storage.get_mut(position as usize) {
-                // SAFETY: published places name initialised values, each dropped once here.
-                unsafe { cell.get_mut().assume_init_drop() };
-                left -= 1;
+            if !ready {
+                continue;
+            }
+            for place in places {
+                // SAFETY: the places of a `READY` chunk are initialised.
+                let place = unsafe { place.get_mut().assume_init_mut() };
+                let position = place.get_mut().wrapping_sub(1);
+                if let Some(cell) = self.storage.get_mut(position as usize) {
+                    // SAFETY: published places name initialised values, each dropped once here.
+                    unsafe { cell.get_mut().assume_init_drop() };
+                    left -= 1;
+                }
             }
         }
     }
@@ -277,15 +383,53 @@ mod tests {
     #[test]
     fn values_are_stored_in_first_use_order() {
         let slots: Slots<u64> = Slots::new(1000);
-        for index in [900, 5, 900, 512] {
+        for index in [900, 5, 900, 512, 999] {
             assert_eq!(
                 slots.with(index, || Some(index as u64), |v| *v),
                 Some(index as u64)
             );
         }
-        let place = |i: usize| slots.places[i].load(Ordering::Relaxed);
-        assert_eq!([place(900), place(5), place(512), place(6)], [1, 2, 3, 0]);
-        assert_eq!(slots.next.load(Ordering::Relaxed), 3);
+        let place = |i: usize| match slots.place(i) {
+            Place::Ready(place) => place.load(Ordering::Relaxed),
+            _ => panic!("slot {i}"),
+        };
+        assert_eq!(
+            [place(900), place(5), place(512), place(999), place(6)],
+            [1, 2, 3, 4, 0]
+        );
+        // Only the chunks of the slots used were zeroed.
+        let ready = |i: usize| slots.chunks[i / CHUNK].load(Ordering::Relaxed) == READY;
+        assert_eq!(
+            [ready(900), ready(5), ready(512), ready(700)],
+            [true, true, true, false]
+        );
+        assert_eq!(slots.next.load(Ordering::Relaxed), 4);
+    }
+
+    #[test]
+    fn a_chunk_left_being_zeroed_is_only_slower() {
+        // As a vfork child that exec'd while zeroing a chunk leaves it: the slots of that chunk
+        // load a value each time and store none; the other chunks work as ever.
+        let slots: Slots<Rc<()>> = Slots::new(2 * CHUNK);
+        slots.chunks[0].store(ZEROING, Ordering::Relaxed);
+        let token = Rc::new(());
+        let loads = Cell::new(0);
+        let load = || {
+            loads.set(loads.get() + 1);
+            Some(token.clone())
+        };
+        for _ in 0..3 {
+            assert_eq!(slots.with(3, load, |_| 7), Some(7));
+        }
+        assert_eq!(loads.get(), 3);
+        assert_eq!(Rc::strong_count(&token), 1);
+        for _ in 0..3 {
+            assert_eq!(slots.with(CHUNK + 3, load, |_| 8), Some(8));
+        }
+        assert_eq!(loads.get(), 4);
+        assert_eq!(slots.with(2 * CHUNK, load, |_| 9), None);
+        drop(slots);
+        assert_eq!(Rc::strong_count(&token), 1);
     }
 
     #[test]

@@ -123,7 +123,7 @@ impl<'a> Evaluator<'a> {
         }
         // The entries come ordered by `up`: one ancestor and one probe per level.
         let mut level: Option<(u32, &str, bool, Option<Bits>)> = None;
-        for entry in &self.program.joined_paths {
+        for entry in self.program.joined_paths() {
             if level.as_ref().is_none_or(|l| l.0 != entry.up) {
                 let anc = crate::paths::ancestor(base, entry.up);
                 let (is_base, probe) = crate::paths::below(cand, anc);
@@ -198,7 +198,7 @@ impl<'a> Evaluator<'a> {
         for c in &r.masked {
             add(c, false, true, false, false);
         }
-        let atoms = |f: Field| self.program.field(f).map_or(0, |t| t.atoms);
+        let atoms = |f: Field| self.field(f).map_or(0, |t| t.atoms);
         let (mut restrictive_cmd, mut restrictive_ci, mut any_cmd) = (
             Bits::new(atoms(Field::Command)),
             Bits::new(atoms(Field::ContainsCi)),

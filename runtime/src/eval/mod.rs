@@ -26,11 +26,12 @@ use regex_automata::dfa::{Automaton, OverlappingState};
 use regex_automata::{Anchored, Input};
 
 use crate::bundle::{Bundle, BundleError, DfaForm, SectionKind};
-use crate::call::{canonicalize, Call, InputError, MAX_MATCH_INPUT};
+use crate::call::{canonicalize_named, Call, InputError, MAX_MATCH_INPUT};
 use crate::counter::CallCounter;
+use crate::invariant::or_closed;
 use crate::paths::PathResolver;
 use crate::program::{
-    AtomRange, Confirm, DfaKind, DfaRef, Field, FieldTable, PolicyProgram, Program, RuleProgram,
+    AtomRange, Confirm, DfaKind, DfaRef, Field, FieldTable, PolicyView, ProgramView, RuleView,
     Words,
 };
 use crate::shell::{CommandReadings, Reader};
@@ -130,20 +131,27 @@ impl<'x> EvalContext<'x> {
     }
 }
 
-/// Decides calls against one bundle. Borrows the bundle's bytes (DFAs and word lists are read in
-/// place).
+/// Decides calls against one bundle. Borrows the bundle's bytes (the program's records, the DFAs
+/// and the word lists are read in place).
 pub struct Evaluator<'a> {
-    program: Program,
+    program: ProgramView<'a>,
+    /// The program's field tables, one per [`Field`] (read once: every query starts with one).
+    fields: [FieldTable; FIELDS],
     words: Words<'a>,
     automata: Automata<'a>,
 }
 
+/// Number of [`Field`]s.
+const FIELDS: usize = Field::ALL.len();
+
 impl<'a> Evaluator<'a> {
-    /// Decodes the program and locates the automata; checks that every table the program names
-    /// lies within the words section. DFAs are loaded on first use.
+    /// Locates the program's records and the automata, both read in place; checks that the
+    /// program section's length is what its counts say, that its policies' rules follow one
+    /// another ([`ProgramView::new`]) and that every table the program names lies within the
+    /// words section. DFAs are loaded on first use.
     ///
-    /// The records inside those tables (each confirm's DFA number, the confirm index's order)
-    /// are checked by [`Bundle::open`] ([`check_program`]), not here: behind
+    /// The records themselves (each rule's texts and lists, each confirm's DFA number, the
+    /// confirm index's order) are checked by [`Bundle::open`] ([`check_program`]), not here: behind
     /// `Bundle::open_unchecked` the caller vouches for the bytes (the embedded bundle, a cached
     /// one whose digest was checked), and walking the standard profile's confirm records cost
     /// every open ~41,000 instructions, a quarter of it. A search still meets a bad record
@@ -151,15 +159,23 @@ impl<'a> Evaluator<'a> {
     /// broken and the decision denies ([`MSG_BROKEN_AUTOMATON`]).
     pub fn new(bundle: &Bundle<'a>) -> Result<Evaluator<'a>, BundleError> {
         let (program, words) = program_of(bundle)?;
-        let automata = Automata::new(bundle);
         if !tables_hold(&program, &words) {
             return Err(BundleError::ProgramReferences);
         }
+        // `tables_hold` found one table per field.
+        let fields =
+            core::array::from_fn(|i| or_closed(program.field_at(i), FieldTable::default()));
         Ok(Evaluator {
             program,
+            fields,
             words,
-            automata,
+            automata: Automata::new(bundle),
         })
+    }
+
+    /// The table of `field`.
+    pub(crate) fn field(&self, field: Field) -> Option<&FieldTable> {
+        self.fields.get(field.index())
     }
 
     /// The bundle's words section, which the program's spans point into.
@@ -167,9 +183,9 @@ impl<'a> Evaluator<'a> {
         self.words
     }
 
-    /// The decoded rule tables.
-    pub fn program(&self) -> &Program {
-        &self.program
+    /// The rule tables, read in place.
+    pub fn program(&self) -> ProgramView<'a> {
+        self.program
     }
 
     /// Decides a tool call (reference §2.2): the decide path every surface shares. It reads the
@@ -208,7 +224,7 @@ impl<'a> Evaluator<'a> {
         call: &Call,
         ctx: &EvalContext<'_>,
     ) -> Decision {
-        let canon = match canonicalize(call, &self.program.tool_params) {
+        let canon = match canonicalize_named(call, self.program.tool_params()) {
             Ok(canon) => canon,
             Err(e) => return Decision::plain(Action::Deny, &e.to_string()),
         };
@@ -219,14 +235,14 @@ impl<'a> Evaluator<'a> {
             _ => None,
         };
         let readings = canon.command.map(|cmd| reader.read_command(cmd));
-        let facts = self.facts(facts_inputs(call, &self.program, &canon, readings, ctx));
+        let facts = self.facts(facts_inputs(call, self.program, &canon, readings, ctx));
         let decision = self.decide(&facts, ctx);
         // A head that is a link to a program of another name: the command is decided again
         // under the real names, and a rule's deny or ask there holds (as the preload does).
         match relinked {
             Some(cmd) => {
                 let readings = Some(reader.read_command(&cmd));
-                let facts = self.facts(facts_inputs(call, &self.program, &canon, readings, ctx));
+                let facts = self.facts(facts_inputs(call, self.program, &canon, readings, ctx));
                 stricter_by_rule(decision, self.decide(&facts, ctx))
             }
             None => decision,
@@ -274,7 +290,7 @@ impl<'a> Evaluator<'a> {
             workdir: None,
             url: None,
             domain: None,
-            params: alloc::vec![None; self.program.tool_params.len()],
+            params: alloc::vec![None; self.program.tool_param_count()],
         };
         let facts = self.facts(inputs);
         self.decide(&facts, ctx)
@@ -282,7 +298,7 @@ impl<'a> Evaluator<'a> {
 
     /// The rule that supplied `decision`'s action, if a rule did: a surface asks it whether the
     /// rule is single-use ([`RuleProgram::once`]) before it acts on the decision.
-    pub fn winning_rule(&self, decision: &Decision) -> Option<&RuleProgram> {
+    pub fn winning_rule(&self, decision: &Decision) -> Option<RuleView<'a>> {
         let (pi, ri) = decision.winner?;
         self.rule(pi as usize, ri as usize)
     }
@@ -292,7 +308,7 @@ impl<'a> Evaluator<'a> {
     pub fn evaluate_response(&self, call: &Call, response: &str, now_unix: i64) -> Decision {
         let facts = self.scope_facts(&call.tool, &call.agent, &call.session);
         let scope = self.in_scope(&facts);
-        let has_rules = |p: &PolicyProgram| p.rules.iter().any(|r| r.response.is_some());
+        let has_rules = |p: PolicyView<'_>| p.rules().any(|r| r.response().is_some());
         if !scope
             .iter()
             .any(|&pi| self.policy(pi).is_some_and(has_rules))
@@ -311,11 +327,11 @@ impl<'a> Evaluator<'a> {
             let Some(policy) = self.policy(pi) else {
                 continue;
             };
-            let hit = policy.rules.iter().position(|r| {
-                let Some(cond) = &r.response else {
+            let hit = policy.rules().position(|r| {
+                let Some(cond) = r.response() else {
                     return false;
                 };
-                !expired(r, now_unix)
+                !expired(&r, now_unix)
                     && !response.is_empty()
                     && bits.any_in(cond.matches)
                     && !bits.any_in(cond.not_matches)
@@ -324,13 +340,13 @@ impl<'a> Evaluator<'a> {
                 continue;
             };
             fired.push((pi, ri));
-            let Some(rule) = policy.rules.get(ri) else {
+            let Some(rule) = policy.rule(ri) else {
                 continue;
             };
-            if matches!(rule.action, Action::Deny | Action::Ask | Action::Webhook) {
+            if matches!(rule.action(), Action::Deny | Action::Ask | Action::Webhook) {
                 return self.decision(
                     Action::Deny,
-                    deny_message(&self.program, policy, rule),
+                    deny_message(&self.program, &policy, &rule),
                     &fired,
                     (pi, ri),
                 );
@@ -338,12 +354,12 @@ impl<'a> Evaluator<'a> {
         }
         let watch = fired
             .iter()
-            .find(|&&(p, r)| self.rule(p, r).map(|r| r.action) == Some(Action::Watch));
+            .find(|&&(p, r)| self.rule(p, r).map(|r| r.action()) == Some(Action::Watch));
         if let Some(&(pi, ri)) = watch.or(fired.first()) {
-            let action = self.rule(pi, ri).map_or(Action::Allow, |r| r.action);
+            let action = self.rule(pi, ri).map_or(Action::Allow, |r| r.action());
             let message = self
                 .rule(pi, ri)
-                .map_or_else(String::new, |r| self.program.text(r.message).into());
+                .map_or_else(String::new, |r| self.program.text(r.message()).into());
             return self.decision(action, message, &fired, (pi, ri));
         }
         Decision::plain(Action::Allow, MSG_NO_RESPONSE_RULE)
@@ -353,7 +369,7 @@ impl<'a> Evaluator<'a> {
     /// the bitsets directly). Case-insensitive contains are matched on the lowercased input, as
     /// deciding does.
     pub fn matched_atoms(&self, field: Field, input: &str) -> Vec<u32> {
-        let atoms = self.program.field(field).map_or(0, |t| t.atoms);
+        let atoms = self.field(field).map_or(0, |t| t.atoms);
         let bits = if field == Field::ContainsCi {
             self.query(field, &input.to_ascii_lowercase())
         } else {
@@ -364,7 +380,7 @@ impl<'a> Evaluator<'a> {
 
     /// Searches `input` with every DFA of `field`, giving the atoms it matched.
     pub(crate) fn query(&self, field: Field, input: &str) -> Bits {
-        let Some(table) = self.program.field(field) else {
+        let Some(table) = self.field(field) else {
             return Bits::default();
         };
         let mut bits = Bits::new(table.bits());
@@ -468,22 +484,23 @@ impl<'a> Evaluator<'a> {
         .unwrap_or(false)
     }
 
-    pub(crate) fn policy(&self, pi: usize) -> Option<&PolicyProgram> {
-        self.program.policies.get(pi)
+    pub(crate) fn policy(&self, pi: usize) -> Option<PolicyView<'a>> {
+        self.program.policy(pi)
     }
 
-    pub(crate) fn rule(&self, pi: usize, ri: usize) -> Option<&RuleProgram> {
-        self.policy(pi).and_then(|p| p.rules.get(ri))
+    pub(crate) fn rule(&self, pi: usize, ri: usize) -> Option<RuleView<'a>> {
+        self.policy(pi).and_then(|p| p.rule(ri))
     }
 
     /// Indices of the policies whose agent, session and tool globs match, in evaluation order.
     pub(crate) fn in_scope(&self, facts: &Facts<'_>) -> Vec<usize> {
-        let scoped = |p: &PolicyProgram| {
-            facts.agent.get(p.agent)
-                && facts.session.get(p.session)
-                && (p.tools.is_empty() || facts.tools.any_in(p.tools))
+        let scoped = |p: PolicyView<'_>| {
+            let tools = p.tools();
+            facts.agent.get(p.agent())
+                && facts.session.get(p.session())
+                && (tools.is_empty() || facts.tools.any_in(tools))
         };
-        (0..self.program.policies.len())
+        (0..self.program.policy_count())
             .filter(|&pi| self.policy(pi).is_some_and(scoped))
             .collect()
     }
@@ -491,12 +508,12 @@ impl<'a> Evaluator<'a> {
     /// The first rule of `policy` that fires, skipping expired rules.
     pub(crate) fn first_rule(
         &self,
-        policy: &PolicyProgram,
+        policy: &PolicyView<'_>,
         facts: &Facts<'_>,
         ctx: &EvalContext<'_>,
     ) -> Result<Option<usize>, CounterFailed> {
-        for (ri, rule) in policy.rules.iter().enumerate() {
-            if !expired(rule, ctx.now_unix) && rules::rule_matches(rule, facts, ctx)? {
+        for (ri, rule) in policy.rules().enumerate() {
+            if !expired(&rule, ctx.now_unix) && rules::rule_matches(&rule, facts, ctx)? {
                 return Ok(Some(ri));
             }
         }
@@ -518,25 +535,25 @@ impl<'a> Evaluator<'a> {
             let Some(policy) = self.policy(pi) else {
                 continue;
             };
-            let ri = match self.first_rule(policy, facts, ctx) {
+            let ri = match self.first_rule(&policy, facts, ctx) {
                 Ok(Some(ri)) => ri,
                 Ok(None) => continue,
                 Err(CounterFailed) => return Decision::plain(Action::Deny, MSG_COUNTER_FAILED),
             };
             fired.push((pi, ri));
-            let Some(rule) = policy.rules.get(ri) else {
+            let Some(rule) = policy.rule(ri) else {
                 continue;
             };
-            if rule.action == Action::Deny {
+            if rule.action() == Action::Deny {
                 let mut d = self.decision(
                     Action::Deny,
-                    deny_message(&self.program, policy, rule),
+                    deny_message(&self.program, &policy, &rule),
                     &fired,
                     (pi, ri),
                 );
                 let tail = scope.iter().skip(k + 1).filter_map(|&p| self.policy(p));
                 d.matched_policies
-                    .extend(tail.map(|p| self.program.text(p.name).into()));
+                    .extend(tail.map(|p| self.program.text(p.name()).into()));
                 return d;
             }
         }
@@ -552,27 +569,30 @@ impl<'a> Evaluator<'a> {
             let Some(rule) = self.rule(pi, ri) else {
                 continue;
             };
-            if best.is_none_or(|(_, _, a)| rule.action.rank() > a.rank()) {
-                best = Some((pi, ri, rule.action));
+            let action = rule.action();
+            if best.is_none_or(|(_, _, a)| action.rank() > a.rank()) {
+                best = Some((pi, ri, action));
             }
-            if rule.action == Action::Allow && allow_msg.is_none() && rule.message.len > 0 {
+            if action == Action::Allow && allow_msg.is_none() && rule.message().len > 0 {
                 allow_msg = Some((pi, ri));
             }
         }
         let durable = fired.iter().copied().find(|&(pi, ri)| {
-            self.policy(pi).is_some_and(|p| p.durable)
-                && self.rule(pi, ri).is_some_and(|r| r.action == Action::Allow)
+            self.policy(pi).is_some_and(|p| p.durable())
+                && self
+                    .rule(pi, ri)
+                    .is_some_and(|r| r.action() == Action::Allow)
         });
         if let Some((pi, ri)) = durable {
             let message = self
                 .rule(pi, ri)
-                .map_or_else(String::new, |r| self.program.text(r.message).into());
+                .map_or_else(String::new, |r| self.program.text(r.message()).into());
             return self.decision(Action::Allow, message, fired, (pi, ri));
         }
         let mut action = best.map_or(Action::Allow, |b| b.2);
         let non_project = fired
             .iter()
-            .any(|&(pi, _)| self.policy(pi).is_some_and(|p| !p.project));
+            .any(|&(pi, _)| self.policy(pi).is_some_and(|p| !p.project()));
         if !non_project {
             match default {
                 Action::Deny => return self.named(Action::Deny, MSG_PROJECT_DENY, fired),
@@ -593,7 +613,7 @@ impl<'a> Evaluator<'a> {
             (Action::Allow, None) => String::new(),
             _ => self
                 .rule(source.0, source.1)
-                .map_or_else(String::new, |r| self.program.text(r.message).into()),
+                .map_or_else(String::new, |r| self.program.text(r.message()).into()),
         };
         self.decision(action, message, fired, source)
     }
@@ -617,7 +637,7 @@ impl<'a> Evaluator<'a> {
             message: message.to_string(),
             matched_policies: fired
                 .iter()
-                .filter_map(|&(pi, _)| self.policy(pi).map(|p| self.program.text(p.name).into()))
+                .filter_map(|&(pi, _)| self.policy(pi).map(|p| self.program.text(p.name()).into()))
                 .collect(),
             winner: None,
         }
@@ -683,12 +703,12 @@ fn matches_in<A: Automaton>(dfa: &A, at: &Input<'_>) -> bool {
     matches!(dfa.try_search_fwd(at), Ok(Some(_)))
 }
 
-/// The bundle's decoded program and its words section.
-fn program_of<'a>(bundle: &Bundle<'a>) -> Result<(Program, Words<'a>), BundleError> {
+/// The bundle's program, read in place, and its words section.
+fn program_of<'a>(bundle: &Bundle<'a>) -> Result<(ProgramView<'a>, Words<'a>), BundleError> {
     let bytes = bundle
         .section(SectionKind::Program)
         .ok_or(BundleError::MissingSection("program"))?;
-    let program = crate::program::flat::decode(bytes).ok_or(BundleError::ProgramUndecodable)?;
+    let program = ProgramView::new(bytes).ok_or(BundleError::ProgramUndecodable)?;
     let words = Words::new(bundle.section(SectionKind::Words).unwrap_or(&[]));
     Ok((program, words))
 }
@@ -696,9 +716,9 @@ fn program_of<'a>(bundle: &Bundle<'a>) -> Result<(Program, Words<'a>), BundleErr
 /// Whether the program has one table per field and every span they name lies within `words`,
 /// in whole records, with one confirm index entry per prefilter bit and two more: a check per
 /// field, not per record, so every open can afford it.
-fn tables_hold(program: &Program, words: &Words<'_>) -> bool {
-    program.fields.len() == Field::ALL.len()
-        && program.fields.iter().all(|table| {
+fn tables_hold(program: &ProgramView<'_>, words: &Words<'_>) -> bool {
+    program.field_count() == FIELDS
+        && program.fields().all(|table| {
             table.dfas.len.is_multiple_of(DfaRef::WORDS)
                 && table.confirms.len.is_multiple_of(Confirm::WORDS)
                 && table.confirm_index.len == table.prefilters.saturating_add(2)
@@ -710,8 +730,9 @@ fn tables_hold(program: &Program, words: &Words<'_>) -> bool {
 }
 
 /// Checks every reference of `bundle`'s program, record by record: what [`Evaluator::new`]
-/// checks, and that each confirm names a DFA the bundle holds and each confirm index rises from
-/// 0 to its last record. [`Bundle::open`] runs it, so a bundle that was validated never meets a
+/// checks, that every policy and rule record holds known codes and spans and texts inside their
+/// blocks ([`ProgramView::check`]), and that each confirm names a DFA the bundle holds and each
+/// confirm index rises from 0 to its last record. [`Bundle::open`] runs it, so a bundle that was validated never meets a
 /// dangling reference; behind `open_unchecked` the searches check what they read.
 pub(crate) fn check_program(bundle: &Bundle<'_>) -> Result<(), BundleError> {
     let (program, words) = program_of(bundle)?;
@@ -726,7 +747,10 @@ pub(crate) fn check_program(bundle: &Bundle<'_>) -> Result<(), BundleError> {
             && index.try_fold(0, |prev, n| (prev <= n).then_some(n)) == Some(records);
         numbers_hold && rising
     };
-    if tables_hold(&program, &words) && program.fields.iter().all(records_hold) {
+    if tables_hold(&program, &words)
+        && program.check()
+        && program.fields().all(|t| records_hold(&t))
+    {
         Ok(())
     } else {
         Err(BundleError::ProgramReferences)
@@ -747,7 +771,7 @@ fn anchored_search_anywhere<A: Automaton + ?Sized>(dfa: &A, input: &str) -> bool
 /// The inputs of [`Evaluator::facts`] for a canonicalised call.
 pub(crate) fn facts_inputs<'c>(
     call: &'c Call,
-    program: &Program,
+    program: ProgramView<'_>,
     canon: &crate::call::Canonical<'c>,
     readings: Option<&'c CommandReadings>,
     ctx: &EvalContext<'_>,
@@ -765,20 +789,19 @@ pub(crate) fn facts_inputs<'c>(
         url: canon.url,
         domain: canon.domain.clone(),
         params: program
-            .tool_params
-            .iter()
+            .tool_params()
             .map(|name| call.input_value(name).map(|v| v.render().to_lowercase()))
             .collect(),
     }
 }
 
-fn expired(rule: &RuleProgram, now_unix: i64) -> bool {
-    rule.expires_at.is_some_and(|t| now_unix > t)
+fn expired(rule: &RuleView<'_>, now_unix: i64) -> bool {
+    rule.expires_at().is_some_and(|t| now_unix > t)
 }
 
-fn deny_message(program: &Program, policy: &PolicyProgram, rule: &RuleProgram) -> String {
-    let message = program.text(rule.message);
-    if policy.project {
+fn deny_message(program: &ProgramView<'_>, policy: &PolicyView<'_>, rule: &RuleView<'_>) -> String {
+    let message = program.text(rule.message());
+    if policy.project() {
         alloc::format!("{PROJECT_PREFIX}{message}")
     } else {
         message.into()

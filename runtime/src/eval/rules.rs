@@ -6,7 +6,7 @@
 
 use super::facts::{CommandFacts, Facts};
 use super::EvalContext;
-use crate::program::{AtomRange, CommandCond, PathCond, RuleProgram};
+use crate::program::{AtomRange, CommandView, PathCond, RuleView};
 
 /// The outcome of one condition field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,11 +54,11 @@ impl CondKey {
 
 /// Whether the rule fires at request time. Expiry and scope are the caller's business.
 pub fn rule_matches(
-    rule: &RuleProgram,
+    rule: &RuleView<'_>,
     facts: &Facts<'_>,
     ctx: &EvalContext<'_>,
 ) -> Result<bool, CounterFailed> {
-    if rule.always {
+    if rule.always() {
         return Ok(true);
     }
     let mut positive = false;
@@ -76,34 +76,35 @@ pub fn rule_matches(
 
 /// Calls `visit` with each present field's result, in a fixed order, until it returns false.
 pub fn each_field(
-    rule: &RuleProgram,
+    rule: &RuleView<'_>,
     facts: &Facts<'_>,
     ctx: &EvalContext<'_>,
     mut visit: impl FnMut(CondKey, FieldResult) -> bool,
 ) -> Result<(), CounterFailed> {
     // Cheapest and most selective first: a restrictive command rule usually fails here.
-    if let Some(cond) = &rule.command {
-        if !visit(CondKey::Command, command(cond, rule.grant, facts)) {
+    if let Some(cond) = rule.command() {
+        if !visit(CondKey::Command, command(&cond, rule.grant(), facts)) {
             return Ok(());
         }
     }
-    if !rule.env.is_empty() && !visit(CondKey::EnvAssignments, env(rule.env, facts)) {
+    let env_atoms = rule.env();
+    if !env_atoms.is_empty() && !visit(CondKey::EnvAssignments, env(env_atoms, facts)) {
         return Ok(());
     }
-    if let Some(cond) = &rule.path {
-        if !visit(CondKey::Path, path(cond, rule.grant, facts)) {
+    if let Some(cond) = rule.path() {
+        if !visit(CondKey::Path, path(&cond, rule.grant(), facts)) {
             return Ok(());
         }
     }
-    if !rule.url.is_empty() && !visit(CondKey::Url, any_of(rule.url, facts.url.as_ref())) {
+    let url = rule.url();
+    if !url.is_empty() && !visit(CondKey::Url, any_of(url, facts.url.as_ref())) {
         return Ok(());
     }
-    if !rule.domain.is_empty()
-        && !visit(CondKey::Domain, any_of(rule.domain, facts.domain.as_ref()))
-    {
+    let domain = rule.domain();
+    if !domain.is_empty() && !visit(CondKey::Domain, any_of(domain, facts.domain.as_ref())) {
         return Ok(());
     }
-    if let Some(cond) = &rule.session {
+    if let Some(cond) = rule.session() {
         let excluded = facts.session.any_in(cond.not_matches);
         let result = match (excluded, cond.matches.is_empty()) {
             (true, _) => FieldResult::Fail,
@@ -114,7 +115,7 @@ pub fn each_field(
             return Ok(());
         }
     }
-    if let Some(depth) = &rule.agent_depth {
+    if let Some(depth) = rule.agent_depth() {
         if !visit(
             CondKey::AgentDepth,
             positive_if(depth.holds(facts.agent_depth)),
@@ -122,8 +123,8 @@ pub fn each_field(
             return Ok(());
         }
     }
-    if !rule.tool_params.is_empty() {
-        let hit = rule.tool_params.iter().any(|&(param, atom)| {
+    if rule.has_tool_params() {
+        let hit = rule.tool_params().any(|(param, atom)| {
             facts
                 .params
                 .get(param as usize)
@@ -134,12 +135,12 @@ pub fn each_field(
             return Ok(());
         }
     }
-    if let Some(count) = &rule.call_count {
+    if let Some(count) = rule.call_count() {
         let result = match ctx.counter {
             // Like upstream's explain: with no counter, call_count never matches.
             None => FieldResult::Fail,
             Some(counter) => {
-                let tool = count.tool.as_deref().unwrap_or(facts.tool);
+                let tool = count.tool.unwrap_or(facts.tool);
                 let n = counter
                     .count(tool, count.window_secs, ctx.now_unix)
                     .map_err(|_| CounterFailed)?;
@@ -169,7 +170,7 @@ fn env(range: AtomRange, facts: &Facts<'_>) -> FieldResult {
 
 /// The command field: restrictive rules look for any dangerous reading, granting rules need
 /// every executed component covered.
-pub fn command(cond: &CommandCond, grant: bool, facts: &Facts<'_>) -> FieldResult {
+pub fn command(cond: &CommandView<'_>, grant: bool, facts: &Facts<'_>) -> FieldResult {
     let Some(cmd) = &facts.command else {
         return FieldResult::Fail;
     };
@@ -184,7 +185,7 @@ pub fn command(cond: &CommandCond, grant: bool, facts: &Facts<'_>) -> FieldResul
 /// reading, or when the reading analysis overflowed (fail closed). Anchored patterns are matched
 /// on the restrictive readings, free ones (contains, `*…`) on the free readings, which leave out
 /// what the command only mentions (see `shell::mention`).
-fn restrictive_command(cond: &CommandCond, cmd: &CommandFacts<'_>) -> FieldResult {
+fn restrictive_command(cond: &CommandView<'_>, cmd: &CommandFacts<'_>) -> FieldResult {
     if !cond.has_positive() {
         // Only exclusions: a gate that holds unless the whole command is excluded.
         let excluded = cmd
@@ -212,7 +213,7 @@ fn restrictive_command(cond: &CommandCond, cmd: &CommandFacts<'_>) -> FieldResul
     positive_if(hit)
 }
 
-fn grant_command(cond: &CommandCond, cmd: &CommandFacts<'_>) -> FieldResult {
+fn grant_command(cond: &CommandView<'_>, cmd: &CommandFacts<'_>) -> FieldResult {
     let excluded = cmd
         .readings
         .iter()
@@ -228,7 +229,7 @@ fn grant_command(cond: &CommandCond, cmd: &CommandFacts<'_>) -> FieldResult {
             .readings
             .iter()
             .filter(|r| r.whole)
-            .any(|r| cond.composite.iter().any(|&a| r.cmd.get(a)));
+            .any(|r| cond.composite().any(|a| r.cmd.get(a)));
         if explicit {
             return FieldResult::Positive;
         }

@@ -5,9 +5,11 @@
 //! "some pattern of this rule matched" is a range test on a bitset. A rule is then a conjunction
 //! of field tests over those bits, never string matching.
 //!
-//! The [`Program`] is what deciding needs (in its own [`flat`] encoding, decoded once per
-//! evaluator). The [`Metadata`] is what only explanations need (pattern texts and
-//! `file:line:column`, postcard), so a process that only decides never decodes it.
+//! The [`Program`] is what deciding needs, as the compiler builds it; the bundle holds it in its
+//! own [`flat`] encoding of fixed-width records, which the evaluator reads in place through a
+//! [`ProgramView`] (nothing is decoded when a bundle is opened). The [`Metadata`] is what only
+//! explanations need (pattern texts and `file:line:column`, postcard), so a process that only
+//! decides never decodes it.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -17,6 +19,8 @@ use crate::bundle::DfaForm;
 use crate::invariant::or_closed;
 
 pub mod flat;
+
+pub use flat::{CommandView, CountView, PolicyView, ProgramView, RuleView};
 
 /// A decision or rule action (upstream's `log` is [`Action::Watch`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -178,7 +182,7 @@ impl AtomRange {
 }
 
 /// How one field's atoms are computed for an input.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FieldTable {
     /// Number of atoms in this field.
     pub atoms: u32,
@@ -482,10 +486,8 @@ pub struct Program {
 /// A string of the program (a policy name, a rule message): a range of
 /// [`Program::text`], read with [`Program::text`].
 ///
-/// Why not a `String` each: a process that decides decodes the program once, and the standard
-/// profile's 78 strings cost it an allocation, a copy and a UTF-8 check each (~15,000
-/// instructions, a tenth of the preload's first decision in a fresh process). The block is
-/// checked and copied once.
+/// Why not a `String` each: the bundle's program is read in place ([`ProgramView`]), and a
+/// string there is a range of one text block, checked once by `Bundle::open`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Text {
     pub start: u32,
@@ -594,17 +596,17 @@ impl CommandCond {
     /// tail of `matches` (a corrupt program) leaves every pattern anchored and free at once, so
     /// it can only over-match (fail closed).
     pub fn split_matches(&self) -> (AtomRange, AtomRange) {
-        let tail = self.free.end == self.matches.end
-            && self.free.start >= self.matches.start
-            && self.free.start <= self.free.end;
-        if tail {
-            (
-                AtomRange::new(self.matches.start, self.free.start),
-                self.free,
-            )
-        } else {
-            (self.matches, self.matches)
-        }
+        split_matches(self.matches, self.free)
+    }
+}
+
+/// [`CommandCond::split_matches`] of `matches` and `free`.
+fn split_matches(matches: AtomRange, free: AtomRange) -> (AtomRange, AtomRange) {
+    let tail = free.end == matches.end && free.start >= matches.start && free.start <= free.end;
+    if tail {
+        (AtomRange::new(matches.start, free.start), free)
+    } else {
+        (matches, matches)
     }
 }
 

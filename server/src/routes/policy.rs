@@ -76,8 +76,8 @@ pub fn status(state: &State, _ex: &mut Exchange, _p: &Principal) -> Reply {
         "config_path": state.engine.sources().describe(),
         "mode": state.config.mode.as_str(),
         "default_action": program.default_action().as_str(),
-        "policy_count": program.policies.len(),
-        "rule_count": program.policies.iter().map(|p| p.rules.len()).sum::<usize>(),
+        "policy_count": program.policy_count(),
+        "rule_count": program.policies().map(|p| p.rule_count()).sum::<usize>(),
         "call_counts": counts,
     });
     if let (Some(e), Some(obj)) = (state.engine.reload_error(), reply.as_object_mut()) {
@@ -101,18 +101,17 @@ pub fn policies(state: &State, _ex: &mut Exchange, _p: &Principal) -> Reply {
             .collect()
     };
     let list: Vec<Value> = program
-        .policies
-        .iter()
+        .policies()
         .zip(&meta.policies)
         .map(|(p, m)| {
-            let agent = atoms(Field::Agent, p.agent..p.agent + 1);
+            let agent = atoms(Field::Agent, p.agent()..p.agent() + 1);
             json!({
                 "name": m.name,
                 "priority": m.priority,
                 "source_file": m.file,
-                "match_tools": atoms(Field::Tool, p.tools.iter()),
+                "match_tools": atoms(Field::Tool, p.tools().iter()),
                 "match_agent": agent.first().cloned().unwrap_or_else(|| "*".into()),
-                "rule_count": p.rules.len(),
+                "rule_count": p.rule_count(),
             })
         })
         .collect();
@@ -121,7 +120,7 @@ pub fn policies(state: &State, _ex: &mut Exchange, _p: &Principal) -> Reply {
         &json!({
             "policies": list,
             "default_action": program.default_action().as_str(),
-            "count": program.policies.len(),
+            "count": program.policy_count(),
         }),
     )
 }
@@ -134,15 +133,15 @@ pub fn summary(state: &State, _ex: &mut Exchange, _p: &Principal) -> Reply {
     };
     let program = policy.program();
     let mut rules = Vec::new();
-    for (p, m) in program.policies.iter().zip(&meta.policies) {
-        for r in &p.rules {
-            let message = program.text(r.message);
+    for (p, m) in program.policies().zip(&meta.policies) {
+        for r in p.rules() {
+            let message = program.text(r.message());
             let summary = if message.is_empty() {
                 m.description.clone()
             } else {
                 message.to_string()
             };
-            rules.push(json!({"name": m.name, "action": r.action.as_str(), "summary": summary}));
+            rules.push(json!({"name": m.name, "action": r.action().as_str(), "summary": summary}));
         }
     }
     let default = program.default_action().as_str();
