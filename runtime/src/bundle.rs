@@ -333,8 +333,8 @@ impl<'a> Bundle<'a> {
     /// The bytes of a section of this bundle's table.
     pub fn section_bytes(&self, s: &Section) -> &'a [u8] {
         // Bounds were checked in parse(). Were they not, an empty section fails closed: the
-        // program does not decode, the words do not hold the program's references, and a DFA
-        // that does not load marks the evaluator broken.
+        // program's view refuses a section shorter than its counts, the words do not hold the
+        // program's references, and a DFA that does not load marks the evaluator broken.
         let start = s.offset as usize;
         or_closed(self.bytes.get(start..start + s.len as usize), &[])
     }
