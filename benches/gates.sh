@@ -209,8 +209,8 @@ PY
 }
 
 # The build users install (scripts/dist.sh: static, position-dependent), one hook process in page
-# faults less /bin/true's. The hook budget is wall clock, and on a VM each fresh page is an exit
-# to the hypervisor: what kept the cargo build's hook 0.7 ms over budget was ~90 more faults (the
+# faults less /bin/true's. The hook budget is wall clock, and on the VM measured fresh pages, not
+# instructions, were the cost: what kept the cargo build's hook 0.7 ms over budget was ~90 more faults (the
 # loader, relocations copied on write), not instructions. The cargo build's count is shown beside.
 installed_gate() {
   local home="$work/hook-home" installed cargo_build bare

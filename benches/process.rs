@@ -49,7 +49,12 @@ fn scratch() -> PathBuf {
 }
 
 fn rampart(scratch: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(RAMPART);
+    in_scratch(Path::new(RAMPART), scratch, args)
+}
+
+/// `program` with `args`, run in `scratch` with `scratch` as HOME.
+fn in_scratch(program: &Path, scratch: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(program);
     cmd.current_dir(scratch).env("HOME", scratch).args(args);
     cmd
 }
@@ -201,8 +206,7 @@ fn hook(scratch: &Path) -> Vec<Summary> {
     );
     std::fs::write(&payload, input).expect("payload");
     let run = |program: &Path, args: &[&str]| {
-        let mut cmd = Command::new(program);
-        cmd.current_dir(scratch).env("HOME", scratch).args(args);
+        let mut cmd = in_scratch(program, scratch, args);
         cmd.stdin(std::fs::File::open(&payload).expect("payload"));
         timed(cmd)
     };

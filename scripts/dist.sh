@@ -4,12 +4,12 @@
 # Why not plain `cargo build --release`: every tool call of a hooked agent starts a `rampart hook`
 # process, so starting this binary is paid per call. Dynamically linked and position-independent,
 # the loader maps libc, binds its symbols and applies about 11,000 relocations, each page of the
-# binary's pointer tables copied on write before main runs; on a VM each such fresh page is an exit
-# to the hypervisor. Linked statically at a fixed address there is no loader and nothing to
-# relocate. What that buys and what it gives up (the binary's own ASLR; the heap, the stack and
-# every mapping stay randomised) is measured in benches/RESULTS.md ("rampart hook"). A static
-# binary also cannot have LD_PRELOAD or LD_LIBRARY_PATH from the agent's environment loaded into
-# the process that decides the agent's calls.
+# binary's pointer tables copied on write before main runs; on the VM measured, those fresh pages,
+# not instructions, are what a start costs. Linked statically at a fixed address there is no
+# loader and nothing to relocate. What that buys and what it gives up (the binary's own ASLR;
+# the heap, the stack and every mapping stay randomised) is measured in benches/RESULTS.md
+# ("rampart hook"). A static binary also cannot have LD_PRELOAD or LD_LIBRARY_PATH from the
+# agent's environment loaded into the process that decides the agent's calls.
 #
 # The flags are passed to the binary's own compilation only (`cargo rustc`): given as RUSTFLAGS
 # they would reach proc-macro crates, which cannot be linked statically. Dependencies are shared

@@ -397,6 +397,11 @@ impl<'a> Blocks<'a> {
         let bytes = self
             .text
             .get(start..start.saturating_add(text.len as usize));
+        // `check` refused a text outside the block or off a character boundary, so only bytes
+        // behind `open_unchecked` (the embedded profile, a digest-checked cache) reach this
+        // fallback. Not a debug assertion as for lists: the tests read such texts on purpose.
+        // Most texts are names and messages; a tool param name or a call_count tool read empty
+        // makes that condition miss, which is why `Bundle::open` checks every text.
         bytes
             .and_then(|b| core::str::from_utf8(b).ok())
             .unwrap_or("")
