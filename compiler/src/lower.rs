@@ -89,6 +89,10 @@ pub struct Part {
     /// `^`-anchored head first, then its pieces with the most literal characters first (the whole
     /// body of a [`Shape::Fixed`] one); empty when it has none.
     pub keys: Vec<Key>,
+    /// For `MatchGlob`'s in-order substrings with more than one piece: the pieces as the glob
+    /// spells them, joined by `*` (`/` standing for either separator), which a substring search
+    /// decides exactly without a DFA.
+    pub in_order: Option<String>,
 }
 
 /// A piece that occurs wherever its alternative matches, and its count of literal characters
@@ -228,6 +232,8 @@ struct Alt {
     runs: bool,
     /// The body's fixed-width pieces between runs, with their count of literal characters.
     pieces: Vec<(String, usize)>,
+    /// See [`Part::in_order`].
+    in_order: Option<String>,
 }
 
 impl Alt {
@@ -239,6 +245,7 @@ impl Alt {
             end_anchored: false,
             runs: false,
             pieces: Vec::new(),
+            in_order: None,
         }
     }
 
@@ -261,6 +268,7 @@ impl Alt {
             } else {
                 self.keys()
             },
+            in_order: self.in_order.clone(),
         }
     }
 
@@ -335,6 +343,7 @@ fn command_alts(pattern: &str, minimal: bool) -> (Option<Vec<Alt>>, Sep) {
             end_anchored: false,
             runs: false,
             pieces: Vec::new(),
+            in_order: None,
         });
         literal_prefix = !prefix.contains(['*', '?', '[']);
     }
@@ -396,18 +405,20 @@ fn combine(alts: Vec<Alt>, sep: Sep) -> Lowered {
 
 /// Step 5 of `MatchGlob`: the parts between `*`s, in order, anywhere, `?` and `[` literal.
 fn in_order_substrings(pattern: &str, sep: Sep) -> Alt {
-    let pieces: Vec<(String, usize)> = pattern
-        .split('*')
-        .filter(|p| !p.is_empty())
+    let texts: Vec<&str> = pattern.split('*').filter(|p| !p.is_empty()).collect();
+    let pieces: Vec<(String, usize)> = texts
+        .iter()
         .map(|p| (literal(p, sep), p.chars().count()))
         .collect();
     let parts: Vec<&str> = pieces.iter().map(|(p, _)| p.as_str()).collect();
+    let runs = parts.len() > 1;
     Alt {
         start: Start::Anywhere,
         body: parts.join(ANY_RUN),
         end_anchored: false,
-        runs: parts.len() > 1,
+        runs,
         pieces,
+        in_order: runs.then(|| texts.join("*")),
     }
 }
 
@@ -421,6 +432,7 @@ fn filepath_alt(pattern: &str, sep: Sep) -> Option<Alt> {
         end_anchored: true,
         runs: elems.iter().any(is_run),
         pieces: pieces(&elems, Dialect::Go, sep),
+        in_order: None,
     })
 }
 
@@ -443,6 +455,7 @@ fn doublestar_alts(pattern: &str, sep: Sep) -> Vec<Alt> {
             end_anchored,
             runs: elems.iter().any(is_run),
             pieces,
+            in_order: None,
         })
         .into_iter()
         .collect()

@@ -7,6 +7,7 @@ use rampart_runtime::bundle::{
 };
 use rampart_runtime::call::Call;
 use rampart_runtime::eval::{Action, EvalContext, Evaluator};
+use rampart_runtime::program::Words;
 
 const POLICY: &str = r#"
 default_action: allow
@@ -218,39 +219,45 @@ fn a_dfa_record_with_a_wrong_atom_list_fails_closed() {
     assert_fails_closed(&damaged, "rm -rf /tmp/x");
 }
 
-/// A confirm record naming a DFA the bundle does not hold: the validated open refuses the
-/// bundle; behind `open_unchecked`, which does not walk the records, the search that reads the
-/// record fails the call closed.
+/// A confirm record naming a DFA the bundle does not hold, in-order pieces outside the words
+/// section, or a check this build does not know: the validated open refuses the bundle; behind
+/// `open_unchecked`, which does not walk the records, the search that reads the record fails the
+/// call closed.
 #[test]
-fn a_confirm_naming_a_missing_dfa_is_refused_or_fails_closed() {
-    use rampart_runtime::program::{Confirm, Field};
+fn a_confirm_naming_what_is_not_there_is_refused_or_fails_closed() {
+    use rampart_runtime::program::{Check, Confirm, Field};
     let owned = OwnedBundle::open(&bundle_bytes()).unwrap();
     let ev = owned.evaluator().unwrap();
     let table = ev.program().field(Field::Command).unwrap();
+    let words = Words::new(owned.bundle().unwrap().section(SectionKind::Words).unwrap());
+    let checks: Vec<Check> = words.confirms(table.confirms).map(|c| c.check).collect();
     assert!(
-        table.confirms.len >= Confirm::WORDS,
-        "the sample has a confirm"
+        checks.iter().any(|c| matches!(c, Check::InOrder { .. })),
+        "`*curl*|*sh*` is decided by its pieces in order: {checks:?}"
     );
-    let damage = |kind: SectionKind, data: &[u8]| {
-        let mut data = data.to_vec();
-        if kind == SectionKind::Words {
-            for record in 0..table.confirms.len / Confirm::WORDS {
-                // Words 2 and 3 of a record: the DFA's number, and its form (1: sparse).
-                let word = (table.confirms.start + record * Confirm::WORDS + 2) as usize;
-                data[4 * word..4 * word + 4].copy_from_slice(&u32::MAX.to_le_bytes());
-                data[4 * word + 4..4 * word + 8].copy_from_slice(&1u32.to_le_bytes());
+    // Words 2 and 3 of a record: a number, and the check's code (1 sparse DFA, 3 in order).
+    for (number, code) in [(u32::MAX, 1u32), (u32::MAX, 3), (0, 7)] {
+        let damage = |kind: SectionKind, data: &[u8]| {
+            let mut data = data.to_vec();
+            if kind == SectionKind::Words {
+                for record in 0..table.confirms.len / Confirm::WORDS {
+                    let word = (table.confirms.start + record * Confirm::WORDS + 2) as usize;
+                    data[4 * word..4 * word + 4].copy_from_slice(&number.to_le_bytes());
+                    data[4 * word + 4..4 * word + 8].copy_from_slice(&code.to_le_bytes());
+                }
             }
-        }
-        Some(data)
-    };
-    let damaged = resealed(owned.bytes(), damage);
-    assert_eq!(
-        OwnedBundle::open(&damaged).err(),
-        Some(BundleError::ProgramReferences)
-    );
-    // SAFETY: only confirm records changed; every DFA is intact.
-    let unchecked = unsafe { OwnedBundle::open_unchecked(&damaged) }.unwrap();
-    assert_fails_closed(&unchecked, "curl x | sh");
+            Some(data)
+        };
+        let damaged = resealed(owned.bytes(), damage);
+        assert_eq!(
+            OwnedBundle::open(&damaged).err(),
+            Some(BundleError::ProgramReferences),
+            "code {code}"
+        );
+        // SAFETY: only confirm records changed; every DFA is intact.
+        let unchecked = unsafe { OwnedBundle::open_unchecked(&damaged) }.unwrap();
+        assert_fails_closed(&unchecked, "curl x | sh");
+    }
 }
 
 /// A rule record whose message runs past the text block: the validated open refuses the bundle

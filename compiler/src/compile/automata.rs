@@ -5,9 +5,10 @@
 //! anchored one that the evaluator runs from every start position. A DFA searched for every
 //! reading is stored dense unless that costs [`DENSE_GROWTH`] times its sparse size: dense is
 //! several times faster per byte, but a big trie of literals pays its whole alphabet per state.
-//! A confirming DFA is stored in its smaller form, which is nearly always sparse: it runs only
-//! on the readings where its prefilter found its piece, and a profile has one per wild pattern,
-//! so their dense forms were most of a bundle (standard.yaml: 10.9 MB dense, 6.3 MB sparse).
+//! A confirming DFA runs only on the readings where its prefilter found its key, and a profile
+//! has one per wild pattern that is not in-order pieces, so all of them dense would be most of a
+//! bundle: one is stored dense only when that at most doubles its size ([`CONFIRM_GROWTH`]),
+//! which the small, hot ones (`^su .* -c `) do and the big case-folded ones do not.
 
 use regex_automata::dfa::{dense, StartKind};
 use regex_automata::nfa::thompson;
@@ -16,7 +17,9 @@ use regex_automata::MatchKind;
 
 use rampart_runtime::bundle::{BundleWriter, DfaForm};
 use rampart_runtime::invariant::or_closed;
-use rampart_runtime::program::{Confirm, DfaKind, DfaRef, Field, FieldTable, Span, WordsWriter};
+use rampart_runtime::program::{
+    Check, Confirm, DfaKind, DfaRef, Field, FieldTable, Span, WordsWriter,
+};
 
 use super::program::Atom;
 use super::relax::needs_anchored;
@@ -33,6 +36,8 @@ const GROUP_PATTERNS: usize = 128;
 
 /// How many times its sparse size a DFA may take to be stored dense.
 const DENSE_GROWTH: usize = 4;
+/// The same for a confirming DFA (see the module docs; benches/RESULTS.md has the trade-off).
+const CONFIRM_GROWTH: usize = 2;
 
 /// Where the automata and the program's word lists go while a bundle is built.
 pub(super) struct Sections {
@@ -49,9 +54,9 @@ enum Form {
     /// several times faster per byte, but for a big trie of literals a dense state costs its
     /// whole alphabet where a sparse one costs its live transitions (10-40x smaller).
     Chosen,
-    /// The smaller form (a confirming DFA: one per wild pattern, searched only behind a hit of
-    /// its prefilter).
-    Smaller,
+    /// Dense unless that is over [`CONFIRM_GROWTH`] times the sparse size (a confirming DFA: one
+    /// per wild pattern, searched only behind a hit of its prefilter).
+    Confirming,
 }
 
 /// A DFA written to the bundle: its form and its number among the DFAs of that form.
@@ -246,36 +251,39 @@ fn build_response(
     Ok(table)
 }
 
-/// A pattern alone: it has no other pattern's subsets to remember.
+/// A pattern's check alone: in-order pieces stored as text, any other shape as a DFA of its own
+/// (one pattern has no other pattern's subsets to remember).
 fn build_confirm(
     field: Field,
     atoms: &[Atom],
     pending: &Confirming,
     writer: &mut Sections,
 ) -> Result<Confirm, Error> {
-    if pending.exact {
-        return Ok(Confirm {
-            prefilter: pending.prefilter,
-            atom: pending.atom,
-            number: 0,
-            form: DfaForm::Dense,
-            exact: true,
-        });
-    }
-    let mut builder = dfa_builder(DFA_SIZE_LIMIT);
-    // One pattern's DFA is small, so minimizing it costs little and makes its dense form smaller.
-    builder.configure(dense::Config::new().minimize(true));
-    let stored = match builder.build(&pending.regex) {
-        Ok(dfa) => add_dfa(writer, &dfa, Form::Smaller),
-        Err(e) => Err(Box::new(e)),
-    }
-    .map_err(|e| pattern_error(field, atoms, pending.atom, &e))?;
+    let check = match (pending.exact, &pending.in_order) {
+        (true, _) => Check::Exact,
+        (false, Some(pieces)) => Check::InOrder {
+            start: writer.words.push_bytes(pieces.as_bytes()),
+        },
+        (false, None) => {
+            let mut builder = dfa_builder(DFA_SIZE_LIMIT);
+            // One pattern's DFA is small, so minimizing it costs little and makes its dense form
+            // smaller.
+            builder.configure(dense::Config::new().minimize(true));
+            let stored = match builder.build(&pending.regex) {
+                Ok(dfa) => add_dfa(writer, &dfa, Form::Confirming),
+                Err(e) => Err(Box::new(e)),
+            }
+            .map_err(|e| pattern_error(field, atoms, pending.atom, &e))?;
+            Check::Dfa {
+                number: stored.number,
+                form: stored.form,
+            }
+        }
+    };
     Ok(Confirm {
         prefilter: pending.prefilter,
         atom: pending.atom,
-        number: stored.number,
-        form: stored.form,
-        exact: false,
+        check,
     })
 }
 
@@ -297,7 +305,7 @@ fn add_dfa(
     let growth = match form {
         Form::Dense => None,
         Form::Chosen => Some(DENSE_GROWTH),
-        Form::Smaller => Some(1),
+        Form::Confirming => Some(CONFIRM_GROWTH),
     };
     if let Some(growth) = growth {
         let sparse = dfa.to_sparse().map_err(Box::new)?.to_bytes_little_endian();

@@ -367,6 +367,7 @@ fn fixed(regex: String) -> Parts {
         }],
         regex,
         shape: Shape::Fixed,
+        in_order: None,
     }])
 }
 

@@ -34,14 +34,16 @@ pub(super) struct Piece<'a> {
     pub regex: &'a str,
 }
 
-/// A DFA searched only when its prefilter bit is set (or always, without one), and the atom its
-/// match sets. An exact one is its prefilter's piece itself: the bit alone sets the atom.
+/// A check run only when its prefilter bit is set (or always, without one), and the atom it sets
+/// when it holds. An exact one is its prefilter's piece itself: the bit alone sets the atom. One
+/// with in-order pieces is decided by substring searches; any other by a DFA of its own.
 #[derive(Debug)]
 pub(super) struct Confirming {
     pub prefilter: Option<u32>,
     pub atom: u32,
     pub regex: String,
     pub exact: bool,
+    pub in_order: Option<String>,
 }
 
 /// An unanchored alternative with a required piece, before the pieces get their bits.
@@ -49,6 +51,7 @@ struct Unanchored<'a> {
     piece: &'a str,
     atom: u32,
     regex: &'a str,
+    in_order: Option<&'a str>,
 }
 
 /// One field's alternatives sorted by shape.
@@ -96,14 +99,15 @@ impl<'a> Routing<'a> {
                             routing.bits += 1;
                             routing.anchored.push(Pattern { bit, regex: head });
                         }
-                        routing.confirm(Some(bit), id, regex);
+                        routing.confirm(Some(bit), id, part);
                     }
                     (_, Some(piece)) => unanchored.push(Unanchored {
                         piece,
                         atom: id,
                         regex,
+                        in_order: part.in_order.as_deref(),
                     }),
-                    (_, None) => routing.confirm(None, id, regex),
+                    (_, None) => routing.confirm(None, id, part),
                 }
             }
         }
@@ -113,12 +117,13 @@ impl<'a> Routing<'a> {
         routing
     }
 
-    fn confirm(&mut self, prefilter: Option<u32>, atom: u32, regex: &str) {
+    fn confirm(&mut self, prefilter: Option<u32>, atom: u32, part: &Part) {
         self.confirms.push(Confirming {
             prefilter,
             atom,
-            regex: regex.to_string(),
+            regex: part.regex.clone(),
             exact: false,
+            in_order: part.in_order.clone(),
         });
     }
 
@@ -145,6 +150,7 @@ impl<'a> Routing<'a> {
                 atom: u.atom,
                 regex: u.regex.to_string(),
                 exact: bit.is_some() && u.regex == u.piece,
+                in_order: u.in_order.map(str::to_string),
             });
         }
     }

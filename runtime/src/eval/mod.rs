@@ -17,6 +17,7 @@
 mod automata;
 mod bits;
 mod facts;
+mod in_order;
 pub mod rules;
 
 use alloc::string::{String, ToString};
@@ -31,8 +32,8 @@ use crate::counter::CallCounter;
 use crate::invariant::or_closed;
 use crate::paths::PathResolver;
 use crate::program::{
-    AtomRange, Confirm, DfaKind, DfaRef, Field, FieldTable, PolicyView, ProgramView, RuleView,
-    Words,
+    AtomRange, Check, Confirm, DfaKind, DfaRef, Field, FieldTable, PolicyView, ProgramView,
+    RuleView, Words,
 };
 use crate::shell::{CommandReadings, Reader};
 use automata::Automata;
@@ -464,24 +465,36 @@ impl<'a> Evaluator<'a> {
             return;
         }
         for confirm in self.words.confirm_records(table.confirms, start..end) {
-            if !bits.get(confirm.atom) && (confirm.exact || self.confirmed(confirm, haystack)) {
+            if !bits.get(confirm.atom) && self.confirmed(confirm.check, haystack) {
                 bits.set(confirm.atom);
             }
         }
     }
 
-    /// Whether `confirm`'s DFA matches somewhere in `haystack`.
-    fn confirmed(&self, confirm: Confirm, haystack: &Input<'_>) -> bool {
+    /// Whether `check` holds somewhere in `haystack`.
+    fn confirmed(&self, check: Check, haystack: &Input<'_>) -> bool {
         let at = haystack.clone().earliest(true);
-        match confirm.form {
-            DfaForm::Dense => self
-                .automata
-                .with_dense(confirm.number, |d| matches_in(d, &at)),
-            DfaForm::Sparse => self
-                .automata
-                .with_sparse(confirm.number, |d| matches_in(d, &at)),
-        }
-        .unwrap_or(false)
+        let found = match check {
+            Check::Exact => Some(true),
+            Check::Dfa {
+                number,
+                form: DfaForm::Dense,
+            } => self.automata.with_dense(number, |d| matches_in(d, &at)),
+            Check::Dfa {
+                number,
+                form: DfaForm::Sparse,
+            } => self.automata.with_sparse(number, |d| matches_in(d, &at)),
+            Check::InOrder { start } => self
+                .words
+                .in_order(start)
+                .map(|pattern| in_order::matches(pattern, haystack.haystack())),
+            Check::Unknown => None,
+        };
+        // A check that cannot be read was not checked by an unchecked open: fail the call closed.
+        found.unwrap_or_else(|| {
+            self.automata.mark_broken();
+            false
+        })
     }
 
     pub(crate) fn policy(&self, pi: usize) -> Option<PolicyView<'a>> {
@@ -739,9 +752,12 @@ pub(crate) fn check_program(bundle: &Bundle<'_>) -> Result<(), BundleError> {
     let count = |form| bundle.dfa_count(form);
     let records_hold = |table: &FieldTable| {
         let records = table.confirms.len / Confirm::WORDS;
-        let numbers_hold = words
-            .confirms(table.confirms)
-            .all(|c| c.exact || c.number < count(c.form));
+        let numbers_hold = words.confirms(table.confirms).all(|c| match c.check {
+            Check::Exact => true,
+            Check::Dfa { number, form } => number < count(form),
+            Check::InOrder { start } => words.in_order(start).is_some(),
+            Check::Unknown => false,
+        });
         let mut index = words.span(table.confirm_index);
         let rising = index.next() == Some(0)
             && index.try_fold(0, |prev, n| (prev <= n).then_some(n)) == Some(records);

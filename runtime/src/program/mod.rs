@@ -215,52 +215,73 @@ impl FieldTable {
     }
 }
 
-/// One pattern alternative decided by its own DFA, searched only where its prefilter matched.
+/// One pattern alternative, checked only where its prefilter matched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Confirm {
     /// The prefilter bit that must be set first; `None` means the pattern has no required piece
-    /// and is always searched.
+    /// and is always checked.
     pub prefilter: Option<u32>,
-    /// The atom set when the DFA matches.
+    /// The atom set when the check holds.
     pub atom: u32,
-    /// The DFA (unanchored, one pattern): its number among the bundle's DFAs of its form.
-    pub number: u32,
-    pub form: DfaForm,
-    /// The pattern is its prefilter's piece and nothing more: the prefilter bit alone sets the
-    /// atom, and there is no DFA (`number` and `form` mean nothing).
-    pub exact: bool,
+    pub check: Check,
+}
+
+/// How a [`Confirm`] decides its alternative once its prefilter bit is set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// The pattern is its prefilter's piece and nothing more: the bit alone sets the atom.
+    Exact,
+    /// Its own DFA (unanchored, one pattern), by number among the bundle's DFAs of its form.
+    Dfa { number: u32, form: DfaForm },
+    /// `MatchGlob`'s in-order substrings (`*curl*|*sh*`): literal pieces found in order by a
+    /// substring search, no DFA. `start` is the word of [`Words`] where the pieces are stored
+    /// (see [`Words::in_order`]).
+    InOrder { start: u32 },
+    /// A code this build does not know: a damaged record, which fails the call closed.
+    Unknown,
 }
 
 impl Confirm {
-    /// Words of one record: prefilter (`u32::MAX` for none), atom, DFA number, form (0 dense,
-    /// 1 sparse, 2 exact: no DFA).
+    /// Words of one record: prefilter (`u32::MAX` for none), atom, a number (the DFA's, or the
+    /// in-order pieces' word), and the check (0 dense DFA, 1 sparse DFA, 2 exact, 3 in order).
     pub const WORDS: u32 = 4;
 
     pub fn to_words(self) -> [u32; 4] {
-        let form = match (self.exact, self.form) {
-            (true, _) => 2,
-            (false, DfaForm::Dense) => 0,
-            (false, DfaForm::Sparse) => 1,
+        let (number, code) = match self.check {
+            Check::Dfa {
+                number,
+                form: DfaForm::Dense,
+            } => (number, 0),
+            Check::Dfa {
+                number,
+                form: DfaForm::Sparse,
+            } => (number, 1),
+            Check::Exact => (0, 2),
+            Check::InOrder { start } => (start, 3),
+            Check::Unknown => (0, u32::MAX),
         };
-        [
-            self.prefilter.unwrap_or(u32::MAX),
-            self.atom,
-            self.number,
-            form,
-        ]
+        [self.prefilter.unwrap_or(u32::MAX), self.atom, number, code]
     }
 
     fn from_words(w: [u32; 4]) -> Confirm {
-        Confirm {
-            prefilter: (w[0] != u32::MAX).then_some(w[0]),
-            atom: w[1],
-            number: w[2],
-            form: if w[3] == 0 {
-                DfaForm::Dense
-            } else {
-                DfaForm::Sparse
+        let [prefilter, atom, number, code] = w;
+        let check = match code {
+            0 => Check::Dfa {
+                number,
+                form: DfaForm::Dense,
             },
-            exact: w[3] == 2,
+            1 => Check::Dfa {
+                number,
+                form: DfaForm::Sparse,
+            },
+            2 => Check::Exact,
+            3 => Check::InOrder { start: number },
+            _ => Check::Unknown,
+        };
+        Confirm {
+            prefilter: (prefilter != u32::MAX).then_some(prefilter),
+            atom,
+            check,
         }
     }
 }
@@ -410,6 +431,14 @@ impl<'a> Words<'a> {
         })
     }
 
+    /// The pieces of a [`Check::InOrder`] stored from word `start`: a byte length, then the
+    /// bytes packed four to a word. `None` when they do not lie within the section.
+    pub fn in_order(&self, start: u32) -> Option<&'a [u8]> {
+        let len = self.get(start)? as usize;
+        let from = (start as usize).checked_add(1)?.checked_mul(4)?;
+        self.bytes.get(from..from.checked_add(len)?)
+    }
+
     /// Records `records` of the confirm records in `span`.
     pub fn confirm_records(
         &self,
@@ -459,6 +488,20 @@ impl WordsWriter {
             start,
             len: self.words.len() as u32 - start,
         }
+    }
+
+    /// Appends `bytes` as [`Words::in_order`] reads them, returning the first word.
+    pub fn push_bytes(&mut self, bytes: &[u8]) -> u32 {
+        let start = self.words.len() as u32;
+        self.words.push(bytes.len() as u32);
+        self.words.extend(bytes.chunks(4).map(|c| {
+            let mut word = [0; 4];
+            for (to, from) in word.iter_mut().zip(c) {
+                *to = *from;
+            }
+            u32::from_le_bytes(word)
+        }));
+        start
     }
 
     /// The section bytes.
