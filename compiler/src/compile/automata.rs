@@ -30,9 +30,12 @@ use crate::lower::{dfa_builder, Parts};
 /// Largest DFA built in one piece; larger groups are split.
 pub const DFA_SIZE_LIMIT: usize = 4 << 20;
 
-/// Most patterns in one shared anchored DFA: fixed-size groups keep every build short without
-/// first failing against the size limit.
-const GROUP_PATTERNS: usize = 128;
+/// Most patterns in one shared anchored DFA. Every search has a fixed cost (start state, match
+/// bookkeeping) however soon the trie dies, and the field is searched once per reading, so a
+/// field's anchored patterns share one DFA: the standard profile's command field (four groups
+/// of 128 before) builds as fast as one. The bound keeps a build from first
+/// failing against the size limit on a profile far larger.
+const GROUP_PATTERNS: usize = 1024;
 
 /// How many times its sparse size a DFA may take to be stored dense.
 const DENSE_GROWTH: usize = 4;

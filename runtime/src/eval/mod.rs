@@ -406,7 +406,11 @@ impl<'a> Evaluator<'a> {
             };
             match dref.kind {
                 DfaKind::Overlapping => {
-                    self.with_dfa(dref, |dfa| overlapping(dfa, &haystack, atoms, &mut bits));
+                    let searched =
+                        self.with_dfa(dref, |dfa| overlapping(dfa, &haystack, atoms, &mut bits));
+                    if searched == Some(false) {
+                        self.automata.mark_broken();
+                    }
                 }
                 DfaKind::AnchoredEverywhere => {
                     let hit = self.with_dfa(dref, |dfa| anchored_search_anywhere(dfa, input));
@@ -657,17 +661,25 @@ impl<'a> Evaluator<'a> {
     }
 }
 
-/// Sets the atom of every pattern of `dfa` that matches in `haystack`.
+/// Sets the atom of every pattern of `dfa` that matches in `haystack`; `false` if the search
+/// failed (a DFA that cannot run it, such as one built anchored only), which the caller must not
+/// read as "no match".
 fn overlapping<A: Automaton + ?Sized>(
     dfa: &A,
     haystack: &Input<'_>,
     atom_of: impl Fn(usize) -> Option<u32>,
     bits: &mut Bits,
-) {
+) -> bool {
     let mut state = OverlappingState::start();
-    while dfa.try_search_overlapping_fwd(haystack, &mut state).is_ok() {
+    loop {
+        if dfa
+            .try_search_overlapping_fwd(haystack, &mut state)
+            .is_err()
+        {
+            return false;
+        }
         let Some(m) = state.get_match() else {
-            break;
+            return true;
         };
         if let Some(atom) = atom_of(m.pattern().as_usize()) {
             bits.set(atom);
