@@ -271,9 +271,9 @@ fn a_rule_record_with_a_bad_text_is_refused_or_reads_empty() {
     let damage = |kind: SectionKind, data: &[u8]| {
         let mut data = data.to_vec();
         if kind == SectionKind::Program {
-            // Header: default action, then the counts of fields and policies; 10 words a field,
+            // Header (9 words): default action, then the counts of fields and policies; 10 words a field,
             // 9 a policy; the first rule's message is its words 2 and 3.
-            let rules_at = 8 + 10 * word(&data, 1) as usize + 9 * word(&data, 2) as usize;
+            let rules_at = 9 + 10 * word(&data, 1) as usize + 9 * word(&data, 2) as usize;
             let len_at = 4 * (rules_at + 3);
             data[len_at..len_at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
         }

@@ -71,6 +71,7 @@ pub fn compile(set: &PolicySet) -> Result<Compiled, Error> {
         .collect();
     // The evaluator reads them a level at a time (one ancestor of the workdir per level).
     program.joined_paths.sort_by_key(|j| j.up);
+    program.tool_scopes = tool_scopes(&enabled);
     stats.policies = enabled.len();
     stats.patterns = lowering.patterns;
 
@@ -100,20 +101,48 @@ pub fn compile(set: &PolicySet) -> Result<Compiled, Error> {
 
 /// Exec decisions need the server when an exec-scoped rule counts calls (the count lives there).
 fn flags(policies: &[&Policy]) -> u32 {
-    let may_see_exec = |p: &Policy| {
-        p.tools.is_empty()
-            || p.tools
-                .iter()
-                .any(|t| rampart_runtime::glob::match_glob(&t.value, "exec"))
-    };
     let counts = policies
         .iter()
-        .any(|p| may_see_exec(p) && p.rules.iter().any(|r| r.when.call_count.is_some()));
+        .any(|p| admits_tool(p, "exec") && p.rules.iter().any(|r| r.when.call_count.is_some()));
     if counts {
         FLAG_EXEC_NEEDS_SERVER
     } else {
         0
     }
+}
+
+/// Whether `p`'s tool globs admit calls of `tool` (a policy without any admits every tool).
+fn admits_tool(p: &Policy, tool: &str) -> bool {
+    p.tools.is_empty()
+        || p.tools
+            .iter()
+            .any(|t| rampart_runtime::glob::match_glob(&t.value, tool))
+}
+
+/// The tools every host adapter maps its calls to (`rampart_runtime::call`'s canonical names).
+const CANONICAL_TOOLS: [&str; 5] = ["exec", "read", "write", "edit", "fetch"];
+
+/// The policies in scope per tool name, for the canonical tools and every tool a policy names
+/// without a wildcard (`rampart_runtime::glob::match_glob` is what the tool field's DFAs mean).
+fn tool_scopes(policies: &[&Policy]) -> Vec<program::ToolScope> {
+    let mut names: Vec<&str> = CANONICAL_TOOLS.to_vec();
+    for tool in policies.iter().flat_map(|p| &p.tools) {
+        let literal = !tool.value.contains(['*', '?', '[', '\\']);
+        if literal && !names.contains(&tool.value.as_str()) {
+            names.push(&tool.value);
+        }
+    }
+    names
+        .into_iter()
+        .map(|tool| program::ToolScope {
+            tool: tool.to_string(),
+            policies: (0..policies.len() as u32)
+                .zip(policies)
+                .filter(|(_, p)| admits_tool(p, tool))
+                .map(|(i, _)| i)
+                .collect(),
+        })
+        .collect()
 }
 
 fn policy_meta(p: &Policy) -> PolicyMeta {

@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 
 use super::bits::Bits;
 use super::Evaluator;
-use crate::program::{AtomRange, Field};
+use crate::program::{AtomRange, Field, Span};
 use crate::shell::CommandReadings;
 
 /// One distinct command string and what it is.
@@ -56,7 +56,7 @@ pub struct Facts<'r> {
     pub agent_depth: i64,
     pub agent: Bits,
     pub session: Bits,
-    pub tools: Bits,
+    pub tools: ToolFacts,
     pub command: Option<CommandFacts<'r>>,
     /// Path candidates and their atoms.
     pub paths: Option<Vec<(String, Bits)>>,
@@ -64,6 +64,16 @@ pub struct Facts<'r> {
     pub domain: Option<Bits>,
     /// Per [`crate::program::Program::tool_params`]: the lowercased value's atoms, if present.
     pub params: Vec<Option<Bits>>,
+}
+
+/// What decides which policies' tool globs admit the call's tool.
+#[derive(Clone, Debug)]
+pub enum ToolFacts {
+    /// The program lists the policies in scope for this tool (see
+    /// [`crate::program::ToolScope`]): the tool field was not searched.
+    Listed(Span),
+    /// The tool field's atoms for a tool the program does not list.
+    Searched(Bits),
 }
 
 /// The inputs facts are computed from (already canonicalised and size-checked).
@@ -89,7 +99,7 @@ impl<'a> Evaluator<'a> {
             agent_depth: inp.agent_depth,
             agent: self.query(Field::Agent, inp.agent),
             session: self.query(Field::Session, inp.session),
-            tools: self.query(Field::Tool, inp.tool),
+            tools: self.tool_facts(inp.tool),
             command: inp.command.map(|r| self.command_facts(r)),
             paths: inp.paths.map(|cands| {
                 let base = inp.workdir.and_then(crate::paths::join_base);
@@ -154,12 +164,19 @@ impl<'a> Evaluator<'a> {
             agent_depth: 0,
             agent: self.query(Field::Agent, agent),
             session: self.query(Field::Session, session),
-            tools: self.query(Field::Tool, tool),
+            tools: self.tool_facts(tool),
             command: None,
             paths: None,
             url: None,
             domain: None,
             params: Vec::new(),
+        }
+    }
+
+    fn tool_facts(&self, tool: &str) -> ToolFacts {
+        match self.program.tool_scope(tool) {
+            Some(listed) => ToolFacts::Listed(listed),
+            None => ToolFacts::Searched(self.query(Field::Tool, tool)),
         }
     }
 

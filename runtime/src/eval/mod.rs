@@ -41,7 +41,7 @@ use automata::Automata;
 pub use crate::program::Action;
 pub use bits::Bits;
 use facts::Inputs;
-pub use facts::{CommandFacts, Facts, Reading};
+pub use facts::{CommandFacts, Facts, Reading, ToolFacts};
 use rules::CounterFailed;
 
 /// Upstream's messages, word for word.
@@ -509,17 +509,27 @@ impl<'a> Evaluator<'a> {
         self.policy(pi).and_then(|p| p.rule(ri))
     }
 
-    /// Indices of the policies whose agent, session and tool globs match, in evaluation order.
+    /// Indices of the policies whose agent, session and tool globs match, in evaluation order:
+    /// from the program's scope of the tool when it lists one, else by testing every policy.
     pub(crate) fn in_scope(&self, facts: &Facts<'_>) -> Vec<usize> {
-        let scoped = |p: PolicyView<'_>| {
-            let tools = p.tools();
-            facts.agent.get(p.agent())
-                && facts.session.get(p.session())
-                && (tools.is_empty() || facts.tools.any_in(tools))
-        };
-        (0..self.program.policy_count())
-            .filter(|&pi| self.policy(pi).is_some_and(scoped))
-            .collect()
+        let admits =
+            |p: &PolicyView<'_>| facts.agent.get(p.agent()) && facts.session.get(p.session());
+        match &facts.tools {
+            ToolFacts::Listed(listed) => self
+                .program
+                .policies_in(*listed)
+                .map(|pi| pi as usize)
+                .filter(|&pi| self.policy(pi).is_some_and(|p| admits(&p)))
+                .collect(),
+            ToolFacts::Searched(tools) => (0..self.program.policy_count())
+                .filter(|&pi| {
+                    self.policy(pi).is_some_and(|p| {
+                        let globs = p.tools();
+                        admits(&p) && (globs.is_empty() || tools.any_in(globs))
+                    })
+                })
+                .collect(),
+        }
     }
 
     /// The first rule of `policy` that fires, skipping expired rules.

@@ -19,12 +19,13 @@
 //!
 //! ```text
 //! header   [default action (rank, or u32::MAX for none), fields, policies, rules, tool params,
-//!           joined paths, list words, text bytes]
+//!           joined paths, tool scopes, list words, text bytes]
 //! fields   FIELD_WORDS each   (FieldTable)
 //! policies POLICY_WORDS each  (PolicyProgram; its rules a span of rule numbers)
 //! rules    RULE_WORDS each    (RuleProgram; presence as flag bits, lists as spans of list words)
 //! params   PARAM_WORDS each   (the tool params' names: texts)
 //! joined   JOINED_WORDS each  (JoinedPath)
+//! scopes   SCOPE_WORDS each   (ToolScope: a tool name, the policies in scope for it: a list)
 //! lists    words              (composite atoms, (param, atom) pairs)
 //! text     bytes, UTF-8       (names, messages, tool names: [`Text`] ranges)
 //! ```
@@ -40,7 +41,7 @@ use super::{
 use crate::invariant::or_closed;
 
 /// Words of the header.
-const HEAD_WORDS: usize = 8;
+const HEAD_WORDS: usize = 9;
 /// Words of one [`FieldTable`] record.
 const FIELD_WORDS: usize = 10;
 /// Words of one policy record.
@@ -51,6 +52,8 @@ const RULE_WORDS: usize = 46;
 const PARAM_WORDS: usize = 2;
 /// Words of one [`JoinedPath`] record.
 const JOINED_WORDS: usize = 6;
+/// Words of one [`ToolScope`] record.
+const SCOPE_WORDS: usize = 4;
 
 /// "None" for an optional action or u32.
 const NONE: u32 = u32::MAX;
@@ -123,6 +126,7 @@ pub fn encode(program: &Program) -> Vec<u8> {
         rule_count as u32,
         program.tool_params.len() as u32,
         program.joined_paths.len() as u32,
+        program.tool_scopes.len() as u32,
         0, // list words, filled in below
         0, // text bytes, filled in below
     ]);
@@ -255,10 +259,15 @@ pub fn encode(program: &Program) -> Vec<u8> {
             j.limit,
         ]);
     }
-    if let Some(w) = words.get_mut(6) {
-        *w = lists.len() as u32;
+    for scope in &program.tool_scopes {
+        let name = add_text(&mut text, &scope.tool);
+        let policies = add_list(&mut scope.policies.iter().copied());
+        words.extend([name.start, name.len, policies.start, policies.len]);
     }
     if let Some(w) = words.get_mut(7) {
+        *w = lists.len() as u32;
+    }
+    if let Some(w) = words.get_mut(8) {
         *w = text.len() as u32;
     }
     words.extend(lists);
@@ -304,6 +313,8 @@ type RuleRec = [u8; RULE_WORDS * 4];
 type ParamRec = [u8; PARAM_WORDS * 4];
 /// One joined path record.
 type JoinedRec = [u8; JOINED_WORDS * 4];
+/// One tool scope record.
+type ScopeRec = [u8; SCOPE_WORDS * 4];
 
 /// Word `i` of a record. A record is an array of its exact length and every `i` below is a
 /// constant smaller than its word count, so this cannot miss (and compiles to a plain load);
@@ -366,6 +377,7 @@ pub struct ProgramView<'a> {
     rules: &'a [RuleRec],
     params: &'a [ParamRec],
     joined: &'a [JoinedRec],
+    scopes: &'a [ScopeRec],
     blocks: Blocks<'a>,
 }
 
@@ -389,6 +401,13 @@ impl<'a> Blocks<'a> {
             .unwrap_or(&[])
             .iter()
             .map(|w| u32::from_le_bytes(*w))
+    }
+
+    /// The bytes of `text`, if they lie in the block (no character check: for comparing).
+    fn bytes(self, text: Text) -> Option<&'a [u8]> {
+        let start = text.start as usize;
+        self.text
+            .get(start..start.saturating_add(text.len as usize))
     }
 
     /// See [`ProgramView::text`].
@@ -430,9 +449,10 @@ impl<'a> ProgramView<'a> {
             rules: records(take(bytes_of(head(3), RULE_WORDS)?)?),
             params: records(take(bytes_of(head(4), PARAM_WORDS)?)?),
             joined: records(take(bytes_of(head(5), JOINED_WORDS)?)?),
+            scopes: records(take(bytes_of(head(6), SCOPE_WORDS)?)?),
             blocks: Blocks {
-                lists: records(take(bytes_of(head(6), 1)?)?),
-                text: take(head(7)? as usize)?,
+                lists: records(take(bytes_of(head(7), 1)?)?),
+                text: take(head(8)? as usize)?,
             },
         };
         let tiled = view.policies.iter().try_fold(0u32, |next, rec| {
@@ -542,6 +562,23 @@ impl<'a> ProgramView<'a> {
         })
     }
 
+    /// The policies in scope for a call of `tool`, as a list of policy indices (read with
+    /// [`ProgramView::policies_in`]); `None` when the compiler did not list `tool`, whose scope
+    /// is then found by searching the tool field. Their agent and session are still to be tested.
+    pub fn tool_scope(&self, tool: &str) -> Option<Span> {
+        let blocks = self.blocks;
+        let rec = self
+            .scopes
+            .iter()
+            .find(|rec| blocks.bytes(rec_text(rec, 0)) == Some(tool.as_bytes()))?;
+        Some(rec_span(rec, 2))
+    }
+
+    /// The policy indices of a [`ProgramView::tool_scope`], rising.
+    pub fn policies_in(&self, scope: Span) -> impl Iterator<Item = u32> + 'a {
+        self.blocks.list(scope)
+    }
+
     fn list_holds(&self, span: Span) -> bool {
         span.start
             .checked_add(span.len)
@@ -595,7 +632,17 @@ impl<'a> ProgramView<'a> {
             .iter()
             .all(|rec| self.text_holds(rec_text(rec, 0)));
         let joined_ok = self.joined.iter().all(|rec| rec_word(rec, 2) <= 1);
-        text_ok && default_ok && policies_ok && rules_ok && params_ok && joined_ok
+        let policy_count = self.policy_count() as u64;
+        let scopes_ok = self.scopes.iter().all(|rec| {
+            let policies = rec_span(rec, 2);
+            self.text_holds(rec_text(rec, 0))
+                && self.list_holds(policies)
+                && self
+                    .blocks
+                    .list(policies)
+                    .all(|pi| u64::from(pi) < policy_count)
+        });
+        text_ok && default_ok && policies_ok && rules_ok && params_ok && joined_ok && scopes_ok
     }
 }
 
@@ -828,7 +875,7 @@ impl<'a> RuleView<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::program::{CommandCond, CountCond, PolicyProgram, RuleProgram};
+    use crate::program::{CommandCond, CountCond, PolicyProgram, RuleProgram, ToolScope};
     use alloc::string::String;
     use alloc::vec;
 
@@ -941,6 +988,16 @@ mod tests {
                     limit: 8192,
                 },
             ],
+            tool_scopes: vec![
+                ToolScope {
+                    tool: String::from("exec"),
+                    policies: vec![0, 1],
+                },
+                ToolScope {
+                    tool: String::from("mcp__ü"),
+                    policies: vec![1],
+                },
+            ],
         }
     }
 
@@ -992,8 +1049,30 @@ mod tests {
                 .collect(),
             tool_params: view.tool_params().map(String::from).collect(),
             joined_paths: view.joined_paths().collect(),
+            tool_scopes: view
+                .scopes
+                .iter()
+                .map(|rec| ToolScope {
+                    tool: String::from(view.text(rec_text(rec, 0))),
+                    policies: view.policies_in(rec_span(rec, 2)).collect(),
+                })
+                .collect(),
             text: String::new(),
         }
+    }
+
+    #[test]
+    fn a_listed_tool_reads_its_scope_and_another_reads_none() {
+        let bytes = encode(&sample());
+        let view = ProgramView::new(&bytes).unwrap();
+        let scope = |tool| {
+            view.tool_scope(tool)
+                .map(|s| view.policies_in(s).collect::<Vec<_>>())
+        };
+        assert_eq!(scope("exec"), Some(vec![0, 1]));
+        assert_eq!(scope("mcp__ü"), Some(vec![1]));
+        assert_eq!(scope("exe"), None);
+        assert_eq!(scope("exec "), None);
     }
 
     #[test]
@@ -1122,5 +1201,14 @@ mod tests {
         assert_eq!(with(second, 0), None, "rules that overlap");
         assert_eq!(with(second, 1), Some(true), "as written");
         assert_eq!(with(rules_at + W_ACTION * 4, 4), Some(true), "deny is fine");
+        // The sample's 3 rules, 2 params and 2 joined paths come before its 2 tool scopes.
+        let scopes_at = rules_at + (3 * RULE_WORDS + 2 * PARAM_WORDS + 2 * JOINED_WORDS) * 4;
+        let lists_at = scopes_at + 2 * SCOPE_WORDS * 4;
+        assert_eq!(with(scopes_at + 4, 900), Some(false), "scope's tool name");
+        assert_eq!(with(scopes_at + 3 * 4, 900), Some(false), "scope's list");
+        let first = u32::from_le_bytes(bytes[scopes_at + 8..scopes_at + 12].try_into().unwrap());
+        let listed = lists_at + first as usize * 4;
+        assert_eq!(with(listed, 1), Some(true), "a policy there is");
+        assert_eq!(with(listed, 2), Some(false), "a policy past the policies");
     }
 }

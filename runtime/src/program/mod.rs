@@ -522,8 +522,20 @@ pub struct Program {
     pub tool_params: Vec<String>,
     /// The relative path patterns, as joined with the workdir, ordered by [`JoinedPath::up`].
     pub joined_paths: Vec<JoinedPath>,
+    /// The policies in scope per tool name, for the names calls commonly have.
+    pub tool_scopes: Vec<ToolScope>,
     /// Every [`Text`] of the program, back to back.
     pub text: String,
+}
+
+/// The policies whose tool globs admit `tool` (or that have none), in evaluation order: worked
+/// out by the compiler, so a call of a listed tool neither searches the tool field nor tests
+/// every policy's tools. Agent and session are not in it: they are tested per call.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ToolScope {
+    pub tool: String,
+    /// Policy indices into [`Program::policies`], rising.
+    pub policies: Vec<u32>,
 }
 
 /// A string of the program (a policy name, a rule message): a range of
