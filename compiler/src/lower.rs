@@ -30,6 +30,7 @@ use regex_automata::nfa::thompson;
 use regex_automata::util::syntax;
 use regex_automata::MatchKind;
 
+use rampart_runtime::eval::in_order::{self, Anchors};
 use rampart_runtime::glob::{
     check_limits, domain_form, parse_doublestar, parse_filepath, Class, Dialect, Elem,
 };
@@ -89,10 +90,26 @@ pub struct Part {
     /// `^`-anchored head first, then its pieces with the most literal characters first (the whole
     /// body of a [`Shape::Fixed`] one); empty when it has none.
     pub keys: Vec<Key>,
-    /// For `MatchGlob`'s in-order substrings with more than one piece: the pieces as the glob
-    /// spells them, joined by `*` (`/` standing for either separator), which a substring search
-    /// decides exactly without a DFA.
-    pub in_order: Option<String>,
+    /// When the alternative is literal pieces in order (`MatchGlob`'s in-order substrings, or
+    /// a `**` pattern's literals between runs): those pieces, which substring searches decide
+    /// exactly without a DFA.
+    pub in_order: Option<InOrder>,
+}
+
+/// Literal pieces that match in order, as [`in_order`] decides them: each as the glob spells it
+/// (in the command flavour `/` stands for either separator), anchored as `anchors` say.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InOrder {
+    pub anchors: Anchors,
+    pub pieces: Vec<String>,
+}
+
+impl InOrder {
+    /// What [`in_order::matches`] reads.
+    pub fn encode(&self) -> Vec<u8> {
+        let pieces: Vec<&str> = self.pieces.iter().map(String::as_str).collect();
+        in_order::encode(self.anchors, &pieces)
+    }
 }
 
 /// A piece that occurs wherever its alternative matches, and its count of literal characters
@@ -233,7 +250,7 @@ struct Alt {
     /// The body's fixed-width pieces between runs, with their count of literal characters.
     pieces: Vec<(String, usize)>,
     /// See [`Part::in_order`].
-    in_order: Option<String>,
+    in_order: Option<InOrder>,
 }
 
 impl Alt {
@@ -418,7 +435,13 @@ fn in_order_substrings(pattern: &str, sep: Sep) -> Alt {
         end_anchored: false,
         runs,
         pieces,
-        in_order: runs.then(|| texts.join("*")),
+        in_order: runs.then(|| InOrder {
+            anchors: Anchors {
+                either_separator: sep == Sep::SlashOrBackslash,
+                ..Anchors::default()
+            },
+            pieces: texts.iter().map(|t| t.to_string()).collect(),
+        }),
     }
 }
 
@@ -448,6 +471,7 @@ fn doublestar_alts(pattern: &str, sep: Sep) -> Vec<Alt> {
     let (start, elems) = drop_leading_run(start, &elems);
     let (elems, end_anchored) = drop_trailing_run(elems);
     let pieces = pieces(elems, Dialect::Upstream, sep);
+    let in_order = literal_runs(start, elems, end_anchored, sep);
     elements(elems, Dialect::Upstream, sep)
         .map(|body| Alt {
             start,
@@ -455,10 +479,40 @@ fn doublestar_alts(pattern: &str, sep: Sep) -> Vec<Alt> {
             end_anchored,
             runs: elems.iter().any(is_run),
             pieces,
-            in_order: None,
+            in_order,
         })
         .into_iter()
         .collect()
+}
+
+/// `elems` as [`InOrder`] pieces, when they are literals between `**` runs and the alternative
+/// starts at the start of the input or anywhere (not after a separator).
+fn literal_runs(start: Start, elems: &[Elem], end_anchored: bool, sep: Sep) -> Option<InOrder> {
+    if start == Start::AfterSeparator {
+        return None;
+    }
+    let mut pieces = Vec::new();
+    for piece in elems.split(|e| *e == Elem::AnyRun) {
+        let text: Option<String> = piece
+            .iter()
+            .map(|e| match e {
+                Elem::Lit(c) if *c != '*' => Some(*c),
+                _ => None,
+            })
+            .collect();
+        let text = text?;
+        if !text.is_empty() {
+            pieces.push(text);
+        }
+    }
+    Some(InOrder {
+        anchors: Anchors {
+            at_start: start == Start::Anchored,
+            at_end: end_anchored,
+            either_separator: sep == Sep::SlashOrBackslash,
+        },
+        pieces,
+    })
 }
 
 /// The fixed-width runs of `elems` between stars, rendered, with their count of literals.

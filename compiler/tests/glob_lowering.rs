@@ -9,7 +9,10 @@
 use regex_automata::dfa::{dense, Automaton};
 use regex_automata::{Input, PatternSet};
 
-use rampart_compiler::lower::{dfa_builder, lower, lower_contains, Flavour, Lowered};
+use rampart_compiler::lower::{
+    dfa_builder, lower, lower_contains, lower_parts, Flavour, Lowered, Parts,
+};
+use rampart_runtime::eval::in_order;
 use rampart_runtime::glob::{
     domain_form, filepath_match, match_domain_glob, match_glob, match_path_glob, parse_filepath,
     Elem,
@@ -83,6 +86,34 @@ fn check_alone(pattern: &str, flavour: Flavour, inputs: &[String]) -> usize {
         );
     }
     inputs.len()
+}
+
+/// Checks each alternative of `pattern` that the evaluator decides by substring searches
+/// (`Part::in_order`) against its own regex's DFA; returns the number of comparisons.
+fn check_in_order(pattern: &str, flavour: Flavour, inputs: &[String]) -> usize {
+    let Parts::Alts(parts) = lower_parts(pattern, flavour) else {
+        return 0;
+    };
+    let mut compared = 0;
+    for part in parts {
+        let Some(order) = &part.in_order else {
+            continue;
+        };
+        let dfa = dfa_builder(LIMIT).build(&part.regex).unwrap();
+        let stored = order.encode();
+        for input in inputs {
+            let input = dfa_input(flavour, input);
+            let want = !overlapping(&dfa, &input).is_empty();
+            let got = in_order::matches(&stored, input.as_bytes());
+            assert_eq!(
+                got, want,
+                "{flavour:?} {pattern:?} on {input:?}: pieces {order:?} say {got}, regex {:?} says {want}",
+                part.regex
+            );
+        }
+        compared += inputs.len();
+    }
+    compared
 }
 
 /// Checks `patterns` sharing multi-pattern DFAs (split when a build hits the size limit);
@@ -514,10 +545,11 @@ fn corpus(rng: &mut Rng, flavour: Flavour, generated: usize) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------
 // Differential tests
 
-fn differential(flavour: Flavour, seed: u64, generated: usize) -> usize {
+/// Comparisons made: of whole patterns, and of in-order alternatives with their regexes.
+fn differential(flavour: Flavour, seed: u64, generated: usize) -> (usize, usize) {
     let mut rng = Rng(seed);
     let patterns = corpus(&mut rng, flavour, generated);
-    let mut compared = 0;
+    let (mut compared, mut in_order) = (0, 0);
     for group in patterns.chunks(32) {
         let mut inputs: Vec<String> = (0..120).map(|_| random_input(&mut rng)).collect();
         for pattern in group {
@@ -525,27 +557,30 @@ fn differential(flavour: Flavour, seed: u64, generated: usize) -> usize {
         }
         for pattern in group {
             compared += check_alone(pattern, flavour, &inputs);
+            in_order += check_in_order(pattern, flavour, &inputs);
         }
         compared += check_together(group, flavour, &inputs);
     }
-    compared
+    (compared, in_order)
 }
 
 #[test]
 fn command_globs_lower_exactly() {
-    let compared = differential(Flavour::Command, 1, 700);
+    let (compared, in_order) = differential(Flavour::Command, 1, 700);
     assert!(compared > 200_000, "only {compared} comparisons");
+    assert!(in_order > 5_000, "only {in_order} in-order comparisons");
 }
 
 #[test]
 fn path_globs_lower_exactly() {
-    let compared = differential(Flavour::Path, 2, 400);
+    let (compared, in_order) = differential(Flavour::Path, 2, 400);
     assert!(compared > 100_000, "only {compared} comparisons");
+    assert!(in_order > 10_000, "only {in_order} in-order comparisons");
 }
 
 #[test]
 fn domain_globs_lower_exactly() {
-    let compared = differential(Flavour::Domain, 3, 400);
+    let (compared, _) = differential(Flavour::Domain, 3, 400);
     assert!(compared > 100_000, "only {compared} comparisons");
 }
 

@@ -264,8 +264,8 @@ fn build_confirm(
 ) -> Result<Confirm, Error> {
     let check = match (pending.exact, &pending.in_order) {
         (true, _) => Check::Exact,
-        (false, Some(pieces)) => Check::InOrder {
-            start: writer.words.push_bytes(pieces.as_bytes()),
+        (false, Some(order)) => Check::InOrder {
+            start: writer.words.push_bytes(&order.encode()),
         },
         (false, None) => {
             let mut builder = dfa_builder(DFA_SIZE_LIMIT);

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use crate::lower::{Key, Part, Parts, Shape};
+use crate::lower::{InOrder, Key, Part, Parts, Shape};
 
 use super::program::Atom;
 
@@ -43,7 +43,7 @@ pub(super) struct Confirming {
     pub atom: u32,
     pub regex: String,
     pub exact: bool,
-    pub in_order: Option<String>,
+    pub in_order: Option<InOrder>,
 }
 
 /// An unanchored alternative with a required piece, before the pieces get their bits.
@@ -51,7 +51,7 @@ struct Unanchored<'a> {
     piece: &'a str,
     atom: u32,
     regex: &'a str,
-    in_order: Option<&'a str>,
+    in_order: Option<&'a InOrder>,
 }
 
 /// One field's alternatives sorted by shape.
@@ -105,7 +105,7 @@ impl<'a> Routing<'a> {
                         piece,
                         atom: id,
                         regex,
-                        in_order: part.in_order.as_deref(),
+                        in_order: part.in_order.as_ref(),
                     }),
                     (_, None) => routing.confirm(None, id, part),
                 }
@@ -150,7 +150,7 @@ impl<'a> Routing<'a> {
                 atom: u.atom,
                 regex: u.regex.to_string(),
                 exact: bit.is_some() && u.regex == u.piece,
-                in_order: u.in_order.map(str::to_string),
+                in_order: u.in_order.cloned(),
             });
         }
     }

@@ -17,7 +17,7 @@
 mod automata;
 mod bits;
 mod facts;
-mod in_order;
+pub mod in_order;
 pub mod rules;
 
 use alloc::string::{String, ToString};
