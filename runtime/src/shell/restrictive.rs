@@ -35,6 +35,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::aliases::{applet_head, canonical_alias, clean_path, rm_find_aliases, windows_operand};
+use super::derived::{Call, Derivations, Use};
 use super::grant;
 use super::heads::{self, Carrier, Head, HeadWord, SeeThrough, WindowsDelete, CLOSERS};
 use super::inline::carried;
@@ -69,6 +70,10 @@ struct Readings<'o> {
     quoted: Vec<bool>,
     aliases: usize,
     overflow: bool,
+    /// The expansions recorded for the rest of the command (see `derived`), and whether the
+    /// calls made on the list are being recorded now.
+    derived: Derivations,
+    recording: bool,
 }
 
 /// The memory of [`Readings`] and of the reading being expanded, kept between commands.
@@ -78,6 +83,21 @@ pub(crate) struct Buffers {
     depth: Vec<Option<u8>>,
     quoted: Vec<bool>,
     cur: String,
+    /// Kept from one read to the next within a command (see [`Buffers::share`]).
+    derived: Derivations,
+    /// How the next [`read`] uses `derived`; it is `Off` again after that read.
+    share: Use,
+}
+
+impl Buffers {
+    /// How the next [`read`] uses the expansions recorded: `Record` forgets those of the
+    /// command read before and records anew, `Replay` replays them.
+    pub(crate) fn share(&mut self, derived: Use) {
+        if derived == Use::Record {
+            self.derived.forget();
+        }
+        self.share = derived;
+    }
 }
 
 /// What [`components`] fills for each reading it analyses, kept between readings (and
@@ -96,7 +116,25 @@ const WORK_PER_BYTE: usize = 32;
 const WORK_FLOOR: usize = 64 * 1024;
 
 impl Readings<'_> {
+    /// Records a call on the list while an expansion is being recorded.
+    fn note(&mut self, call: Call, s: &str) {
+        if self.recording {
+            self.derived.record(call, s);
+        }
+    }
+
     fn add(&mut self, s: &str, depth: u8) {
+        self.note(Call::Add, s);
+        self.insert(s, depth);
+    }
+
+    /// A range that did not cut its text (a bug): every restrictive rule matches instead.
+    fn fail(&mut self) {
+        self.note(Call::Fail, "");
+        self.overflow = true;
+    }
+
+    fn insert(&mut self, s: &str, depth: u8) {
         let s = trim(s);
         if s.is_empty() || self.overflow {
             return;
@@ -113,8 +151,13 @@ impl Readings<'_> {
 
     /// Adds `s`, a text that keeps the command's quoting (see `quoted`).
     fn add_quoted(&mut self, s: &str, depth: u8) {
+        self.note(Call::Quoted, s);
+        self.insert_quoted(s, depth);
+    }
+
+    fn insert_quoted(&mut self, s: &str, depth: u8) {
         let before = self.list.len();
-        self.add(s, depth);
+        self.insert(s, depth);
         if self.list.len() > before {
             if let Some(q) = self.quoted.last_mut() {
                 *q = true;
@@ -128,7 +171,7 @@ impl Readings<'_> {
     fn add_part(&mut self, part: Option<&str>, depth: u8) {
         match checked(part) {
             Some(part) => self.add(part, depth),
-            None => self.overflow = true,
+            None => self.fail(),
         }
     }
 
@@ -136,7 +179,7 @@ impl Readings<'_> {
     /// reading known to derive nothing new is listed but not read again.
     fn add_maybe_final(&mut self, s: &str, depth: u8, expand: impl FnOnce(&str) -> bool) {
         let before = self.list.len();
-        self.add(s, depth);
+        self.insert(s, depth);
         if self.list.len() > before && !expand(s) {
             if let Some(d) = self.depth.last_mut() {
                 *d = None;
@@ -145,6 +188,11 @@ impl Readings<'_> {
     }
 
     fn add_alias(&mut self, operand: &str, buf: &mut String) {
+        self.note(Call::Alias, operand);
+        self.insert_alias(operand, buf);
+    }
+
+    fn insert_alias(&mut self, operand: &str, buf: &mut String) {
         self.aliases += 1;
         if self.aliases > MAX_ALIASES || self.list.len() >= MAX_READINGS {
             self.overflow = true;
@@ -183,6 +231,7 @@ pub(crate) fn read(
     out: &mut Texts,
 ) {
     let mut buffers = core::mem::take(&mut sc.readings);
+    let derived = buffers.share;
     buffers.set.reset(out);
     buffers.depth.clear();
     buffers.quoted.clear();
@@ -193,6 +242,8 @@ pub(crate) fn read(
         quoted: buffers.quoted,
         aliases: 0,
         overflow: false,
+        derived: buffers.derived,
+        recording: false,
     };
     sc.work = 0;
     // The segments of plain text are plain too, and derive only themselves and their normalized
@@ -273,7 +324,11 @@ pub(crate) fn read(
             // there would be no reading): its fast-path reading is known.
             let known = (k == 0 && trimmed && !raw.is_empty()).then_some(plain);
             let quoted = r.quoted.get(k).copied().unwrap_or(false);
-            expand(&cur, known, depth + 1, skip_components, quoted, sc, &mut r);
+            match derived {
+                Use::Record if k > 0 => expand_recorded(&cur, depth + 1, quoted, sc, &mut r),
+                Use::Replay if k > 0 => expand_or_replay(&cur, depth + 1, quoted, sc, &mut r),
+                _ => expand(&cur, known, depth + 1, skip_components, quoted, sc, &mut r),
+            }
         }
         k += 1;
     }
@@ -283,7 +338,45 @@ pub(crate) fn read(
         depth: r.depth,
         quoted: r.quoted,
         cur,
+        derived: r.derived,
+        share: Use::Off,
     };
+}
+
+/// [`expand`] for a reading after the first (so neither known nor with its components
+/// skipped), recording the calls it makes on the list (see `derived`).
+fn expand_recorded(c: &str, d: u8, quoted: bool, sc: &mut Scratch, r: &mut Readings<'_>) {
+    let mark = r.derived.mark();
+    let work = sc.work;
+    r.recording = true;
+    expand(c, None, d, false, quoted, sc, r);
+    r.recording = false;
+    if r.overflow || sc.overflow || sc.norm.overflow {
+        r.derived.drop_since(mark);
+    } else {
+        let work = sc.work.saturating_sub(work);
+        r.derived.keep(c, quoted, mark, work);
+    }
+}
+
+/// [`expand`] for a reading after the first, replaying its recorded expansion when there is one.
+fn expand_or_replay(c: &str, d: u8, quoted: bool, sc: &mut Scratch, r: &mut Readings<'_>) {
+    let Some((calls, work)) = r.derived.find(c, quoted) else {
+        expand(c, None, d, false, quoted, sc, r);
+        return;
+    };
+    sc.work += work;
+    let derived = core::mem::take(&mut r.derived);
+    let mut buf = String::new();
+    for k in calls {
+        match derived.call(k) {
+            (Call::Add, s) => r.insert(s, d),
+            (Call::Quoted, s) => r.insert_quoted(s, d),
+            (Call::Alias, operand) => r.insert_alias(operand, &mut buf),
+            (Call::Fail, _) => r.overflow = true,
+        }
+    }
+    r.derived = derived;
 }
 
 /// Adds the readings derived from `c` at depth `d`. `known`: the fast path's reading of `c`,
@@ -497,7 +590,7 @@ fn dialect_reading(
     let mut joined = String::new();
     for seg in &segs {
         let Some(seg) = checked(c.get(seg.clone())) else {
-            r.overflow = true;
+            r.fail();
             continue;
         };
         tokenize(seg, td, &mut sc.toks);
@@ -705,7 +798,7 @@ fn alternates(c: &str, t: &Tokens, at: HeadWord, applet: HeadWord, d: u8, r: &mu
                 s.push_str(rest);
                 r.add(&s, d);
             }
-            None => r.overflow = true,
+            None => r.fail(),
         }
     }
     if applet.index != h {
@@ -722,7 +815,7 @@ fn alternates(c: &str, t: &Tokens, at: HeadWord, applet: HeadWord, d: u8, r: &mu
     payloads(t, c, at, &mut |p| match p {
         Payload::Word(k) => match checked(c.get(t.raw(k).start..)) {
             Some(part) => r.add_quoted(part, d),
-            None => r.overflow = true,
+            None => r.fail(),
         },
         Payload::Text(text) => r.add_quoted(text, d),
     });
@@ -786,6 +879,8 @@ mod tests {
             quoted: Vec::new(),
             aliases: 0,
             overflow: false,
+            derived: Derivations::default(),
+            recording: false,
         };
         bodies(c, 1, &mut r);
         list.iter().last().map(String::from)

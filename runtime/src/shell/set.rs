@@ -170,7 +170,7 @@ impl Dedup {
             }
         } else {
             match self.find(list, s) {
-                Ok(()) => return false,
+                Ok(_) => return false,
                 Err(at) => {
                     // An entry left out of the index costs at most a duplicate, never a reading.
                     if let Some(slot) = checked(self.slots.get_mut(at)) {
@@ -183,8 +183,16 @@ impl Dedup {
         true
     }
 
-    /// `Ok` when `s` is in the (indexed) list, else the empty slot where it goes.
-    fn find(&mut self, list: &Texts, s: &str) -> Result<(), usize> {
+    /// Where `s` is in `list`, if it is there (the list is indexed as [`Dedup::insert`] would).
+    pub(crate) fn position(&mut self, list: &Texts, s: &str) -> Option<usize> {
+        if list.len() < LINEAR && !self.indexed {
+            return list.iter().position(|t| t == s);
+        }
+        self.find(list, s).ok()
+    }
+
+    /// `Ok` with its index when `s` is in the (indexed) list, else the empty slot where it goes.
+    fn find(&mut self, list: &Texts, s: &str) -> Result<usize, usize> {
         self.grow_for(list.len() + 1, list);
         let mask = self.slots.len() - 1;
         let mut at = hash(s) as usize & mask;
@@ -194,7 +202,7 @@ impl Dedup {
                 return Err(at);
             }
             if list.get(slot as usize) == Some(s) {
-                return Ok(());
+                return Ok(slot as usize);
             }
             at = (at + 1) & mask;
         }
