@@ -432,6 +432,8 @@ pub(crate) struct Scratch {
     /// The POSIX words of the text read last (shared by the stages that read it in turn).
     pub(crate) posix: tokenize::PosixWords,
     pub(crate) segs: Vec<Range<usize>>,
+    /// The POSIX segments of the text [`grant::analyze`] read last, when it was not plain.
+    pub(crate) posix_segs: Vec<Range<usize>>,
     /// The fast path, for the texts the stages derive.
     pub(crate) plain: PlainReader,
     pub(crate) overflow: bool,

@@ -42,7 +42,7 @@ use super::inline::carried;
 use super::normalize::{command_head, wrapper, Wrap};
 use super::plain::{self, PlainText};
 use super::see_through::{payloads, Payload};
-use super::set::{Dedup, Texts};
+use super::set::{Dedup, Memo, Texts};
 use super::split::{split, SplitDialect};
 use super::subcommands::here_string;
 use super::tokenize::{byte_flags, contains_amp_gt, tokenize, Dialect, Tokens};
@@ -107,6 +107,12 @@ pub(crate) struct Analysis {
     normalized: String,
     comps: Texts,
     set: Dedup,
+    /// The cmd.exe and PowerShell readings of segments read recently (see [`dialect_reading`]).
+    cmd: Memo,
+    powershell: Memo,
+    joined: String,
+    /// The POSIX segments of the reading analysed last.
+    segments: Vec<core::ops::Range<usize>>,
 }
 
 /// Bytes of readings expanded (and of substitutions analysed) per byte of input, plus a floor,
@@ -431,7 +437,12 @@ fn expand_in_full(
     bodies(c, d, r);
     dialects(c, d, sc, r);
     sc.segs.clear();
-    split(c, SplitDialect::Posix, &mut sc.segs);
+    if skip_components {
+        split(c, SplitDialect::Posix, &mut sc.segs);
+    } else {
+        // Analysing the components split `c` already.
+        sc.segs.extend_from_slice(&sc.analysis.segments);
+    }
     if sc.segs.len() > 1 && quoted {
         pipes(c, d, sc, r);
     }
@@ -450,6 +461,8 @@ fn components(c: &str, d: u8, sc: &mut Scratch, r: &mut Readings<'_>) {
     let mut b = core::mem::take(&mut sc.analysis);
     b.set.reset(&mut b.comps);
     grant::analyze(c, None, sc, &mut b.normalized, &mut b.comps, &mut b.set);
+    b.segments.clear();
+    b.segments.extend_from_slice(&sc.posix_segs);
     r.add(&b.normalized, d);
     for comp in &b.comps {
         r.add(comp, d);
@@ -587,17 +600,28 @@ fn dialect_reading(
     let mut segs = core::mem::take(&mut sc.segs);
     segs.clear();
     split(c, sd, &mut segs);
-    let mut joined = String::new();
+    let mut a = core::mem::take(&mut sc.analysis);
     for seg in &segs {
         let Some(seg) = checked(c.get(seg.clone())) else {
             r.fail();
             continue;
         };
+        // The raw command, its raw segments and their payloads share their segments.
+        let memo = match td {
+            Dialect::PowerShell => &mut a.powershell,
+            Dialect::Cmd | Dialect::Posix => &mut a.cmd,
+        };
+        if let Some(joined) = memo.get(seg) {
+            r.add(joined, d);
+            continue;
+        }
         tokenize(seg, td, &mut sc.toks);
-        joined.clear();
-        sc.toks.join_from(0, &mut joined);
-        r.add(&joined, d);
+        a.joined.clear();
+        sc.toks.join_from(0, &mut a.joined);
+        memo.put(seg, &a.joined);
+        r.add(&a.joined, d);
     }
+    sc.analysis = a;
     sc.segs = segs;
 }
 

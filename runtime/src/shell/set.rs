@@ -235,6 +235,40 @@ impl Dedup {
     }
 }
 
+/// Texts computed from texts, kept for the texts met again: a function of the text alone, so a
+/// hit gives what computing would. Indexed by a [`Dedup`], since a compound command looks up
+/// hundreds of texts; bounded, starting over when full, so one long command cannot keep memory.
+#[derive(Debug, Default)]
+pub(crate) struct Memo {
+    keys: Texts,
+    index: Dedup,
+    /// The value of each key, at the key's index.
+    values: Texts,
+}
+
+/// Entries and bytes a [`Memo`] keeps before it starts over.
+const MEMO_ENTRIES: usize = 256;
+const MEMO_BYTES: usize = 16 * 1024;
+
+impl Memo {
+    pub(crate) fn get(&mut self, key: &str) -> Option<&str> {
+        let k = self.index.position(&self.keys, key)?;
+        self.values.get(k)
+    }
+
+    /// Keeps `value` for `key`, which the caller found missing.
+    pub(crate) fn put(&mut self, key: &str, value: &str) {
+        let bytes = self.keys.text.len() + self.values.text.len();
+        if self.keys.len() >= MEMO_ENTRIES || bytes > MEMO_BYTES {
+            self.index.reset(&mut self.keys);
+            self.values.clear();
+        }
+        if self.index.insert(&mut self.keys, key) {
+            self.values.push(value);
+        }
+    }
+}
+
 /// FNV-1a over 8-byte words (then the tail bytes), with the high bits folded down since the
 /// table uses the low ones: short strings, no adversary who benefits from collisions beyond the
 /// length cap.
