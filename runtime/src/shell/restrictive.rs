@@ -471,35 +471,39 @@ fn components(c: &str, d: u8, sc: &mut Scratch, r: &mut Readings<'_>) {
 }
 
 /// Upstream's POSIX body readings: grouping and control-flow words peeled off both ends.
+///
+/// Every step only shortens the text it is given (each returns a part of it), so a step that
+/// changed nothing is told by the length alone, not by comparing the texts.
 fn bodies(c: &str, d: u8, r: &mut Readings<'_>) {
-    let mut s = c.trim();
+    let whole = c.trim();
+    let mut s = whole;
     // Each round is linear; a round that peels nothing ends the loop, and a hostile run of
     // alternating keywords is cut off by the bound (the reading stays a superset of upstream's).
     for _ in 0..64 {
-        let before = s;
+        let before = s.len();
         s = strip_leading(s);
         s = strip_trailing(s);
         if let Some(arm) = case_arm(s) {
             s = arm;
         }
-        if s == before {
+        if s.len() == before {
             break;
         }
     }
-    if s != c.trim() {
+    if s.len() != whole.len() {
         r.add(s, d);
     }
 }
 
 fn strip_leading(mut s: &str) -> &str {
     loop {
-        let before = s;
+        let before = s.len();
         s = s.trim_start_matches(|c: char| c == '(' || c == '{' || c.is_ascii_whitespace());
         let word_end = s.find([' ', '\t', '\n']).unwrap_or(s.len());
         if heads::is(&s[..word_end], Head::Opens) {
             s = &s[word_end..];
         }
-        if s == before {
+        if s.len() == before {
             return s.trim_start();
         }
     }
@@ -507,6 +511,34 @@ fn strip_leading(mut s: &str) -> &str {
 
 fn strip_trailing(mut s: &str) -> &str {
     // A closing bracket is peeled only while unbalanced, so `echo ${HOME}` and `$(date)` stay.
+    // The balance is that of the whole text as given, counted only when a bracket ends it.
+    let given = s;
+    let mut balance = None;
+    loop {
+        let before = s.len();
+        if s.ends_with([')', '}']) {
+            let (parens, braces) = balance.get_or_insert_with(|| brackets(given));
+            if s.ends_with(')') && *parens > 0 {
+                s = s[..s.len() - 1].trim_end();
+                *parens -= 1;
+            }
+            if s.ends_with('}') && *braces > 0 {
+                s = s[..s.len() - 1].trim_end();
+                *braces -= 1;
+            }
+        }
+        let word_start = s.rfind([' ', '\t', '\n']).map_or(0, |i| i + 1);
+        if CLOSERS.contains(&&s[word_start..]) {
+            s = s[..word_start].trim_end();
+        }
+        if s.len() == before {
+            return s;
+        }
+    }
+}
+
+/// How many more `)` than `(`, and `}` than `{`, the text holds.
+fn brackets(s: &str) -> (isize, isize) {
     let (mut parens, mut braces) = (0isize, 0isize);
     for b in s.bytes() {
         match b {
@@ -517,24 +549,7 @@ fn strip_trailing(mut s: &str) -> &str {
             _ => {}
         }
     }
-    loop {
-        let before = s;
-        if s.ends_with(')') && parens > 0 {
-            s = s[..s.len() - 1].trim_end();
-            parens -= 1;
-        }
-        if s.ends_with('}') && braces > 0 {
-            s = s[..s.len() - 1].trim_end();
-            braces -= 1;
-        }
-        let word_start = s.rfind([' ', '\t', '\n']).map_or(0, |i| i + 1);
-        if CLOSERS.contains(&&s[word_start..]) {
-            s = s[..word_start].trim_end();
-        }
-        if s == before {
-            return s;
-        }
-    }
+    (parens, braces)
 }
 
 /// `case x in x) BODY` -> BODY; also a later arm `pat) BODY` (its own segment after `;;`).
