@@ -71,10 +71,20 @@ impl Texts {
 
     /// Appends `s`, which the caller knows is not in the list yet.
     pub(crate) fn push(&mut self, s: &str) {
+        if self.ends.capacity() == 0 {
+            // A list that gets an entry usually gets several: a new reader's lists would
+            // otherwise grow a few bytes at a time, a reallocation each.
+            self.text.reserve(FIRST_BYTES);
+            self.ends.reserve(FIRST_ENTRIES);
+        }
         self.text.push_str(s);
         self.ends.push(self.text.len());
     }
 }
+
+/// What a [`Texts`] reserves when it gets its first entry.
+const FIRST_BYTES: usize = 256;
+const FIRST_ENTRIES: usize = 16;
 
 /// The entries of a [`Texts`], in order.
 #[derive(Clone, Debug)]
