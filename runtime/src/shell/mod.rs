@@ -22,7 +22,9 @@
 //! [`subcommands`](subcommands) → [`tokenize`](tokenize) → [`normalize`](normalize) →
 //! [`grant`](grant) components → [`restrictive`](restrictive) readings (with
 //! [`aliases`](aliases) for rm/find and [`see_through`](see_through)) and
-//! [`env_assign`](env_assign) for `command_env_assignments`. Most agent commands are plain words
+//! [`env_assign`](env_assign) for `command_env_assignments`; a command read twice (as it is and
+//! with its mentions masked) replays for the second list what the first derived from the readings
+//! both share ([`derived`](derived)). Most agent commands are plain words
 //! and operators, which a fast path (`plain`) reads in one pass; the names that need the full
 //! model are listed once, in [`heads`]. A [`Reader`] keeps the stages' working memory between
 //! commands, apart from the [`CommandReadings`] it returns.
