@@ -44,6 +44,8 @@ pub(crate) fn analyze(
         return plain.segments() > 1;
     }
     sc.norm.command(cmd, normalized);
+    sc.posix_segs.clear();
+    sc.posix_segs.extend_from_slice(sc.norm.segments());
     let segments = push_segments(normalized, sc, comps, set);
     let subs = substitution_components(cmd, sc, comps, set, 1);
     segments > 1 || subs

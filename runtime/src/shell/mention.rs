@@ -189,9 +189,10 @@ fn data_words(t: &Tokens, text: &str, piped: bool, out: &mut Vec<Range<usize>>) 
     if h >= t.len() {
         return;
     }
-    let head = basename(t.value(h)).to_ascii_lowercase();
+    let mut buf = [0u8; HEAD_MAX];
+    let head = lower_case_head(basename(t.value(h)), &mut buf);
     let mut push = |k: usize| push_word(t, text, k, out);
-    match head.as_str() {
+    match head {
         "echo" | "printf" | "write-host" | "write-output" | "figlet" | "toilet" | "banner"
         | "say" | "notify-send" | "cowsay"
             if !piped =>
@@ -211,6 +212,21 @@ fn data_words(t: &Tokens, text: &str, piped: bool, out: &mut Vec<Range<usize>>) 
         _ => {}
     }
     grep_flag_values(t, h + 1, &mut push);
+}
+
+/// Bytes in the longest head [`data_words`] knows (`select-string`), and then some.
+const HEAD_MAX: usize = 16;
+
+/// `word` in ASCII lower case, written to `buf` (a head is looked at in every segment of
+/// every command, so nothing is allocated for it); empty when `word` is longer than any head
+/// [`data_words`] knows.
+fn lower_case_head<'b>(word: &str, buf: &'b mut [u8; HEAD_MAX]) -> &'b str {
+    let Some(lower) = buf.get_mut(..word.len()) else {
+        return "";
+    };
+    lower.copy_from_slice(word.as_bytes());
+    lower.make_ascii_lowercase();
+    core::str::from_utf8(lower).unwrap_or("")
 }
 
 /// Pushes word `k` (a segment with a substitution was left out before: see `runs_something`).

@@ -22,7 +22,9 @@
 //! [`subcommands`](subcommands) → [`tokenize`](tokenize) → [`normalize`](normalize) →
 //! [`grant`](grant) components → [`restrictive`](restrictive) readings (with
 //! [`aliases`](aliases) for rm/find and [`see_through`](see_through)) and
-//! [`env_assign`](env_assign) for `command_env_assignments`. Most agent commands are plain words
+//! [`env_assign`](env_assign) for `command_env_assignments`; a command read twice (as it is and
+//! with its mentions masked) replays for the second list what the first derived from the readings
+//! both share ([`derived`](derived)). Most agent commands are plain words
 //! and operators, which a fast path (`plain`) reads in one pass; the names that need the full
 //! model are listed once, in [`heads`]. A [`Reader`] keeps the stages' working memory between
 //! commands, apart from the [`CommandReadings`] it returns.
@@ -31,6 +33,7 @@
 //! is linear in the input per reading, so 8 KiB of operators or open parentheses reads quickly.
 
 mod aliases;
+mod derived;
 mod env_assign;
 mod grant;
 pub mod heads;
@@ -52,6 +55,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::ops::Range;
 
+use derived::Use;
 use plain::{PlainReader, PlainText};
 use set::Dedup;
 pub use set::{Iter as TextsIter, Texts};
@@ -291,6 +295,11 @@ fn finish(
     sc: &mut Scratch,
     components_are_raws: bool,
 ) {
+    // Masking first: when the command has masked readings, they share most of the restrictive
+    // readings, so the restrictive stage records its expansions for them (see `derived`).
+    let masked = mask(out, sc);
+    sc.readings
+        .share(if masked { Use::Record } else { Use::Off });
     restrictive::read(
         &out.raw,
         &out.normalized,
@@ -300,7 +309,9 @@ fn finish(
         sc,
         &mut out.restrictive,
     );
-    mention_readings(out, sc);
+    if masked {
+        masked_readings(out, sc, Use::Replay);
+    }
     // After the restrictive readings: a substitution too deep to read here raises `overflow`,
     // which would stop the restrictive stage's worklist before its end.
     env_assign::collect(&out.raw, plain, sc, &mut out.env_assignments);
@@ -309,29 +320,42 @@ fn finish(
 
 /// The restrictive readings of `out.raw` with its mentions masked, when it has any.
 fn mention_readings(out: &mut CommandReadings, sc: &mut Scratch) {
-    let mut m = core::mem::take(&mut sc.masking);
-    m.raw.clear();
-    if m.mentions.mask(&out.raw, &mut m.raw) {
-        m.normalized.clear();
-        m.set.reset(&mut m.components);
-        grant::analyze(
-            &m.raw,
-            None,
-            sc,
-            &mut m.normalized,
-            &mut m.components,
-            &mut m.set,
-        );
-        restrictive::read(
-            &m.raw,
-            &m.normalized,
-            &m.components,
-            true,
-            None,
-            sc,
-            &mut out.masked,
-        );
+    if mask(out, sc) {
+        masked_readings(out, sc, Use::Off);
     }
+}
+
+/// Writes `out.raw` with its mentions masked to `sc.masking.raw`; false when it has none.
+fn mask(out: &CommandReadings, sc: &mut Scratch) -> bool {
+    let m = &mut sc.masking;
+    m.raw.clear();
+    m.mentions.mask(&out.raw, &mut m.raw)
+}
+
+/// The restrictive readings of the masked command in `sc.masking.raw`, using the expansions the
+/// restrictive stage recorded as `derived` says.
+fn masked_readings(out: &mut CommandReadings, sc: &mut Scratch, derived: Use) {
+    let mut m = core::mem::take(&mut sc.masking);
+    sc.readings.share(derived);
+    m.normalized.clear();
+    m.set.reset(&mut m.components);
+    grant::analyze(
+        &m.raw,
+        None,
+        sc,
+        &mut m.normalized,
+        &mut m.components,
+        &mut m.set,
+    );
+    restrictive::read(
+        &m.raw,
+        &m.normalized,
+        &m.components,
+        true,
+        None,
+        sc,
+        &mut out.masked,
+    );
     sc.masking = m;
 }
 
@@ -410,6 +434,8 @@ pub(crate) struct Scratch {
     /// The POSIX words of the text read last (shared by the stages that read it in turn).
     pub(crate) posix: tokenize::PosixWords,
     pub(crate) segs: Vec<Range<usize>>,
+    /// The POSIX segments of the text [`grant::analyze`] read last, when it was not plain.
+    pub(crate) posix_segs: Vec<Range<usize>>,
     /// The fast path, for the texts the stages derive.
     pub(crate) plain: PlainReader,
     pub(crate) overflow: bool,

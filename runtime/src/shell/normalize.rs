@@ -25,6 +25,7 @@ use core::ops::Range;
 
 use super::heads::{classify, Head, HeadWord, Launcher};
 use super::quote_word;
+use super::set::Memo;
 use super::split::{split, SplitDialect};
 use super::tokenize::{redirection_len, tokenize, Dialect, Tokens};
 use super::words::{head_word, is_assignment};
@@ -65,6 +66,10 @@ pub(crate) struct Normalizer {
     toks: Tokens,
     payload: String,
     segs: Vec<Range<usize>>,
+    /// Segments normalized recently, with their normalized forms. The readings of one command
+    /// share most of their segments (the raw segments, the components, the normalized command
+    /// are all read again), and normalizing a segment means tokenizing it; the result depends
+    /// on the text alone.
     memo: Memo,
     /// A segment was still unwrapping after [`MAX_UNWRAP`] rounds.
     pub(crate) overflow: bool,
@@ -87,6 +92,11 @@ impl Normalizer {
             self.segment(seg, out);
         }
         self.segs = segs;
+    }
+
+    /// The POSIX segments of the text [`Normalizer::command`] read last.
+    pub(crate) fn segments(&self) -> &[Range<usize>] {
+        &self.segs
     }
 
     /// Appends the normalized form of one segment to `out`.
@@ -174,42 +184,6 @@ impl Normalizer {
         let src = if owned { self.payload.as_str() } else { seg };
         i = skip_redirections(src, &self.toks, i);
         self.toks.join_from(i, out);
-    }
-}
-
-/// Segments normalized recently, with their normalized forms. The readings of one command share
-/// most of their segments (the raw segments, the components, the normalized command are all read
-/// again), and normalizing a segment means tokenizing it; the result depends on the text alone.
-#[derive(Debug, Default)]
-struct Memo {
-    /// Segment and normalized texts, back to back.
-    text: String,
-    entries: Vec<(Range<usize>, Range<usize>)>,
-}
-
-/// Entries and bytes kept before the memo starts over.
-const MEMO_ENTRIES: usize = 32;
-const MEMO_BYTES: usize = 4096;
-
-impl Memo {
-    fn get(&self, seg: &str) -> Option<&str> {
-        let text = &self.text;
-        self.entries
-            .iter()
-            .find(|(s, _)| text.get(s.clone()) == Some(seg))
-            .and_then(|(_, n)| text.get(n.clone()))
-    }
-
-    fn put(&mut self, seg: &str, normalized: &str) {
-        if self.entries.len() >= MEMO_ENTRIES || self.text.len() > MEMO_BYTES {
-            self.entries.clear();
-            self.text.clear();
-        }
-        let a = self.text.len();
-        self.text.push_str(seg);
-        let b = self.text.len();
-        self.text.push_str(normalized);
-        self.entries.push((a..b, b..self.text.len()));
     }
 }
 

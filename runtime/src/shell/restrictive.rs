@@ -35,13 +35,14 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::aliases::{applet_head, canonical_alias, clean_path, rm_find_aliases, windows_operand};
+use super::derived::{Call, Derivations, Use};
 use super::grant;
 use super::heads::{self, Carrier, Head, HeadWord, SeeThrough, WindowsDelete, CLOSERS};
 use super::inline::carried;
 use super::normalize::{command_head, wrapper, Wrap};
 use super::plain::{self, PlainText};
 use super::see_through::{payloads, Payload};
-use super::set::{Dedup, Texts};
+use super::set::{Dedup, Memo, Texts};
 use super::split::{split, SplitDialect};
 use super::subcommands::here_string;
 use super::tokenize::{byte_flags, contains_amp_gt, tokenize, Dialect, Tokens};
@@ -69,6 +70,10 @@ struct Readings<'o> {
     quoted: Vec<bool>,
     aliases: usize,
     overflow: bool,
+    /// The expansions recorded for the rest of the command (see `derived`), and whether the
+    /// calls made on the list are being recorded now.
+    derived: Derivations,
+    recording: bool,
 }
 
 /// The memory of [`Readings`] and of the reading being expanded, kept between commands.
@@ -78,6 +83,21 @@ pub(crate) struct Buffers {
     depth: Vec<Option<u8>>,
     quoted: Vec<bool>,
     cur: String,
+    /// Kept from one read to the next within a command (see [`Buffers::share`]).
+    derived: Derivations,
+    /// How the next [`read`] uses `derived`; it is `Off` again after that read.
+    share: Use,
+}
+
+impl Buffers {
+    /// How the next [`read`] uses the expansions recorded: `Record` forgets those of the
+    /// command read before and records anew, `Replay` replays them.
+    pub(crate) fn share(&mut self, derived: Use) {
+        if derived == Use::Record {
+            self.derived.forget();
+        }
+        self.share = derived;
+    }
 }
 
 /// What [`components`] fills for each reading it analyses, kept between readings (and
@@ -87,6 +107,12 @@ pub(crate) struct Analysis {
     normalized: String,
     comps: Texts,
     set: Dedup,
+    /// The cmd.exe and PowerShell readings of segments read recently (see [`dialect_reading`]).
+    cmd: Memo,
+    powershell: Memo,
+    joined: String,
+    /// The POSIX segments of the reading analysed last.
+    segments: Vec<core::ops::Range<usize>>,
 }
 
 /// Bytes of readings expanded (and of substitutions analysed) per byte of input, plus a floor,
@@ -96,7 +122,25 @@ const WORK_PER_BYTE: usize = 32;
 const WORK_FLOOR: usize = 64 * 1024;
 
 impl Readings<'_> {
+    /// Records a call on the list while an expansion is being recorded.
+    fn note(&mut self, call: Call, s: &str) {
+        if self.recording {
+            self.derived.record(call, s);
+        }
+    }
+
     fn add(&mut self, s: &str, depth: u8) {
+        self.note(Call::Add, s);
+        self.insert(s, depth);
+    }
+
+    /// A range that did not cut its text (a bug): every restrictive rule matches instead.
+    fn fail(&mut self) {
+        self.note(Call::Fail, "");
+        self.overflow = true;
+    }
+
+    fn insert(&mut self, s: &str, depth: u8) {
         let s = trim(s);
         if s.is_empty() || self.overflow {
             return;
@@ -113,8 +157,13 @@ impl Readings<'_> {
 
     /// Adds `s`, a text that keeps the command's quoting (see `quoted`).
     fn add_quoted(&mut self, s: &str, depth: u8) {
+        self.note(Call::Quoted, s);
+        self.insert_quoted(s, depth);
+    }
+
+    fn insert_quoted(&mut self, s: &str, depth: u8) {
         let before = self.list.len();
-        self.add(s, depth);
+        self.insert(s, depth);
         if self.list.len() > before {
             if let Some(q) = self.quoted.last_mut() {
                 *q = true;
@@ -128,7 +177,7 @@ impl Readings<'_> {
     fn add_part(&mut self, part: Option<&str>, depth: u8) {
         match checked(part) {
             Some(part) => self.add(part, depth),
-            None => self.overflow = true,
+            None => self.fail(),
         }
     }
 
@@ -136,7 +185,7 @@ impl Readings<'_> {
     /// reading known to derive nothing new is listed but not read again.
     fn add_maybe_final(&mut self, s: &str, depth: u8, expand: impl FnOnce(&str) -> bool) {
         let before = self.list.len();
-        self.add(s, depth);
+        self.insert(s, depth);
         if self.list.len() > before && !expand(s) {
             if let Some(d) = self.depth.last_mut() {
                 *d = None;
@@ -145,6 +194,11 @@ impl Readings<'_> {
     }
 
     fn add_alias(&mut self, operand: &str, buf: &mut String) {
+        self.note(Call::Alias, operand);
+        self.insert_alias(operand, buf);
+    }
+
+    fn insert_alias(&mut self, operand: &str, buf: &mut String) {
         self.aliases += 1;
         if self.aliases > MAX_ALIASES || self.list.len() >= MAX_READINGS {
             self.overflow = true;
@@ -183,6 +237,7 @@ pub(crate) fn read(
     out: &mut Texts,
 ) {
     let mut buffers = core::mem::take(&mut sc.readings);
+    let derived = buffers.share;
     buffers.set.reset(out);
     buffers.depth.clear();
     buffers.quoted.clear();
@@ -193,6 +248,8 @@ pub(crate) fn read(
         quoted: buffers.quoted,
         aliases: 0,
         overflow: false,
+        derived: buffers.derived,
+        recording: false,
     };
     sc.work = 0;
     // The segments of plain text are plain too, and derive only themselves and their normalized
@@ -273,7 +330,11 @@ pub(crate) fn read(
             // there would be no reading): its fast-path reading is known.
             let known = (k == 0 && trimmed && !raw.is_empty()).then_some(plain);
             let quoted = r.quoted.get(k).copied().unwrap_or(false);
-            expand(&cur, known, depth + 1, skip_components, quoted, sc, &mut r);
+            match derived {
+                Use::Record if k > 0 => expand_recorded(&cur, depth + 1, quoted, sc, &mut r),
+                Use::Replay if k > 0 => expand_or_replay(&cur, depth + 1, quoted, sc, &mut r),
+                _ => expand(&cur, known, depth + 1, skip_components, quoted, sc, &mut r),
+            }
         }
         k += 1;
     }
@@ -283,7 +344,45 @@ pub(crate) fn read(
         depth: r.depth,
         quoted: r.quoted,
         cur,
+        derived: r.derived,
+        share: Use::Off,
     };
+}
+
+/// [`expand`] for a reading after the first (so neither known nor with its components
+/// skipped), recording the calls it makes on the list (see `derived`).
+fn expand_recorded(c: &str, d: u8, quoted: bool, sc: &mut Scratch, r: &mut Readings<'_>) {
+    let mark = r.derived.mark();
+    let work = sc.work;
+    r.recording = true;
+    expand(c, None, d, false, quoted, sc, r);
+    r.recording = false;
+    if r.overflow || sc.overflow || sc.norm.overflow {
+        r.derived.drop_since(mark);
+    } else {
+        let work = sc.work.saturating_sub(work);
+        r.derived.keep(c, quoted, mark, work);
+    }
+}
+
+/// [`expand`] for a reading after the first, replaying its recorded expansion when there is one.
+fn expand_or_replay(c: &str, d: u8, quoted: bool, sc: &mut Scratch, r: &mut Readings<'_>) {
+    let Some((calls, work)) = r.derived.find(c, quoted) else {
+        expand(c, None, d, false, quoted, sc, r);
+        return;
+    };
+    sc.work += work;
+    let derived = core::mem::take(&mut r.derived);
+    let mut buf = String::new();
+    for k in calls {
+        match derived.call(k) {
+            (Call::Add, s) => r.insert(s, d),
+            (Call::Quoted, s) => r.insert_quoted(s, d),
+            (Call::Alias, operand) => r.insert_alias(operand, &mut buf),
+            (Call::Fail, _) => r.overflow = true,
+        }
+    }
+    r.derived = derived;
 }
 
 /// Adds the readings derived from `c` at depth `d`. `known`: the fast path's reading of `c`,
@@ -338,7 +437,12 @@ fn expand_in_full(
     bodies(c, d, r);
     dialects(c, d, sc, r);
     sc.segs.clear();
-    split(c, SplitDialect::Posix, &mut sc.segs);
+    if skip_components {
+        split(c, SplitDialect::Posix, &mut sc.segs);
+    } else {
+        // Analysing the components split `c` already.
+        sc.segs.extend_from_slice(&sc.analysis.segments);
+    }
     if sc.segs.len() > 1 && quoted {
         pipes(c, d, sc, r);
     }
@@ -357,6 +461,8 @@ fn components(c: &str, d: u8, sc: &mut Scratch, r: &mut Readings<'_>) {
     let mut b = core::mem::take(&mut sc.analysis);
     b.set.reset(&mut b.comps);
     grant::analyze(c, None, sc, &mut b.normalized, &mut b.comps, &mut b.set);
+    b.segments.clear();
+    b.segments.extend_from_slice(&sc.posix_segs);
     r.add(&b.normalized, d);
     for comp in &b.comps {
         r.add(comp, d);
@@ -365,35 +471,39 @@ fn components(c: &str, d: u8, sc: &mut Scratch, r: &mut Readings<'_>) {
 }
 
 /// Upstream's POSIX body readings: grouping and control-flow words peeled off both ends.
+///
+/// Every step only shortens the text it is given (each returns a part of it), so a step that
+/// changed nothing is told by the length alone, not by comparing the texts.
 fn bodies(c: &str, d: u8, r: &mut Readings<'_>) {
-    let mut s = c.trim();
+    let whole = c.trim();
+    let mut s = whole;
     // Each round is linear; a round that peels nothing ends the loop, and a hostile run of
     // alternating keywords is cut off by the bound (the reading stays a superset of upstream's).
     for _ in 0..64 {
-        let before = s;
+        let before = s.len();
         s = strip_leading(s);
         s = strip_trailing(s);
         if let Some(arm) = case_arm(s) {
             s = arm;
         }
-        if s == before {
+        if s.len() == before {
             break;
         }
     }
-    if s != c.trim() {
+    if s.len() != whole.len() {
         r.add(s, d);
     }
 }
 
 fn strip_leading(mut s: &str) -> &str {
     loop {
-        let before = s;
+        let before = s.len();
         s = s.trim_start_matches(|c: char| c == '(' || c == '{' || c.is_ascii_whitespace());
         let word_end = s.find([' ', '\t', '\n']).unwrap_or(s.len());
         if heads::is(&s[..word_end], Head::Opens) {
             s = &s[word_end..];
         }
-        if s == before {
+        if s.len() == before {
             return s.trim_start();
         }
     }
@@ -401,6 +511,34 @@ fn strip_leading(mut s: &str) -> &str {
 
 fn strip_trailing(mut s: &str) -> &str {
     // A closing bracket is peeled only while unbalanced, so `echo ${HOME}` and `$(date)` stay.
+    // The balance is that of the whole text as given, counted only when a bracket ends it.
+    let given = s;
+    let mut balance = None;
+    loop {
+        let before = s.len();
+        if s.ends_with([')', '}']) {
+            let (parens, braces) = balance.get_or_insert_with(|| brackets(given));
+            if s.ends_with(')') && *parens > 0 {
+                s = s[..s.len() - 1].trim_end();
+                *parens -= 1;
+            }
+            if s.ends_with('}') && *braces > 0 {
+                s = s[..s.len() - 1].trim_end();
+                *braces -= 1;
+            }
+        }
+        let word_start = s.rfind([' ', '\t', '\n']).map_or(0, |i| i + 1);
+        if CLOSERS.contains(&&s[word_start..]) {
+            s = s[..word_start].trim_end();
+        }
+        if s.len() == before {
+            return s;
+        }
+    }
+}
+
+/// How many more `)` than `(`, and `}` than `{`, the text holds.
+fn brackets(s: &str) -> (isize, isize) {
     let (mut parens, mut braces) = (0isize, 0isize);
     for b in s.bytes() {
         match b {
@@ -411,24 +549,7 @@ fn strip_trailing(mut s: &str) -> &str {
             _ => {}
         }
     }
-    loop {
-        let before = s;
-        if s.ends_with(')') && parens > 0 {
-            s = s[..s.len() - 1].trim_end();
-            parens -= 1;
-        }
-        if s.ends_with('}') && braces > 0 {
-            s = s[..s.len() - 1].trim_end();
-            braces -= 1;
-        }
-        let word_start = s.rfind([' ', '\t', '\n']).map_or(0, |i| i + 1);
-        if CLOSERS.contains(&&s[word_start..]) {
-            s = s[..word_start].trim_end();
-        }
-        if s == before {
-            return s;
-        }
-    }
+    (parens, braces)
 }
 
 /// `case x in x) BODY` -> BODY; also a later arm `pat) BODY` (its own segment after `;;`).
@@ -494,17 +615,28 @@ fn dialect_reading(
     let mut segs = core::mem::take(&mut sc.segs);
     segs.clear();
     split(c, sd, &mut segs);
-    let mut joined = String::new();
+    let mut a = core::mem::take(&mut sc.analysis);
     for seg in &segs {
         let Some(seg) = checked(c.get(seg.clone())) else {
-            r.overflow = true;
+            r.fail();
             continue;
         };
+        // The raw command, its raw segments and their payloads share their segments.
+        let memo = match td {
+            Dialect::PowerShell => &mut a.powershell,
+            Dialect::Cmd | Dialect::Posix => &mut a.cmd,
+        };
+        if let Some(joined) = memo.get(seg) {
+            r.add(joined, d);
+            continue;
+        }
         tokenize(seg, td, &mut sc.toks);
-        joined.clear();
-        sc.toks.join_from(0, &mut joined);
-        r.add(&joined, d);
+        a.joined.clear();
+        sc.toks.join_from(0, &mut a.joined);
+        memo.put(seg, &a.joined);
+        r.add(&a.joined, d);
     }
+    sc.analysis = a;
     sc.segs = segs;
 }
 
@@ -705,7 +837,7 @@ fn alternates(c: &str, t: &Tokens, at: HeadWord, applet: HeadWord, d: u8, r: &mu
                 s.push_str(rest);
                 r.add(&s, d);
             }
-            None => r.overflow = true,
+            None => r.fail(),
         }
     }
     if applet.index != h {
@@ -722,7 +854,7 @@ fn alternates(c: &str, t: &Tokens, at: HeadWord, applet: HeadWord, d: u8, r: &mu
     payloads(t, c, at, &mut |p| match p {
         Payload::Word(k) => match checked(c.get(t.raw(k).start..)) {
             Some(part) => r.add_quoted(part, d),
-            None => r.overflow = true,
+            None => r.fail(),
         },
         Payload::Text(text) => r.add_quoted(text, d),
     });
@@ -786,6 +918,8 @@ mod tests {
             quoted: Vec::new(),
             aliases: 0,
             overflow: false,
+            derived: Derivations::default(),
+            recording: false,
         };
         bodies(c, 1, &mut r);
         list.iter().last().map(String::from)

@@ -71,10 +71,20 @@ impl Texts {
 
     /// Appends `s`, which the caller knows is not in the list yet.
     pub(crate) fn push(&mut self, s: &str) {
+        if self.ends.capacity() == 0 {
+            // A list that gets an entry usually gets several: a new reader's lists would
+            // otherwise grow a few bytes at a time, a reallocation each.
+            self.text.reserve(FIRST_BYTES);
+            self.ends.reserve(FIRST_ENTRIES);
+        }
         self.text.push_str(s);
         self.ends.push(self.text.len());
     }
 }
+
+/// What a [`Texts`] reserves when it gets its first entry.
+const FIRST_BYTES: usize = 256;
+const FIRST_ENTRIES: usize = 16;
 
 /// The entries of a [`Texts`], in order.
 #[derive(Clone, Debug)]
@@ -170,7 +180,7 @@ impl Dedup {
             }
         } else {
             match self.find(list, s) {
-                Ok(()) => return false,
+                Ok(_) => return false,
                 Err(at) => {
                     // An entry left out of the index costs at most a duplicate, never a reading.
                     if let Some(slot) = checked(self.slots.get_mut(at)) {
@@ -183,8 +193,16 @@ impl Dedup {
         true
     }
 
-    /// `Ok` when `s` is in the (indexed) list, else the empty slot where it goes.
-    fn find(&mut self, list: &Texts, s: &str) -> Result<(), usize> {
+    /// Where `s` is in `list`, if it is there (the list is indexed as [`Dedup::insert`] would).
+    pub(crate) fn position(&mut self, list: &Texts, s: &str) -> Option<usize> {
+        if list.len() < LINEAR && !self.indexed {
+            return list.iter().position(|t| t == s);
+        }
+        self.find(list, s).ok()
+    }
+
+    /// `Ok` with its index when `s` is in the (indexed) list, else the empty slot where it goes.
+    fn find(&mut self, list: &Texts, s: &str) -> Result<usize, usize> {
         self.grow_for(list.len() + 1, list);
         let mask = self.slots.len() - 1;
         let mut at = hash(s) as usize & mask;
@@ -194,7 +212,7 @@ impl Dedup {
                 return Err(at);
             }
             if list.get(slot as usize) == Some(s) {
-                return Ok(());
+                return Ok(slot as usize);
             }
             at = (at + 1) & mask;
         }
@@ -224,6 +242,40 @@ impl Dedup {
             self.place(list, k);
         }
         self.indexed = true;
+    }
+}
+
+/// Texts computed from texts, kept for the texts met again: a function of the text alone, so a
+/// hit gives what computing would. Indexed by a [`Dedup`], since a compound command looks up
+/// hundreds of texts; bounded, starting over when full, so one long command cannot keep memory.
+#[derive(Debug, Default)]
+pub(crate) struct Memo {
+    keys: Texts,
+    index: Dedup,
+    /// The value of each key, at the key's index.
+    values: Texts,
+}
+
+/// Entries and bytes a [`Memo`] keeps before it starts over.
+const MEMO_ENTRIES: usize = 256;
+const MEMO_BYTES: usize = 16 * 1024;
+
+impl Memo {
+    pub(crate) fn get(&mut self, key: &str) -> Option<&str> {
+        let k = self.index.position(&self.keys, key)?;
+        self.values.get(k)
+    }
+
+    /// Keeps `value` for `key`, which the caller found missing.
+    pub(crate) fn put(&mut self, key: &str, value: &str) {
+        let bytes = self.keys.text.len() + self.values.text.len();
+        if self.keys.len() >= MEMO_ENTRIES || bytes > MEMO_BYTES {
+            self.index.reset(&mut self.keys);
+            self.values.clear();
+        }
+        if self.index.insert(&mut self.keys, key) {
+            self.values.push(value);
+        }
     }
 }
 

@@ -46,6 +46,8 @@ static INTERESTING: [bool; 256] = {
 
 /// Appends the trimmed, non-empty segments of `src` to `out` as byte ranges.
 pub(crate) fn split(src: &str, dialect: SplitDialect, out: &mut Vec<Range<usize>>) {
+    // Room for the segments of most commands at once (a new reader's buffers start empty).
+    out.reserve(8);
     let b = src.as_bytes();
     let mut start = 0;
     let mut i = 0;

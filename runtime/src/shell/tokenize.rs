@@ -156,6 +156,11 @@ pub(crate) fn is_blank(b: u8) -> bool {
 /// Tokenizes `src` into `out` (cleared first).
 pub(crate) fn tokenize(src: &str, dialect: Dialect, out: &mut Tokens) {
     out.clear();
+    // The words' values are about as long as the source: room for them (and for the words of
+    // most texts) at once, not a reallocation per doubling. A reader's first commands, and a
+    // process that decides once, start from empty buffers.
+    out.text.reserve(src.len());
+    out.toks.reserve(src.len() / 4 + 2);
     match dialect {
         Dialect::Posix => tokenize_posix(src, out),
         Dialect::Cmd => tokenize_cmd(src, out),
