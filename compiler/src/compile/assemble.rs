@@ -15,6 +15,7 @@ use rampart_runtime::program::{
 use super::automata::{build_field, Sections};
 use super::program::Lowering;
 use crate::error::Error;
+use crate::lower::{lower_parts, Flavour, Parts};
 use crate::model::{Policy, PolicySet, Rule};
 
 /// A compiled bundle and what it took.
@@ -134,15 +135,24 @@ fn tool_scopes(policies: &[&Policy]) -> Vec<program::ToolScope> {
     }
     names
         .into_iter()
-        .map(|tool| program::ToolScope {
-            tool: tool.to_string(),
-            policies: (0..policies.len() as u32)
+        .map(|tool| {
+            let listed: Vec<(u32, &&Policy)> = (0..policies.len() as u32)
                 .zip(policies)
                 .filter(|(_, p)| admits_tool(p, tool))
-                .map(|(i, _)| i)
-                .collect(),
+                .collect();
+            program::ToolScope {
+                tool: tool.to_string(),
+                anyone: listed.iter().all(|(_, p)| admits_anyone(p)),
+                policies: listed.into_iter().map(|(i, _)| i).collect(),
+            }
         })
         .collect()
+}
+
+/// Whether `p`'s agent and session globs match any input (as their atoms do: always).
+fn admits_anyone(p: &Policy) -> bool {
+    let always = |glob: &str| lower_parts(glob, Flavour::Command) == Parts::Always;
+    always(&p.agent.value) && always(&p.session.value)
 }
 
 fn policy_meta(p: &Policy) -> PolicyMeta {

@@ -28,6 +28,11 @@ impl Bits {
             .is_some_and(|w| w & (1 << (atom % 64)) != 0)
     }
 
+    /// Whether any atom is set.
+    pub fn any(&self) -> bool {
+        self.words.iter().any(|&w| w != 0)
+    }
+
     /// Whether any atom in `range` is set (word at a time).
     pub fn any_in(&self, range: AtomRange) -> bool {
         let (mut start, end) = (range.start, range.end);

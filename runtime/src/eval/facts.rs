@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 
 use super::bits::Bits;
 use super::Evaluator;
-use crate::program::{AtomRange, Field, Span};
+use crate::program::{AtomRange, Field, ListedScope};
 use crate::shell::CommandReadings;
 
 /// One distinct command string and what it is.
@@ -71,7 +71,7 @@ pub struct Facts<'r> {
 pub enum ToolFacts {
     /// The program lists the policies in scope for this tool (see
     /// [`crate::program::ToolScope`]): the tool field was not searched.
-    Listed(Span),
+    Listed(ListedScope),
     /// The tool field's atoms for a tool the program does not list.
     Searched(Bits),
 }

@@ -515,12 +515,15 @@ impl<'a> Evaluator<'a> {
         let admits =
             |p: &PolicyView<'_>| facts.agent.get(p.agent()) && facts.session.get(p.session());
         match &facts.tools {
-            ToolFacts::Listed(listed) => self
-                .program
-                .policies_in(*listed)
-                .map(|pi| pi as usize)
-                .filter(|&pi| self.policy(pi).is_some_and(|p| admits(&p)))
-                .collect(),
+            ToolFacts::Listed(listed) => {
+                // A query past the input limit sets no bit, not even `*`'s.
+                let anyone = listed.anyone && facts.agent.any() && facts.session.any();
+                self.program
+                    .policies_in(listed.policies)
+                    .map(|pi| pi as usize)
+                    .filter(|&pi| anyone || self.policy(pi).is_some_and(|p| admits(&p)))
+                    .collect()
+            }
             ToolFacts::Searched(tools) => (0..self.program.policy_count())
                 .filter(|&pi| {
                     self.policy(pi).is_some_and(|p| {

@@ -25,7 +25,8 @@
 //! rules    RULE_WORDS each    (RuleProgram; presence as flag bits, lists as spans of list words)
 //! params   PARAM_WORDS each   (the tool params' names: texts)
 //! joined   JOINED_WORDS each  (JoinedPath)
-//! scopes   SCOPE_WORDS each   (ToolScope: a tool name, the policies in scope for it: a list)
+//! scopes   SCOPE_WORDS each   (ToolScope: a tool name, the policies in scope for it: a list,
+//!                              whether they admit any agent and session: 0 or 1)
 //! lists    words              (composite atoms, (param, atom) pairs)
 //! text     bytes, UTF-8       (names, messages, tool names: [`Text`] ranges)
 //! ```
@@ -35,8 +36,8 @@
 use alloc::vec::Vec;
 
 use super::{
-    Action, AtomRange, DepthCond, Field, FieldTable, JoinedPath, PathCond, Program, ResponseCond,
-    SessionCond, Span, Text,
+    Action, AtomRange, DepthCond, Field, FieldTable, JoinedPath, ListedScope, PathCond, Program,
+    ResponseCond, SessionCond, Span, Text,
 };
 use crate::invariant::or_closed;
 
@@ -53,7 +54,7 @@ const PARAM_WORDS: usize = 2;
 /// Words of one [`JoinedPath`] record.
 const JOINED_WORDS: usize = 6;
 /// Words of one [`ToolScope`] record.
-const SCOPE_WORDS: usize = 4;
+const SCOPE_WORDS: usize = 5;
 
 /// "None" for an optional action or u32.
 const NONE: u32 = u32::MAX;
@@ -262,7 +263,13 @@ pub fn encode(program: &Program) -> Vec<u8> {
     for scope in &program.tool_scopes {
         let name = add_text(&mut text, &scope.tool);
         let policies = add_list(&mut scope.policies.iter().copied());
-        words.extend([name.start, name.len, policies.start, policies.len]);
+        words.extend([
+            name.start,
+            name.len,
+            policies.start,
+            policies.len,
+            u32::from(scope.anyone),
+        ]);
     }
     if let Some(w) = words.get_mut(7) {
         *w = lists.len() as u32;
@@ -565,13 +572,16 @@ impl<'a> ProgramView<'a> {
     /// The policies in scope for a call of `tool`, as a list of policy indices (read with
     /// [`ProgramView::policies_in`]); `None` when the compiler did not list `tool`, whose scope
     /// is then found by searching the tool field. Their agent and session are still to be tested.
-    pub fn tool_scope(&self, tool: &str) -> Option<Span> {
+    pub fn tool_scope(&self, tool: &str) -> Option<ListedScope> {
         let blocks = self.blocks;
         let rec = self
             .scopes
             .iter()
             .find(|rec| blocks.bytes(rec_text(rec, 0)) == Some(tool.as_bytes()))?;
-        Some(rec_span(rec, 2))
+        Some(ListedScope {
+            policies: rec_span(rec, 2),
+            anyone: rec_word(rec, 4) == 1,
+        })
     }
 
     /// The policy indices of a [`ProgramView::tool_scope`], rising.
@@ -636,6 +646,7 @@ impl<'a> ProgramView<'a> {
         let scopes_ok = self.scopes.iter().all(|rec| {
             let policies = rec_span(rec, 2);
             self.text_holds(rec_text(rec, 0))
+                && rec_word(rec, 4) <= 1
                 && self.list_holds(policies)
                 && self
                     .blocks
@@ -992,10 +1003,12 @@ mod tests {
                 ToolScope {
                     tool: String::from("exec"),
                     policies: vec![0, 1],
+                    anyone: false,
                 },
                 ToolScope {
                     tool: String::from("mcp__ü"),
                     policies: vec![1],
+                    anyone: true,
                 },
             ],
         }
@@ -1055,6 +1068,7 @@ mod tests {
                 .map(|rec| ToolScope {
                     tool: String::from(view.text(rec_text(rec, 0))),
                     policies: view.policies_in(rec_span(rec, 2)).collect(),
+                    anyone: rec_word(rec, 4) == 1,
                 })
                 .collect(),
             text: String::new(),
@@ -1067,7 +1081,7 @@ mod tests {
         let view = ProgramView::new(&bytes).unwrap();
         let scope = |tool| {
             view.tool_scope(tool)
-                .map(|s| view.policies_in(s).collect::<Vec<_>>())
+                .map(|s| view.policies_in(s.policies).collect::<Vec<_>>())
         };
         assert_eq!(scope("exec"), Some(vec![0, 1]));
         assert_eq!(scope("mcp__ü"), Some(vec![1]));
@@ -1206,6 +1220,7 @@ mod tests {
         let lists_at = scopes_at + 2 * SCOPE_WORDS * 4;
         assert_eq!(with(scopes_at + 4, 900), Some(false), "scope's tool name");
         assert_eq!(with(scopes_at + 3 * 4, 900), Some(false), "scope's list");
+        assert_eq!(with(scopes_at + 4 * 4, 2), Some(false), "scope's flag");
         let first = u32::from_le_bytes(bytes[scopes_at + 8..scopes_at + 12].try_into().unwrap());
         let listed = lists_at + first as usize * 4;
         assert_eq!(with(listed, 1), Some(true), "a policy there is");

@@ -536,6 +536,18 @@ pub struct ToolScope {
     pub tool: String,
     /// Policy indices into [`Program::policies`], rising.
     pub policies: Vec<u32>,
+    /// Every listed policy's agent and session globs match any input (`*`): within the input
+    /// limit, which every entry point enforces, the list is the scope as it is.
+    pub anyone: bool,
+}
+
+/// A [`ToolScope`] as read in place (see [`ProgramView::tool_scope`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ListedScope {
+    /// The policy indices, a list read with [`ProgramView::policies_in`].
+    pub policies: Span,
+    /// See [`ToolScope::anyone`].
+    pub anyone: bool,
 }
 
 /// A string of the program (a policy name, a rule message): a range of
