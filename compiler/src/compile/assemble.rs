@@ -88,6 +88,7 @@ pub fn compile(set: &PolicySet) -> Result<Compiled, Error> {
         program.fields.push(table);
         meta.atoms.push(atoms.into_iter().map(|a| a.meta).collect());
     }
+    program.triggers = triggers(&program);
     let metadata = postcard::to_allocvec(&meta)
         .map_err(|e| Error::new(format!("cannot encode the metadata: {e}")))?;
     let Sections { mut bundle, words } = writer;
@@ -147,6 +148,46 @@ fn tool_scopes(policies: &[&Policy]) -> Vec<program::ToolScope> {
             }
         })
         .collect()
+}
+
+/// The rules each atom can make fire (see [`program::Triggers`]), by rule number.
+fn triggers(program: &Program) -> program::Triggers {
+    let atoms = |f: Field| {
+        program
+            .fields
+            .get(f.index())
+            .map_or(0, |t| t.atoms as usize)
+    };
+    let mut t = program::Triggers {
+        present: true,
+        command: vec![Vec::new(); atoms(Field::Command)],
+        contains: vec![Vec::new(); atoms(Field::ContainsCi)],
+        untriggered: Vec::new(),
+    };
+    let rules = program.policies.iter().flat_map(|p| &p.rules);
+    for (number, rule) in (0u32..).zip(rules) {
+        let restrictive = rule
+            .command
+            .as_ref()
+            .filter(|c| !rule.always && !rule.grant && c.has_positive());
+        let in_range = |c: &&program::CommandCond| {
+            c.matches.end as usize <= t.command.len()
+                && c.contains.is_none_or(|a| (a as usize) < t.contains.len())
+        };
+        let Some(c) = restrictive.filter(in_range) else {
+            t.untriggered.push(number);
+            continue;
+        };
+        for atom in c.matches.iter() {
+            if let Some(row) = t.command.get_mut(atom as usize) {
+                row.push(number);
+            }
+        }
+        if let Some(row) = c.contains.and_then(|a| t.contains.get_mut(a as usize)) {
+            row.push(number);
+        }
+    }
+    t
 }
 
 /// Whether `p`'s agent and session globs match any input (as their atoms do: always).

@@ -181,7 +181,8 @@ impl<'a> Evaluator<'a> {
     }
 
     fn command_facts<'r>(&self, r: &'r CommandReadings) -> CommandFacts<'r> {
-        let mut readings: Vec<Reading<'r>> = Vec::new();
+        let most = 2 + r.components.len() + r.restrictive.len() + r.masked.len();
+        let mut readings: Vec<Reading<'r>> = Vec::with_capacity(most);
         // Without mentions, every restrictive reading is also free.
         let unmasked = r.masked.is_empty();
         let mut add =

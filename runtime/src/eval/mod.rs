@@ -514,36 +514,82 @@ impl<'a> Evaluator<'a> {
     pub(crate) fn in_scope(&self, facts: &Facts<'_>) -> Vec<usize> {
         let admits =
             |p: &PolicyView<'_>| facts.agent.get(p.agent()) && facts.session.get(p.session());
+        // Sized once: a filtered collect grows a reallocation at a time.
+        let mut scope = Vec::with_capacity(self.program.policy_count());
         match &facts.tools {
             ToolFacts::Listed(listed) => {
                 // A query past the input limit sets no bit, not even `*`'s.
                 let anyone = listed.anyone && facts.agent.any() && facts.session.any();
-                self.program
-                    .policies_in(listed.policies)
-                    .map(|pi| pi as usize)
-                    .filter(|&pi| anyone || self.policy(pi).is_some_and(|p| admits(&p)))
-                    .collect()
+                scope.extend(
+                    self.program
+                        .policies_in(listed.policies)
+                        .map(|pi| pi as usize)
+                        .filter(|&pi| anyone || self.policy(pi).is_some_and(|p| admits(&p))),
+                );
             }
-            ToolFacts::Searched(tools) => (0..self.program.policy_count())
-                .filter(|&pi| {
+            ToolFacts::Searched(tools) => {
+                scope.extend((0..self.program.policy_count()).filter(|&pi| {
                     self.policy(pi).is_some_and(|p| {
                         let globs = p.tools();
                         admits(&p) && (globs.is_empty() || tools.any_in(globs))
                     })
-                })
-                .collect(),
+                }))
+            }
         }
+        scope
     }
 
-    /// The first rule of `policy` that fires, skipping expired rules.
+    /// The rules that can fire on this call, by number (`None`: every rule): the untriggered
+    /// ones and those an atom that matched a restrictive reading triggers (see
+    /// [`crate::program::Triggers`]). Readings that overflowed make every rule a candidate.
+    fn candidate_rules(&self, facts: &Facts<'_>) -> Option<Bits> {
+        let program = &self.program;
+        if !program.has_triggers() || facts.command.as_ref().is_some_and(|c| c.overflow) {
+            return None;
+        }
+        let mut candidates = Bits::new(program.rule_count() as u32);
+        for rule in program.untriggered() {
+            candidates.set(rule);
+        }
+        if let Some(cmd) = &facts.command {
+            let set = |bits: &Bits, contains: bool, atoms: u32, candidates: &mut Bits| {
+                for atom in bits.iter_in(AtomRange::new(0, atoms)) {
+                    for rule in program.triggered(contains, atom) {
+                        candidates.set(rule);
+                    }
+                }
+            };
+            let atoms = |f: Field| self.field(f).map_or(0, |t| t.atoms);
+            set(
+                &cmd.restrictive_cmd,
+                false,
+                atoms(Field::Command),
+                &mut candidates,
+            );
+            set(
+                &cmd.restrictive_ci,
+                true,
+                atoms(Field::ContainsCi),
+                &mut candidates,
+            );
+        }
+        Some(candidates)
+    }
+
+    /// The first rule of `policy` that fires, skipping expired rules and those that are not
+    /// `candidate`s (by their index in the policy).
     pub(crate) fn first_rule(
         &self,
         policy: &PolicyView<'_>,
         facts: &Facts<'_>,
         ctx: &EvalContext<'_>,
+        candidate: impl Fn(usize) -> bool,
     ) -> Result<Option<usize>, CounterFailed> {
         for (ri, rule) in policy.rules().enumerate() {
-            if !expired(&rule, ctx.now_unix) && rules::rule_matches(&rule, facts, ctx)? {
+            if candidate(ri)
+                && !expired(&rule, ctx.now_unix)
+                && rules::rule_matches(&rule, facts, ctx)?
+            {
                 return Ok(Some(ri));
             }
         }
@@ -560,12 +606,19 @@ impl<'a> Evaluator<'a> {
         if scope.is_empty() {
             return Decision::plain(default, MSG_NO_POLICY);
         }
-        let mut fired: Vec<(usize, usize)> = Vec::new();
+        let mut fired: Vec<(usize, usize)> = Vec::with_capacity(scope.len());
+        let candidates = self.candidate_rules(facts);
         for (k, &pi) in scope.iter().enumerate() {
             let Some(policy) = self.policy(pi) else {
                 continue;
             };
-            let ri = match self.first_rule(&policy, facts, ctx) {
+            let first = self.program.first_rule_number(pi).unwrap_or(0);
+            let candidate = |ri: usize| {
+                candidates
+                    .as_ref()
+                    .is_none_or(|c| c.get(first.saturating_add(ri as u32)))
+            };
+            let ri = match self.first_rule(&policy, facts, ctx, candidate) {
                 Ok(Some(ri)) => ri,
                 Ok(None) => continue,
                 Err(CounterFailed) => return Decision::plain(Action::Deny, MSG_COUNTER_FAILED),
@@ -662,13 +715,16 @@ impl<'a> Evaluator<'a> {
     }
 
     fn named(&self, action: Action, message: &str, fired: &[(usize, usize)]) -> Decision {
+        let mut matched_policies = Vec::with_capacity(fired.len());
+        matched_policies.extend(
+            fired
+                .iter()
+                .filter_map(|&(pi, _)| self.policy(pi).map(|p| self.program.text(p.name()).into())),
+        );
         Decision {
             action,
             message: message.to_string(),
-            matched_policies: fired
-                .iter()
-                .filter_map(|&(pi, _)| self.policy(pi).map(|p| self.program.text(p.name()).into()))
-                .collect(),
+            matched_policies,
             winner: None,
         }
     }

@@ -27,6 +27,9 @@
 //! joined   JOINED_WORDS each  (JoinedPath)
 //! scopes   SCOPE_WORDS each   (ToolScope: a tool name, the policies in scope for it: a list,
 //!                              whether they admit any agent and session: 0 or 1)
+//! triggers TRIGGER_WORDS      (Triggers: present (0 or 1), then per command atom and per
+//!                              contains atom a list of rule numbers as offsets into the list
+//!                              words, each a span of the offsets; the untriggered rules a list)
 //! lists    words              (composite atoms, (param, atom) pairs)
 //! text     bytes, UTF-8       (names, messages, tool names: [`Text`] ranges)
 //! ```
@@ -55,6 +58,8 @@ const PARAM_WORDS: usize = 2;
 const JOINED_WORDS: usize = 6;
 /// Words of one [`ToolScope`] record.
 const SCOPE_WORDS: usize = 5;
+/// Words of the [`Triggers`] record.
+const TRIGGER_WORDS: usize = 7;
 
 /// "None" for an optional action or u32.
 const NONE: u32 = u32::MAX;
@@ -271,6 +276,30 @@ pub fn encode(program: &Program) -> Vec<u8> {
             u32::from(scope.anyone),
         ]);
     }
+    let t = &program.triggers;
+    let mut by_atom = |rows: &[Vec<u32>]| {
+        let mut offsets = Vec::with_capacity(rows.len() + 1);
+        let mut end = None;
+        for row in rows {
+            let span = add_list(&mut row.iter().copied());
+            offsets.push(span.start);
+            end = Some(span.start + span.len);
+        }
+        offsets.extend(end);
+        add_list(&mut offsets.into_iter())
+    };
+    let command = by_atom(&t.command);
+    let contains = by_atom(&t.contains);
+    let untriggered = add_list(&mut t.untriggered.iter().copied());
+    words.extend([
+        u32::from(t.present),
+        command.start,
+        command.len,
+        contains.start,
+        contains.len,
+        untriggered.start,
+        untriggered.len,
+    ]);
     if let Some(w) = words.get_mut(7) {
         *w = lists.len() as u32;
     }
@@ -322,6 +351,8 @@ type ParamRec = [u8; PARAM_WORDS * 4];
 type JoinedRec = [u8; JOINED_WORDS * 4];
 /// One tool scope record.
 type ScopeRec = [u8; SCOPE_WORDS * 4];
+/// The triggers record.
+type TriggerRec = [u8; TRIGGER_WORDS * 4];
 
 /// Word `i` of a record. A record is an array of its exact length and every `i` below is a
 /// constant smaller than its word count, so this cannot miss (and compiles to a plain load);
@@ -385,6 +416,7 @@ pub struct ProgramView<'a> {
     params: &'a [ParamRec],
     joined: &'a [JoinedRec],
     scopes: &'a [ScopeRec],
+    triggers: &'a TriggerRec,
     blocks: Blocks<'a>,
 }
 
@@ -457,6 +489,7 @@ impl<'a> ProgramView<'a> {
             params: records(take(bytes_of(head(4), PARAM_WORDS)?)?),
             joined: records(take(bytes_of(head(5), JOINED_WORDS)?)?),
             scopes: records(take(bytes_of(head(6), SCOPE_WORDS)?)?),
+            triggers: records(take(TRIGGER_WORDS * 4)?).first()?,
             blocks: Blocks {
                 lists: records(take(bytes_of(head(7), 1)?)?),
                 text: take(head(8)? as usize)?,
@@ -589,6 +622,76 @@ impl<'a> ProgramView<'a> {
         self.blocks.list(scope)
     }
 
+    /// Whether the program indexes its rules by trigger (see [`super::Triggers`]).
+    pub fn has_triggers(&self) -> bool {
+        rec_word(self.triggers, 0) == 1
+    }
+
+    /// The rule numbers that atom `atom` of [`Field::Command`] (`contains` false) or
+    /// [`Field::ContainsCi`] (`contains` true) triggers.
+    pub fn triggered(&self, contains: bool, atom: u32) -> impl Iterator<Item = u32> + 'a {
+        let offsets = rec_span(self.triggers, if contains { 3 } else { 1 });
+        let mut bounds = self.blocks.list(Span {
+            start: offsets.start.saturating_add(atom),
+            len: if atom.saturating_add(1) < offsets.len {
+                2
+            } else {
+                0
+            },
+        });
+        let (start, end) = (bounds.next().unwrap_or(0), bounds.next().unwrap_or(0));
+        self.blocks.list(Span {
+            start,
+            len: end.saturating_sub(start),
+        })
+    }
+
+    /// The rules tested whatever matched, rising.
+    pub fn untriggered(&self) -> impl Iterator<Item = u32> + 'a {
+        self.blocks.list(rec_span(self.triggers, 5))
+    }
+
+    /// The number of `policy`'s first rule, counted through all policies' rules in order.
+    pub fn first_rule_number(&self, policy: usize) -> Option<u32> {
+        self.policies.get(policy).map(|rec| rec_word(rec, 7))
+    }
+
+    /// Whether the triggers record holds: a flag of 0 or 1, offset lists rising inside the list
+    /// words, and rule numbers that exist.
+    fn triggers_hold(&self) -> bool {
+        let rules = self.rule_count() as u64;
+        let lists = self.blocks.lists.len() as u64;
+        let rule_ok = |r: u32| u64::from(r) < rules;
+        let offsets_ok = |at: usize| {
+            let span = rec_span(self.triggers, at);
+            let mut prev = 0u32;
+            self.list_holds(span)
+                && self.blocks.list(span).all(|o| {
+                    let rising = o >= prev && u64::from(o) <= lists;
+                    prev = o;
+                    rising
+                })
+                && self
+                    .blocks
+                    .list(span)
+                    .zip(self.blocks.list(span).skip(1))
+                    .all(|(a, b)| {
+                        self.blocks
+                            .list(Span {
+                                start: a,
+                                len: b.saturating_sub(a),
+                            })
+                            .all(rule_ok)
+                    })
+        };
+        let untriggered = rec_span(self.triggers, 5);
+        rec_word(self.triggers, 0) <= 1
+            && offsets_ok(1)
+            && offsets_ok(3)
+            && self.list_holds(untriggered)
+            && self.blocks.list(untriggered).all(rule_ok)
+    }
+
     fn list_holds(&self, span: Span) -> bool {
         span.start
             .checked_add(span.len)
@@ -653,7 +756,14 @@ impl<'a> ProgramView<'a> {
                     .list(policies)
                     .all(|pi| u64::from(pi) < policy_count)
         });
-        text_ok && default_ok && policies_ok && rules_ok && params_ok && joined_ok && scopes_ok
+        text_ok
+            && default_ok
+            && policies_ok
+            && rules_ok
+            && params_ok
+            && joined_ok
+            && scopes_ok
+            && self.triggers_hold()
     }
 }
 
@@ -886,7 +996,7 @@ impl<'a> RuleView<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::program::{CommandCond, CountCond, PolicyProgram, RuleProgram, ToolScope};
+    use crate::program::{CommandCond, CountCond, PolicyProgram, RuleProgram, ToolScope, Triggers};
     use alloc::string::String;
     use alloc::vec;
 
@@ -1011,6 +1121,12 @@ mod tests {
                     anyone: true,
                 },
             ],
+            triggers: Triggers {
+                present: true,
+                command: vec![vec![0], Vec::new(), vec![0, 2], Vec::new()],
+                contains: vec![Vec::new(), vec![2]],
+                untriggered: vec![1],
+            },
         }
     }
 
@@ -1071,8 +1187,22 @@ mod tests {
                     anyone: rec_word(rec, 4) == 1,
                 })
                 .collect(),
+            triggers: Triggers {
+                present: view.has_triggers(),
+                command: rows(view, false),
+                contains: rows(view, true),
+                untriggered: view.untriggered().collect(),
+            },
             text: String::new(),
         }
+    }
+
+    /// The trigger lists of every command (`contains` false) or contains atom.
+    fn rows(view: &ProgramView<'_>, contains: bool) -> Vec<Vec<u32>> {
+        let offsets = rec_span(view.triggers, if contains { 3 } else { 1 });
+        (0..offsets.len.saturating_sub(1))
+            .map(|atom| view.triggered(contains, atom).collect())
+            .collect()
     }
 
     #[test]
@@ -1217,7 +1347,8 @@ mod tests {
         assert_eq!(with(rules_at + W_ACTION * 4, 4), Some(true), "deny is fine");
         // The sample's 3 rules, 2 params and 2 joined paths come before its 2 tool scopes.
         let scopes_at = rules_at + (3 * RULE_WORDS + 2 * PARAM_WORDS + 2 * JOINED_WORDS) * 4;
-        let lists_at = scopes_at + 2 * SCOPE_WORDS * 4;
+        let triggers_at = scopes_at + 2 * SCOPE_WORDS * 4;
+        let lists_at = triggers_at + TRIGGER_WORDS * 4;
         assert_eq!(with(scopes_at + 4, 900), Some(false), "scope's tool name");
         assert_eq!(with(scopes_at + 3 * 4, 900), Some(false), "scope's list");
         assert_eq!(with(scopes_at + 4 * 4, 2), Some(false), "scope's flag");
@@ -1225,5 +1356,27 @@ mod tests {
         let listed = lists_at + first as usize * 4;
         assert_eq!(with(listed, 1), Some(true), "a policy there is");
         assert_eq!(with(listed, 2), Some(false), "a policy past the policies");
+        assert_eq!(with(triggers_at, 2), Some(false), "triggers' flag");
+        assert_eq!(
+            with(triggers_at + 6 * 4, 900),
+            Some(false),
+            "untriggered list"
+        );
+        let untriggered = u32::from_le_bytes(
+            bytes[triggers_at + 20..triggers_at + 24]
+                .try_into()
+                .unwrap(),
+        );
+        let rule_at = lists_at + untriggered as usize * 4;
+        assert_eq!(with(rule_at, 2), Some(true), "a rule there is");
+        assert_eq!(with(rule_at, 3), Some(false), "a rule past the rules");
+        let offsets =
+            u32::from_le_bytes(bytes[triggers_at + 4..triggers_at + 8].try_into().unwrap());
+        let first_offset = lists_at + offsets as usize * 4;
+        assert_eq!(
+            with(first_offset, 900),
+            Some(false),
+            "an offset past the lists"
+        );
     }
 }

@@ -524,6 +524,8 @@ pub struct Program {
     pub joined_paths: Vec<JoinedPath>,
     /// The policies in scope per tool name, for the names calls commonly have.
     pub tool_scopes: Vec<ToolScope>,
+    /// The rules each atom can make fire.
+    pub triggers: Triggers,
     /// Every [`Text`] of the program, back to back.
     pub text: String,
 }
@@ -539,6 +541,26 @@ pub struct ToolScope {
     /// Every listed policy's agent and session globs match any input (`*`): within the input
     /// limit, which every entry point enforces, the list is the scope as it is.
     pub anyone: bool,
+}
+
+/// Which rules each atom can make fire, worked out by the compiler: deciding then tests only the
+/// rules some matched atom names, and the rules no atom names (`untriggered`).
+///
+/// A restrictive rule with a positive command pattern can only fire on a call where one of its
+/// `command_matches` atoms or its `command_contains` atom matched a restrictive reading (or the
+/// readings overflowed, when every rule is tested): those atoms are its triggers. Every other
+/// rule (granting rules, rules without a command, exclusions only) is untriggered.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Triggers {
+    /// Whether the program has the index (a program without one tests every rule).
+    pub present: bool,
+    /// Per [`Field::Command`] atom, the rule numbers (counted through all policies' rules in
+    /// order) it triggers.
+    pub command: Vec<Vec<u32>>,
+    /// Per [`Field::ContainsCi`] atom, the same.
+    pub contains: Vec<Vec<u32>>,
+    /// The rules tested whatever matched, rising.
+    pub untriggered: Vec<u32>,
 }
 
 /// A [`ToolScope`] as read in place (see [`ProgramView::tool_scope`]).
