@@ -369,12 +369,15 @@ fn literals(code: &str, out: &mut Vec<(core::ops::Range<usize>, String)>) {
         let mut closed = false;
         while let Some(&c) = b.get(k) {
             if let (b'\\', Some(&next)) = (c, b.get(k + 1)) {
+                // The escaped character whole: after a backslash a multi-byte character is
+                // one character, not its first byte.
+                let len = utf8_len(next);
                 match next {
                     b'n' => text.push('\n'),
                     b't' => text.push('\t'),
-                    _ => text.push(char::from(next)),
+                    _ => text.push_str(or_closed(code.get(k + 1..k + 1 + len), "")),
                 }
-                k += 2;
+                k += 1 + len;
                 continue;
             }
             if c == q {
@@ -448,6 +451,18 @@ mod tests {
         let mut out = Vec::new();
         carried(&t, kind, 0, &mut |s| out.push(s.to_string()));
         out
+    }
+
+    #[test]
+    fn an_escaped_multibyte_character_is_taken_whole() {
+        let mut lits = Vec::new();
+        literals("print '\\é\\n' \"a\\ü\"", &mut lits);
+        let texts: Vec<&str> = lits.iter().map(|(_, t)| t.as_str()).collect();
+        assert_eq!(texts, ["é\n", "aü"]);
+        // Unclosed after the escape: nothing is read past the end.
+        lits.clear();
+        literals("awk '\\é", &mut lits);
+        assert!(lits.is_empty());
     }
 
     #[test]
