@@ -612,11 +612,11 @@ impl<'a> Evaluator<'a> {
             let Some(policy) = self.policy(pi) else {
                 continue;
             };
-            let first = self.program.first_rule_number(pi).unwrap_or(0);
-            let candidate = |ri: usize| {
-                candidates
-                    .as_ref()
-                    .is_none_or(|c| c.get(first.saturating_add(ri as u32)))
+            // A rule whose number cannot be told is tested: the index only ever skips.
+            let first = self.program.first_rule_number(pi);
+            let candidate = |ri: usize| match (&candidates, first) {
+                (Some(c), Some(first)) => c.get(first.saturating_add(ri as u32)),
+                _ => true,
             };
             let ri = match self.first_rule(&policy, facts, ctx, candidate) {
                 Ok(Some(ri)) => ri,
