@@ -90,7 +90,11 @@ fn has_trigger(src: &str) -> bool {
         if c == b'\'' || c == b'"' {
             return true;
         }
-        if word_start && c.is_ascii_alphabetic() && TRIGGERS.iter().any(|t| starts_with(rest, t)) {
+        if word_start
+            && c.is_ascii_alphabetic()
+            && may_start_trigger(c)
+            && TRIGGERS.iter().any(|t| starts_with(rest, t))
+        {
             return true;
         }
         word_start = !(c.is_ascii_alphanumeric() || c == b'_');
@@ -98,6 +102,39 @@ fn has_trigger(src: &str) -> bool {
     }
     false
 }
+
+/// Whether some [`TRIGGERS`] word starts with the letter `c`, case ignored: most words start
+/// with none, and are then not compared with each trigger.
+fn may_start_trigger(c: u8) -> bool {
+    let bit = c.to_ascii_lowercase().wrapping_sub(b'a');
+    bit >= 26 || TRIGGER_FIRSTS & (1 << bit) != 0
+}
+
+/// Bit `k` set: some [`TRIGGERS`] word starts with the `k`-th letter, either case (every bit
+/// for a word that starts with no letter, so that such a word is always compared).
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time: an index out of bounds fails the build"
+)]
+const TRIGGER_FIRSTS: u32 = {
+    let mut bits = 0u32;
+    let mut k = 0;
+    while k < TRIGGERS.len() {
+        let word = TRIGGERS[k].as_bytes();
+        let first = if word.is_empty() {
+            0
+        } else {
+            word[0].to_ascii_lowercase()
+        };
+        bits |= if first.is_ascii_lowercase() {
+            1 << (first - b'a')
+        } else {
+            u32::MAX
+        };
+        k += 1;
+    }
+    bits
+};
 
 /// `text` starts with `word`, ASCII case ignored.
 fn starts_with(text: &[u8], word: &str) -> bool {

@@ -46,7 +46,7 @@ use alloc::vec::Vec;
 use core::ops::Range;
 
 use super::heads::{self, Head, CLOSERS};
-use super::tokenize::{bytes_equal, redirection_len, word_at};
+use super::tokenize::{bytes_equal, find_byte, redirection_len, word_at};
 use super::words::{contains_ignore_case, is_name};
 use crate::invariant::{checked, or_closed};
 
@@ -127,15 +127,21 @@ fn is_special_head(c: &str, w: &Word) -> bool {
 /// trailing `/.`): the restrictive stage reads such a command once more with it cleaned. A `//`
 /// after `:` (a URL's) does not count.
 fn unclean_path(b: &[u8]) -> bool {
-    b.windows(2).enumerate().any(|(i, w)| {
-        let next = b.get(i + 2).copied();
+    // Only a `/` can start one, and most texts have few: jump from one to the next.
+    let mut i = find_byte(b, 0, b'/');
+    while i < b.len() {
         let after_colon = i.checked_sub(1).and_then(|p| b.get(p)) == Some(&b':');
-        match w {
-            [b'/', b'/'] => !after_colon,
-            [b'/', b'.'] => matches!(next, None | Some(b'/' | b' ' | b'.')),
+        let unclean = match b.get(i + 1) {
+            Some(b'/') => !after_colon,
+            Some(b'.') => matches!(b.get(i + 2), None | Some(b'/' | b' ' | b'.')),
             _ => false,
+        };
+        if unclean {
+            return true;
         }
-    })
+        i = find_byte(b, i + 1, b'/');
+    }
+    false
 }
 
 /// Reads texts with the fast path. It keeps one [`PlainText`] whose buffers every read reuses,

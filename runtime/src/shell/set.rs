@@ -146,10 +146,18 @@ impl<S: AsRef<str>> PartialEq<&[S]> for Texts {
 }
 
 /// An index over a [`Texts`] that the caller owns (it is the output).
+///
+/// Each slot keeps its entry's hash beside the entry's index, so a probe past another entry is
+/// told by the hash without reading the list, and growing the table moves slots without hashing
+/// any text again: a compound command's list grows a few times, and its entries are its longest
+/// texts.
 #[derive(Debug, Default)]
 pub(crate) struct Dedup {
-    /// `u32::MAX` is empty; otherwise an index into the list. Valid only while `indexed`.
-    slots: Vec<u32>,
+    /// [`EMPTY`], or an entry: the low 32 bits of its hash, then its index in the list (low 32
+    /// bits). Valid only while `indexed`.
+    slots: Vec<u64>,
+    /// The entries before this index are in `slots` (while `indexed`).
+    placed: usize,
     /// The list is long enough to be indexed by `slots` (a short one is searched in place).
     indexed: bool,
 }
@@ -159,7 +167,22 @@ pub(crate) struct Dedup {
 /// an earlier, longer command grew.
 const LINEAR: usize = 16;
 
-const EMPTY: u32 = u32::MAX;
+const EMPTY: u64 = u64::MAX;
+
+/// A slot for entry `k` whose text hashes to `h`.
+fn slot(h: u64, k: usize) -> u64 {
+    (h << 32) | (k as u64 & 0xffff_ffff)
+}
+
+/// The index of the entry in a slot, unless it is [`EMPTY`].
+fn entry(slot: u64) -> Option<usize> {
+    (slot != EMPTY).then_some((slot & 0xffff_ffff) as usize)
+}
+
+/// Whether a slot may hold a text that hashes to `h` (the hashes' low 32 bits agree).
+fn same_hash(slot: u64, h: u64) -> bool {
+    (slot >> 32) == (h & 0xffff_ffff)
+}
 
 impl Dedup {
     /// Empties `list` and forgets every entry, keeping the table's memory unless it is large:
@@ -179,12 +202,16 @@ impl Dedup {
                 return false;
             }
         } else {
-            match self.find(list, s) {
+            let h = hash(s);
+            match self.find(list, s, h) {
                 Ok(_) => return false,
                 Err(at) => {
                     // An entry left out of the index costs at most a duplicate, never a reading.
-                    if let Some(slot) = checked(self.slots.get_mut(at)) {
-                        *slot = list.len() as u32;
+                    if let Some(free) = checked(self.slots.get_mut(at)) {
+                        *free = slot(h, list.len());
+                        if self.placed == list.len() {
+                            self.placed += 1;
+                        }
                     }
                 }
             }
@@ -198,49 +225,61 @@ impl Dedup {
         if list.len() < LINEAR && !self.indexed {
             return list.iter().position(|t| t == s);
         }
-        self.find(list, s).ok()
+        self.find(list, s, hash(s)).ok()
     }
 
-    /// `Ok` with its index when `s` is in the (indexed) list, else the empty slot where it goes.
-    fn find(&mut self, list: &Texts, s: &str) -> Result<usize, usize> {
+    /// `Ok` with its index when `s` (whose hash is `h`) is in the (indexed) list, else the empty
+    /// slot where it goes.
+    fn find(&mut self, list: &Texts, s: &str, h: u64) -> Result<usize, usize> {
         self.grow_for(list.len() + 1, list);
         let mask = self.slots.len() - 1;
-        let mut at = hash(s) as usize & mask;
+        let mut at = h as usize & mask;
         loop {
             let slot = or_closed(self.slots.get(at).copied(), EMPTY);
-            if slot == EMPTY {
+            let Some(k) = entry(slot) else {
                 return Err(at);
-            }
-            if list.get(slot as usize) == Some(s) {
-                return Ok(slot as usize);
+            };
+            if same_hash(slot, h) && list.get(k) == Some(s) {
+                return Ok(k);
             }
             at = (at + 1) & mask;
         }
     }
 
-    fn place(&mut self, list: &Texts, k: usize) {
+    /// Puts `slot` in the first empty slot from where its hash points.
+    fn place(&mut self, slot: u64) {
         let mask = self.slots.len() - 1;
-        let mut at = hash(or_closed(list.get(k), "")) as usize & mask;
-        while checked(self.slots.get(at)).is_some_and(|&slot| slot != EMPTY) {
+        let mut at = (slot >> 32) as usize & mask;
+        while checked(self.slots.get(at)).is_some_and(|&s| s != EMPTY) {
             at = (at + 1) & mask;
         }
-        if let Some(slot) = checked(self.slots.get_mut(at)) {
-            *slot = k as u32;
+        if let Some(free) = checked(self.slots.get_mut(at)) {
+            *free = slot;
         }
     }
 
     /// Indexes the list (every entry before `count - 1`, the one about to be inserted), keeping
-    /// the load factor at or under one half.
+    /// the load factor at or under one half. The entries already indexed move with their hashes.
     fn grow_for(&mut self, count: usize, list: &Texts) {
         if self.indexed && count * 2 <= self.slots.len() {
             return;
         }
         let size = (count * 2).next_power_of_two().max(2 * LINEAR);
-        self.slots.clear();
-        self.slots.resize(size, EMPTY);
-        for k in 0..count.saturating_sub(1).min(list.len()) {
-            self.place(list, k);
+        if self.indexed {
+            let old = core::mem::replace(&mut self.slots, alloc::vec![EMPTY; size]);
+            for &s in old.iter().filter(|&&s| s != EMPTY) {
+                self.place(s);
+            }
+        } else {
+            self.slots.clear();
+            self.slots.resize(size, EMPTY);
+            self.placed = 0;
         }
+        let end = count.saturating_sub(1).min(list.len());
+        for k in self.placed..end {
+            self.place(slot(hash(or_closed(list.get(k), "")), k));
+        }
+        self.placed = self.placed.max(end);
         self.indexed = true;
     }
 }
@@ -279,23 +318,40 @@ impl Memo {
     }
 }
 
-/// FNV-1a over 8-byte words (then the tail bytes), with the high bits folded down since the
-/// table uses the low ones: short strings, no adversary who benefits from collisions beyond the
-/// length cap.
+/// FNV-1a over 8-byte words, the length mixed in first and the bytes after the last whole word
+/// read as the text's last 8 (overlapping the word before) when it has that many, with the high
+/// bits folded down since the table uses the low ones: short strings, no adversary who benefits
+/// from collisions beyond the length cap.
 fn hash(s: &str) -> u64 {
-    const PRIME: u64 = 0x0100_0000_01b3;
-    let mut chunks = s.as_bytes().chunks_exact(8);
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let b = s.as_bytes();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ b.len() as u64;
+    let mut chunks = b.chunks_exact(8);
     for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        h = (h ^ u64::from_le_bytes(w)).wrapping_mul(PRIME);
-        h ^= h >> 29;
+        h = mix(h, word(c));
     }
-    for &b in chunks.remainder() {
-        h = (h ^ u64::from(b)).wrapping_mul(PRIME);
+    let rest = chunks.remainder();
+    match b.len().checked_sub(8).and_then(|at| b.get(at..)) {
+        Some(last) if !rest.is_empty() => h = mix(h, word(last)),
+        Some(_) => {}
+        None => {
+            for &c in rest {
+                h = (h ^ u64::from(c)).wrapping_mul(PRIME);
+            }
+        }
     }
     h ^ (h >> 32)
+}
+
+const PRIME: u64 = 0x0100_0000_01b3;
+
+fn mix(h: u64, w: u64) -> u64 {
+    let h = (h ^ w).wrapping_mul(PRIME);
+    h ^ (h >> 29)
+}
+
+/// Eight bytes as a word (`c` has eight).
+fn word(c: &[u8]) -> u64 {
+    u64::from_le_bytes(c.try_into().unwrap_or([0; 8]))
 }
 
 #[cfg(test)]

@@ -24,7 +24,12 @@ use crate::invariant::or_closed;
 pub(crate) fn substitutions(src: &str, out: &mut Vec<String>) {
     let b = src.as_bytes();
     let mut i = 0;
-    while let Some(&c) = b.get(i) {
+    loop {
+        // Every other byte would fall through to `_ => i += 1` below.
+        i = next_opening(b, i);
+        let Some(&c) = b.get(i) else {
+            break;
+        };
         match c {
             b'$' | b'<' | b'>' if b.get(i + 1) == Some(&b'(') => {
                 let end = matching_paren(b, i + 2);
@@ -39,6 +44,29 @@ pub(crate) fn substitutions(src: &str, out: &mut Vec<String>) {
             _ => i += 1,
         }
     }
+}
+
+/// Whether `c` may open a substitution (`$(`, `<(`, `>(`, a backtick).
+fn opens(c: u8) -> bool {
+    matches!(c, b'$' | b'<' | b'>' | b'`')
+}
+
+/// Where the next byte that may open a substitution is, at or after `i`, or the length. Eight
+/// bytes are tested at a time without a branch per byte: most commands have none.
+fn next_opening(b: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = b.get(i..i + 8) {
+        if chunk.iter().fold(false, |any, &c| any | opens(c)) {
+            break;
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if opens(c) {
+            break;
+        }
+        i += 1;
+    }
+    i
 }
 
 /// Appends the payload of every `eval` segment of `src` (`eval a b` -> `a b`) to `out`, and

@@ -424,10 +424,32 @@ pub(crate) fn contains_amp_gt(b: &[u8]) -> bool {
 }
 
 /// Index of the next `needle` at or after `from`, or the length.
+///
+/// Eight bytes at a time: the scans that call it (a quoted part, the slashes of a path) cross
+/// long runs of other bytes in compound commands.
 pub(crate) fn find_byte(b: &[u8], from: usize, needle: u8) -> usize {
-    b.get(from..)
-        .and_then(|rest| rest.iter().position(|&c| c == needle))
-        .map_or(b.len(), |p| from + p)
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let Some(rest) = b.get(from..) else {
+        return b.len();
+    };
+    let splat = u64::from(needle) * ONES;
+    let mut chunks = rest.chunks_exact(8);
+    let mut at = from;
+    for c in &mut chunks {
+        // A byte equal to `needle` is a zero byte of `w`; the lowest zero byte is the lowest
+        // byte with its high bit set in `zero` (a borrow only marks bytes above a zero one).
+        let w = u64::from_le_bytes(c.try_into().unwrap_or([0; 8])) ^ splat;
+        let zero = w.wrapping_sub(ONES) & !w & HIGHS;
+        if zero != 0 {
+            return at + (zero.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    let tail = chunks.remainder();
+    tail.iter()
+        .position(|&c| c == needle)
+        .map_or(b.len(), |p| at + p)
 }
 
 /// Length in bytes of the character starting at `i` (1 for a non-boundary, so callers always
@@ -491,6 +513,20 @@ pub(crate) fn redirection_len(w: &str) -> usize {
 mod tests {
     use super::*;
     use alloc::vec::Vec;
+
+    #[test]
+    fn find_byte_finds_the_first_from_any_start() {
+        let text = b"ab'cdefgh'ijklmnopq'\x80\xff'rs''tuvwxyz0123456789'";
+        for needle in [b'\'', b'z', b'a', 0x80, 0xff, b'#'] {
+            for from in 0..=text.len() + 2 {
+                let want = text
+                    .get(from..)
+                    .and_then(|rest| rest.iter().position(|&c| c == needle))
+                    .map_or(text.len(), |p| from + p);
+                assert_eq!(find_byte(text, from, needle), want, "{needle} from {from}");
+            }
+        }
+    }
 
     fn words(src: &str, d: Dialect) -> Vec<String> {
         let mut t = Tokens::default();
