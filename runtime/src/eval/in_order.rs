@@ -72,25 +72,27 @@ pub fn matches(stored: &[u8], haystack: &[u8]) -> bool {
         let Some(last) = pieces().next_back() else {
             return false;
         };
-        let Some(before) = middle.len().checked_sub(last.len()) else {
+        // Shorter than the piece: no match.
+        let Some((rest, end)) = middle.split_at_checked(middle.len().saturating_sub(last.len()))
+        else {
             return false;
         };
-        if !middle
-            .get(before..)
-            .is_some_and(|end| starts(end, last, same))
-        {
+        if !starts(end, last, same) {
             return false;
         }
-        middle = middle.get(..before).unwrap_or(&[]);
+        middle = rest;
     }
     if at_start {
         let Some(first) = pieces().next() else {
             return false;
         };
-        if !starts(middle, first, same) {
+        let Some((head, rest)) = middle.split_at_checked(first.len()) else {
+            return false;
+        };
+        if !starts(head, first, same) {
             return false;
         }
-        middle = middle.get(first.len()..).unwrap_or(&[]);
+        middle = rest;
     }
     let inner = pieces().skip(usize::from(at_start)).take(count - anchored);
     in_order(inner, middle, same)

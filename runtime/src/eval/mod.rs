@@ -24,7 +24,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use regex_automata::dfa::{Automaton, OverlappingState};
-use regex_automata::{Anchored, Input};
+use regex_automata::{Anchored, Input, MatchError};
 
 use crate::bundle::{Bundle, BundleError, DfaForm, SectionKind};
 use crate::call::{canonicalize_named, Call, InputError, MAX_MATCH_INPUT};
@@ -404,30 +404,30 @@ impl<'a> Evaluator<'a> {
                 }
                 atom
             };
-            match dref.kind {
+            let searched = match dref.kind {
                 DfaKind::Overlapping => {
-                    let searched =
-                        self.with_dfa(dref, |dfa| overlapping(dfa, &haystack, atoms, &mut bits));
-                    if searched == Some(false) {
-                        self.automata.mark_broken();
-                    }
+                    self.with_dfa(dref, |dfa| overlapping(dfa, &haystack, atoms, &mut bits))
                 }
-                DfaKind::AnchoredEverywhere => {
-                    let hit = self.with_dfa(dref, |dfa| anchored_search_anywhere(dfa, input));
-                    if let (Some(true), Some(atom)) = (hit, atoms(0)) {
+                DfaKind::AnchoredEverywhere => self.with_dfa(dref, |dfa| {
+                    let hit = anchored_search_anywhere(dfa, input)?;
+                    if let (true, Some(atom)) = (hit, atoms(0)) {
                         bits.set(atom);
                     }
-                }
+                    Ok(())
+                }),
                 DfaKind::PieceEnds => {
                     ends.clear();
-                    self.with_dfa(dref, |dfa| piece_ends(dfa, &haystack, &mut ends));
+                    self.with_dfa(dref, |dfa| piece_ends(dfa, &haystack, &mut ends))
                 }
-                DfaKind::PieceNames => {
-                    self.with_dfa(dref, |dfa| {
-                        name_pieces(dfa, &haystack, &ends, atoms, &mut bits)
-                    });
-                }
-                DfaKind::Unknown => self.automata.mark_broken(),
+                DfaKind::PieceNames => self.with_dfa(dref, |dfa| {
+                    name_pieces(dfa, &haystack, &ends, atoms, &mut bits)
+                }),
+                DfaKind::Unknown => None,
+            };
+            // A DFA that did not load, or a search that failed (one it cannot run), is not
+            // "no match": the call fails closed.
+            if !matches!(searched, Some(Ok(()))) {
+                self.automata.mark_broken();
             }
         }
         self.confirm(table, None, &haystack, &mut bits);
@@ -477,24 +477,31 @@ impl<'a> Evaluator<'a> {
 
     /// Whether `check` holds somewhere in `haystack`.
     fn confirmed(&self, check: Check, haystack: &Input<'_>) -> bool {
-        let at = haystack.clone().earliest(true);
+        let earliest = || haystack.clone().earliest(true);
         let found = match check {
             Check::Exact => Some(true),
             Check::Dfa {
                 number,
                 form: DfaForm::Dense,
-            } => self.automata.with_dense(number, |d| matches_in(d, &at)),
+            } => self
+                .automata
+                .with_dense(number, |d| matches_in(d, &earliest()).ok())
+                .flatten(),
             Check::Dfa {
                 number,
                 form: DfaForm::Sparse,
-            } => self.automata.with_sparse(number, |d| matches_in(d, &at)),
+            } => self
+                .automata
+                .with_sparse(number, |d| matches_in(d, &earliest()).ok())
+                .flatten(),
             Check::InOrder { start } => self
                 .words
                 .in_order(start)
                 .map(|pattern| in_order::matches(pattern, haystack.haystack())),
             Check::Unknown => None,
         };
-        // A check that cannot be read was not checked by an unchecked open: fail the call closed.
+        // A check that cannot be read (only behind an unchecked open) or a DFA search that failed
+        // is not "no match": fail the call closed.
         found.unwrap_or_else(|| {
             self.automata.mark_broken();
             false
@@ -548,30 +555,23 @@ impl<'a> Evaluator<'a> {
             return None;
         }
         let mut candidates = Bits::new(program.rule_count() as u32);
-        for rule in program.untriggered() {
+        for rule in program.untriggered()? {
             candidates.set(rule);
         }
         if let Some(cmd) = &facts.command {
-            let set = |bits: &Bits, contains: bool, atoms: u32, candidates: &mut Bits| {
+            let atoms = |f: Field| self.field(f).map_or(0, |t| t.atoms);
+            let matched = [
+                (false, &cmd.restrictive_cmd, atoms(Field::Command)),
+                (true, &cmd.restrictive_ci, atoms(Field::ContainsCi)),
+            ];
+            for (contains, bits, atoms) in matched {
                 for atom in bits.iter_in(AtomRange::new(0, atoms)) {
-                    for rule in program.triggered(contains, atom) {
+                    // A list that cannot be read: every rule is a candidate.
+                    for rule in program.triggered(contains, atom)? {
                         candidates.set(rule);
                     }
                 }
-            };
-            let atoms = |f: Field| self.field(f).map_or(0, |t| t.atoms);
-            set(
-                &cmd.restrictive_cmd,
-                false,
-                atoms(Field::Command),
-                &mut candidates,
-            );
-            set(
-                &cmd.restrictive_ci,
-                true,
-                atoms(Field::ContainsCi),
-                &mut candidates,
-            );
+            }
         }
         Some(candidates)
     }
@@ -612,11 +612,11 @@ impl<'a> Evaluator<'a> {
             let Some(policy) = self.policy(pi) else {
                 continue;
             };
-            // A rule whose number cannot be told is tested: the index only ever skips.
-            let first = self.program.first_rule_number(pi);
-            let candidate = |ri: usize| match (&candidates, first) {
-                (Some(c), Some(first)) => c.get(first.saturating_add(ri as u32)),
-                _ => true,
+            let first = policy.first_rule_number();
+            let candidate = |ri: usize| {
+                candidates
+                    .as_ref()
+                    .is_none_or(|c| c.get(first.saturating_add(ri as u32)))
             };
             let ri = match self.first_rule(&policy, facts, ctx, candidate) {
                 Ok(Some(ri)) => ri,
@@ -730,25 +730,18 @@ impl<'a> Evaluator<'a> {
     }
 }
 
-/// Sets the atom of every pattern of `dfa` that matches in `haystack`; `false` if the search
-/// failed (a DFA that cannot run it, such as one built anchored only), which the caller must not
-/// read as "no match".
+/// Sets the atom of every pattern of `dfa` that matches in `haystack`.
 fn overlapping<A: Automaton + ?Sized>(
     dfa: &A,
     haystack: &Input<'_>,
     atom_of: impl Fn(usize) -> Option<u32>,
     bits: &mut Bits,
-) -> bool {
+) -> Result<(), MatchError> {
     let mut state = OverlappingState::start();
     loop {
-        if dfa
-            .try_search_overlapping_fwd(haystack, &mut state)
-            .is_err()
-        {
-            return false;
-        }
+        dfa.try_search_overlapping_fwd(haystack, &mut state)?;
         let Some(m) = state.get_match() else {
-            return true;
+            return Ok(());
         };
         if let Some(atom) = atom_of(m.pattern().as_usize()) {
             bits.set(atom);
@@ -757,11 +750,16 @@ fn overlapping<A: Automaton + ?Sized>(
 }
 
 /// Records in `ends` every offset where a match of `dfa` (one pattern) ends, in rising order.
-fn piece_ends<A: Automaton + ?Sized>(dfa: &A, haystack: &Input<'_>, ends: &mut Vec<usize>) {
+fn piece_ends<A: Automaton + ?Sized>(
+    dfa: &A,
+    haystack: &Input<'_>,
+    ends: &mut Vec<usize>,
+) -> Result<(), MatchError> {
     let mut state = OverlappingState::start();
-    while dfa.try_search_overlapping_fwd(haystack, &mut state).is_ok() {
+    loop {
+        dfa.try_search_overlapping_fwd(haystack, &mut state)?;
         let Some(m) = state.get_match() else {
-            break;
+            return Ok(());
         };
         if ends.last() != Some(&m.offset()) {
             ends.push(m.offset());
@@ -777,11 +775,12 @@ fn name_pieces<A: Automaton + ?Sized>(
     ends: &[usize],
     atom_of: impl Fn(usize) -> Option<u32>,
     bits: &mut Bits,
-) {
+) -> Result<(), MatchError> {
     for &end in ends {
         let back = haystack.clone().range(..end).anchored(Anchored::Yes);
         let mut state = OverlappingState::start();
-        while dfa.try_search_overlapping_rev(&back, &mut state).is_ok() {
+        loop {
+            dfa.try_search_overlapping_rev(&back, &mut state)?;
             let Some(m) = state.get_match() else {
                 break;
             };
@@ -790,11 +789,12 @@ fn name_pieces<A: Automaton + ?Sized>(
             }
         }
     }
+    Ok(())
 }
 
 /// Whether `dfa` matches somewhere in `at` (an earliest search: the first match ends it).
-fn matches_in<A: Automaton>(dfa: &A, at: &Input<'_>) -> bool {
-    matches!(dfa.try_search_fwd(at), Ok(Some(_)))
+fn matches_in<A: Automaton>(dfa: &A, at: &Input<'_>) -> Result<bool, MatchError> {
+    Ok(dfa.try_search_fwd(at)?.is_some())
 }
 
 /// The bundle's program, read in place, and its words section.
@@ -855,14 +855,20 @@ pub(crate) fn check_program(bundle: &Bundle<'_>) -> Result<(), BundleError> {
 }
 
 /// Whether an anchored single-pattern DFA matches starting at any position of `input`.
-fn anchored_search_anywhere<A: Automaton + ?Sized>(dfa: &A, input: &str) -> bool {
-    (0..=input.len()).any(|start| {
+fn anchored_search_anywhere<A: Automaton + ?Sized>(
+    dfa: &A,
+    input: &str,
+) -> Result<bool, MatchError> {
+    for start in 0..=input.len() {
         let at = Input::new(input)
             .range(start..)
             .anchored(Anchored::Yes)
             .earliest(true);
-        matches!(dfa.try_search_fwd(&at), Ok(Some(_)))
-    })
+        if dfa.try_search_fwd(&at)?.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The inputs of [`Evaluator::facts`] for a canonicalised call.

@@ -451,10 +451,7 @@ impl<'a> Blocks<'a> {
 
     /// See [`ProgramView::text`].
     fn text(self, text: Text) -> &'a str {
-        let start = text.start as usize;
-        let bytes = self
-            .text
-            .get(start..start.saturating_add(text.len as usize));
+        let bytes = self.bytes(text);
         // `check` refused a text outside the block or off a character boundary, so only bytes
         // behind `open_unchecked` (the embedded profile, a digest-checked cache) reach this
         // fallback. Not a debug assertion as for lists: the tests read such texts on purpose.
@@ -628,32 +625,31 @@ impl<'a> ProgramView<'a> {
     }
 
     /// The rule numbers that atom `atom` of [`Field::Command`] (`contains` false) or
-    /// [`Field::ContainsCi`] (`contains` true) triggers.
-    pub fn triggered(&self, contains: bool, atom: u32) -> impl Iterator<Item = u32> + 'a {
+    /// [`Field::ContainsCi`] (`contains` true) triggers; `None` when its list cannot be read
+    /// (only behind `open_unchecked`: `Bundle::open` checks the index), which must test every rule.
+    pub fn triggered(&self, contains: bool, atom: u32) -> Option<impl Iterator<Item = u32> + 'a> {
         let offsets = rec_span(self.triggers, if contains { 3 } else { 1 });
-        let mut bounds = self.blocks.list(Span {
+        // The compiler writes a row for every atom of the field: one past them is damage.
+        if atom.saturating_add(1) >= offsets.len {
+            return None;
+        }
+        let at = Span {
             start: offsets.start.saturating_add(atom),
-            len: if atom.saturating_add(1) < offsets.len {
-                2
-            } else {
-                0
-            },
-        });
-        let (start, end) = (bounds.next().unwrap_or(0), bounds.next().unwrap_or(0));
-        self.blocks.list(Span {
+            len: 2,
+        };
+        let mut bounds = self.blocks.list(at);
+        let (start, end) = (bounds.next()?, bounds.next()?);
+        let rules = Span {
             start,
-            len: end.saturating_sub(start),
-        })
+            len: end.checked_sub(start)?,
+        };
+        self.list_holds(rules).then(|| self.blocks.list(rules))
     }
 
-    /// The rules tested whatever matched, rising.
-    pub fn untriggered(&self) -> impl Iterator<Item = u32> + 'a {
-        self.blocks.list(rec_span(self.triggers, 5))
-    }
-
-    /// The number of `policy`'s first rule, counted through all policies' rules in order.
-    pub fn first_rule_number(&self, policy: usize) -> Option<u32> {
-        self.policies.get(policy).map(|rec| rec_word(rec, 7))
+    /// The rules tested whatever matched, rising; `None` as for [`ProgramView::triggered`].
+    pub fn untriggered(&self) -> Option<impl Iterator<Item = u32> + 'a> {
+        let span = rec_span(self.triggers, 5);
+        self.list_holds(span).then(|| self.blocks.list(span))
     }
 
     /// Whether the triggers record holds: a flag of 0 or 1, offset lists rising inside the list
@@ -808,6 +804,12 @@ impl<'a> PolicyView<'a> {
 
     pub fn rule_count(&self) -> usize {
         self.rules.len()
+    }
+
+    /// The number of this policy's first rule, counted through all policies' rules in order
+    /// (what [`super::Triggers`] lists).
+    pub fn first_rule_number(&self) -> u32 {
+        rec_word(self.rec, 7)
     }
 
     /// Rule `index` of this policy.
@@ -1191,7 +1193,7 @@ mod tests {
                 present: view.has_triggers(),
                 command: rows(view, false),
                 contains: rows(view, true),
-                untriggered: view.untriggered().collect(),
+                untriggered: view.untriggered().into_iter().flatten().collect(),
             },
             text: String::new(),
         }
@@ -1201,7 +1203,12 @@ mod tests {
     fn rows(view: &ProgramView<'_>, contains: bool) -> Vec<Vec<u32>> {
         let offsets = rec_span(view.triggers, if contains { 3 } else { 1 });
         (0..offsets.len.saturating_sub(1))
-            .map(|atom| view.triggered(contains, atom).collect())
+            .map(|atom| {
+                view.triggered(contains, atom)
+                    .into_iter()
+                    .flatten()
+                    .collect()
+            })
             .collect()
     }
 

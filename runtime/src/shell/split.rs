@@ -14,7 +14,7 @@
 use alloc::vec::Vec;
 use core::ops::Range;
 
-use super::tokenize::{find_byte, is_blank};
+use super::tokenize::{find_byte, find_where, is_blank};
 use crate::invariant::or_closed;
 
 /// Which quoting rules the splitter follows.
@@ -53,7 +53,7 @@ pub(crate) fn split(src: &str, dialect: SplitDialect, out: &mut Vec<Range<usize>
     let mut i = 0;
     loop {
         // Every other byte would fall through to `_ => 0` below.
-        i = next_interesting(b, i);
+        i = find_where(b, i, interesting);
         let Some(&c) = b.get(i) else {
             break;
         };
@@ -113,24 +113,6 @@ pub(crate) fn split(src: &str, dialect: SplitDialect, out: &mut Vec<Range<usize>
 /// reads it).
 fn interesting(c: u8) -> bool {
     or_closed(INTERESTING.get(usize::from(c)).copied(), true)
-}
-
-/// Where the next [`interesting`] byte at or after `i` is, or the length. Eight bytes are
-/// looked up at a time without a branch per byte: most of a command is none of them.
-fn next_interesting(b: &[u8], mut i: usize) -> usize {
-    while let Some(chunk) = b.get(i..i + 8) {
-        if chunk.iter().fold(false, |any, &c| any | interesting(c)) {
-            break;
-        }
-        i += 8;
-    }
-    while let Some(&c) = b.get(i) {
-        if interesting(c) {
-            break;
-        }
-        i += 1;
-    }
-    i
 }
 
 fn skip_double_quoted(b: &[u8], mut i: usize, dialect: SplitDialect) -> usize {

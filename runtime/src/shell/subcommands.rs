@@ -16,7 +16,7 @@ use alloc::vec::Vec;
 
 use super::heads::{classify, Head, EVAL};
 use super::split::{split, SplitDialect};
-use super::tokenize::{find_byte, redirection_len, PosixWords, Tokens};
+use super::tokenize::{find_byte, find_where, redirection_len, PosixWords, Tokens};
 use super::words::{contains_bytes, is_assignment};
 use crate::invariant::or_closed;
 
@@ -26,7 +26,7 @@ pub(crate) fn substitutions(src: &str, out: &mut Vec<String>) {
     let mut i = 0;
     loop {
         // Every other byte would fall through to `_ => i += 1` below.
-        i = next_opening(b, i);
+        i = find_where(b, i, opens);
         let Some(&c) = b.get(i) else {
             break;
         };
@@ -49,24 +49,6 @@ pub(crate) fn substitutions(src: &str, out: &mut Vec<String>) {
 /// Whether `c` may open a substitution (`$(`, `<(`, `>(`, a backtick).
 fn opens(c: u8) -> bool {
     matches!(c, b'$' | b'<' | b'>' | b'`')
-}
-
-/// Where the next byte that may open a substitution is, at or after `i`, or the length. Eight
-/// bytes are tested at a time without a branch per byte: most commands have none.
-fn next_opening(b: &[u8], mut i: usize) -> usize {
-    while let Some(chunk) = b.get(i..i + 8) {
-        if chunk.iter().fold(false, |any, &c| any | opens(c)) {
-            break;
-        }
-        i += 8;
-    }
-    while let Some(&c) = b.get(i) {
-        if opens(c) {
-            break;
-        }
-        i += 1;
-    }
-    i
 }
 
 /// Appends the payload of every `eval` segment of `src` (`eval a b` -> `a b`) to `out`, and

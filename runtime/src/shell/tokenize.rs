@@ -423,6 +423,25 @@ pub(crate) fn contains_amp_gt(b: &[u8]) -> bool {
     b.windows(2).any(|w| w == b"&>")
 }
 
+/// Index of the first byte at or after `from` that `wanted` accepts, or the length. Eight bytes
+/// are tested at a time without a branch per byte: the scans that call it (the splitter's
+/// operators and quotes, the openings of substitutions) cross long runs of other bytes.
+pub(crate) fn find_where(b: &[u8], mut from: usize, wanted: impl Fn(u8) -> bool) -> usize {
+    while let Some(chunk) = b.get(from..from + 8) {
+        if chunk.iter().fold(false, |any, &c| any | wanted(c)) {
+            break;
+        }
+        from += 8;
+    }
+    while let Some(&c) = b.get(from) {
+        if wanted(c) {
+            break;
+        }
+        from += 1;
+    }
+    from
+}
+
 /// Index of the next `needle` at or after `from`, or the length.
 ///
 /// Eight bytes at a time: the scans that call it (a quoted part, the slashes of a path) cross
