@@ -14,6 +14,7 @@
 //! cost is measured in docs/protection.md.
 
 use core::ffi::c_char;
+use core::mem::MaybeUninit;
 
 use crate::sys;
 use crate::text::basename;
@@ -24,21 +25,41 @@ const PATH_MAX: usize = 4096;
 const MAX_LINKS: usize = 40;
 
 /// A path being resolved, NUL-terminated in a stack buffer.
+///
+/// The buffers here are left uninitialised and only what a path writes is read: every exec
+/// resolves its program, and zeroing two 4 KiB buffers for a path of a few dozen bytes was a
+/// quarter of a steady exec decision's instructions.
 pub struct Resolved {
-    buf: [u8; PATH_MAX],
+    /// Bytes `..= len` are written (the path and its NUL).
+    buf: MaybeUninit<[u8; PATH_MAX]>,
     len: usize,
 }
 
 impl Resolved {
-    fn new() -> Resolved {
-        Resolved {
-            buf: [0; PATH_MAX],
-            len: 0,
-        }
+    /// `parts` joined, NUL-terminated; `None` when they do not fit.
+    fn of(parts: &[&[u8]]) -> Option<Resolved> {
+        // The length is a value known only at run time on purpose: with a constant one, rustc
+        // makes the whole struct a constant whose uninitialised bytes it then writes as zeroes.
+        let mut r = Resolved {
+            buf: MaybeUninit::uninit(),
+            len: parts.iter().map(|p| p.len()).sum(),
+        };
+        r.set(parts).then_some(r)
     }
 
     pub fn as_bytes(&self) -> &[u8] {
-        self.buf.get(..self.len).unwrap_or(&[])
+        written(self.slots(), self.len)
+    }
+
+    fn slots(&self) -> &[MaybeUninit<u8>; PATH_MAX] {
+        // SAFETY: `MaybeUninit<[u8; N]>` and `[MaybeUninit<u8>; N]` have the same layout, and
+        // neither claims its bytes are initialised.
+        unsafe { &*self.buf.as_ptr().cast::<[MaybeUninit<u8>; PATH_MAX]>() }
+    }
+
+    fn slots_mut(&mut self) -> &mut [MaybeUninit<u8>; PATH_MAX] {
+        // SAFETY: as for `slots`.
+        unsafe { &mut *self.buf.as_mut_ptr().cast::<[MaybeUninit<u8>; PATH_MAX]>() }
     }
 
     fn c_ptr(&self) -> *const c_char {
@@ -53,56 +74,78 @@ impl Resolved {
         }
         let mut at = 0;
         for p in parts {
-            if let Some(dst) = self.buf.get_mut(at..at + p.len()) {
-                dst.copy_from_slice(p);
+            if let Some(dst) = self.slots_mut().get_mut(at..at + p.len()) {
+                for (d, s) in dst.iter_mut().zip(*p) {
+                    d.write(*s);
+                }
             }
             at += p.len();
         }
-        if let Some(nul) = self.buf.get_mut(at) {
-            *nul = 0;
+        if let Some(nul) = self.slots_mut().get_mut(at) {
+            nul.write(0);
         }
         self.len = at;
         true
     }
+
+    /// Keeps the first `keep` bytes and appends `tail` (a relative link's target after its
+    /// link's directory); false when it does not fit.
+    fn replace_after(&mut self, keep: usize, tail: &[u8]) -> bool {
+        let keep = keep.min(self.len);
+        self.len = keep;
+        let Some(end) = keep.checked_add(tail.len()).filter(|&end| end < PATH_MAX) else {
+            return false;
+        };
+        if let Some(dst) = self.slots_mut().get_mut(keep..end) {
+            for (d, s) in dst.iter_mut().zip(tail) {
+                d.write(*s);
+            }
+        }
+        if let Some(nul) = self.slots_mut().get_mut(end) {
+            nul.write(0);
+        }
+        self.len = end;
+        true
+    }
+}
+
+/// The first `len` bytes of `buf`, which the caller wrote (empty if `len` is past the buffer).
+fn written(buf: &[MaybeUninit<u8>], len: usize) -> &[u8] {
+    let Some(init) = buf.get(..len) else {
+        return &[];
+    };
+    // SAFETY: `MaybeUninit<u8>` has the layout of `u8`, and the caller wrote these `len` bytes
+    // (`Resolved::set`/`replace_after`, or `readlink`, which returned `len`).
+    unsafe { core::slice::from_raw_parts(init.as_ptr().cast::<u8>(), init.len()) }
 }
 
 /// The file `path` runs, when its name differs from `path`'s. `search`: the call looks a bare
 /// name up in `$PATH` (execvp and friends), `path_var` being that variable's value.
 pub fn real_program(path: &[u8], search: bool, path_var: Option<&[u8]>) -> Option<Resolved> {
-    let mut r = Resolved::new();
-    if search && !path.contains(&b'/') {
-        if !in_path(path, path_var?, &mut r) {
-            return None;
-        }
-    } else if !r.set(&[path]) {
-        return None;
-    }
+    let mut r = if search && !path.contains(&b'/') {
+        in_path(path, path_var?)?
+    } else {
+        Resolved::of(&[path])?
+    };
     let mut followed = false;
-    let mut target = [0u8; PATH_MAX];
+    let mut target = [MaybeUninit::<u8>::uninit(); PATH_MAX];
     for _ in 0..MAX_LINKS {
         // SAFETY: `r` is NUL-terminated; `target` holds PATH_MAX bytes.
         let n = unsafe { sys::readlink(r.c_ptr(), target.as_mut_ptr().cast(), PATH_MAX) };
-        let Some(link) = usize::try_from(n).ok().and_then(|n| target.get(..n)) else {
+        let Some(n) = usize::try_from(n).ok().filter(|&n| n <= PATH_MAX) else {
             break;
         };
+        let link = written(&target, n);
         followed = true;
         let ok = if link.first() == Some(&b'/') {
             r.set(&[link])
         } else {
-            let current = r.as_bytes();
-            let dir_len = current
+            let dir_len = r
+                .as_bytes()
                 .iter()
                 .rposition(|&b| b == b'/')
                 .map_or(0, |i| i + 1);
-            let mut dir = [0u8; PATH_MAX];
-            let dir = match (dir.get_mut(..dir_len), current.get(..dir_len)) {
-                (Some(d), Some(c)) => {
-                    d.copy_from_slice(c);
-                    &*d
-                }
-                _ => return None,
-            };
-            r.set(&[dir, link])
+            r.replace_after(dir_len, link)
         };
         if !ok {
             return None;
@@ -111,16 +154,80 @@ pub fn real_program(path: &[u8], search: bool, path_var: Option<&[u8]>) -> Optio
     (followed && basename(r.as_bytes()) != basename(path)).then_some(r)
 }
 
-/// Sets `r` to the first executable `dir/name` of the `:`-separated `path_var`.
-fn in_path(name: &[u8], path_var: &[u8], r: &mut Resolved) -> bool {
+/// The first executable `dir/name` of the `:`-separated `path_var`.
+fn in_path(name: &[u8], path_var: &[u8]) -> Option<Resolved> {
+    let mut r = Resolved::of(&[name])?;
     for dir in path_var.split(|&b| b == b':') {
         let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
         if r.set(&[dir, b"/", name]) {
             // SAFETY: `r` is NUL-terminated.
             if unsafe { sys::access(r.c_ptr(), libc::X_OK) } == 0 {
-                return true;
+                return Some(r);
             }
         }
     }
-    false
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("rampart-resolve-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("bin")).unwrap();
+        std::fs::create_dir_all(dir.join("lib")).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_chain_of_relative_and_absolute_links_ends_at_the_real_file() {
+        let dir = scratch("chain");
+        std::fs::write(dir.join("lib/curl"), b"").unwrap();
+        // bin/updater -> ../lib/fetch (relative) -> curl (relative to lib/).
+        symlink("../lib/fetch", dir.join("bin/updater")).unwrap();
+        symlink("curl", dir.join("lib/fetch")).unwrap();
+        let path = dir.join("bin/updater");
+        let real = real_program(path.to_str().unwrap().as_bytes(), false, None).unwrap();
+        let expected = format!("{}/bin/../lib/curl", dir.display());
+        assert_eq!(real.as_bytes(), expected.as_bytes());
+        // An absolute link to the same name is no new name.
+        symlink(dir.join("lib/curl"), dir.join("bin/curl")).unwrap();
+        assert!(real_program(
+            dir.join("bin/curl").to_str().unwrap().as_bytes(),
+            false,
+            None
+        )
+        .is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_bare_name_is_looked_up_in_path_first() {
+        let dir = scratch("search");
+        std::fs::write(dir.join("lib/touch"), b"").unwrap();
+        std::fs::set_permissions(
+            dir.join("lib/touch"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        symlink(dir.join("lib/touch"), dir.join("bin/t")).unwrap();
+        let path_var = format!("/nonexistent:{}/bin", dir.display());
+        let real = real_program(b"t", true, Some(path_var.as_bytes())).unwrap();
+        assert_eq!(
+            real.as_bytes(),
+            dir.join("lib/touch").to_str().unwrap().as_bytes()
+        );
+        assert!(real_program(b"t", true, Some(b"/nonexistent")).is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_path_that_does_not_fit_is_left_to_its_name() {
+        let long = [b'a'; PATH_MAX];
+        assert!(real_program(&long, false, None).is_none());
+    }
 }
