@@ -830,3 +830,52 @@ fn explain_agrees_with_evaluate() {
     );
     assert!(text.contains("is excluded by \"rm -rf /tmp/**\""), "{text}");
 }
+
+/// A tool's listed scope skips searching the agent and the session only where no policy in it
+/// looks at them: `*` globs and no rule with a session condition.
+#[test]
+fn scopes_that_read_no_session_skip_the_search_and_others_do_not() {
+    let e = Engine::new(
+        r#"
+default_action: allow
+policies:
+  - name: files
+    match: {tool: [read]}
+    rules:
+      - {action: deny, when: {path_matches: ["**/.ssh/id_*"]}, message: key}
+  - name: sessions
+    match: {tool: exec}
+    rules:
+      - {action: deny, when: {session_matches: ["ci-*"], command_matches: ["deploy *"]}, message: ci}
+  - name: agents
+    match: {tool: fetch, agent: "codex"}
+    rules:
+      - {action: deny, when: {domain_matches: ["evil.com"]}, message: codex}
+"#,
+    );
+    let anyone = |tool: &str| e.with(|ev| ev.program().tool_scope(tool).map(|s| s.anyone));
+    assert_eq!(anyone("read"), Some(true));
+    assert_eq!(anyone("exec"), Some(false), "a rule reads the session");
+    assert_eq!(anyone("fetch"), Some(false), "a policy names its agent");
+    let call = |tool: &str, agent: &str, session: &str, params: Value| {
+        e.decide(json!({"tool": tool, "agent": agent, "session": session, "params": params}))
+    };
+    let key = json!({"file_path": "/home/u/.ssh/id_rsa"});
+    assert_eq!(call("read", "a", "s", key.clone()).action, Action::Deny);
+    let deploy = json!({"command": "deploy prod"});
+    assert_eq!(
+        call("exec", "a", "ci-7", deploy.clone()).action,
+        Action::Deny
+    );
+    assert_eq!(call("exec", "a", "dev", deploy).action, Action::Allow);
+    let evil = json!({"url": "https://evil.com/x"});
+    assert_eq!(
+        call("fetch", "codex", "s", evil.clone()).action,
+        Action::Deny
+    );
+    assert_eq!(call("fetch", "claude", "s", evil).action, Action::Allow);
+    // An agent past the input limit is refused, not waved through a scope that admits anyone.
+    let long = "x".repeat(8193);
+    let d = call("read", &long, "s", key);
+    assert_eq!(d.action, Action::Deny, "{}", d.message);
+}

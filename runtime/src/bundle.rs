@@ -33,7 +33,7 @@ use crate::invariant::or_closed;
 /// The first eight bytes of every bundle.
 pub const MAGIC: [u8; 8] = *b"RAMPART\0";
 /// Bumped whenever the container or the program encoding changes incompatibly.
-pub const FORMAT_VERSION: u32 = 12;
+pub const FORMAT_VERSION: u32 = 13;
 /// The serialized DFA wire format belongs to regex-automata 0.4; a bundle built by another major
 /// version must be recompiled, not misread.
 pub const AUTOMATA_VERSION: [u8; 16] = *b"regex-automata/4";

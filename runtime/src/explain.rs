@@ -111,7 +111,7 @@ impl<'a> Evaluator<'a> {
             if !scope.contains(&pi) {
                 out.out_of_scope.push(OutOfScope {
                     policy: name,
-                    why: scope_reason(&facts, &policy),
+                    why: scope_reason(self, call, &facts, &policy),
                 });
                 continue;
             }
@@ -167,10 +167,21 @@ fn winner_text(ev: &Evaluator<'_>, d: &Decision) -> Option<String> {
     Some(format!("{}[{}]", ev.program().text(policy.name()), ri))
 }
 
-fn scope_reason(facts: &crate::eval::Facts<'_>, policy: &crate::program::PolicyView<'_>) -> String {
-    if !facts.agent.get(policy.agent()) {
+fn scope_reason(
+    ev: &Evaluator<'_>,
+    call: &Call,
+    facts: &crate::eval::Facts<'_>,
+    policy: &crate::program::PolicyView<'_>,
+) -> String {
+    // Deciding may leave them unsearched (see `Facts::agent`); explaining searches them.
+    let searched = |bits: &Option<crate::eval::Bits>, field, input: &str| {
+        bits.clone().unwrap_or_else(|| ev.query(field, input))
+    };
+    let agent = searched(&facts.agent, Field::Agent, &call.agent);
+    let session = searched(&facts.session, Field::Session, &call.session);
+    if !agent.get(policy.agent()) {
         "agent does not match match.agent".into()
-    } else if !facts.session.get(policy.session()) {
+    } else if !session.get(policy.session()) {
         "session does not match match.session".into()
     } else {
         format!("tool {:?} does not match match.tool", facts.tool)

@@ -8,8 +8,8 @@ use std::time::Instant;
 
 use rampart_runtime::bundle::{BundleWriter, SectionKind, FLAG_EXEC_NEEDS_SERVER};
 use rampart_runtime::program::{
-    self, Confirm, DfaRef, Field, Metadata, NotifyMeta, PolicyMeta, Program, RuleMeta, WebhookMeta,
-    WordsWriter,
+    self, Confirm, DfaRef, Field, Metadata, NotifyMeta, PolicyMeta, PolicyProgram, Program,
+    RuleMeta, WebhookMeta, WordsWriter,
 };
 
 use super::automata::{build_field, Sections};
@@ -72,7 +72,7 @@ pub fn compile(set: &PolicySet) -> Result<Compiled, Error> {
         .collect();
     // The evaluator reads them a level at a time (one ancestor of the workdir per level).
     program.joined_paths.sort_by_key(|j| j.up);
-    program.tool_scopes = tool_scopes(&enabled);
+    program.tool_scopes = tool_scopes(&enabled, &program.policies);
     stats.policies = enabled.len();
     stats.patterns = lowering.patterns;
 
@@ -126,7 +126,8 @@ const CANONICAL_TOOLS: [&str; 5] = ["exec", "read", "write", "edit", "fetch"];
 
 /// The policies in scope per tool name, for the canonical tools and every tool a policy names
 /// without a wildcard (`rampart_runtime::glob::match_glob` is what the tool field's DFAs mean).
-fn tool_scopes(policies: &[&Policy]) -> Vec<program::ToolScope> {
+/// `lowered` are the same policies lowered, whose rules say whether they read the session.
+fn tool_scopes(policies: &[&Policy], lowered: &[PolicyProgram]) -> Vec<program::ToolScope> {
     let mut names: Vec<&str> = CANONICAL_TOOLS.to_vec();
     for tool in policies.iter().flat_map(|p| &p.tools) {
         let literal = !tool.value.contains(['*', '?', '[', '\\']);
@@ -141,9 +142,16 @@ fn tool_scopes(policies: &[&Policy]) -> Vec<program::ToolScope> {
                 .zip(policies)
                 .filter(|(_, p)| admits_tool(p, tool))
                 .collect();
+            let reads_session = |i: u32| {
+                lowered
+                    .get(i as usize)
+                    .is_none_or(|p| p.rules.iter().any(|r| r.session.is_some()))
+            };
             program::ToolScope {
                 tool: tool.to_string(),
-                anyone: listed.iter().all(|(_, p)| admits_anyone(p)),
+                anyone: listed
+                    .iter()
+                    .all(|&(i, p)| admits_anyone(p) && !reads_session(i)),
                 policies: listed.into_iter().map(|(i, _)| i).collect(),
             }
         })

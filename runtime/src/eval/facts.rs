@@ -9,6 +9,7 @@ use alloc::vec::Vec;
 
 use super::bits::Bits;
 use super::Evaluator;
+use crate::call::MAX_MATCH_INPUT;
 use crate::program::{AtomRange, Field, ListedScope};
 use crate::shell::CommandReadings;
 
@@ -54,8 +55,10 @@ pub struct CommandFacts<'r> {
 pub struct Facts<'r> {
     pub tool: &'r str,
     pub agent_depth: i64,
-    pub agent: Bits,
-    pub session: Bits,
+    /// The agent's and the session's atoms; `None` when the call's tool scope says no policy in
+    /// it looks at them (see [`crate::program::ToolScope::anyone`]): they are not searched.
+    pub agent: Option<Bits>,
+    pub session: Option<Bits>,
     pub tools: ToolFacts,
     pub command: Option<CommandFacts<'r>>,
     /// Path candidates and their atoms.
@@ -94,12 +97,13 @@ pub struct Inputs<'r> {
 
 impl<'a> Evaluator<'a> {
     pub(crate) fn facts<'r>(&self, inp: Inputs<'r>) -> Facts<'r> {
+        let (tools, agent, session) = self.scope(inp.tool, inp.agent, inp.session);
         Facts {
             tool: inp.tool,
             agent_depth: inp.agent_depth,
-            agent: self.query(Field::Agent, inp.agent),
-            session: self.query(Field::Session, inp.session),
-            tools: self.tool_facts(inp.tool),
+            agent,
+            session,
+            tools,
             command: inp.command.map(|r| self.command_facts(r)),
             paths: inp.paths.map(|cands| {
                 let base = inp.workdir.and_then(crate::paths::join_base);
@@ -159,12 +163,13 @@ impl<'a> Evaluator<'a> {
 
     /// Scope-only facts (agent, session, tool), for the response phase.
     pub(crate) fn scope_facts<'r>(&self, tool: &'r str, agent: &str, session: &str) -> Facts<'r> {
+        let (tools, agent, session) = self.scope(tool, agent, session);
         Facts {
             tool,
             agent_depth: 0,
-            agent: self.query(Field::Agent, agent),
-            session: self.query(Field::Session, session),
-            tools: self.tool_facts(tool),
+            agent,
+            session,
+            tools,
             command: None,
             paths: None,
             url: None,
@@ -173,11 +178,27 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn tool_facts(&self, tool: &str) -> ToolFacts {
-        match self.program.tool_scope(tool) {
+    /// The facts scope is decided from: the tool's, and the agent's and session's atoms unless
+    /// the tool's listed scope admits anyone and reads no session (two searches saved on most
+    /// calls). An input past the limit is searched all the same: its query sets no bit, which
+    /// keeps every policy out of scope, as it always did.
+    fn scope(
+        &self,
+        tool: &str,
+        agent: &str,
+        session: &str,
+    ) -> (ToolFacts, Option<Bits>, Option<Bits>) {
+        let tools = match self.program.tool_scope(tool) {
             Some(listed) => ToolFacts::Listed(listed),
             None => ToolFacts::Searched(self.query(Field::Tool, tool)),
+        };
+        let fits = agent.len() <= MAX_MATCH_INPUT && session.len() <= MAX_MATCH_INPUT;
+        if fits && matches!(&tools, ToolFacts::Listed(listed) if listed.anyone) {
+            return (tools, None, None);
         }
+        let agent = self.query(Field::Agent, agent);
+        let session = self.query(Field::Session, session);
+        (tools, Some(agent), Some(session))
     }
 
     fn command_facts<'r>(&self, r: &'r CommandReadings) -> CommandFacts<'r> {

@@ -42,7 +42,7 @@ pub use crate::program::Action;
 pub use bits::Bits;
 use facts::Inputs;
 pub use facts::{CommandFacts, Facts, Reading, ToolFacts};
-use rules::CounterFailed;
+use rules::Undecidable;
 
 /// Upstream's messages, word for word.
 pub const MSG_NO_POLICY: &str = "no matching policy; using default action";
@@ -55,6 +55,8 @@ pub const MSG_RESPONSE_TOO_LARGE: &str =
 pub const MSG_COUNTER_FAILED: &str = "call_count unavailable; failing closed";
 pub const MSG_BROKEN_AUTOMATON: &str =
     "policy bundle has an automaton that does not load; failing closed";
+pub const MSG_BROKEN_PROGRAM: &str =
+    "policy bundle's program contradicts itself (a tool scope that reads no session has a rule that does); failing closed";
 /// Prefix of deny messages from the project policy.
 pub const PROJECT_PREFIX: &str = "[Project Policy] ";
 /// Responses larger than this are denied when a response rule applies.
@@ -519,14 +521,18 @@ impl<'a> Evaluator<'a> {
     /// Indices of the policies whose agent, session and tool globs match, in evaluation order:
     /// from the program's scope of the tool when it lists one, else by testing every policy.
     pub(crate) fn in_scope(&self, facts: &Facts<'_>) -> Vec<usize> {
-        let admits =
-            |p: &PolicyView<'_>| facts.agent.get(p.agent()) && facts.session.get(p.session());
+        // Unsearched agent and session admit no one: `facts` searches them unless `anyone`
+        // holds, when they are not consulted.
+        let admits = |p: &PolicyView<'_>| {
+            facts.agent.as_ref().is_some_and(|b| b.get(p.agent()))
+                && facts.session.as_ref().is_some_and(|b| b.get(p.session()))
+        };
         // Sized once: a filtered collect grows a reallocation at a time.
         let mut scope = Vec::with_capacity(self.program.policy_count());
         match &facts.tools {
             ToolFacts::Listed(listed) => {
-                // A query past the input limit sets no bit, not even `*`'s.
-                let anyone = listed.anyone && facts.agent.any() && facts.session.any();
+                // Searched only when an input is past the limit, whose query sets no bit.
+                let anyone = listed.anyone && facts.agent.is_none() && facts.session.is_none();
                 scope.extend(
                     self.program
                         .policies_in(listed.policies)
@@ -584,7 +590,7 @@ impl<'a> Evaluator<'a> {
         facts: &Facts<'_>,
         ctx: &EvalContext<'_>,
         candidate: impl Fn(usize) -> bool,
-    ) -> Result<Option<usize>, CounterFailed> {
+    ) -> Result<Option<usize>, Undecidable> {
         for (ri, rule) in policy.rules().enumerate() {
             if candidate(ri)
                 && !expired(&rule, ctx.now_unix)
@@ -621,7 +627,12 @@ impl<'a> Evaluator<'a> {
             let ri = match self.first_rule(&policy, facts, ctx, candidate) {
                 Ok(Some(ri)) => ri,
                 Ok(None) => continue,
-                Err(CounterFailed) => return Decision::plain(Action::Deny, MSG_COUNTER_FAILED),
+                Err(Undecidable::Counter) => {
+                    return Decision::plain(Action::Deny, MSG_COUNTER_FAILED)
+                }
+                Err(Undecidable::Session) => {
+                    return Decision::plain(Action::Deny, MSG_BROKEN_PROGRAM)
+                }
             };
             fired.push((pi, ri));
             let Some(rule) = policy.rule(ri) else {

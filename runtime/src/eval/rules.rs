@@ -18,9 +18,15 @@ pub enum FieldResult {
     Fail,
 }
 
-/// A condition that cannot be decided must deny (a broken call counter).
+/// A condition that cannot be decided must deny.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CounterFailed;
+pub enum Undecidable {
+    /// The call counter failed.
+    Counter,
+    /// A session condition in a scope whose program record says no rule has one, so the
+    /// session was not searched (a damaged bundle behind `open_unchecked`).
+    Session,
+}
 
 /// Which condition a [`FieldResult`] is about (for explain).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,7 +63,7 @@ pub fn rule_matches(
     rule: &RuleView<'_>,
     facts: &Facts<'_>,
     ctx: &EvalContext<'_>,
-) -> Result<bool, CounterFailed> {
+) -> Result<bool, Undecidable> {
     if rule.always() {
         return Ok(true);
     }
@@ -80,7 +86,7 @@ pub fn each_field(
     facts: &Facts<'_>,
     ctx: &EvalContext<'_>,
     mut visit: impl FnMut(CondKey, FieldResult) -> bool,
-) -> Result<(), CounterFailed> {
+) -> Result<(), Undecidable> {
     // Cheapest and most selective first: a restrictive command rule usually fails here.
     if let Some(cond) = rule.command() {
         if !visit(CondKey::Command, command(&cond, rule.grant(), facts)) {
@@ -105,11 +111,12 @@ pub fn each_field(
         return Ok(());
     }
     if let Some(cond) = rule.session() {
-        let excluded = facts.session.any_in(cond.not_matches);
+        let session = facts.session.as_ref().ok_or(Undecidable::Session)?;
+        let excluded = session.any_in(cond.not_matches);
         let result = match (excluded, cond.matches.is_empty()) {
             (true, _) => FieldResult::Fail,
             (false, true) => FieldResult::Pass,
-            (false, false) => positive_if(facts.session.any_in(cond.matches)),
+            (false, false) => positive_if(session.any_in(cond.matches)),
         };
         if !visit(CondKey::Session, result) {
             return Ok(());
@@ -143,7 +150,7 @@ pub fn each_field(
                 let tool = count.tool.unwrap_or(facts.tool);
                 let n = counter
                     .count(tool, count.window_secs, ctx.now_unix)
-                    .map_err(|_| CounterFailed)?;
+                    .map_err(|_| Undecidable::Counter)?;
                 positive_if(n >= u64::from(count.gte))
             }
         };

@@ -538,8 +538,9 @@ pub struct ToolScope {
     pub tool: String,
     /// Policy indices into [`Program::policies`], rising.
     pub policies: Vec<u32>,
-    /// Every listed policy's agent and session globs match any input (`*`): within the input
-    /// limit, which every entry point enforces, the list is the scope as it is.
+    /// Every listed policy's agent and session globs match any input (`*`) and none of their
+    /// rules has a session condition: within the input limit, the list is the scope as it is,
+    /// and a call of this tool needs neither the agent nor the session searched.
     pub anyone: bool,
 }
 
