@@ -4,33 +4,76 @@ use alloc::vec::Vec;
 
 use crate::program::AtomRange;
 
+/// A set of one field's atoms.
+///
+/// Most fields have a few dozen atoms: their sets are kept inline, and only a large field's
+/// (the command's thousands) is allocated. A call builds a dozen sets, and the allocator's
+/// `calloc` and `free` cost more than all the bit tests on a small one.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Bits {
-    words: Vec<u64>,
+    words: Words,
+}
+
+/// Sets of up to this many words live inline.
+const INLINE_WORDS: usize = 2;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Words {
+    Inline { len: u8, words: [u64; INLINE_WORDS] },
+    Heap(Vec<u64>),
+}
+
+impl Default for Words {
+    fn default() -> Words {
+        Words::Inline {
+            len: 0,
+            words: [0; INLINE_WORDS],
+        }
+    }
 }
 
 impl Bits {
     pub fn new(atoms: u32) -> Bits {
-        Bits {
-            words: alloc::vec![0; (atoms as usize).div_ceil(64)],
+        let len = (atoms as usize).div_ceil(64);
+        let words = match u8::try_from(len) {
+            Ok(small) if len <= INLINE_WORDS => Words::Inline {
+                len: small,
+                words: [0; INLINE_WORDS],
+            },
+            _ => Words::Heap(alloc::vec![0; len]),
+        };
+        Bits { words }
+    }
+
+    fn words(&self) -> &[u64] {
+        match &self.words {
+            Words::Inline { len, words } => words.get(..*len as usize).unwrap_or(&[]),
+            Words::Heap(words) => words,
+        }
+    }
+
+    fn words_mut(&mut self) -> &mut [u64] {
+        match &mut self.words {
+            Words::Inline { len, words } => words.get_mut(..*len as usize).unwrap_or(&mut []),
+            Words::Heap(words) => words,
         }
     }
 
     pub fn set(&mut self, atom: u32) {
-        if let Some(w) = self.words.get_mut(atom as usize / 64) {
+        if let Some(w) = self.words_mut().get_mut(atom as usize / 64) {
             *w |= 1 << (atom % 64);
         }
     }
 
     pub fn get(&self, atom: u32) -> bool {
-        self.words
+        self.words()
             .get(atom as usize / 64)
             .is_some_and(|w| w & (1 << (atom % 64)) != 0)
     }
 
     /// Whether any atom is set.
     pub fn any(&self) -> bool {
-        self.words.iter().any(|&w| w != 0)
+        self.words().iter().any(|&w| w != 0)
     }
 
     /// Whether any atom in `range` is set (word at a time).
@@ -45,7 +88,11 @@ impl Bits {
             } else {
                 ((1u64 << (hi - lo)) - 1) << lo
             };
-            if self.words.get(word as usize).is_some_and(|w| w & mask != 0) {
+            if self
+                .words()
+                .get(word as usize)
+                .is_some_and(|w| w & mask != 0)
+            {
                 return true;
             }
             start = (word + 1) * 64;
@@ -54,7 +101,7 @@ impl Bits {
     }
 
     pub fn union_with(&mut self, other: &Bits) {
-        for (a, b) in self.words.iter_mut().zip(&other.words) {
+        for (a, b) in self.words_mut().iter_mut().zip(other.words()) {
             *a |= b;
         }
     }
@@ -63,7 +110,7 @@ impl Bits {
     /// long and mostly clear).
     pub fn iter_in(&self, range: AtomRange) -> impl Iterator<Item = u32> + '_ {
         let first_word = range.start / 64;
-        let words = self.words.get(first_word as usize..).unwrap_or(&[]);
+        let words = self.words().get(first_word as usize..).unwrap_or(&[]);
         words
             .iter()
             .zip(first_word..)

@@ -243,20 +243,24 @@ impl<'a> Evaluator<'a> {
             Bits::new(atoms(Field::ContainsCi)),
             Bits::new(atoms(Field::Command)),
         );
+        // Buffers shared by the readings' searches.
+        let (mut ends, mut lowered) = (Vec::new(), String::new());
         for reading in &mut readings {
-            reading.cmd = self.query(Field::Command, reading.text);
+            reading.cmd = self.query_with(Field::Command, reading.text, &mut ends);
             any_cmd.union_with(&reading.cmd);
             if reading.restrictive || reading.free {
                 restrictive_cmd.union_with(&reading.cmd);
             }
             if reading.free {
                 // The compiler lowercased the case-insensitive literals (ASCII only, as before).
-                let lowered = reading.text.to_ascii_lowercase();
-                reading.ci = self.query(Field::ContainsCi, &lowered);
+                lowered.clear();
+                lowered.push_str(reading.text);
+                lowered.make_ascii_lowercase();
+                reading.ci = self.query_with(Field::ContainsCi, &lowered, &mut ends);
                 restrictive_ci.union_with(&reading.ci);
             }
             if reading.component {
-                reading.cs = self.query(Field::ContainsCs, reading.text);
+                reading.cs = self.query_with(Field::ContainsCs, reading.text, &mut ends);
             }
         }
         let mut env = Bits::new(atoms(Field::EnvName));

@@ -383,6 +383,12 @@ impl<'a> Evaluator<'a> {
 
     /// Searches `input` with every DFA of `field`, giving the atoms it matched.
     pub(crate) fn query(&self, field: Field, input: &str) -> Bits {
+        self.query_with(field, input, &mut Vec::new())
+    }
+
+    /// [`Evaluator::query`] with the list of piece ends kept by the caller, who searches many
+    /// inputs (one allocation for all of a command's readings, not one per search).
+    pub(crate) fn query_with(&self, field: Field, input: &str, ends: &mut Vec<usize>) -> Bits {
         let Some(table) = self.field(field) else {
             return Bits::default();
         };
@@ -395,8 +401,9 @@ impl<'a> Evaluator<'a> {
             bits.set(atom);
         }
         let haystack = Input::new(input);
-        // Where the last piece scan found pieces ending, for the piece-naming DFA after it.
-        let mut ends: Vec<usize> = Vec::new();
+        // Where the last piece scan found pieces ending, for the piece-naming DFA after it; none
+        // before this input's first scan.
+        ends.clear();
         for dref in self.words.dfa_refs(table.dfas) {
             // Checked here, not at open: a bad reference fails the call closed (see `broken`).
             let atoms = |pattern: usize| {
@@ -419,10 +426,10 @@ impl<'a> Evaluator<'a> {
                 }),
                 DfaKind::PieceEnds => {
                     ends.clear();
-                    self.with_dfa(dref, |dfa| piece_ends(dfa, &haystack, &mut ends))
+                    self.with_dfa(dref, |dfa| piece_ends(dfa, &haystack, ends))
                 }
                 DfaKind::PieceNames => self.with_dfa(dref, |dfa| {
-                    name_pieces(dfa, &haystack, &ends, atoms, &mut bits)
+                    name_pieces(dfa, &haystack, ends, atoms, &mut bits)
                 }),
                 DfaKind::Unknown => None,
             };
