@@ -374,7 +374,7 @@ fn readings_dump() {
         return;
     };
     let groups = golden_groups();
-    let all = vec![
+    let all = [
         golden_corpus(&groups),
         threat_corpus("threats", "golden/threats"),
         threat_corpus("attacks", "golden/attacks"),
