@@ -20,13 +20,14 @@ use crate::invariant::or_closed;
 
 use super::quote_word;
 use super::split::{split, SplitDialect};
-use super::tokenize::{redirection_len, tokenize, Dialect, Tokens};
+use super::tokenize::{find_either, redirection_len, tokenize, Dialect, Tokens};
 use super::words::{assignment_name, is_name};
 
 /// The raw command with its own assignments and echo substitutions substituted, or `None` when
 /// there is nothing to substitute.
 pub(crate) fn substituted(raw: &str) -> Option<String> {
-    let vars = if raw.contains(['$', '`']) {
+    let b = raw.as_bytes();
+    let vars = if find_either(b, 0, b'$', b'`') < b.len() {
         with_variables(raw)
     } else {
         None

@@ -52,7 +52,12 @@ pub(crate) fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
 /// dialect before tokenizing.
 pub(crate) fn head_word(s: &str) -> &str {
     let s = s.trim_start();
-    let end = s.find([' ', '\t', '\n']).unwrap_or(s.len());
+    // The three blanks are ASCII: a byte scan finds what `str::find` does, without its
+    // per-character search.
+    let end = s
+        .bytes()
+        .position(|c| matches!(c, b' ' | b'\t' | b'\n'))
+        .unwrap_or(s.len());
     s[..end].trim_matches(['"', '\''])
 }
 
