@@ -458,16 +458,24 @@ fn expand_in_full(
 
 /// The normalized form of `c`, which is not plain, and its grant components.
 fn components(c: &str, d: u8, sc: &mut Scratch, r: &mut Readings<'_>) {
-    let mut b = core::mem::take(&mut sc.analysis);
-    b.set.reset(&mut b.comps);
-    grant::analyze(c, None, sc, &mut b.normalized, &mut b.comps, &mut b.set);
-    b.segments.clear();
-    b.segments.extend_from_slice(&sc.posix_segs);
-    r.add(&b.normalized, d);
-    for comp in &b.comps {
+    // The three buffers the analysis fills, borrowed one by one: moving the whole `Analysis`
+    // (its memos too) out and back cost more than the rest of this function's own work.
+    let a = &mut sc.analysis;
+    let mut normalized = core::mem::take(&mut a.normalized);
+    let mut comps = core::mem::take(&mut a.comps);
+    let mut set = core::mem::take(&mut a.set);
+    set.reset(&mut comps);
+    grant::analyze(c, None, sc, &mut normalized, &mut comps, &mut set);
+    sc.analysis.segments.clear();
+    sc.analysis.segments.extend_from_slice(&sc.posix_segs);
+    r.add(&normalized, d);
+    for comp in &comps {
         r.add(comp, d);
     }
-    sc.analysis = b;
+    let a = &mut sc.analysis;
+    a.normalized = normalized;
+    a.comps = comps;
+    a.set = set;
 }
 
 /// Upstream's POSIX body readings: grouping and control-flow words peeled off both ends.
