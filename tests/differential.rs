@@ -362,3 +362,51 @@ fn the_digest_tells_decisions_apart() {
     assert_ne!(digest(deny), digest("deny\0no\0p\0Some((0, 2))"));
     assert_eq!(digest(deny), digest(deny));
 }
+
+/// Every exec command of the corpora and every reading derived from them, as a command of its own,
+/// with the `Debug` of its whole `CommandReadings`, read by a kept reader and by a new one: the
+/// shell's rounds of optimisation compare this dump before and after each change (it must not
+/// move). `RAMPART_READINGS_DUMP=/tmp/x.txt cargo test --test tests readings_dump -- --ignored`.
+#[test]
+#[ignore = "writes a dump to compare by hand"]
+fn readings_dump() {
+    let Ok(path) = std::env::var("RAMPART_READINGS_DUMP") else {
+        return;
+    };
+    let groups = golden_groups();
+    let all = [
+        golden_corpus(&groups),
+        threat_corpus("threats", "golden/threats"),
+        threat_corpus("attacks", "golden/attacks"),
+        threat_corpus("benign", "golden/benign"),
+        bench_corpus(),
+    ];
+    let mut commands: Vec<String> = all
+        .iter()
+        .flat_map(|c| &c.cases)
+        .filter(|c| c.call["tool"] == "exec")
+        .filter_map(|c| c.call["params"]["command"].as_str())
+        .map(str::to_string)
+        .collect();
+    let mut reader = Reader::new();
+    let mut derived = BTreeSet::new();
+    for command in &commands {
+        let readings = reader.read_command(command);
+        derived.insert(readings.normalized.clone());
+        derived.extend(readings.restrictive.iter().map(str::to_string));
+        derived.extend(readings.components.iter().map(str::to_string));
+        derived.extend(readings.masked.iter().map(str::to_string));
+    }
+    commands.extend(derived);
+    let mut out = String::new();
+    for command in &commands {
+        let kept = format!("{:?}", reader.read_command(command));
+        writeln!(out, "{command:?}\n{kept}").unwrap();
+        let fresh = format!("{:?}", Reader::new().read_command(command));
+        if fresh != kept {
+            writeln!(out, "FRESH READER DIFFERS: {fresh}").unwrap();
+        }
+    }
+    writeln!(out, "{} commands", commands.len()).unwrap();
+    std::fs::write(path, out).unwrap();
+}

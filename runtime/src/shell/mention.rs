@@ -30,7 +30,7 @@ use crate::invariant::or_closed;
 
 use super::normalize::command_head;
 use super::split::{split, SplitDialect};
-use super::tokenize::{redirection_len, tokenize, Dialect, Tokens};
+use super::tokenize::{find_byte, find_where, redirection_len, tokenize, Dialect, Tokens};
 use super::words::basename;
 
 /// What masks a data word.
@@ -190,22 +190,40 @@ impl Mentions {
 /// nothing in such a segment is masked. Inside single quotes it is text.
 fn runs_something(text: &str) -> bool {
     let b = text.as_bytes();
-    let mut single = false;
     let mut k = 0;
-    while let Some(&c) = b.get(k) {
-        if single {
-            single = c != b'\'';
-        } else if c == b'\\' {
-            k += 1;
-        } else if c == b'\'' {
-            single = true;
-        } else if c == b'`' || (b"$<>".contains(&c) && b.get(k + 1) == Some(&b'(')) {
-            return true;
+    loop {
+        // Bytes that quote, escape or open nothing are crossed eight at a time.
+        k = find_where(b, k, |c| {
+            or_closed(OPENS.get(usize::from(c)).copied(), true)
+        });
+        let Some(&c) = b.get(k) else {
+            return false;
+        };
+        match c {
+            b'\'' => k = find_byte(b, k + 1, b'\'') + 1,
+            b'\\' => k += 2,
+            b'`' => return true,
+            _ if b.get(k + 1) == Some(&b'(') => return true,
+            _ => k += 1,
         }
+    }
+}
+
+/// The bytes [`runs_something`] stops at: quotes, escapes and what may open a substitution.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time: an index out of bounds fails the build"
+)]
+static OPENS: [bool; 256] = {
+    let mut t = [false; 256];
+    let bytes = b"'\\`$<>";
+    let mut k = 0;
+    while k < bytes.len() {
+        t[bytes[k] as usize] = true;
         k += 1;
     }
-    false
-}
+    t
+};
 
 /// Whether the segment ending at `end` pipes its output on (`|` but not `||`).
 fn piped_on(src: &str, end: usize) -> bool {
@@ -509,6 +527,88 @@ fn is_plain_literal(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `runs_something` as it was written byte by byte, before its scan crossed bytes by table,
+    /// and `has_trigger` without its first-letter filter.
+    fn runs_something_bytewise(text: &str) -> bool {
+        let b = text.as_bytes();
+        let mut single = false;
+        let mut k = 0;
+        while let Some(&c) = b.get(k) {
+            if single {
+                single = c != b'\'';
+            } else if c == b'\\' {
+                k += 1;
+            } else if c == b'\'' {
+                single = true;
+            } else if c == b'`' || (b"$<>".contains(&c) && b.get(k + 1) == Some(&b'(')) {
+                return true;
+            }
+            k += 1;
+        }
+        false
+    }
+
+    fn has_trigger_bytewise(src: &str) -> bool {
+        let mut rest = src.as_bytes();
+        let mut word_start = true;
+        while let Some((&c, tail)) = rest.split_first() {
+            if c == b'\'' || c == b'"' {
+                return true;
+            }
+            if word_start
+                && c.is_ascii_alphabetic()
+                && TRIGGERS.iter().any(|t| starts_with(rest, t))
+            {
+                return true;
+            }
+            word_start = !(c.is_ascii_alphanumeric() || c == b'_');
+            rest = tail;
+        }
+        false
+    }
+
+    #[test]
+    fn the_table_scans_read_as_the_bytewise_ones() {
+        let texts = [
+            "",
+            "'",
+            "\\",
+            "\\'",
+            "x\\$(y)",
+            "'$(x)'",
+            "'$(x)' $(y)",
+            "'unclosed $(x)",
+            "echo `date`",
+            "a $b <c >d",
+            "a <(b)",
+            "a >(b)",
+            "a $((1+2))",
+            "12345678$(",
+            "1234567$(",
+            "\\\\$(x)",
+            "é$(x)",
+            "grep x",
+            "xgrep x",
+            "_grep",
+            "9grep",
+            "a-grep",
+            "GREP x",
+            "echo hi",
+            "printf x",
+            "ls -la /tmp && cd src",
+            "git commit -m x",
+            "x \"y\"",
+            "man ls",
+            "élan grep",
+            "ls | sort | head -5",
+            "make test 2>&1 | tail",
+        ];
+        for t in texts {
+            assert_eq!(runs_something(t), runs_something_bytewise(t), "{t:?}");
+            assert_eq!(has_trigger(t), has_trigger_bytewise(t), "{t:?}");
+        }
+    }
 
     fn masked(src: &str) -> Option<String> {
         let mut m = Mentions::default();

@@ -458,16 +458,24 @@ fn expand_in_full(
 
 /// The normalized form of `c`, which is not plain, and its grant components.
 fn components(c: &str, d: u8, sc: &mut Scratch, r: &mut Readings<'_>) {
-    let mut b = core::mem::take(&mut sc.analysis);
-    b.set.reset(&mut b.comps);
-    grant::analyze(c, None, sc, &mut b.normalized, &mut b.comps, &mut b.set);
-    b.segments.clear();
-    b.segments.extend_from_slice(&sc.posix_segs);
-    r.add(&b.normalized, d);
-    for comp in &b.comps {
+    // The three buffers the analysis fills, borrowed one by one: moving the whole `Analysis`
+    // (its memos too) out and back cost more than the rest of this function's own work.
+    let a = &mut sc.analysis;
+    let mut normalized = core::mem::take(&mut a.normalized);
+    let mut comps = core::mem::take(&mut a.comps);
+    let mut set = core::mem::take(&mut a.set);
+    set.reset(&mut comps);
+    grant::analyze(c, None, sc, &mut normalized, &mut comps, &mut set);
+    sc.analysis.segments.clear();
+    sc.analysis.segments.extend_from_slice(&sc.posix_segs);
+    r.add(&normalized, d);
+    for comp in &comps {
         r.add(comp, d);
     }
-    sc.analysis = b;
+    let a = &mut sc.analysis;
+    a.normalized = normalized;
+    a.comps = comps;
+    a.set = set;
 }
 
 /// Upstream's POSIX body readings: grouping and control-flow words peeled off both ends.
@@ -498,8 +506,12 @@ fn bodies(c: &str, d: u8, r: &mut Readings<'_>) {
 fn strip_leading(mut s: &str) -> &str {
     loop {
         let before = s.len();
-        s = s.trim_start_matches(|c: char| c == '(' || c == '{' || c.is_ascii_whitespace());
-        let word_end = s.find([' ', '\t', '\n']).unwrap_or(s.len());
+        let opened = s
+            .bytes()
+            .position(|c| !(c == b'(' || c == b'{' || c.is_ascii_whitespace()))
+            .unwrap_or(s.len());
+        s = &s[opened..];
+        let word_end = first_blank(s);
         if heads::is(&s[..word_end], Head::Opens) {
             s = &s[word_end..];
         }
@@ -527,7 +539,10 @@ fn strip_trailing(mut s: &str) -> &str {
                 *braces -= 1;
             }
         }
-        let word_start = s.rfind([' ', '\t', '\n']).map_or(0, |i| i + 1);
+        let word_start = s
+            .bytes()
+            .rposition(|c| matches!(c, b' ' | b'\t' | b'\n'))
+            .map_or(0, |i| i + 1);
         if CLOSERS.contains(&&s[word_start..]) {
             s = s[..word_start].trim_end();
         }
@@ -554,7 +569,7 @@ fn brackets(s: &str) -> (isize, isize) {
 
 /// `case x in x) BODY` -> BODY; also a later arm `pat) BODY` (its own segment after `;;`).
 fn case_arm(s: &str) -> Option<&str> {
-    let word_end = s.find([' ', '\t', '\n']).unwrap_or(s.len());
+    let word_end = first_blank(s);
     let word = &s[..word_end];
     if let Some(rest) = s[word_end..].strip_prefix(' ') {
         if heads::is(word, Head::Case) {
@@ -564,6 +579,14 @@ fn case_arm(s: &str) -> Option<&str> {
     }
     let unbalanced = word.ends_with(')') && word.matches(')').count() > word.matches('(').count();
     (unbalanced && !word.contains(['$', '`'])).then(|| s[word_end..].trim_start())
+}
+
+/// Where the first word of `s` ends: its first space, tab or newline, or its end. The three are
+/// ASCII, so a byte scan finds what `str::find` does, without its per-character search.
+fn first_blank(s: &str) -> usize {
+    s.bytes()
+        .position(|c| matches!(c, b' ' | b'\t' | b'\n'))
+        .unwrap_or(s.len())
 }
 
 /// The cmd.exe and PowerShell readings, when the text looks like it could be one.

@@ -16,8 +16,8 @@ use alloc::vec::Vec;
 
 use super::heads::{classify, Head, EVAL};
 use super::split::{split, SplitDialect};
-use super::tokenize::{find_byte, find_where, redirection_len, PosixWords, Tokens};
-use super::words::{contains_bytes, is_assignment};
+use super::tokenize::{find_byte, find_either, find_where, redirection_len, PosixWords, Tokens};
+use super::words::is_assignment;
 use crate::invariant::or_closed;
 
 /// Appends the bodies of the substitutions in `src` (outermost only, in order) to `out`.
@@ -55,7 +55,7 @@ fn opens(c: u8) -> bool {
 /// (beyond upstream, which reads them only for deny rules) of every here-string fed to a shell
 /// (`bash <<< 'a b'` -> `a b`).
 pub(crate) fn eval_payloads(src: &str, words: &mut PosixWords, out: &mut Vec<String>) {
-    if !contains_bytes(src, EVAL) && !contains_bytes(src, "<<<") {
+    if !may_carry_payload(src.as_bytes()) {
         return;
     }
     let mut segs = Vec::new();
@@ -80,6 +80,27 @@ pub(crate) fn eval_payloads(src: &str, words: &mut PosixWords, out: &mut Vec<Str
             _ => {}
         }
     }
+}
+
+/// Whether `b` holds `eval` or `<<<`, which every payload [`eval_payloads`] reads follows: one
+/// scan for their bytes `v` and `<`, eight at a time (it runs on every reading analysed).
+fn may_carry_payload(b: &[u8]) -> bool {
+    // The scan finds `eval` by its second byte.
+    const _: () = assert!(matches!(EVAL.as_bytes(), [b'e', b'v', ..]));
+    let mut i = find_either(b, 0, b'v', b'<');
+    while let Some(&c) = b.get(i) {
+        let hit = match c {
+            b'v' => {
+                i.checked_sub(1).and_then(|at| b.get(at..at + EVAL.len())) == Some(EVAL.as_bytes())
+            }
+            _ => b.get(i..i + 3) == Some(b"<<<".as_slice()),
+        };
+        if hit {
+            return true;
+        }
+        i = find_either(b, i + 1, b'v', b'<');
+    }
+    false
 }
 
 /// `src[from..to]`, `to` clipped to the end. The ends are operator bytes the scanners found, so
@@ -163,6 +184,37 @@ mod tests {
         substitutions(src, &mut out);
         eval_payloads(src, &mut PosixWords::default(), &mut out);
         out
+    }
+
+    #[test]
+    fn may_carry_payload_is_contains_eval_or_here_string() {
+        let texts = [
+            "",
+            "e",
+            "v",
+            "ev",
+            "eval",
+            "xeval",
+            "evaevalx",
+            "vvvvvvvveval",
+            "<",
+            "<<",
+            "<<<",
+            "a << <",
+            "cat <<< x",
+            "cat <<<",
+            "12345678<<<",
+            "1234567<<<",
+            "evaeva<<",
+            "ééévalé",
+            "e\u{e9}val",
+            "sh -c 'echo hi' && eva l",
+            "xxxxxxxxxxxxxxxxxxxxxxxeval",
+        ];
+        for t in texts {
+            let want = t.contains("eval") || t.contains("<<<");
+            assert_eq!(may_carry_payload(t.as_bytes()), want, "{t:?}");
+        }
     }
 
     #[test]

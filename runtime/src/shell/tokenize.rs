@@ -471,6 +471,33 @@ pub(crate) fn find_byte(b: &[u8], from: usize, needle: u8) -> usize {
         .map_or(b.len(), |p| at + p)
 }
 
+/// Index of the next `x` or `y` at or after `from`, or the length: [`find_byte`] for two
+/// needles, eight bytes at a time.
+pub(crate) fn find_either(b: &[u8], from: usize, x: u8, y: u8) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let Some(rest) = b.get(from..) else {
+        return b.len();
+    };
+    let (sx, sy) = (u64::from(x) * ONES, u64::from(y) * ONES);
+    let mut chunks = rest.chunks_exact(8);
+    let mut at = from;
+    for c in &mut chunks {
+        // As in `find_byte`, for each needle; the lowest byte either marks is the first match.
+        let w = u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
+        let (wx, wy) = (w ^ sx, w ^ sy);
+        let zero = ((wx.wrapping_sub(ONES) & !wx) | (wy.wrapping_sub(ONES) & !wy)) & HIGHS;
+        if zero != 0 {
+            return at + (zero.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    let tail = chunks.remainder();
+    tail.iter()
+        .position(|&c| c == x || c == y)
+        .map_or(b.len(), |p| at + p)
+}
+
 /// Length in bytes of the character starting at `i` (1 for a non-boundary, so callers always
 /// advance).
 pub(crate) fn char_len(s: &str, i: usize) -> usize {
@@ -543,6 +570,28 @@ mod tests {
                     .and_then(|rest| rest.iter().position(|&c| c == needle))
                     .map_or(text.len(), |p| from + p);
                 assert_eq!(find_byte(text, from, needle), want, "{needle} from {from}");
+            }
+        }
+    }
+
+    #[test]
+    fn find_either_finds_the_first_of_two_from_any_start() {
+        let text = b"ab'cdefgh'ijklmnopq'\x80\xff'rs''tuvwxyz0123456789'<v";
+        let pairs = [
+            (b'\'', b'z'),
+            (b'z', b'a'),
+            (0x80, 0xff),
+            (b'#', b'9'),
+            (b'v', b'<'),
+            (b'#', b'~'),
+        ];
+        for (x, y) in pairs {
+            for from in 0..=text.len() + 2 {
+                let want = text
+                    .get(from..)
+                    .and_then(|rest| rest.iter().position(|&c| c == x || c == y))
+                    .map_or(text.len(), |p| from + p);
+                assert_eq!(find_either(text, from, x, y), want, "{x} {y} from {from}");
             }
         }
     }

@@ -20,13 +20,14 @@ use crate::invariant::or_closed;
 
 use super::quote_word;
 use super::split::{split, SplitDialect};
-use super::tokenize::{redirection_len, tokenize, Dialect, Tokens};
+use super::tokenize::{find_either, redirection_len, tokenize, Dialect, Tokens};
 use super::words::{assignment_name, is_name};
 
 /// The raw command with its own assignments and echo substitutions substituted, or `None` when
 /// there is nothing to substitute.
 pub(crate) fn substituted(raw: &str) -> Option<String> {
-    let vars = if raw.contains(['$', '`']) {
+    let b = raw.as_bytes();
+    let vars = if find_either(b, 0, b'$', b'`') < b.len() {
         with_variables(raw)
     } else {
         None
@@ -144,6 +145,10 @@ fn assignments(
     toks: &mut Tokens,
     set: &mut dyn FnMut(&str, String),
 ) {
+    // Every word of such a segment holds a `=`.
+    if !text.contains('=') {
+        return;
+    }
     tokenize(text, Dialect::Posix, toks);
     let from = usize::from(matches!(
         toks.value(0),
@@ -170,20 +175,16 @@ fn assignments(
 
 /// Appends `text` to `out` with `$NAME`/`${NAME}` of `vars` (and `$SHELL`) replaced outside
 /// single quotes, and echo/printf substitutions replaced by their words; true when anything was.
+///
+/// Bytes that open nothing are copied a run at a time: the four that do are ASCII, so a run
+/// ends on a character boundary.
 fn substitute(text: &str, vars: &[(String, String)], out: &mut String) -> bool {
     let b = text.as_bytes();
     let mut changed = false;
-    let mut single = false;
     let mut k = 0;
     while let Some(&c) = b.get(k) {
-        if single {
-            single = c != b'\'';
-            out.push(char::from(c));
-            k += 1;
-            continue;
-        }
         match c {
-            b'\'' => single = true,
+            b'\'' => k = single_quoted(text, k, out),
             b'\\' => {
                 // The escape and the whole character it escapes (a multi-byte one included), so
                 // the copy below never starts inside a character.
@@ -193,27 +194,51 @@ fn substitute(text: &str, vars: &[(String, String)], out: &mut String) -> bool {
                     .map_or(0, char::len_utf8);
                 out.push_str(or_closed(text.get(k..k + 1 + escaped), text));
                 k += 1 + escaped;
-                continue;
             }
-            b'$' | b'`' => {
-                if let Some((len, value)) = reference(text, k, vars) {
+            b'$' | b'`' => match reference(text, k, vars) {
+                Some((len, value)) => {
                     out.push_str(&value);
                     changed = true;
                     k += len;
-                    continue;
                 }
+                None => {
+                    out.push(char::from(c));
+                    k += 1;
+                }
+            },
+            _ => {
+                let rest = b.get(k..).unwrap_or_default();
+                let run = rest
+                    .iter()
+                    .position(|c| matches!(c, b'\'' | b'\\' | b'$' | b'`'))
+                    .unwrap_or(rest.len());
+                out.push_str(or_closed(text.get(k..k + run), text));
+                k += run;
             }
-            _ => {}
         }
-        // Copy one character (multi-byte ones whole).
-        let len = text
-            .get(k..)
-            .and_then(|s| s.chars().next())
-            .map_or(1, char::len_utf8);
-        out.push_str(or_closed(text.get(k..k + len), text));
-        k += len;
     }
     changed
+}
+
+/// Appends the single-quoted text that starts at byte `k` of `text` (the quotes included, or to
+/// the end when it is not closed); returns the byte after it. Inside the quotes each byte is
+/// appended as the character of that code point, as this reading always did.
+fn single_quoted(text: &str, k: usize, out: &mut String) -> usize {
+    out.push('\'');
+    let body = text.as_bytes().get(k + 1..).unwrap_or_default();
+    let len = body
+        .iter()
+        .position(|&c| c == b'\'')
+        .map_or(body.len(), |at| at + 1);
+    match text.get(k + 1..k + 1 + len) {
+        Some(quoted) if quoted.is_ascii() => out.push_str(quoted),
+        _ => {
+            for &c in body.get(..len).unwrap_or_default() {
+                out.push(char::from(c));
+            }
+        }
+    }
+    k + 1 + len
 }
 
 /// The reference starting at byte `k` of `text` (`$NAME`, `${NAME}`, `$(echo …)`, `` `echo …` ``)
