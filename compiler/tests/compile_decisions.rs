@@ -770,6 +770,13 @@ policies:
         Action::Deny,
         "oversized response"
     );
+    // An agent past the input limit is refused here too: unrefused, it would put no policy in
+    // scope and the leak would pass unscanned.
+    let long = json!({"tool": "exec", "agent": "a".repeat(8193), "params": {"command": "cat x"}});
+    let long = call_from_json(&long).unwrap();
+    let d = e.with(|ev| ev.evaluate_response(&long, "key AKIAABCDEFGHIJKLMNOP", 0));
+    assert_eq!(d.action, Action::Deny);
+    assert!(d.message.contains("agent"), "{}", d.message);
     // At request time the command alone fires the rule with response conditions.
     assert_eq!(e.exec("cat x").message, "credential leak");
 }

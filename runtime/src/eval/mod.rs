@@ -309,6 +309,14 @@ impl<'a> Evaluator<'a> {
     /// Decides a tool's response (reference §2.10): response rules only; deny, ask and webhook
     /// all deny (there is no approval after the fact); watch beats allow.
     pub fn evaluate_response(&self, call: &Call, response: &str, now_unix: i64) -> Decision {
+        // As at request time: an agent or session past the limit would put no policy in scope
+        // (its query sets no bit), which here would wave the response through unscanned.
+        for (what, value) in [("agent", &call.agent), ("session", &call.session)] {
+            if value.len() > MAX_MATCH_INPUT {
+                let err = InputError::TooLong(what.to_string());
+                return Decision::plain(Action::Deny, &err.to_string());
+            }
+        }
         let facts = self.scope_facts(&call.tool, &call.agent, &call.session);
         let scope = self.in_scope(&facts);
         let has_rules = |p: PolicyView<'_>| p.rules().any(|r| r.response().is_some());
