@@ -653,20 +653,21 @@ fn dialect_reading(
     sc: &mut Scratch,
     r: &mut Readings<'_>,
 ) {
-    let mut segs = core::mem::take(&mut sc.segs);
+    let segs = &mut sc.segs;
     segs.clear();
-    split(c, sd, &mut segs);
-    let mut a = core::mem::take(&mut sc.analysis);
-    for seg in &segs {
+    split(c, sd, segs);
+    // The fields used, borrowed apart: moving the whole `Analysis` out and back copied it twice.
+    let a = &mut sc.analysis;
+    let memo = match td {
+        Dialect::PowerShell => &mut a.powershell,
+        Dialect::Cmd | Dialect::Posix => &mut a.cmd,
+    };
+    for seg in segs.iter() {
         let Some(seg) = checked(c.get(seg.clone())) else {
             r.fail();
             continue;
         };
         // The raw command, its raw segments and their payloads share their segments.
-        let memo = match td {
-            Dialect::PowerShell => &mut a.powershell,
-            Dialect::Cmd | Dialect::Posix => &mut a.cmd,
-        };
         if let Some(joined) = memo.get(seg) {
             r.add(joined, d);
             continue;
@@ -677,8 +678,6 @@ fn dialect_reading(
         memo.put(seg, &a.joined);
         r.add(&a.joined, d);
     }
-    sc.analysis = a;
-    sc.segs = segs;
 }
 
 /// For each pipe in `c` (whose segments are `sc.segs`) into a program that runs what it reads
