@@ -18,7 +18,8 @@ use alloc::vec::Vec;
 use super::plain::PlainText;
 use super::set::{Dedup, Texts};
 use super::split::{split, SplitDialect};
-use super::subcommands::{eval_payloads, substitutions};
+use super::subcommands::{eval_payloads, substitutions, OPENS};
+use super::tokenize::find_any;
 use super::Scratch;
 use crate::invariant::checked;
 
@@ -60,7 +61,8 @@ pub(crate) fn substitution_components(
     depth: usize,
 ) -> bool {
     let mut subs = Vec::new();
-    if cmd.bytes().any(|c| matches!(c, b'$' | b'`' | b'<' | b'>')) {
+    let b = cmd.as_bytes();
+    if find_any(b, 0, OPENS) < b.len() {
         substitutions(cmd, &mut subs);
     }
     eval_payloads(cmd, &mut sc.posix, &mut subs);

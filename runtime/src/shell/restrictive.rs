@@ -113,6 +113,10 @@ pub(crate) struct Analysis {
     joined: String,
     /// The POSIX segments of the reading analysed last.
     segments: Vec<core::ops::Range<usize>>,
+    /// The POSIX segments of the raw command of this read, and its length, when it is not plain:
+    /// the first reading (the raw command, trimmed) is not split again.
+    raw_segments: Vec<core::ops::Range<usize>>,
+    raw_len: Option<usize>,
 }
 
 /// Bytes of readings expanded (and of substitutions analysed) per byte of input, plus a floor,
@@ -226,7 +230,8 @@ fn trim(s: &str) -> &str {
 
 /// Fills `out` with the restrictive readings of `raw`, seeded with its `normalized` form and the
 /// grant `components`. When `components_are_raws` is set these are the raw command's own, so the
-/// raw reading does not recompute them. `plain`: the fast path's reading of `raw`.
+/// raw reading does not recompute them, and `raw`'s POSIX segments are those `grant::analyze` of
+/// `raw` left in `sc.posix_segs` when it is not plain. `plain`: the fast path's reading of `raw`.
 pub(crate) fn read(
     raw: &str,
     normalized: &str,
@@ -280,7 +285,16 @@ pub(crate) fn read(
         // Already added: they are the components.
         Some(plain) if components_are_raws && plain.segments_are_components() => {}
         Some(plain) => sc.segs.extend_from_slice(plain.segment_ranges()),
+        // `grant::analyze` split the raw command already (see above).
+        None if components_are_raws => sc.segs.extend_from_slice(&sc.posix_segs),
         None => split(raw, SplitDialect::Posix, &mut sc.segs),
+    }
+    let a = &mut sc.analysis;
+    a.raw_len = None;
+    if plain.is_none() {
+        a.raw_segments.clear();
+        a.raw_segments.extend_from_slice(&sc.segs);
+        a.raw_len = Some(raw.len());
     }
     if sc.segs.len() > 1 {
         let segs = core::mem::take(&mut sc.segs);
@@ -438,7 +452,11 @@ fn expand_in_full(
     dialects(c, d, sc, r);
     sc.segs.clear();
     if skip_components {
-        split(c, SplitDialect::Posix, &mut sc.segs);
+        // The first reading: the raw command trimmed, so the raw command itself when it is as long.
+        match sc.analysis.raw_len {
+            Some(len) if len == c.len() => sc.segs.extend_from_slice(&sc.analysis.raw_segments),
+            _ => split(c, SplitDialect::Posix, &mut sc.segs),
+        }
     } else {
         // Analysing the components split `c` already.
         sc.segs.extend_from_slice(&sc.analysis.segments);
@@ -635,20 +653,21 @@ fn dialect_reading(
     sc: &mut Scratch,
     r: &mut Readings<'_>,
 ) {
-    let mut segs = core::mem::take(&mut sc.segs);
+    let segs = &mut sc.segs;
     segs.clear();
-    split(c, sd, &mut segs);
-    let mut a = core::mem::take(&mut sc.analysis);
-    for seg in &segs {
+    split(c, sd, segs);
+    // The fields used, borrowed apart: moving the whole `Analysis` out and back copied it twice.
+    let a = &mut sc.analysis;
+    let memo = match td {
+        Dialect::PowerShell => &mut a.powershell,
+        Dialect::Cmd | Dialect::Posix => &mut a.cmd,
+    };
+    for seg in segs.iter() {
         let Some(seg) = checked(c.get(seg.clone())) else {
             r.fail();
             continue;
         };
         // The raw command, its raw segments and their payloads share their segments.
-        let memo = match td {
-            Dialect::PowerShell => &mut a.powershell,
-            Dialect::Cmd | Dialect::Posix => &mut a.cmd,
-        };
         if let Some(joined) = memo.get(seg) {
             r.add(joined, d);
             continue;
@@ -659,8 +678,6 @@ fn dialect_reading(
         memo.put(seg, &a.joined);
         r.add(&a.joined, d);
     }
-    sc.analysis = a;
-    sc.segs = segs;
 }
 
 /// For each pipe in `c` (whose segments are `sc.segs`) into a program that runs what it reads

@@ -16,7 +16,7 @@ use alloc::vec::Vec;
 
 use super::heads::{classify, Head, EVAL};
 use super::split::{split, SplitDialect};
-use super::tokenize::{find_byte, find_either, find_where, redirection_len, PosixWords, Tokens};
+use super::tokenize::{find_any, find_byte, find_either, redirection_len, PosixWords, Tokens};
 use super::words::is_assignment;
 use crate::invariant::or_closed;
 
@@ -26,7 +26,7 @@ pub(crate) fn substitutions(src: &str, out: &mut Vec<String>) {
     let mut i = 0;
     loop {
         // Every other byte would fall through to `_ => i += 1` below.
-        i = find_where(b, i, opens);
+        i = find_any(b, i, OPENS);
         let Some(&c) = b.get(i) else {
             break;
         };
@@ -46,10 +46,8 @@ pub(crate) fn substitutions(src: &str, out: &mut Vec<String>) {
     }
 }
 
-/// Whether `c` may open a substitution (`$(`, `<(`, `>(`, a backtick).
-fn opens(c: u8) -> bool {
-    matches!(c, b'$' | b'<' | b'>' | b'`')
-}
+/// The bytes that may open a substitution (`$(`, `<(`, `>(`, a backtick).
+pub(crate) const OPENS: [u8; 4] = [b'$', b'<', b'>', b'`'];
 
 /// Appends the payload of every `eval` segment of `src` (`eval a b` -> `a b`) to `out`, and
 /// (beyond upstream, which reads them only for deny rules) of every here-string fed to a shell
