@@ -57,7 +57,7 @@ const TRIGGERS: &[&str] = &[
     "rg ",
     "ag ",
     "ack ",
-    "git",
+    GIT,
     "gh ",
     "man ",
     "info ",
@@ -82,7 +82,8 @@ const TRIGGERS: &[&str] = &[
 /// Whether `src` holds a quote, or a [`TRIGGERS`] word where a word starts (after a byte that is
 /// not a letter, digit or `_`). One pass: a trigger is compared only at a word that starts with
 /// its first letter, where looking for each trigger anywhere cost more than the rest of a plain
-/// command's reading. A trigger missed here leaves the text unmasked, which is stricter.
+/// command's reading. A trigger missed here leaves the text unmasked, which is stricter. git
+/// counts only where a subcommand whose words can be data may follow (see [`git_may_carry_data`]).
 fn has_trigger(src: &str) -> bool {
     let mut rest = src.as_bytes();
     let mut word_start = true;
@@ -90,17 +91,30 @@ fn has_trigger(src: &str) -> bool {
         if c == b'\'' || c == b'"' {
             return true;
         }
-        if word_start
-            && c.is_ascii_alphabetic()
-            && may_start_trigger(c)
-            && TRIGGERS.iter().any(|t| starts_with(rest, t))
-        {
-            return true;
+        if word_start && c.is_ascii_alphabetic() && may_start_trigger(c) {
+            let trigger = TRIGGERS.iter().find(|t| starts_with(rest, t));
+            if trigger.is_some_and(|&t| t != GIT || git_may_carry_data(src)) {
+                return true;
+            }
         }
         word_start = !(c.is_ascii_alphanumeric() || c == b'_');
         rest = tail;
     }
     false
+}
+
+/// The [`TRIGGERS`] word of git, whose data words follow only the subcommands [`git_data`]
+/// reads: most git commands an agent runs (`git status`, `git diff`, `git add -A`) carry none.
+const GIT: &str = "git";
+
+/// Whether `src`, which names git, may hold one of the subcommands [`git_data`] reads: a run
+/// of letters, digits and `-` that is one of their names, or a backslash (an escape can spell a
+/// name, `com\\mit`, that is not in the text). Quotes are triggers of their own.
+fn git_may_carry_data(src: &str) -> bool {
+    let b = src.as_bytes();
+    b.contains(&b'\\')
+        || b.split(|c| !(c.is_ascii_alphanumeric() || *c == b'-'))
+            .any(|word| git_data_kind(word).is_some())
 }
 
 /// Whether some [`TRIGGERS`] word starts with the letter `c`, case ignored: most words start
@@ -451,9 +465,8 @@ fn git_data(t: &Tokens, from: usize, push: &mut dyn FnMut(usize)) {
             1
         };
     }
-    let sub = t.value(k);
-    match sub {
-        "commit" | "tag" | "stash" | "notes" | "merge" | "revert" | "am" | "cherry-pick" => {
+    match git_data_kind(t.value(k).as_bytes()) {
+        Some(GitData::Message) => {
             for j in k + 1..t.len() {
                 let w = t.value(j);
                 // `-m MSG`, `-am MSG`, `--message MSG`: the value is the message.
@@ -465,7 +478,7 @@ fn git_data(t: &Tokens, from: usize, push: &mut dyn FnMut(usize)) {
                 }
             }
         }
-        "log" | "show" | "whatchanged" | "rev-list" | "shortlog" | "reflog" => {
+        Some(GitData::Search) => {
             for j in k + 1..t.len() {
                 let w = t.value(j);
                 if matches!(w, "-S" | "-G") {
@@ -475,8 +488,31 @@ fn git_data(t: &Tokens, from: usize, push: &mut dyn FnMut(usize)) {
                 }
             }
         }
-        "grep" => grep_pattern(t, k + 1, push),
-        _ => {}
+        Some(GitData::Grep) => grep_pattern(t, k + 1, push),
+        None => {}
+    }
+}
+
+/// What a git subcommand's data words are.
+enum GitData {
+    /// The `-m`/`--message` value.
+    Message,
+    /// The `-S`/`-G` value.
+    Search,
+    /// The pattern.
+    Grep,
+}
+
+/// The data words of git subcommand `sub`, if it has any.
+fn git_data_kind(sub: &[u8]) -> Option<GitData> {
+    match sub {
+        b"commit" | b"tag" | b"stash" | b"notes" | b"merge" | b"revert" | b"am"
+        | b"cherry-pick" => Some(GitData::Message),
+        b"log" | b"show" | b"whatchanged" | b"rev-list" | b"shortlog" | b"reflog" => {
+            Some(GitData::Search)
+        }
+        b"grep" => Some(GitData::Grep),
+        _ => None,
     }
 }
 
@@ -529,7 +565,8 @@ mod tests {
     use super::*;
 
     /// `runs_something` as it was written byte by byte, before its scan crossed bytes by table,
-    /// and `has_trigger` without its first-letter filter.
+    /// and `has_trigger` without its first-letter filter (and without its git refinement: no text
+    /// below names git without a subcommand that carries data).
     fn runs_something_bytewise(text: &str) -> bool {
         let b = text.as_bytes();
         let mut single = false;
@@ -566,6 +603,32 @@ mod tests {
             rest = tail;
         }
         false
+    }
+
+    #[test]
+    fn git_is_a_trigger_only_where_a_subcommand_with_data_may_be() {
+        for src in [
+            "git status",
+            "git diff --stat",
+            "git add -A && git push",
+            "GIT status",
+        ] {
+            assert!(!has_trigger(src), "{src:?}");
+        }
+        let carrying = [
+            "git commit -m x",
+            "git -C repo commit -am x",
+            "git com\\mit -m x",
+            "git log -S needle",
+            "git tag -m v1 v1",
+            "git cherry-pick -m 1 abc",
+            "git status; git grep -e x",
+            "git stash push -m wip",
+        ];
+        for src in carrying {
+            assert!(has_trigger(src), "{src:?}");
+            assert!(masked(src).is_some(), "{src:?}");
+        }
     }
 
     #[test]
