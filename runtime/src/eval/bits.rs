@@ -45,16 +45,23 @@ impl Bits {
         Bits { words }
     }
 
+    // An inline set's `len` is at most the array's (`new`); clamped, the slices always exist.
     fn words(&self) -> &[u64] {
         match &self.words {
-            Words::Inline { len, words } => words.get(..*len as usize).unwrap_or(&[]),
+            Words::Inline { len, words } => {
+                let len = (*len as usize).min(INLINE_WORDS);
+                words.get(..len).unwrap_or_default()
+            }
             Words::Heap(words) => words,
         }
     }
 
     fn words_mut(&mut self) -> &mut [u64] {
         match &mut self.words {
-            Words::Inline { len, words } => words.get_mut(..*len as usize).unwrap_or(&mut []),
+            Words::Inline { len, words } => {
+                let len = (*len as usize).min(INLINE_WORDS);
+                words.get_mut(..len).unwrap_or_default()
+            }
             Words::Heap(words) => words,
         }
     }

@@ -273,15 +273,13 @@ impl<'a> Evaluator<'a> {
         readings: &CommandReadings,
         ctx: &EvalContext<'_>,
     ) -> Decision {
-        for (what, value) in [
+        let named = [
             ("agent", agent),
             ("session", session),
             ("command", readings.raw.as_str()),
-        ] {
-            if value.len() > MAX_MATCH_INPUT {
-                let err = InputError::TooLong(what.to_string());
-                return Decision::plain(Action::Deny, &err.to_string());
-            }
+        ];
+        if let Some(refused) = oversized(&named) {
+            return refused;
         }
         let inputs = Inputs {
             tool: "exec",
@@ -311,11 +309,8 @@ impl<'a> Evaluator<'a> {
     pub fn evaluate_response(&self, call: &Call, response: &str, now_unix: i64) -> Decision {
         // As at request time: an agent or session past the limit would put no policy in scope
         // (its query sets no bit), which here would wave the response through unscanned.
-        for (what, value) in [("agent", &call.agent), ("session", &call.session)] {
-            if value.len() > MAX_MATCH_INPUT {
-                let err = InputError::TooLong(what.to_string());
-                return Decision::plain(Action::Deny, &err.to_string());
-            }
+        if let Some(refused) = oversized(&[("agent", &call.agent), ("session", &call.session)]) {
+            return refused;
         }
         let facts = self.scope_facts(&call.tool, &call.agent, &call.session);
         let scope = self.in_scope(&facts);
@@ -922,6 +917,14 @@ pub(crate) fn facts_inputs<'c>(
             .map(|name| call.input_value(name).map(|v| v.render().to_lowercase()))
             .collect(),
     }
+}
+
+/// The deny for the first of the `named` values over [`MAX_MATCH_INPUT`], if one is (for the
+/// entry points that do not canonicalise a [`Call`], which checks its own).
+fn oversized(named: &[(&str, &str)]) -> Option<Decision> {
+    let (what, _) = named.iter().find(|(_, v)| v.len() > MAX_MATCH_INPUT)?;
+    let err = InputError::TooLong((*what).to_string());
+    Some(Decision::plain(Action::Deny, &err.to_string()))
 }
 
 fn expired(rule: &RuleView<'_>, now_unix: i64) -> bool {

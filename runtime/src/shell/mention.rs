@@ -30,7 +30,9 @@ use crate::invariant::or_closed;
 
 use super::normalize::command_head;
 use super::split::{split, SplitDialect};
-use super::tokenize::{find_byte, find_where, redirection_len, tokenize, Dialect, Tokens};
+use super::tokenize::{
+    byte_set, find_byte, find_where, redirection_len, tokenize, Dialect, Tokens,
+};
 use super::words::basename;
 
 /// What masks a data word.
@@ -224,20 +226,7 @@ fn runs_something(text: &str) -> bool {
 }
 
 /// The bytes [`runs_something`] stops at: quotes, escapes and what may open a substitution.
-#[allow(
-    clippy::indexing_slicing,
-    reason = "evaluated at compile time: an index out of bounds fails the build"
-)]
-static OPENS: [bool; 256] = {
-    let mut t = [false; 256];
-    let bytes = b"'\\`$<>";
-    let mut k = 0;
-    while k < bytes.len() {
-        t[bytes[k] as usize] = true;
-        k += 1;
-    }
-    t
-};
+static OPENS: [bool; 256] = byte_set(b"'\\`$<>");
 
 /// Whether the segment ending at `end` pipes its output on (`|` but not `||`).
 fn piped_on(src: &str, end: usize) -> bool {

@@ -14,7 +14,7 @@
 use alloc::vec::Vec;
 use core::ops::Range;
 
-use super::tokenize::{find_byte, find_where, is_blank};
+use super::tokenize::{byte_set, find_byte, find_where, is_blank};
 use crate::invariant::or_closed;
 
 /// Which quoting rules the splitter follows.
@@ -29,20 +29,7 @@ pub(crate) enum SplitDialect {
 }
 
 /// The bytes some dialect quotes, escapes or splits at.
-#[allow(
-    clippy::indexing_slicing,
-    reason = "evaluated at compile time: an index out of bounds fails the build"
-)]
-static INTERESTING: [bool; 256] = {
-    let mut t = [false; 256];
-    let bytes = b"'\"\\^`\n;|&";
-    let mut k = 0;
-    while k < bytes.len() {
-        t[bytes[k] as usize] = true;
-        k += 1;
-    }
-    t
-};
+static INTERESTING: [bool; 256] = byte_set(b"'\"\\^`\n;|&");
 
 /// Appends the trimmed, non-empty segments of `src` to `out` as byte ranges.
 pub(crate) fn split(src: &str, dialect: SplitDialect, out: &mut Vec<Range<usize>>) {

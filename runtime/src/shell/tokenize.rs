@@ -471,6 +471,21 @@ pub(crate) fn find_byte(b: &[u8], from: usize, needle: u8) -> usize {
         .map_or(b.len(), |p| at + p)
 }
 
+/// The set of `bytes`, as a table by byte value (for [`find_where`] and the like).
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time: an index out of bounds fails the build"
+)]
+pub(crate) const fn byte_set(bytes: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut k = 0;
+    while k < bytes.len() {
+        t[bytes[k] as usize] = true;
+        k += 1;
+    }
+    t
+}
+
 /// Index of the next `x` or `y` at or after `from`, or the length: [`find_byte`] for two
 /// needles, eight bytes at a time.
 pub(crate) fn find_either(b: &[u8], from: usize, x: u8, y: u8) -> usize {
